@@ -1,0 +1,315 @@
+"""The command line: parse, call the core, render, map errors. Nothing else.
+
+Imports stay light at module level (typer only): `learnflow --help` must be
+fast, and litellm is imported only when a litellm model answers.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from learnflow import __version__
+from learnflow.errors import ExitCode, LearnflowError
+
+
+class LearnflowGroup(TyperGroup):
+    """Turns every domain error into a one-line message and its exit code: the one place."""
+
+    def invoke(self, ctx):
+        from learnflow import render
+
+        try:
+            return super().invoke(ctx)
+        except LearnflowError as exc:
+            render.error(exc.message, exc.hint)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except BrokenPipeError:
+            # Output piped into `head` and closed early: not an error for the user.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+
+app = typer.Typer(
+    cls=LearnflowGroup,
+    name="learnflow",
+    help=(
+        "A terminal copilot for learning in the flow of work.\n\n"
+        "Ask while you work (learnflow ask), reflect at day's end, see your skill gaps.\n"
+        "Works offline out of the box; connect any model with -m or `learnflow config set model`."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback must never print an API key
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"learnflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = None,
+) -> None:
+    """A terminal copilot for learning in the flow of work."""
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of formatted text.")]
+ModelOpt = Annotated[
+    Optional[str],
+    typer.Option("-m", "--model", help="Model as litellm spells it: openai/gpt-4o-mini, anthropic/…, ollama/llama3.2, or offline.", show_default=False),
+]
+
+
+def _store():
+    from learnflow.store import Store
+
+    return Store()
+
+
+def _read_stdin():
+    """Piped input, if any (never waits on a terminal)."""
+    from learnflow.context import Part, read_stream
+
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    text, binary, skipped = read_stream(sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin)
+    if not text.strip():
+        return None
+    return Part("stdin", text, binary, skipped_bytes=skipped)
+
+
+@app.command(rich_help_panel="Work")
+def ask(
+    question: Annotated[Optional[list[str]], typer.Argument(help="Your question (quotes optional).", show_default=False)] = None,
+    file: Annotated[
+        Optional[list[str]], typer.Option("-f", "--file", help="Attach a file as context (repeatable).", show_default=False)
+    ] = None,
+    model: ModelOpt = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="Force a backend: offline, openai, litellm.")] = None,
+    continue_: Annotated[bool, typer.Option("-c", "--continue", help="Continue your last conversation.")] = False,
+    cid: Annotated[Optional[int], typer.Option("--cid", help="Continue the conversation with this id.")] = None,
+    direct: Annotated[bool, typer.Option("--direct", help="Just the answer, no teaching (still logged).")] = False,
+    level: Annotated[
+        Optional[str], typer.Option("--level", help="Teach at this level: novice, intermediate, expert.", show_default=False)
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Ask about what you are doing right now; the answer teaches and is logged.
+
+    Examples:
+
+        learnflow ask "How do I undo my last git commit but keep the changes?"
+
+        pytest 2>&1 | learnflow ask "why does this test fail?"
+
+        learnflow ask -f app/config.py "is this an idiomatic way to load config?"
+
+        learnflow ask -c "and if I already pushed it?"
+
+    Novices get a worked example, experts get challenged; every answer ends with one check question.
+    """
+    from learnflow import render
+    from learnflow.ask import Ask, AskOptions
+    from learnflow.config import LEVELS
+    from learnflow.context import read_file
+    from learnflow.errors import BackendError, BadInput
+
+    if level and level not in LEVELS:
+        raise BadInput(f"--level must be one of: {', '.join(LEVELS)}.")
+    parts = []
+    stdin = _read_stdin()
+    if stdin:
+        parts.append(stdin)
+    parts.extend(read_file(path) for path in file or [])
+    text = " ".join(question or [])
+    if not text.strip() and stdin:
+        text = "Explain this and what I should do about it."
+    opts = AskOptions(
+        question=text, parts=parts, model=model, backend=backend, cid=cid,
+        continue_last=continue_, direct=direct, level=level,
+    )  # fmt: skip
+    store = _store()
+    run = Ask(store, opts)
+    if run.context.cut_tokens and not json_:
+        render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
+    with _interrupts_as_keyboard():
+        try:
+            if json_:
+                for _ in run.stream():
+                    pass
+            else:
+                render.stream_answer(run.stream(), waiting=f"Asking {run.choice.model}…")
+        except BackendError as exc:
+            if json_:
+                render.print_json(run.result())
+            exc.message = f"{exc.message} (logged as #{run.id}, status {run.status})"
+            raise
+        except KeyboardInterrupt:
+            render.error(f"Interrupted. The question and the partial answer are kept as #{run.id}.")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    result = run.result()
+    if json_:
+        render.print_json(result)
+    else:
+        render.footer(result)
+
+
+class _interrupts_as_keyboard:
+    """SIGTERM/SIGHUP (closed terminal, `kill`) end an answer like Ctrl-C: the log is finished."""
+
+    def __enter__(self):
+        import signal
+
+        self._old = {}
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                try:
+                    self._old[sig] = signal.signal(sig, self._raise)
+                except ValueError:  # not the main thread (e.g. some test runners)
+                    pass
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+        return False
+
+
+@app.command(rich_help_panel="Log")
+def history(
+    n: Annotated[int, typer.Option("-n", "--limit", help="How many to show, newest first.")] = 20,
+    q: Annotated[Optional[str], typer.Option("-q", "--query", help="Full-text search over questions and answers.")] = None,
+    skill: Annotated[Optional[str], typer.Option("--skill", help="Only interactions tagged with this skill.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List past questions, newest first; search them with -q.
+
+    Example: learnflow history -q rebase --skill git
+    """
+    from learnflow import render
+
+    rows = _store().history(limit=n, query=q, skill=skill)
+    if json_:
+        render.print_json(rows)
+        return
+    if not rows:
+        render.notice("Nothing logged yet." if not (q or skill) else "No matches.")
+        return
+    for row in rows:
+        row["when"] = row["created_at"][:16].replace("T", " ")
+        row["question"] = row["question"][:70]
+    render.table(
+        rows,
+        [("id", "ID"), ("when", "When (UTC)"), ("skills", "Skills"), ("question", "Question"), ("status", "Status")],
+    )
+
+
+@app.command(rich_help_panel="Log")
+def show(
+    interaction_id: Annotated[int, typer.Argument(metavar="ID", help="Interaction id from `learnflow history`.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Show one logged interaction: question, context, answer and how it was produced."""
+    from learnflow import render
+
+    row = _store().get(interaction_id)
+    if json_:
+        render.print_json(row)
+        return
+    skills = ", ".join(f"{s['skill']} ({s['method']})" for s in row["skills"])
+    meta = [f"#{row['id']}", row["created_at"][:19].replace("T", " "), f"conversation {row['conversation_id']}",
+            row["model"] or "", row["level"] or "", row["status"]]  # fmt: skip
+    lines = [f"**Q:** {row['question']}", "", f"_{' · '.join(m for m in meta if m)}_", f"_skills: {skills}_"]
+    if row["context_summary"]:
+        lines.append(f"_context: {row['context_summary']}_")
+    if row["error"]:
+        lines.append(f"_error: {row['error']}_")
+    lines += ["", row["answer"] or "_(no answer)_"]
+    render.markdown("\n".join(lines))
+
+
+@app.command(rich_help_panel="Setup")
+def models(json_: JsonOpt = False) -> None:
+    """List backends and models, the one in use, and why it is the default."""
+    from learnflow import render
+    from learnflow.backends import registry
+    from learnflow.choose import choose, describe
+    from learnflow.config import Config
+
+    choice = choose(Config())
+    rows = [
+        {"model": m.name, "backend": b.name, "note": m.note, "description": b.description}
+        for b in registry().all()
+        for m in b.models()
+    ]
+    if json_:
+        render.print_json({"default": describe(choice), "models": rows})
+        return
+    render.table(rows, [("model", "Model"), ("backend", "Backend"), ("note", "Note")], title="Backends and models")
+    render.markdown(f"**In use:** `{choice.model}` via `{choice.backend}` — {choice.reason}.")
+
+
+@app.command(rich_help_panel="Setup")
+def prompts(
+    name: Annotated[Optional[str], typer.Argument(help="Print this prompt's text.", show_default=False)] = None,
+    copy: Annotated[bool, typer.Option("--copy", help="Copy the bundled prompt into your prompts folder to edit it.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Show the prompt files in use (bundled or your override) and where they are.
+
+    Override a prompt by putting a file of the same name in your prompts folder:
+    learnflow prompts system --copy, then edit the path it prints.
+    """
+    import shutil
+
+    from learnflow import paths, render
+    from learnflow import prompts as prompt_files
+
+    if name is None:
+        rows = [{"name": p.name, "source": p.source, "path": str(p.path)} for p in prompt_files.list_prompts()]
+        if json_:
+            render.print_json(rows)
+        else:
+            render.table(rows, [("name", "Prompt"), ("source", "Source"), ("path", "Path")])
+            render.notice(f"Override any of them in {paths.user_prompts_dir()}")
+        return
+    pf = prompt_files.find(name)
+    if copy:
+        target = paths.user_prompts_dir() / f"{name}.md"
+        if target.exists():
+            render.notice(f"{target} already exists; left unchanged.")
+        else:
+            paths.ensure_private_dir(target.parent)
+            shutil.copyfile(paths.bundled_prompts_dir() / f"{name}.md", target)
+            render.notice(f"Copied to {target}: edit it there.")
+        return
+    if json_:
+        render.print_json({"name": pf.name, "source": pf.source, "path": str(pf.path), "text": prompt_files.text(name)})
+    else:
+        render.notice(f"{pf.path} ({pf.source})")
+        typer.echo(prompt_files.text(name))
+
+
+from learnflow import cli_setup  # noqa: E402  (registers config/keys on `app`)
+
+cli_setup.register(app)
+
+
+def main() -> None:
+    app(prog_name="learnflow")

@@ -1,0 +1,105 @@
+"""`learnflow config …` and `learnflow keys …`: setup commands, kept out of cli.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+config_app = typer.Typer(help="Read and change settings (a TOML file; `config path` shows where).", no_args_is_help=True)
+keys_app = typer.Typer(help="Store API keys in a private file (0600). Environment variables win over it.", no_args_is_help=True)
+
+
+@config_app.command("get")
+def config_get(key: Annotated[str, typer.Argument(help="Setting name, e.g. model or levels.git.")]) -> None:
+    """Print one setting (its default when unset)."""
+    from learnflow.config import Config
+
+    value = Config().get(key)
+    typer.echo("" if value is None else value)
+
+
+@config_app.command("set")
+def config_set(
+    key: Annotated[str, typer.Argument(help="Setting name; `learnflow config list` shows them all.")],
+    value: Annotated[str, typer.Argument(help="New value.")],
+) -> None:
+    """Change a setting, e.g. `learnflow config set model ollama/llama3.2`."""
+    from learnflow import config, render
+
+    stored = config.set_value(key, value)
+    render.notice(f"{key} = {stored!r}")
+
+
+@config_app.command("unset")
+def config_unset(key: Annotated[str, typer.Argument(help="Setting name.")]) -> None:
+    """Remove a setting so its default applies again."""
+    from learnflow import config, render
+
+    render.notice(f"{key} removed." if config.unset_value(key) else f"{key} was not set.")
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print where the config file, database and prompts live."""
+    from learnflow import paths
+
+    typer.echo(f"config:   {paths.config_path()}")
+    typer.echo(f"database: {paths.db_path()}")
+    typer.echo(f"prompts:  {paths.user_prompts_dir()}")
+    typer.echo(f"keys:     {paths.keys_path()}")
+
+
+@config_app.command("list")
+def config_list(json_: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Every setting with its current value, default and meaning."""
+    from learnflow import render
+    from learnflow.config import SETTINGS, Config
+
+    cfg = Config()
+    rows = [{"key": k, "value": cfg.get(k), "default": s.default, "help": s.help} for k, s in SETTINGS.items()]
+    for skill, level in (cfg.data.get("levels") or {}).items():
+        rows.append({"key": f"levels.{skill}", "value": level, "default": None, "help": "Your level on this skill."})
+    if json_:
+        render.print_json(rows)
+    else:
+        render.table(rows, [("key", "Setting"), ("value", "Value"), ("default", "Default"), ("help", "Meaning")])
+
+
+@keys_app.command("set")
+def keys_set(
+    provider: Annotated[str, typer.Argument(help="openai, anthropic, gemini, mistral, groq…")],
+    value: Annotated[
+        Optional[str], typer.Option("--value", help="The key (prompted, hidden, when omitted).", show_default=False)
+    ] = None,
+) -> None:
+    """Save a provider's API key to the keys file (readable by you only)."""
+    from learnflow import keys, render
+
+    secret = value or typer.prompt(f"{provider} API key", hide_input=True)
+    keys.set_key(provider, secret.strip())
+    render.notice(f"Saved the {provider} key.")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Which providers have a key (names only, never the keys)."""
+    from learnflow import keys
+
+    for p in keys.stored_providers():
+        typer.echo(f"{p}\t(keys file)")
+    for p in keys.env_providers():
+        typer.echo(f"{p}\t(environment)")
+
+
+@keys_app.command("path")
+def keys_path() -> None:
+    """Print where the keys file lives."""
+    from learnflow import paths
+
+    typer.echo(paths.keys_path())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config", rich_help_panel="Setup")
+    app.add_typer(keys_app, name="keys", rich_help_panel="Setup")

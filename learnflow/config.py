@@ -1,0 +1,151 @@
+"""User configuration: one TOML file in the config folder.
+
+Only known keys are accepted by `config set`, so a typo is an error rather than
+a setting that silently does nothing. Reading tolerates unknown keys (a newer
+learnflow may have written them).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from learnflow import paths
+from learnflow.errors import BadInput, ConfigError
+
+LEVELS = ("novice", "intermediate", "expert")
+
+
+@dataclass(frozen=True)
+class Setting:
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+SETTINGS: dict[str, Setting] = {
+    "model": Setting(str, None, "Model to use, as litellm spells it (openai/gpt-4o-mini, ollama/llama3.2, offline)."),
+    "backend": Setting(str, None, "Force a backend for every model (offline, openai, litellm)."),
+    "api_base": Setting(str, None, "Base URL of an OpenAI-compatible server (else OPENAI_BASE_URL)."),
+    "default_level": Setting(str, "novice", "Level used for a skill with no evidence yet.", LEVELS),
+    "tagging": Setting(str, "model", "Who tags skills when a model is connected: model or offline.", ("model", "offline")),
+    "context_tokens": Setting(int, 6000, "Token budget for piped input and -f files sent to the model."),
+    "connect_timeout": Setting(float, 5.0, "Seconds to wait for a backend to accept the connection."),
+    "read_timeout": Setting(float, 120.0, "Seconds to wait between two chunks of an answer."),
+}
+# Per-skill tables, e.g. `levels.git = "expert"`.
+TABLES = {"levels": Setting(str, None, "Your level on one skill: novice, intermediate or expert.", LEVELS)}
+
+
+def load(path: Path | None = None) -> dict[str, Any]:
+    """Read the config file; a missing file is an empty config."""
+    path = path or paths.config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already names the line and column.
+        raise ConfigError(
+            f"Config file {path} is not valid TOML: {exc}.",
+            hint=f"Fix that line, or move the file away and run `learnflow config set` again.",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Config file {path} is not UTF-8 text.") from None
+
+
+class Config:
+    """Merged view: environment over file over defaults."""
+
+    def __init__(self, data: dict[str, Any] | None = None):
+        self.data = load() if data is None else data
+
+    def get(self, key: str) -> Any:
+        if "." in key:
+            table, _, sub = key.partition(".")
+            value = self.data.get(table, {})
+            return value.get(sub) if isinstance(value, dict) else None
+        if key in self.data:
+            return self.data[key]
+        setting = SETTINGS.get(key)
+        return setting.default if setting else None
+
+    def level_for(self, skill: str) -> str | None:
+        levels = self.data.get("levels") or {}
+        value = levels.get(skill) if isinstance(levels, dict) else None
+        return value if value in LEVELS else None
+
+    @property
+    def model(self) -> str | None:
+        return os.environ.get("LEARNFLOW_MODEL") or self.get("model")
+
+
+def parse_value(key: str, raw: str) -> Any:
+    """Turn a command-line string into the typed value a setting needs."""
+    table, _, sub = key.partition(".")
+    setting = TABLES.get(table) if sub else SETTINGS.get(key)
+    if setting is None or (sub and not sub):
+        known = ", ".join([*SETTINGS, *(f"{t}.<skill>" for t in TABLES)])
+        raise BadInput(f"Unknown setting {key!r}.", hint=f"Known settings: {known}.")
+    try:
+        value = setting.type(raw)
+    except ValueError:
+        raise BadInput(f"{key} needs a {setting.type.__name__}, got {raw!r}.") from None
+    if setting.choices and value not in setting.choices:
+        raise BadInput(f"{key} must be one of: {', '.join(setting.choices)}.")
+    return value
+
+
+def set_value(key: str, raw: str, path: Path | None = None) -> Any:
+    """Validate and write one setting; returns the stored value."""
+    import tomli_w
+
+    path = path or paths.config_path()
+    value = parse_value(key, raw)
+    data = load(path)
+    table, _, sub = key.partition(".")
+    if sub:
+        data.setdefault(table, {})[sub] = value
+    else:
+        data[key] = value
+    paths.ensure_private_dir(path.parent)
+    write_private(path, tomli_w.dumps(data))
+    return value
+
+
+def unset_value(key: str, path: Path | None = None) -> bool:
+    import tomli_w
+
+    path = path or paths.config_path()
+    data = load(path)
+    table, _, sub = key.partition(".")
+    container = data.get(table) if sub else data
+    if not isinstance(container, dict) or (sub or key) not in container:
+        return False
+    del container[sub or key]
+    write_private(path, tomli_w.dumps(data))
+    return True
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a 0600 file atomically: a crash never leaves half a config."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+    path.chmod(0o600)
+
+
+def load_keys() -> dict[str, str]:
+    """Keys file (0600): `openai = "sk-..."`. The environment wins over it."""
+    data = load(paths.keys_path())
+    return {k: v for k, v in data.items() if isinstance(v, str)}

@@ -1,0 +1,73 @@
+"""Domain errors. Each carries a fix-it hint and maps to one exit code.
+
+The CLI turns these into a one-line message and an exit status in one place
+(`cli.main`); the core only raises them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes (see README, "Exit codes")."""
+
+    OK = 0
+    FAILURE = 1  # unexpected failure (a bug): please report it
+    USAGE = 2  # bad flags or arguments (typer/click's own code)
+    BAD_INPUT = 3  # empty question, unreadable -f file, invalid value
+    CONFIG = 4  # config file, prompt file or keys file problem
+    BACKEND = 5  # the model backend failed (connection, auth, rate limit, server, garbage)
+    NOT_FOUND = 6  # `show 42` when 42 does not exist, unknown model or backend
+    DATABASE = 7  # the log cannot be opened or written
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), like a shell
+
+
+class LearnflowError(Exception):
+    """Base of every expected failure: a message, a hint, an exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadInput(LearnflowError):
+    exit_code = ExitCode.BAD_INPUT
+
+
+class ConfigError(LearnflowError):
+    exit_code = ExitCode.CONFIG
+
+
+class NotFound(LearnflowError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class DatabaseError(LearnflowError):
+    exit_code = ExitCode.DATABASE
+
+
+class BackendError(LearnflowError):
+    """The backend failed. `kind` names the failure for logs and tests."""
+
+    exit_code = ExitCode.BACKEND
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        kind: str = "error",
+        partial: str = "",
+        status: int | None = None,
+    ):
+        super().__init__(message, hint=hint)
+        self.kind = kind  # connection | auth | rate_limit | server | bad_response | interrupted | error
+        self.partial = partial
+        self.status = status

@@ -1,0 +1,88 @@
+"""Where learnflow keeps its state.
+
+`LEARNFLOW_HOME` moves everything (database, config, prompts overrides, keys)
+into one folder, like llm's LLM_USER_PATH; otherwise platformdirs decides.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP = "learnflow"
+
+
+def home_override() -> Path | None:
+    value = os.environ.get("LEARNFLOW_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def data_dir() -> Path:
+    """Folder of the database (created 0700 on first write)."""
+    home = home_override()
+    if home:
+        return home
+    from platformdirs import user_data_path
+
+    return user_data_path(APP, appauthor=False)
+
+
+def config_dir() -> Path:
+    """Folder of config.toml, keys.toml, prompts/ and skills.toml overrides."""
+    home = home_override()
+    if home:
+        return home
+    from platformdirs import user_config_path
+
+    return user_config_path(APP, appauthor=False)
+
+
+def cache_dir() -> Path:
+    home = home_override()
+    if home:
+        return home / "cache"
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP, appauthor=False)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` readable by its owner only: the log holds people's work."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.chmod(0o700)
+    except OSError:  # pragma: no cover - e.g. a folder owned by someone else
+        pass
+    return path
+
+
+def db_path() -> Path:
+    return data_dir() / "learnflow.db"
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def keys_path() -> Path:
+    return config_dir() / "keys.toml"
+
+
+def user_prompts_dir() -> Path:
+    return config_dir() / "prompts"
+
+
+def user_skills_path() -> Path:
+    return config_dir() / "skills.toml"
+
+
+def package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def bundled_prompts_dir() -> Path:
+    """Prompts ship inside the wheel; in a source checkout they are at the top level."""
+    inside = package_dir() / "prompts"
+    if inside.is_dir():
+        return inside
+    return package_dir().parent / "prompts"

@@ -1,0 +1,160 @@
+"""Everything that draws on the terminal. The core never imports this.
+
+Rich is imported lazily: `--help` and piped output should not pay for it.
+Colour and Markdown rendering only on a terminal without NO_COLOR; piped
+output is plain text, streamed as it arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, is_dataclass
+from typing import Any, Iterable, Iterator
+
+
+def fancy(stream=None) -> bool:
+    stream = stream or sys.stdout
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+def err_console():
+    return _console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    if is_dataclass(data):
+        data = asdict(data)
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def error(message: str, hint: str | None = None) -> None:
+    if fancy(sys.stderr):
+        con = err_console()
+        con.print(f"[bold red]Error:[/] {_esc(message)}")
+        if hint:
+            con.print(f"[yellow]Hint:[/] {_esc(hint)}")
+    else:
+        sys.stderr.write(f"Error: {message}\n")
+        if hint:
+            sys.stderr.write(f"Hint: {hint}\n")
+    sys.stderr.flush()
+
+
+def notice(message: str) -> None:
+    """A side remark (context cut, tagging): stderr, so stdout stays the answer."""
+    if fancy(sys.stderr):
+        err_console().print(f"[dim]{_esc(message)}[/]")
+    else:
+        sys.stderr.write(message + "\n")
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def stream_answer(chunks: Iterator[str], *, waiting: str = "Thinking…") -> str:
+    """Show the answer as it streams. Returns the full text."""
+    if not fancy(sys.stdout):
+        return _stream_plain(chunks, spinner=fancy(sys.stderr), waiting=waiting)
+    return _stream_markdown(chunks, waiting)
+
+
+def _first(chunks: Iterator[str], spinner: bool, waiting: str) -> str | None:
+    """Wait for the first chunk, with a spinner on stderr when it is a terminal."""
+    if not spinner:
+        return next(chunks, None)
+    with err_console().status(waiting, spinner="dots"):
+        return next(chunks, None)
+
+
+def _stream_plain(chunks: Iterator[str], *, spinner: bool, waiting: str) -> str:
+    text = ""
+    first = _first(chunks, spinner, waiting)
+    if first is None:
+        return text
+    for chunk in _chain(first, chunks):
+        text += chunk
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+    return text
+
+
+def _stream_markdown(chunks: Iterator[str], waiting: str) -> str:
+    from rich.live import Live
+    from rich.markdown import Markdown
+
+    console = _console()
+    text = ""
+    first = _first(chunks, True, waiting)
+    if first is None:
+        return text
+    with Live(Markdown(first), console=console, refresh_per_second=10, vertical_overflow="visible") as live:
+        for chunk in _chain(first, chunks):
+            text += chunk
+            live.update(Markdown(text))
+    return text
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterable[str]:
+    yield first
+    yield from rest
+
+
+def footer(result) -> None:
+    skills = ", ".join(s["skill"] for s in result.skills)
+    bits = [f"#{result.id}", skills, result.level, result.model]
+    if result.tokens_in is not None:
+        bits.append(f"{result.tokens_in}→{result.tokens_out} tokens")
+    if result.cost:
+        bits.append(f"${result.cost:.4f}")
+    bits.append(f"{result.latency_ms / 1000:.2f} s")
+    notice(" · ".join(bits))
+
+
+def markdown(text: str) -> None:
+    if fancy(sys.stdout):
+        from rich.markdown import Markdown
+
+        _console().print(Markdown(text))
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def table(rows: list[dict], columns: list[tuple[str, str]], *, title: str | None = None) -> None:
+    """A table on a terminal; tab-separated lines when piped (easy to cut/awk)."""
+    if not fancy(sys.stdout):
+        if title:
+            sys.stdout.write(f"# {title}\n")
+        for row in rows:
+            sys.stdout.write("\t".join(_cell(row.get(key)) for key, _ in columns) + "\n")
+        return
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False, expand=False)
+    for _, header in columns:
+        t.add_column(header, overflow="fold")
+    for row in rows:
+        t.add_row(*(_esc(_cell(row.get(key))) for key, _ in columns))
+    _console().print(t)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(v["skill"] if isinstance(v, dict) and "skill" in v else str(v) for v in value)
+    return " ".join(str(value).split())

@@ -1,0 +1,233 @@
+"""The local log: one SQLite file, owned by this module.
+
+Every ask is written *before* the backend is called (status `pending`) and
+finished afterwards with the answer, or the partial answer and a status, so a
+crash, a Ctrl-C or a backend failure never loses the question.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from learnflow import paths
+from learnflow.errors import DatabaseError, NotFound
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class SkillTag:
+    skill: str
+    relevance: float
+    method: str  # model | offline | user
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str, *, any_word: bool = False, min_len: int = 1) -> str | None:
+    """Quote user text for FTS5 so punctuation is never FTS syntax.
+
+    `any_word` ORs the words (for "related answers"); the default ANDs them
+    (for `history -q`, where every word should match).
+    """
+    words = [w for w in _WORD.findall(text.lower()) if len(w) >= min_len]
+    if not words:
+        return None
+    quoted = [f'"{w}"' for w in dict.fromkeys(words)]
+    return (" OR " if any_word else " ").join(quoted)
+
+
+class Store:
+    """Open (creating and migrating as needed) the learnflow database."""
+
+    def __init__(self, path: Path | None = None):
+        from sqlite_utils import Database
+
+        from learnflow import migrations
+
+        self.path = Path(path) if path else paths.db_path()
+        paths.ensure_private_dir(self.path.parent)
+        existed = self.path.exists()
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            # WAL lets readers (history, Datasette) run while an answer streams in.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(
+                f"The log at {self.path} cannot be opened: {exc}.",
+                hint="It may be damaged; it was left untouched. Run `learnflow doctor` for a backup and repair path.",
+            ) from None
+        if not existed:
+            self.path.chmod(0o600)
+        if version > migrations.SCHEMA_VERSION:
+            conn.close()
+            raise DatabaseError(
+                f"The log at {self.path} was written by a newer learnflow (schema {version}, this one knows {migrations.SCHEMA_VERSION}).",
+                hint="Upgrade learnflow (pip install -U learnflow); the file was left untouched.",
+            )
+        self.db = Database(conn)
+        try:
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"Cannot prepare the log at {self.path}: {exc}.") from None
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- writes -----------------------------------------------------------
+
+    def _write(self, fn):
+        try:
+            with self.db.atomic():
+                return fn()
+        except sqlite3.OperationalError as exc:
+            raise DatabaseError(f"Cannot write to the log at {self.path}: {exc}.") from None
+
+    def new_conversation(self, title: str) -> int:
+        return self._write(
+            lambda: self.db["conversations"].insert({"created_at": now_iso(), "title": title[:200]}).last_pk
+        )
+
+    def begin_interaction(self, **fields: Any) -> int:
+        """Record the question before anything else happens."""
+        row = {"created_at": now_iso(), "status": "pending", **fields}
+        return self._write(lambda: self.db["interactions"].insert(row).last_pk)
+
+    def update_interaction(self, interaction_id: int, **fields: Any) -> None:
+        self._write(lambda: self.db["interactions"].update(interaction_id, fields))
+
+    def finish_interaction(self, interaction_id: int, **fields: Any) -> None:
+        self.update_interaction(interaction_id, finished_at=now_iso(), **fields)
+
+    def mark_abandoned(self) -> int:
+        """Close rows left `pending` by a process that no longer exists (killed, crashed)."""
+        import os
+
+        stale = []
+        for row in self.db.query("SELECT id, pid FROM interactions WHERE status = 'pending'"):
+            pid = row["pid"]
+            if pid == os.getpid():
+                continue
+            try:
+                if pid:
+                    os.kill(pid, 0)
+                    continue  # still running: another ask in progress
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # exists, owned by someone else
+            stale.append(row["id"])
+        for rid in stale:
+            self.finish_interaction(
+                rid, status="interrupted", error="the learnflow process ended before the answer was complete"
+            )
+        return len(stale)
+
+    def set_skills(self, interaction_id: int, tags: Iterable[SkillTag]) -> None:
+        def write():
+            self.db.execute("DELETE FROM interaction_skills WHERE interaction_id = ?", [interaction_id])
+            self.db["interaction_skills"].insert_all(
+                {"interaction_id": interaction_id, "skill": t.skill, "relevance": round(t.relevance, 3), "method": t.method}
+                for t in tags
+            )
+
+        self._write(write)
+
+    # -- reads ------------------------------------------------------------
+
+    def last_conversation_id(self) -> int | None:
+        row = self.db.execute("SELECT conversation_id FROM interactions ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def conversation_exists(self, cid: int) -> bool:
+        return self.db.execute("SELECT 1 FROM conversations WHERE id = ?", [cid]).fetchone() is not None
+
+    def conversation_turns(self, cid: int, limit: int = 10) -> list[dict]:
+        """The last `limit` answered turns of a conversation, oldest first."""
+        rows = self.db.query(
+            "SELECT question, context_text, answer FROM interactions "
+            "WHERE conversation_id = ? AND answer IS NOT NULL AND answer != '' "
+            "ORDER BY id DESC LIMIT ?",
+            [cid, limit],
+        )
+        return list(rows)[::-1]
+
+    def skills_of(self, ids: list[int]) -> dict[int, list[dict]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, list[dict]] = {i: [] for i in ids}
+        for row in self.db.query(
+            f"SELECT interaction_id, skill, relevance, method FROM interaction_skills "
+            f"WHERE interaction_id IN ({marks}) ORDER BY relevance DESC",
+            ids,
+        ):
+            out[row.pop("interaction_id")].append(row)
+        return out
+
+    def get(self, interaction_id: int) -> dict:
+        rows = list(self.db.query("SELECT * FROM interactions WHERE id = ?", [interaction_id]))
+        if not rows:
+            raise NotFound(
+                f"No interaction with id {interaction_id}.",
+                hint="`learnflow history` lists the ids.",
+            )
+        row = rows[0]
+        row["skills"] = self.skills_of([interaction_id])[interaction_id]
+        return row
+
+    def history(self, *, limit: int = 20, query: str | None = None, skill: str | None = None) -> list[dict]:
+        """Newest first; `query` is full-text over question and answer."""
+        where, params = [], []
+        sql = "SELECT i.* FROM interactions i"
+        if query:
+            match = fts_query(query)
+            if match is None:
+                return []
+            sql += " JOIN interactions_fts f ON f.rowid = i.id"
+            where.append("interactions_fts MATCH ?")
+            params.append(match)
+        if skill:
+            where.append("i.id IN (SELECT interaction_id FROM interaction_skills WHERE skill = ?)")
+            params.append(skill)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY i.id DESC LIMIT ?"
+        params.append(limit)
+        rows = list(self.db.query(sql, params))
+        tags = self.skills_of([r["id"] for r in rows])
+        for r in rows:
+            r["skills"] = tags[r["id"]]
+        return rows
+
+    def related_answers(self, text: str, *, limit: int = 3, exclude: int | None = None) -> list[dict]:
+        """Past answered interactions ranked by BM25 against `text`."""
+        match = fts_query(text, any_word=True, min_len=3)
+        if match is None:
+            return []
+        # Questions weigh more than answers: they say what the person needed.
+        rows = self.db.query(
+            "SELECT i.id, i.created_at, i.question, i.answer, bm25(interactions_fts, 3.0, 1.0) AS score "
+            "FROM interactions_fts JOIN interactions i ON i.id = interactions_fts.rowid "
+            "WHERE interactions_fts MATCH ? AND i.status = 'ok' AND i.backend != 'offline' AND i.id != ? "
+            "ORDER BY score LIMIT ?",
+            [match, exclude or -1, limit],
+        )
+        return list(rows)
+
+    def count_by_skill(self, skill: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM interaction_skills WHERE skill = ?", [skill]
+        ).fetchone()
+        return row[0]
