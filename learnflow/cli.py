@@ -42,8 +42,11 @@ app = typer.Typer(
         "Works offline out of the box; connect any model with -m or `learnflow config set model`."
     ),
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,  # a traceback must never print an API key
-    rich_markup_mode="markdown",
+    # Plain tracebacks for bugs (never with local variables, which could hold an API key);
+    # and click's plain help formatter: rich's costs ~0.1 s on every `--help`.
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -90,7 +93,7 @@ def _read_stdin():
 
 @app.command(rich_help_panel="Work")
 def ask(
-    question: Annotated[Optional[list[str]], typer.Argument(help="Your question (quotes optional).", show_default=False)] = None,
+    question: Annotated[Optional[list[str]], typer.Argument(metavar="QUESTION", help="Your question (quotes optional).", show_default=False)] = None,
     file: Annotated[
         Optional[list[str]], typer.Option("-f", "--file", help="Attach a file as context (repeatable).", show_default=False)
     ] = None,
@@ -106,15 +109,13 @@ def ask(
 ) -> None:
     """Ask about what you are doing right now; the answer teaches and is logged.
 
+    \b
     Examples:
-
-        learnflow ask "How do I undo my last git commit but keep the changes?"
-
-        pytest 2>&1 | learnflow ask "why does this test fail?"
-
-        learnflow ask -f app/config.py "is this an idiomatic way to load config?"
-
-        learnflow ask -c "and if I already pushed it?"
+      learnflow ask "How do I undo my last git commit but keep the changes?"
+      pytest 2>&1 | learnflow ask "why does this test fail?"
+      learnflow ask -f app/config.py "is this an idiomatic way to load config?"
+      learnflow ask -c "and if I already pushed it?"
+      learnflow ask --json -m ollama/llama3.2 "explain this regex: ^a+$"
 
     Novices get a worked example, experts get challenged; every answer ends with one check question.
     """

@@ -50,26 +50,33 @@ def taxonomy() -> dict[str, Skill]:
             id=sid,
             name=entry.get("name", sid),
             group=entry.get("group", "technical"),
-            keywords=[k.lower() for k in entry.get("keywords", [])],
+            keywords=[_normalise(k).strip() for k in entry.get("keywords", [])],
             guiding=list(entry.get("guiding", [])),
         )
     return out
 
 
-@lru_cache(maxsize=256)
-def _pattern(keyword: str) -> re.Pattern:
-    return re.compile(r"(?<![\w-])" + re.escape(keyword) + r"(?![\w-])")
+_TOKEN = re.compile(r"[\w.+#/-]+")
 
 
-def _score(text: str, skill: Skill) -> float:
-    return float(sum(1 for k in skill.keywords if _pattern(k).search(text)))
+def _normalise(text: str) -> str:
+    """Words separated by single spaces, padded: `" kw "` in it is a whole-word match.
+
+    Substring tests on this form are much faster than one regex per keyword
+    (hundreds of keywords, on every ask).
+    """
+    return " " + " ".join(w.strip(".") for w in _TOKEN.findall(text.lower())) + " "
+
+
+def _score(norm: str, skill: Skill) -> float:
+    return float(sum(1 for k in skill.keywords if f" {k} " in norm))
 
 
 def tag_offline(question: str, context: str = "", *, limit: int = 3) -> list[SkillTag]:
     """1-3 skills by keyword hits; the question counts double the context."""
-    q = question.lower()
-    # Only the head and tail of big context matter for tagging and keeps this fast.
-    c = context[:4000].lower() + "\n" + context[-4000:].lower() if context else ""
+    q = _normalise(question)
+    # Only the head and tail of big context matter for tagging, and this keeps it fast.
+    c = _normalise(context[:4000] + "\n" + context[-4000:]) if context else ""
     scores = {}
     for sid, skill in taxonomy().items():
         s = 2 * _score(q, skill) + (_score(c, skill) if c else 0.0)
