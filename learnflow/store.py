@@ -58,10 +58,8 @@ class Store:
         existed = self.path.exists()
         try:
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            # WAL lets readers (history, Datasette) run while an answer streams in.
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA foreign_keys=ON")
+            # Read-only checks first: a file we must refuse is never written to.
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(
@@ -76,6 +74,9 @@ class Store:
                 f"The log at {self.path} was written by a newer learnflow (schema {version}, this one knows {migrations.SCHEMA_VERSION}).",
                 hint="Upgrade learnflow (pip install -U learnflow); the file was left untouched.",
             )
+        # WAL lets readers (history, Datasette) run while an answer streams in.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
         self.db = Database(conn)
         try:
             migrations.apply(self.db)

@@ -473,14 +473,20 @@ def _assert_guarded():
 @pytest.mark.parametrize("addr", [("example.com", 80), ("10.1.2.3", 80)])
 def test_guard_blocks_create_connection(addr):
     _assert_guarded()
-    with pytest.raises(OSError, match=f"learnflow netguard: blocked connection to "
-                                      f"{addr[0]}:{addr[1]}"):
-        socket.create_connection(addr, timeout=1)
+    with learnflow_netguard.expected():  # deliberate: keep it out of the session's leak log
+        with pytest.raises(OSError, match=f"learnflow netguard: blocked connection to "
+                                          f"{addr[0]}:{addr[1]}"):
+            socket.create_connection(addr, timeout=1)
     assert learnflow_netguard.BLOCKED[-1].endswith(f"{addr[0]}:{addr[1]}")
 
 
 def test_guard_blocks_low_level_calls():
     _assert_guarded()
+    with learnflow_netguard.expected():
+        _low_level_calls()
+
+
+def _low_level_calls():
     with pytest.raises(OSError, match="netguard"):
         socket.getaddrinfo("example.com", 443)
     with pytest.raises(OSError, match="netguard"):
@@ -493,6 +499,19 @@ def test_guard_blocks_low_level_calls():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
         with pytest.raises(OSError, match="netguard"):
             u.sendto(b"x", ("8.8.8.8", 53))
+
+
+def test_guard_logs_unexpected_blocks_only(tmp_path, monkeypatch):
+    _assert_guarded()
+    log = tmp_path / "ng.log"
+    monkeypatch.setattr(learnflow_netguard, "_log_path", str(log))  # not the session's log
+    with learnflow_netguard.expected(), pytest.raises(OSError):
+        socket.create_connection(("10.9.9.9", 443), timeout=1)
+    assert not log.exists()
+    with pytest.raises(OSError):
+        socket.create_connection(("10.9.9.8", 443), timeout=1)
+    assert log.read_text().startswith(
+        "learnflow netguard: blocked connection to 10.9.9.8:443 (op=create_connection")
 
 
 def test_guard_allows_loopback(srv):

@@ -48,6 +48,8 @@ class LitellmBackend(Backend):
             "stream": True,
             "stream_options": {"include_usage": True},
             "timeout": request.read_timeout,
+            # Retries are ours to decide (bounded, honouring Retry-After), not the SDK's.
+            "max_retries": 0,
         }
         if request.api_base:
             kwargs["api_base"] = request.api_base

@@ -5,6 +5,8 @@
     learnflow_netguard.uninstall()
     learnflow_netguard.is_installed()
     learnflow_netguard.BLOCKED                  # list of messages blocked in this process
+    with learnflow_netguard.expected():         # deliberate blocks (guard self-tests):
+        ...                                     # still raise, but are not written to the log
 
 Patched: socket.socket.connect / connect_ex / sendto, socket.create_connection,
 socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex.
@@ -25,12 +27,14 @@ PYTHONPATH and set LEARNFLOW_NETGUARD=1 (see sitecustomize.py next to it).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
 import threading
 
-__all__ = ["install", "uninstall", "is_installed", "is_loopback", "NetguardError", "BLOCKED"]
+__all__ = ["install", "uninstall", "is_installed", "is_loopback", "expected", "NetguardError",
+           "BLOCKED"]
 
 PREFIX = "learnflow netguard: blocked connection to"
 
@@ -40,6 +44,7 @@ _lock = threading.Lock()
 _originals: dict = {}
 _log_path: str | None = None
 _INET = {socket.AF_INET, getattr(socket, "AF_INET6", socket.AF_INET)}
+_expecting = threading.local()
 
 
 class NetguardError(OSError):
@@ -73,7 +78,7 @@ def _block(host, port, op: str):
     msg = f"{PREFIX} {host}:{port}"
     BLOCKED.append(msg)
     path = _log_path or os.environ.get("LEARNFLOW_NETGUARD_LOG")
-    if path:
+    if path and not getattr(_expecting, "depth", 0):
         try:
             with open(path, "a", encoding="utf-8") as f:
                 f.write(f"{msg} (op={op} pid={os.getpid()})\n")
@@ -148,6 +153,16 @@ _MODULE_FUNCS = {
     "gethostbyname": _gethostbyname,
     "gethostbyname_ex": _gethostbyname_ex,
 }
+
+
+@contextlib.contextmanager
+def expected():
+    """Blocks in this thread inside the block are deliberate: raise, but don't log them."""
+    _expecting.depth = getattr(_expecting, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _expecting.depth -= 1
 
 
 def is_installed() -> bool:

@@ -1,0 +1,112 @@
+"""The log: migrations on a blank and an older database, FTS, WAL, permissions."""
+
+import sqlite3
+import stat
+
+import pytest
+from sqlite_utils import Database
+
+from learnflow import migrations
+from learnflow.errors import DatabaseError, NotFound
+from learnflow.store import SkillTag, Store
+
+
+def test_blank_database_gets_every_migration_and_wal(home):
+    s = Store()
+    applied = [m.name for m in migrations.migrations.applied(s.db)]
+    assert applied == [m.name for m in migrations.migrations._migrations]
+    assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert s.db.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    assert {"conversations", "interactions", "interaction_skills", "interactions_fts"} <= set(s.db.table_names())
+
+
+def test_database_and_folder_are_private(home):
+    s = Store()
+    assert stat.S_IMODE(s.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(s.path.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("stop_before", [m.name for m in migrations.migrations._migrations[1:]] or [None])
+def test_upgrade_from_each_older_schema_keeps_rows(home, stop_before):
+    """A database left at an older schema is upgraded in place; its rows survive."""
+    path = home / "learnflow.db"
+    home.mkdir(parents=True)
+    db = Database(path)
+    migrations.migrations.apply(db, stop_before=stop_before)
+    cid = db["conversations"].insert({"created_at": "2026-01-01T00:00:00Z", "title": "old"}).last_pk
+    db["interactions"].insert(
+        {"conversation_id": cid, "created_at": "2026-01-01T00:00:00Z", "question": "how do I rebase?",
+         "answer": "git rebase main", "status": "ok"}
+    )  # fmt: skip
+    db.conn.close()
+    s = Store(path)
+    assert [m.name for m in migrations.migrations.pending(s.db)] == []
+    assert s.history(query="rebase")[0]["answer"] == "git rebase main"
+
+
+def test_database_from_a_newer_learnflow_is_refused_untouched(home):
+    home.mkdir(parents=True)
+    path = home / "learnflow.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 5}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="newer learnflow"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_corrupt_file_gives_a_clear_error_and_is_not_overwritten(home):
+    home.mkdir(parents=True)
+    path = home / "learnflow.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="cannot be opened") as exc:
+        Store(path)
+    assert "doctor" in exc.value.hint
+    assert path.read_bytes() == b"this is not a database" * 100
+
+
+def test_question_is_stored_before_the_answer(store):
+    cid = store.new_conversation("q")
+    iid = store.begin_interaction(conversation_id=cid, question="why is the sky blue?")
+    row = store.get(iid)
+    assert row["status"] == "pending" and row["answer"] is None
+    store.finish_interaction(iid, answer="Rayleigh scattering", status="ok")
+    assert store.get(iid)["status"] == "ok"
+
+
+def test_history_search_filters_and_skills(store):
+    cid = store.new_conversation("x")
+    a = store.begin_interaction(conversation_id=cid, question="How do I rebase onto main?", status="ok")
+    store.finish_interaction(a, answer="git rebase main", status="ok")
+    store.set_skills(a, [SkillTag("git", 1.0, "offline")])
+    b = store.begin_interaction(conversation_id=cid, question="Explain SQL joins")
+    store.set_skills(b, [SkillTag("sql", 0.9, "model")])
+    assert [r["id"] for r in store.history(query="rebase")] == [a]
+    assert [r["id"] for r in store.history(skill="sql")] == [b]
+    assert [r["id"] for r in store.history()] == [b, a]
+    assert store.history(query='"; DROP TABLE interactions; --') == []  # FTS syntax is quoted
+    assert store.get(b)["skills"] == [{"skill": "sql", "relevance": 0.9, "method": "model"}]
+
+
+def test_related_answers_rank_past_model_answers(store):
+    cid = store.new_conversation("x")
+    for q, a in [("undo last git commit", "use git reset --soft HEAD~1"), ("docker image size", "multi-stage builds")]:
+        i = store.begin_interaction(conversation_id=cid, question=q, backend="openai")
+        store.finish_interaction(i, answer=a, status="ok")
+    related = store.related_answers("how to undo a commit in git")
+    assert related and related[0]["answer"] == "use git reset --soft HEAD~1"
+
+
+def test_show_missing_id_is_not_found(store):
+    with pytest.raises(NotFound):
+        store.get(999)
+
+
+def test_abandoned_pending_rows_are_closed_as_interrupted(store):
+    cid = store.new_conversation("x")
+    dead_pid = 2**22 + 12345  # above the default pid_max: no such process
+    iid = store.begin_interaction(conversation_id=cid, question="killed mid-answer", pid=dead_pid)
+    assert store.mark_abandoned() == 1
+    row = store.get(iid)
+    assert row["status"] == "interrupted" and "ended before" in row["error"]
