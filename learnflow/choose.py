@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from learnflow import keys, paths
 from learnflow.backends import Backend, registry
 from learnflow.config import Config
+from learnflow.errors import BadInput
 
 # Cheap, capable default per provider key, as litellm spells them.
 KEY_DEFAULTS = {
@@ -48,6 +49,10 @@ def choose(config: Config, *, model: str | None = None, backend: str | None = No
     """Resolve the model and backend for one call, with the reason shown by `models`/`doctor`."""
     forced = backend or config.get("backend")
     api_base = config.get("api_base")
+    if forced:
+        registry().get(forced)  # an unknown name fails here, with the list of known ones
+        if forced == "offline":
+            return Choice("offline", "offline", "backend forced to offline")
     explicit = [
         (model, "--model"),
         (os.environ.get("LEARNFLOW_MODEL"), "LEARNFLOW_MODEL"),
@@ -70,6 +75,11 @@ def choose(config: Config, *, model: str | None = None, backend: str | None = No
         if found:
             b = registry().get(forced) if forced else registry().for_model(found["model"])
             return Choice(found["model"], b.name, f"{found['server']} answered on {found['base']}", found["base"])
+    if forced:
+        raise BadInput(
+            f"The {forced} backend needs a model.",
+            hint="Name one with -m (e.g. -m openai/gpt-4o-mini) or `learnflow config set model …`.",
+        )
     return Choice("offline", "offline", "no model configured, no key in the environment, no local server found")
 
 

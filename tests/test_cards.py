@@ -1,0 +1,516 @@
+"""The offline coach's skill cards (learnflow/data/cards/*.toml).
+
+Three layers of checks:
+
+1. Schema: every card has the documented keys and types, belongs to a skill
+   from the bundled taxonomy, and every skill has enough cards.
+2. Syntax: every command in every card parses in the language the card says
+   it is written in (bash, python, sql, javascript; text must be non-empty).
+3. Behaviour: a handful of harmless commands are actually run, to prove they
+   do what their card says. Commands are looked up in the cards, never copied,
+   so editing a card without keeping it true fails here.
+
+Standard library and pytest only; no network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "learnflow" / "data"
+CARDS_DIR = DATA_DIR / "cards"
+TAXONOMY = tomllib.loads((DATA_DIR / "skills.toml").read_text(encoding="utf-8"))["skills"]
+
+# Skills people ask about most get more cards.
+CORE_SKILLS = {"git", "shell", "python", "sql", "debugging", "testing", "containers", "http-apis"}
+CORE_RANGE = (4, 6)
+OTHER_RANGE = (2, 4)
+
+LANGS = {"bash", "python", "sql", "javascript", "text"}
+
+FIELDS = {
+    "id": str,
+    "skill": str,
+    "title": str,
+    "keywords": list,
+    "concept": str,
+    "lang": str,
+    "commands": list,
+    "pitfalls": list,
+    "check_question": str,
+    "check_answer": str,
+    "check_keywords": list,
+    "docs": list,
+}
+
+# Cards may only link official documentation.
+OFFICIAL_DOCS = (
+    "https://git-scm.com/",
+    "https://docs.python.org/",
+    "https://peps.python.org/",
+    "https://docs.pytest.org/",
+    "https://www.postgresql.org/docs/",
+    "https://www.sqlite.org/",
+    "https://docs.docker.com/",
+    "https://kubernetes.io/docs/",
+    "https://developer.mozilla.org/",
+    "https://www.gnu.org/software/",
+    "https://man7.org/linux/man-pages/",
+    "https://www.freedesktop.org/software/systemd/man/",
+    "https://curl.se/docs/",
+    "https://www.rfc-editor.org/rfc/",
+    "https://jqlang.github.io/jq/",
+    "https://docs.npmjs.com/",
+    "https://docs.openssl.org/",
+    "https://requests.readthedocs.io/",
+    "https://cheatsheetseries.owasp.org/",
+    "https://docs.github.com/",
+    "https://docs.aws.amazon.com/",
+    "https://developer.hashicorp.com/terraform/",
+    "https://pandas.pydata.org/docs/",
+    "https://docs.djangoproject.com/",
+    "https://docs.sqlalchemy.org/",
+    "https://google.github.io/eng-practices/",
+    "https://keepachangelog.com/",
+    "https://semver.org/",
+    "https://docs.anthropic.com/",
+    "https://platform.openai.com/docs/",
+    "https://www.nist.gov/itl/ai-risk-management-framework",
+)
+
+KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _load() -> list[tuple[Path, dict]]:
+    out = []
+    for path in sorted(CARDS_DIR.glob("*.toml")):
+        for card in tomllib.loads(path.read_text(encoding="utf-8")).get("cards", []):
+            out.append((path, card))
+    return out
+
+
+LOADED = _load()
+CARDS = [card for _, card in LOADED]
+BY_ID = {card["id"]: card for card in CARDS if isinstance(card.get("id"), str)}
+
+
+def _commands(lang: str) -> list:
+    """(card id, index, cmd) for every command of every card in `lang`, as pytest params."""
+    return [
+        pytest.param(card["id"], i, c["cmd"], id=f"{card['id']}[{i}]")
+        for card in CARDS
+        if card.get("lang") == lang
+        for i, c in enumerate(card.get("commands", []))
+    ]
+
+
+def command(card_id: str, prefix: str) -> str:
+    """The one command of `card_id` that starts with `prefix`, exactly as the card has it."""
+    found = [c["cmd"] for c in BY_ID[card_id]["commands"] if c["cmd"].startswith(prefix)]
+    assert len(found) == 1, f"{card_id}: expected one command starting {prefix!r}, found {found}"
+    return found[0]
+
+
+# --------------------------------------------------------------------------------------
+# 1. Schema
+# --------------------------------------------------------------------------------------
+
+
+def test_cards_exist():
+    assert CARDS_DIR.is_dir()
+    assert len(CARDS) >= 2 * len(TAXONOMY)
+
+
+def test_one_cards_file_per_taxonomy_skill():
+    files = {p.stem for p in CARDS_DIR.glob("*.toml")}
+    assert files == set(TAXONOMY), (
+        f"missing: {sorted(set(TAXONOMY) - files)}; unknown: {sorted(files - set(TAXONOMY))}"
+    )
+
+
+@pytest.mark.parametrize("skill", sorted(TAXONOMY))
+def test_every_skill_has_enough_cards(skill):
+    n = sum(1 for card in CARDS if card.get("skill") == skill)
+    low, high = CORE_RANGE if skill in CORE_SKILLS else OTHER_RANGE
+    assert low <= n <= high, f"{skill} has {n} cards, expected {low}-{high}"
+
+
+def test_card_ids_are_unique():
+    ids = [card.get("id") for card in CARDS]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    assert not dupes, f"duplicate card ids: {dupes}"
+
+
+@pytest.mark.parametrize(("path", "card"), LOADED, ids=[c.get("id", "?") for _, c in LOADED])
+def test_card_schema(path, card):
+    missing = set(FIELDS) - set(card)
+    unknown = set(card) - set(FIELDS)
+    assert not missing, f"missing keys {sorted(missing)}"
+    assert not unknown, f"unknown keys {sorted(unknown)} (typo?)"
+    for key, typ in FIELDS.items():
+        assert isinstance(card[key], typ), f"{key} should be {typ.__name__}"
+    for key in ("id", "title", "concept", "check_question", "check_answer"):
+        assert card[key].strip(), f"{key} is empty"
+
+    # Identity: kebab-case, namespaced by its skill, in the file named after its skill.
+    assert KEBAB.match(card["id"]), "id must be kebab-case"
+    assert card["skill"] in TAXONOMY, f"unknown skill {card['skill']!r}"
+    assert card["id"].startswith(card["skill"] + "-"), "id must start with '<skill>-'"
+    assert path.stem == card["skill"], f"card lives in {path.name}, not {card['skill']}.toml"
+
+    # Matching words: lower case, no duplicates.
+    kws = card["keywords"]
+    assert kws and all(isinstance(k, str) and k.strip() for k in kws)
+    assert all(k == k.lower() for k in kws), "keywords must be lower case"
+    assert len(set(kws)) == len(kws), "duplicate keywords"
+
+    assert card["lang"] in LANGS
+    assert card["commands"], "a card needs at least one command"
+    for c in card["commands"]:
+        assert isinstance(c, dict) and set(c) == {"cmd", "what"}, f"bad command entry {c!r}"
+        assert isinstance(c["cmd"], str) and c["cmd"].strip()
+        assert isinstance(c["what"], str) and c["what"].strip()
+
+    assert card["pitfalls"] and all(isinstance(p, str) and p.strip() for p in card["pitfalls"])
+
+    # The offline judge marks a free-text answer by these words, so the model answer must contain them.
+    cks = card["check_keywords"]
+    assert cks, "check_keywords must not be empty"
+    for k in cks:
+        assert isinstance(k, str) and k.strip() and k == k.lower(), f"bad check keyword {k!r}"
+        assert k in card["check_answer"].lower(), f"check keyword {k!r} not in check_answer"
+
+    for url in card["docs"]:
+        assert isinstance(url, str) and url.startswith(OFFICIAL_DOCS), f"not an official docs link: {url}"
+
+
+def test_flagship_card_undo_last_commit():
+    card = BY_ID["git-undo-last-commit"]
+    assert card["skill"] == "git"
+    whats = {c["cmd"]: c["what"].lower() for c in card["commands"]}
+    assert "staged" in whats["git reset --soft HEAD~1"]
+    assert "destroys" in whats["git reset --hard HEAD~1"]
+    assert "unstaged" in whats["git reset --mixed HEAD~1"]
+    assert any("git revert HEAD" in p for p in card["pitfalls"])
+    question = "how do i undo my last git commit but keep the changes?"
+    hits = {k for k in card["keywords"] if k in question}
+    assert {"undo", "last git commit", "keep the changes"} <= hits
+
+
+# --------------------------------------------------------------------------------------
+# 2. Every command parses
+# --------------------------------------------------------------------------------------
+
+BASH = shutil.which("bash")
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed, so shell commands cannot be syntax-checked")
+@pytest.mark.parametrize(("card_id", "index", "cmd"), _commands("bash"))
+def test_bash_command_parses(card_id, index, cmd):
+    proc = subprocess.run([BASH, "-n", "-c", cmd], capture_output=True, text=True, timeout=10)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(("card_id", "index", "cmd"), _commands("python"))
+def test_python_command_compiles(card_id, index, cmd):
+    compile(cmd, f"<{card_id} command {index}>", "exec")
+
+
+@pytest.mark.parametrize(("card_id", "index", "cmd"), _commands("sql"))
+def test_sql_command_is_complete(card_id, index, cmd):
+    assert sqlite3.complete_statement(cmd if cmd.rstrip().endswith(";") else cmd + ";")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed, so JavaScript cannot be syntax-checked")
+@pytest.mark.parametrize(("card_id", "index", "cmd"), _commands("javascript"))
+def test_javascript_command_parses(card_id, index, cmd, tmp_path):
+    # .mjs: parsed as an ES module, where top-level await is legal (the cards use it).
+    src = tmp_path / "snippet.mjs"
+    src.write_text(cmd + "\n", encoding="utf-8")
+    proc = subprocess.run([NODE, "--check", str(src)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(("card_id", "index", "cmd"), _commands("text"))
+def test_text_command_is_not_empty(card_id, index, cmd):
+    assert cmd.strip()
+
+
+# Cards whose SQL is plain SQLite and runs, in order, against the tiny schema below.
+# Value: the minimum SQLite version the card's SQL needs.
+SQLITE_EXECUTABLE = {
+    "sql-left-join-keep-unmatched": (3, 0, 0),
+    "sql-group-by-aggregate": (3, 0, 0),
+    "sql-find-duplicates": (3, 0, 0),
+    "sql-null-handling": (3, 39, 0),  # IS DISTINCT FROM
+    "sql-transactions": (3, 0, 0),
+    "performance-n-plus-one-queries": (3, 0, 0),
+}
+
+SCHEMA = """
+CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, country TEXT);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id),
+                     total REAL NOT NULL, status TEXT, created_at TEXT);
+CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
+INSERT INTO customers VALUES
+  (1, 'Ana', 'ana@example.com', 'PT'),
+  (2, 'Bo', 'bo@example.com', 'SE'),
+  (3, 'Cy', NULL, 'SE'),
+  (4, 'Ana (again)', 'ana@example.com', 'PT'),
+  (5, 'Dee', NULL, 'US');
+INSERT INTO orders VALUES
+  (1, 1, 120.0, 'paid', '2024-01-03'),
+  (2, 1, 30.0, 'cancelled', '2024-01-04'),
+  (3, 2, 80.0, 'paid', '2024-01-05'),
+  (4, 2, 15.0, NULL, '2024-01-06'),
+  (5, 4, 10.0, 'test', '2024-01-07');
+INSERT INTO accounts VALUES (1, 500), (2, 100);
+"""
+
+
+@pytest.fixture
+def db():
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(SCHEMA)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("card_id", sorted(SQLITE_EXECUTABLE))
+def test_sqlite_compatible_card_runs(card_id, db):
+    card = BY_ID[card_id]
+    assert card["lang"] == "sql"
+    if sqlite3.sqlite_version_info < SQLITE_EXECUTABLE[card_id]:
+        pytest.skip(f"needs SQLite {SQLITE_EXECUTABLE[card_id]}, have {sqlite3.sqlite_version}")
+    for c in card["commands"]:
+        db.executescript(c["cmd"])
+
+
+# --------------------------------------------------------------------------------------
+# 3. Behaviour: run harmless commands and check they do what the card says
+# --------------------------------------------------------------------------------------
+
+GIT = shutil.which("git")
+needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed")
+needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
+
+
+def sh(cmd: str, cwd: Path, env: dict | None = None) -> str:
+    """Run `cmd` with bash in `cwd`; fail the test on a non-zero exit; return stdout."""
+    proc = subprocess.run(
+        [BASH, "-c", cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 0, f"{cmd!r} exited {proc.returncode}: {proc.stderr}"
+    return proc.stdout
+
+
+class Repo:
+    """A throwaway git repository; calling it runs a shell command inside it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        # Isolated from the user's and system git configuration.
+        self.env = {
+            **os.environ,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_EDITOR": "true",
+            "GIT_TERMINAL_PROMPT": "0",
+        }
+
+    def __call__(self, cmd: str) -> str:
+        return sh(cmd, self.path, self.env)
+
+    def head(self) -> str:
+        return self("git rev-parse HEAD").strip()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A git repository with two commits: notes.txt says 'one', then 'two'."""
+    repo = Repo(tmp_path / "repo")
+    repo.path.mkdir()
+    repo("git init -q")
+    repo("git config user.name 'Card Test'")
+    repo("git config user.email 'card-test@example.invalid'")
+    repo("git config commit.gpgsign false")
+    (repo.path / "notes.txt").write_text("one\n")
+    repo("git add notes.txt && git commit -q -m first")
+    (repo.path / "notes.txt").write_text("two\n")
+    repo("git commit -q -am second")
+    repo.first = repo("git rev-parse HEAD~1").strip()
+    repo.second = repo.head()
+    return repo
+
+
+@needs_git
+@needs_bash
+def test_reset_soft_moves_head_back_and_keeps_the_change_staged(repo):
+    repo(command("git-undo-last-commit", "git reset --soft"))
+
+    assert repo.head() == repo.first
+    assert repo("git diff --cached --name-only").split() == ["notes.txt"]
+    assert repo("git diff --name-only") == ""  # nothing left unstaged
+    assert (repo.path / "notes.txt").read_text() == "two\n"
+
+
+@needs_git
+@needs_bash
+def test_reset_mixed_keeps_the_change_but_unstages_it(repo):
+    repo(command("git-undo-last-commit", "git reset --mixed"))
+
+    assert repo.head() == repo.first
+    assert repo("git diff --cached --name-only") == ""
+    assert repo("git diff --name-only").split() == ["notes.txt"]
+    assert (repo.path / "notes.txt").read_text() == "two\n"
+
+
+@needs_git
+@needs_bash
+def test_reset_hard_destroys_the_change(repo):
+    repo(command("git-undo-last-commit", "git reset --hard"))
+
+    assert repo.head() == repo.first
+    assert repo("git status --porcelain") == ""
+    assert (repo.path / "notes.txt").read_text() == "one\n"
+
+
+@needs_git
+@needs_bash
+def test_reflog_brings_back_a_commit_lost_to_reset_hard(repo):
+    repo("git reset --hard HEAD~1")
+    assert repo.head() == repo.first
+    assert repo.second[:7] in repo(command("git-recover-with-reflog", "git reflog"))  # abbreviated hash
+
+    repo(command("git-recover-with-reflog", "git reset --hard HEAD@{1}"))
+
+    assert repo.head() == repo.second
+    assert (repo.path / "notes.txt").read_text() == "two\n"
+
+
+@needs_git
+@needs_bash
+def test_stash_sets_tracked_changes_aside_but_not_untracked_files(repo):
+    (repo.path / "notes.txt").write_text("work in progress\n")
+    (repo.path / "new.md").write_text("untracked\n")
+
+    repo(command("git-stash-work-in-progress", "git stash push -m"))
+
+    assert (repo.path / "notes.txt").read_text() == "two\n"  # tracked change is put aside
+    assert repo("git status --porcelain").splitlines() == ["?? new.md"]  # untracked stays
+    assert "half-done login form" in repo(command("git-stash-work-in-progress", "git stash list"))
+
+    repo(command("git-stash-work-in-progress", "git stash pop"))
+
+    assert (repo.path / "notes.txt").read_text() == "work in progress\n"
+    assert repo("git stash list") == ""  # pop removes the entry
+
+
+@needs_bash
+def test_grep_and_sed_commands_find_and_replace_text(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app.py").write_text("import requests\n# TODO: retry\nx = 1\n")
+    (src / "notes.txt").write_text("import requests\nnothing to do\n")
+    (tmp_path / "config.ini").write_text("host = localhost\nreplica = localhost localhost\n")
+
+    # grep -rn: file, line number, line.
+    out = sh(command("shell-search-text-in-files", "grep -rn 'TODO'"), tmp_path)
+    assert out.splitlines() == ["src/app.py:2:# TODO: retry"]
+
+    # --include limits the search to .py files; -l prints only names.
+    out = sh(command("shell-search-text-in-files", "grep -rl --include"), tmp_path)
+    assert out.splitlines() == ["./src/app.py"]
+
+    # Without -i, sed prints the result and leaves the file alone.
+    out = sh(command("shell-replace-text-with-sed", "sed 's/localhost"), tmp_path)
+    assert out == "host = db.internal\nreplica = db.internal db.internal\n"
+    assert "localhost" in (tmp_path / "config.ini").read_text()
+
+    # -i.bak edits in place, replaces every match on a line (g), and keeps a backup.
+    sh(command("shell-replace-text-with-sed", "sed -i.bak"), tmp_path)
+    assert (tmp_path / "config.ini").read_text() == "host = db.internal\nreplica = db.internal db.internal\n"
+    assert (tmp_path / "config.ini.bak").read_text() == "host = localhost\nreplica = localhost localhost\n"
+
+
+# Python snippets whose printed output the card's `what` states.
+PYTHON_OUTPUTS = [
+    ("python-keyerror-and-dict-access", "from collections import Counter", "[('a', 2)]"),
+    ("python-mutable-default-argument", "def bad(", "[1, 2]"),
+    ("regex-search-match-fullmatch", "import re\nprint(bool(re.search", "True"),
+    ("regex-search-match-fullmatch", "import re\nprint(bool(re.match", "False"),
+    ("regex-search-match-fullmatch", "import re\nprint(bool(re.fullmatch", "False"),
+    ("regex-search-match-fullmatch", "import re\nprint(re.findall", "['ana@ex.com', 'bo@ex.org']"),
+    ("regex-capture-groups-and-replace", "import re\nm = re.search", "2024 05"),
+    ("regex-capture-groups-and-replace", "import re\nprint(re.sub(r'(", "due 17.05.2024"),
+    ("regex-capture-groups-and-replace", "import re\nprint(re.sub(r'\\d+'", "a2 b40"),
+    ("regex-capture-groups-and-replace", "import re\nprint(re.findall", "[('a', '1'), ('b', '2')]"),
+    ("regex-greedy-vs-lazy", "import re\nprint(re.findall(r'\"(.*)\"'", "['hi\" and \"bye']"),
+    ("regex-greedy-vs-lazy", "import re\nprint(re.findall(r'\"(.*?)\"'", "['hi', 'bye']"),
+    ("regex-greedy-vs-lazy", "import re\nprint(re.findall(r'\"([^\"]*)\"'", "['hi', 'bye']"),
+]
+
+
+@pytest.mark.parametrize(("card_id", "prefix", "expected"), PYTHON_OUTPUTS)
+def test_python_snippet_prints_what_the_card_says(card_id, prefix, expected):
+    code = command(card_id, prefix)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, f"<{card_id}>", "exec"), {})
+    assert out.getvalue().strip() == expected
+    what = next(c["what"] for c in BY_ID[card_id]["commands"] if c["cmd"] == code)
+    assert expected in what, "the card's description should state this very output"
+
+
+def test_sql_anti_join_finds_customers_without_orders(db):
+    left_join = command("sql-left-join-keep-unmatched", "SELECT c.name FROM customers c LEFT JOIN")
+    not_exists = command("sql-left-join-keep-unmatched", "SELECT c.name FROM customers c WHERE NOT EXISTS")
+    assert {r[0] for r in db.execute(left_join)} == {"Cy", "Dee"}
+    assert {r[0] for r in db.execute(not_exists)} == {"Cy", "Dee"}
+
+    # The filter in ON keeps every customer; the same filter in WHERE would drop the unmatched ones.
+    in_on = command("sql-left-join-keep-unmatched", "SELECT c.name, o.total")
+    assert {r[0] for r in db.execute(in_on)} == {"Ana", "Bo", "Cy", "Ana (again)", "Dee"}
+    in_where = in_on.replace(" AND o.status = 'paid';", " WHERE o.status = 'paid';")
+    assert {r[0] for r in db.execute(in_where)} == {"Ana", "Bo"}
+
+
+def test_sql_duplicates_are_found_then_removed_keeping_the_lowest_id(db):
+    find = command("sql-find-duplicates", "SELECT email, COUNT(*)")
+    assert db.execute(find).fetchall() == [("ana@example.com", 2)]  # the two NULL emails are not listed
+
+    db.execute(command("sql-find-duplicates", "DELETE FROM customers"))
+
+    ids = [r[0] for r in db.execute("SELECT id FROM customers ORDER BY id")]
+    assert ids == [1, 2, 3, 5]  # 4 was the later duplicate; NULL emails are left alone
+    db.execute(command("sql-find-duplicates", "CREATE UNIQUE INDEX"))  # now succeeds
+
+
+def test_sql_transaction_commits_together_and_rollback_undoes(db):
+    db.executescript(command("sql-transactions", "BEGIN;\nUPDATE accounts"))
+    assert db.execute("SELECT balance FROM accounts ORDER BY id").fetchall() == [(400,), (200,)]
+
+    db.executescript(command("sql-transactions", "BEGIN;\nDELETE"))
+    assert db.execute("SELECT COUNT(*) FROM orders WHERE status = 'test'").fetchone() == (1,)
+
+    db.executescript(command("sql-transactions", "BEGIN;\nSAVEPOINT"))
+    assert db.execute("SELECT COUNT(*) FROM orders WHERE status = 'test'").fetchone() == (1,)
+
+
+@pytest.mark.skipif(sqlite3.sqlite_version_info < (3, 39, 0), reason="IS DISTINCT FROM needs SQLite 3.39+")
+def test_sql_is_distinct_from_keeps_null_rows_that_not_equal_drops(db):
+    distinct = command("sql-null-handling", "SELECT * FROM orders WHERE status IS DISTINCT FROM")
+    assert sorted(r[0] for r in db.execute(distinct)) == [1, 3, 4, 5]  # 4 has a NULL status
+    not_equal = "SELECT * FROM orders WHERE status <> 'cancelled';"  # the pitfall
+    assert sorted(r[0] for r in db.execute(not_equal)) == [1, 3, 5]

@@ -1,0 +1,158 @@
+"""The CLI as a user meets it: first run, help, history, show, config, prompts, errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from learnflow import __version__
+
+QUESTION = "How do I undo my last git commit but keep the changes?"
+
+
+def test_first_run_answers_offline_and_logs_it(cli):
+    result = cli("ask", QUESTION)
+    assert result.exit_code == 0
+    assert "git reset --soft HEAD~1" in result.stdout
+    assert "offline coach" in result.stdout
+    listed = cli("history")
+    assert listed.exit_code == 0 and "How do I undo my last git commit" in listed.stdout
+
+
+def test_every_command_has_help_that_teaches(cli):
+    from learnflow.cli import app
+    from typer.main import get_command
+
+    group = get_command(app)
+    for name, command in group.commands.items():
+        assert command.help and len(command.help) > 20, f"{name} lacks help"
+        assert cli(name, "--help").exit_code == 0
+
+
+def test_version(cli):
+    assert cli("--version").stdout.strip() == f"learnflow {__version__}"
+
+
+def test_empty_question_is_bad_input(cli):
+    result = cli("ask", "   ")
+    assert result.exit_code == 3
+    assert "The question is empty" in result.stderr
+
+
+@pytest.mark.parametrize("path,message", [("/nonexistent/x.py", "File not found"), ("/", "is a directory")])
+def test_bad_file_is_bad_input(cli, path, message):
+    result = cli("ask", "-f", path, "what is this?")
+    assert result.exit_code == 3 and message in result.stderr
+    assert json.loads(cli("history", "--json").stdout) == []  # nothing half-written
+
+
+def test_invalid_level_and_unknown_backend(cli):
+    assert cli("ask", "--level", "guru", "x").exit_code == 3
+    result = cli("ask", "--backend", "nope", "x")
+    assert result.exit_code == 6 and "Unknown backend 'nope'" in result.stderr
+
+
+def test_history_search_skill_and_json(cli):
+    cli("ask", QUESTION)
+    cli("ask", "How do I write a SQL join between orders and customers?")
+    rows = json.loads(cli("history", "--json").stdout)
+    assert len(rows) == 2 and rows[0]["question"].startswith("How do I write a SQL join")
+    assert [r["id"] for r in json.loads(cli("history", "-q", "join", "--json").stdout)] == [rows[0]["id"]]
+    assert [r["id"] for r in json.loads(cli("history", "--skill", "git", "--json").stdout)] == [rows[1]["id"]]
+    assert json.loads(cli("history", "-n", "1", "--json").stdout)[0]["id"] == rows[0]["id"]
+
+
+def test_show_prints_question_and_answer(cli):
+    cli("ask", QUESTION)
+    result = cli("show", "1")
+    assert result.exit_code == 0
+    assert QUESTION in result.stdout and "git reset --soft" in result.stdout
+    assert json.loads(cli("show", "1", "--json").stdout)["skills"][0]["skill"] == "git"
+    missing = cli("show", "42")
+    assert missing.exit_code == 6 and "No interaction with id 42" in missing.stderr
+
+
+def test_config_set_get_validates_and_is_private(cli):
+    assert cli("config", "set", "default_level", "expert").exit_code == 0
+    assert cli("config", "get", "default_level").stdout.strip() == "expert"
+    assert cli("config", "set", "levels.git", "intermediate").exit_code == 0
+    assert cli("config", "get", "levels.git").stdout.strip() == "intermediate"
+    bad = cli("config", "set", "default_level", "guru")
+    assert bad.exit_code == 3 and "must be one of" in bad.stderr
+    typo = cli("config", "set", "modle", "x")
+    assert typo.exit_code == 3 and "Unknown setting" in typo.stderr
+    from learnflow import paths
+
+    assert oct(paths.config_path().stat().st_mode & 0o777) == "0o600"
+
+
+def test_configured_level_changes_the_offline_answer(cli):
+    cli("config", "set", "levels.git", "expert")
+    assert "How would you approach it?" in cli("ask", QUESTION).stdout
+
+
+def test_malformed_config_names_file_and_line(cli):
+    from learnflow import paths
+
+    paths.config_path().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_path().write_text('model = "openai/x"\nthis is not toml\n')
+    result = cli("ask", QUESTION)
+    assert result.exit_code == 4
+    assert str(paths.config_path()) in result.stderr and "line 2" in result.stderr
+
+
+def test_prompts_lists_sources_and_user_override_wins(cli):
+    rows = json.loads(cli("prompts", "--json").stdout)
+    assert {r["name"] for r in rows} >= {"system", "level-novice", "level-intermediate", "level-expert", "direct", "tagging"}
+    assert all(r["source"] == "bundled" for r in rows)
+    assert cli("prompts", "offline", "--copy").exit_code == 0
+    from learnflow import paths
+
+    (paths.user_prompts_dir() / "offline.md").write_text("_My own offline footer._")
+    rows = {r["name"]: r for r in json.loads(cli("prompts", "--json").stdout)}
+    assert rows["offline"]["source"] == "user"
+    assert "_My own offline footer._" in cli("ask", QUESTION).stdout
+
+
+def test_models_explains_the_default(cli):
+    data = json.loads(cli("models", "--json").stdout)
+    assert data["default"]["model"] == "offline"
+    assert "no model configured" in data["default"]["reason"]
+    assert {m["backend"] for m in data["models"]} >= {"offline", "openai", "litellm"}
+
+
+def test_model_from_env_is_the_default(cli, monkeypatch):
+    monkeypatch.setenv("LEARNFLOW_MODEL", "anthropic/claude-3-5-haiku-latest")
+    data = json.loads(cli("models", "--json").stdout)["default"]
+    assert data == {**data, "model": "anthropic/claude-3-5-haiku-latest", "backend": "litellm"}
+    assert "LEARNFLOW_MODEL" in data["reason"]
+
+
+def test_console_script_and_python_m_work_in_a_real_process(home, server, tmp_path):
+    """The installed entry points, a real pipe on stdin, and the network guard in the child."""
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": server.url,
+        "OPENAI_API_KEY": "sk-proc",
+        "LEARNFLOW_MODEL": "openai/proc-model",
+    }
+    server.rule("Classify the user's question", {"content": '{"skills": ["testing"]}'})
+    server.set_default({"content": "It fails because of the assertion.\n\n**Check:** What does the test pin down?"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "learnflow", "ask", "why does this test fail?"],
+        input=b"E   AssertionError: assert 1 == 2\n",
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert b"It fails because of the assertion." in proc.stdout
+    assert b"\x1b[" not in proc.stdout  # piped: plain text, no colour codes
+    answered = [r for r in server.chat_requests if "Classify" not in r["body"]]
+    assert "AssertionError" in answered[0]["json"]["messages"][-1]["content"]
+    script = Path(sys.executable).parent / "learnflow"  # the console script pip installed
+    hist = subprocess.run([str(script), "history", "--json"], capture_output=True, env=env, timeout=60)
+    assert json.loads(hist.stdout)[0]["skills"] == [{"skill": "testing", "relevance": 1.0, "method": "model"}]
