@@ -9,6 +9,7 @@ log, and the row says how far it got.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,14 @@ from learnflow.errors import BackendError, BadInput, NotFound
 from learnflow.store import SkillTag, Store
 
 MAX_QUESTION_CHARS = 20_000
+
+# "Why / trade-off" questions show curiosity beyond the task: weaker evidence of a gap
+# than "how do I" questions (see docs/learner-model.md).
+_WHY = re.compile(r"\b(why|trade-?offs?|differences?|versus|vs\.?|compare|when should|pros and cons|better to)\b", re.I)
+
+
+def question_kind(question: str) -> str:
+    return "question_why" if _WHY.search(question) else "question_how"
 
 
 @dataclass
@@ -108,7 +117,7 @@ class Ask:
             model=self.choice.model,
             pid=os.getpid(),
         )
-        store.set_skills(self.id, self.tags)
+        self._record_tags(self.tags)
         self.answer = ""
         self.usage = Usage()
         self.status = "pending"
@@ -221,7 +230,17 @@ class Ask:
         tags: list[SkillTag] | None = box.get("tags")
         if tags:
             self.tags = tags
-            self.store.set_skills(self.id, tags)
+            self._record_tags(tags)
+
+    def _record_tags(self, tags: list[SkillTag]) -> None:
+        """Store the tags, and the question as (weak) evidence of need on each skill."""
+        self.store.set_skills(self.id, tags)
+        kind = question_kind(self.question)
+        self.store.replace_evidence(
+            "interactions",
+            self.id,
+            [{"skill": t.skill, "kind": kind, "value": t.relevance} for t in tags],
+        )
 
     # -- result -----------------------------------------------------------------
 

@@ -145,6 +145,29 @@ class Store:
 
         self._write(write)
 
+    def add_evidence(self, rows: Iterable[dict]) -> None:
+        """Append evidence rows: {ts?, skill, kind, value?, source?, source_id?}."""
+        import time
+
+        now = time.time()
+        batch = [{"ts": now, "value": None, "source": None, "source_id": None, **r} for r in rows]
+        if batch:
+            self._write(lambda: self.db["evidence"].insert_all(batch))
+
+    def replace_evidence(self, source: str, source_id: int, rows: list[dict]) -> None:
+        """Evidence derived from one source row, replaced as a whole (e.g. re-tagged)."""
+        import time
+
+        now = time.time()
+
+        def write():
+            self.db.execute("DELETE FROM evidence WHERE source = ? AND source_id = ?", [source, source_id])
+            self.db["evidence"].insert_all(
+                {"ts": now, "value": None, **r, "source": source, "source_id": source_id} for r in rows
+            )
+
+        self._write(write)
+
     # -- reads ------------------------------------------------------------
 
     def last_conversation_id(self) -> int | None:

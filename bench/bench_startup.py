@@ -1,0 +1,522 @@
+#!/usr/bin/env python3
+"""Startup and `ask` latency of learnflow, side by side with the `llm` CLI.
+
+    bash bench/setup.sh                      # once: llm into bench/.venv (never the project's deps)
+    /work/venv/bin/python bench/bench_startup.py [--runs N] [--json]
+
+Every row is a real subprocess (`subprocess.run`, stdout and stderr to pipes, stdin
+from /dev/null) timed with `time.perf_counter`: wall time as a user waits for it.
+Rows are run round-robin (row 1, row 2, ..., row 1, ...) so that load from other
+processes on the machine spreads over all rows instead of hitting one.
+
+Rows
+  python -c pass          the floor: the interpreter that runs learnflow, doing nothing
+  learnflow --help        start-up + typer/click help
+  learnflow ask offline   `ask -m offline "..."`: the offline coach, question logged to SQLite
+  learnflow ask loopback  `ask "..."` through the OpenAI-compatible fast path against an
+                          instant in-process server (tests/fake_openai.py), logged to SQLite
+  llm --help              the `llm` CLI (bench/.venv), for comparison
+  llm prompt loopback     `llm -m bench-model "..."` against the same server (llm logs too)
+
+Each learnflow/llm row gets its own temporary LEARNFLOW_HOME / LLM_USER_PATH, created
+once per row: the database persists across the runs of a row, like a real user's.
+
+Before timing, every row runs once under tests/netguard (refuses any non-loopback
+connection) and its output is checked; the timed runs then go without the guard.
+
+Bytecode: the runs use a fresh PYTHONPYCACHEPREFIX (a temp dir), with
+PYTHONDONTWRITEBYTECODE removed, so every program imports from cached bytecode after
+the warm-ups, as an installed copy does for a user. (This dev machine exports
+PYTHONDONTWRITEBYTECODE=1, and the editable learnflow has no __pycache__, so without
+this learnflow would recompile its own modules on every run.) `--no-bytecode-cache`
+measures that dev-machine situation instead.
+
+`--importtime` adds, for the learnflow rows, the top import costs from
+`python -X importtime` (median of a few runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+TESTS = REPO / "tests"
+NETGUARD = TESTS / "netguard"
+
+QUESTION = "How do I undo my last git commit but keep the changes?"
+LLM_MODEL_ID = "bench-model"
+API_KEY = "sk-bench"
+
+# Targets from the issue (seconds, median). llm's figures are the issue's reference
+# numbers for llm on this machine, shown for context.
+TARGET_HELP = 0.15
+TARGET_ASK = 0.30
+REF_LLM_HELP = 0.50
+REF_LLM_ASK = 0.60
+
+# Environment that would change what is measured: provider keys and model choices,
+# the tools' own settings, and every PYTHON* variable (PYTHONPATH could load the
+# tests' sitecustomize, PYTHONDONTWRITEBYTECODE disables bytecode caching, ...).
+SCRUB_PREFIXES = ("PYTHON", "LEARNFLOW_", "LLM_", "LITELLM_", "OPENAI_")
+SCRUB_NAMES = {
+    "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY",
+    "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY", "TOGETHERAI_API_KEY", "OLLAMA_HOST",
+    "LM_STUDIO_API_BASE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
+    "https_proxy", "all_proxy", "NO_PROXY", "no_proxy", "FORCE_COLOR", "CLICOLOR_FORCE",
+}
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    target: float | None = None
+    ref: float | None = None  # reference figure (not a target)
+    expect: str = ""  # substring the stdout must contain (sanity check)
+    server_model: str | None = None  # model id the loopback server must have been asked for
+    skip: str | None = None
+    samples: list[float] = field(default_factory=list)
+    failures: int = 0
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- helpers
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def interpreter_of(script: Path) -> str:
+    """The interpreter in a console script's shebang (falls back to this one)."""
+    try:
+        first = script.read_bytes().split(b"\n", 1)[0].decode()
+    except OSError:
+        return sys.executable
+    if first.startswith("#!"):
+        parts = first[2:].strip().split()
+        if parts and Path(parts[0]).name != "sh" and Path(parts[0]).exists():
+            return parts[0]
+    return sys.executable
+
+
+def find_learnflow(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    beside = Path(sys.executable).parent / "learnflow"
+    if beside.exists():
+        return beside
+    found = shutil.which("learnflow")
+    return Path(found) if found else None
+
+
+def base_env(pycache: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(SCRUB_PREFIXES) and k not in SCRUB_NAMES}
+    env["NO_COLOR"] = "1"
+    env["COLUMNS"] = "100"
+    if pycache:
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_once(row: Row, extra_env: dict[str, str] | None = None, timeout: float = 60.0):
+    env = dict(row.env)
+    if extra_env:
+        env.update(extra_env)
+    t0 = time.perf_counter()
+    proc = subprocess.run(row.argv, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return time.perf_counter() - t0, proc
+
+
+def machine_info(python: str) -> dict:
+    try:
+        pyver = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pyver = "?"
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:
+        affinity = os.cpu_count()
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": affinity,
+        "cpu_count": os.cpu_count(),
+        "cpu": cpu or platform.processor(),
+        "python": pyver,
+        "python_path": python,
+        "platform": platform.platform(),
+        "loadavg_start": list(os.getloadavg()),
+    }
+
+
+def version_of(argv: list[str], env: dict[str, str]) -> str:
+    try:
+        out = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, timeout=60)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "?"
+
+
+def fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+# --------------------------------------------------------------------------- rows
+
+def build_rows(args, workdir: Path, env0: dict[str, str], url: str | None) -> list[Row]:
+    rows: list[Row] = []
+    lf = find_learnflow(args.learnflow)
+    py = interpreter_of(lf) if lf else sys.executable
+    rows.append(Row("floor", "python -c pass", [py, "-c", "pass"], dict(env0)))
+
+    def lf_env(tag: str, **extra: str) -> dict[str, str]:
+        home = workdir / f"learnflow-home-{tag}"
+        home.mkdir()
+        env = dict(env0, LEARNFLOW_HOME=str(home))
+        env.update(extra)
+        return env
+
+    missing_lf = None if lf and lf.exists() else "learnflow not found (pass --learnflow PATH)"
+    lf_cmd = str(lf) if lf else "learnflow"
+    rows.append(Row("lf_help", "learnflow --help", [lf_cmd, "--help"], lf_env("help"),
+                    target=TARGET_HELP, expect="Usage", skip=missing_lf))
+    rows.append(Row("lf_offline", "learnflow ask -m offline",
+                    [lf_cmd, "ask", "-m", "offline", QUESTION], lf_env("offline"),
+                    expect="git reset", skip=missing_lf))
+    rows.append(Row("lf_ask", "learnflow ask (loopback)", [lf_cmd, "ask", QUESTION],
+                    lf_env("ask", OPENAI_BASE_URL=url or "", OPENAI_API_KEY=API_KEY,
+                           LEARNFLOW_MODEL=f"openai/{LLM_MODEL_ID}"),
+                    target=TARGET_ASK, expect="Loopback answer to:", server_model=LLM_MODEL_ID,
+                    skip=missing_lf))
+
+    llm = Path(args.llm) if args.llm else HERE / ".venv" / "bin" / "llm"
+    skip_llm = None if llm.exists() else (
+        f"llm not installed at {llm}: run `bash bench/setup.sh` to compare with it")
+    user = workdir / "llm-user"
+    user.mkdir()
+    if url:
+        (user / "extra-openai-models.yaml").write_text(
+            f"- model_id: {LLM_MODEL_ID}\n"
+            f"  model_name: {LLM_MODEL_ID}\n"
+            f"  api_base: \"{url}\"\n"
+            f"  api_key_name: bench\n")
+        (user / "keys.json").write_text(json.dumps({"bench": API_KEY}))
+    help_user = workdir / "llm-user-help"
+    help_user.mkdir()
+    if url:
+        shutil.copy(user / "extra-openai-models.yaml", help_user)
+        shutil.copy(user / "keys.json", help_user)
+    rows.append(Row("llm_help", "llm --help", [str(llm), "--help"],
+                    dict(env0, LLM_USER_PATH=str(help_user), OPENAI_API_KEY=API_KEY),
+                    ref=REF_LLM_HELP, expect="Usage", skip=skip_llm))
+    rows.append(Row("llm_ask", "llm prompt (loopback)", [str(llm), "-m", LLM_MODEL_ID, QUESTION],
+                    dict(env0, LLM_USER_PATH=str(user), OPENAI_API_KEY=API_KEY),
+                    ref=REF_LLM_ASK, expect="Loopback answer to:", server_model=LLM_MODEL_ID,
+                    skip=skip_llm))
+    return rows
+
+
+# --------------------------------------------------------------------------- phases
+
+def sanity_pass(rows: list[Row], srv, workdir: Path, use_guard: bool) -> list[str]:
+    """Run each row once (under the netguard): right output, server hit, nothing blocked."""
+    problems = []
+    guard_env = {}
+    guard_log = workdir / "netguard.log"
+    if use_guard:
+        guard_env = {"PYTHONPATH": str(NETGUARD), "LEARNFLOW_NETGUARD": "1",
+                     "LEARNFLOW_NETGUARD_LOG": str(guard_log)}
+    for row in rows:
+        if row.skip:
+            continue
+        before = len(srv.chat_requests) if srv else 0
+        try:
+            _, proc = run_once(row, guard_env)
+        except subprocess.TimeoutExpired:
+            problems.append(f"{row.name}: timed out")
+            row.skip = "timed out in the check run"
+            continue
+        out = proc.stdout.decode(errors="replace")
+        err = proc.stderr.decode(errors="replace")
+        bad = None
+        if proc.returncode != 0:
+            bad = f"exit {proc.returncode}: {err.strip()[-400:]}"
+        elif row.expect and row.expect not in out:
+            bad = f"stdout lacks {row.expect!r}: {out.strip()[:200]!r} {err.strip()[-200:]!r}"
+        elif row.server_model:
+            new = srv.chat_requests[before:]
+            models = [((r.get("json") or {}).get("model")) for r in new]
+            auth = [r["headers"].get("authorization") for r in new]
+            if row.server_model not in models:
+                bad = f"the loopback server was not asked for {row.server_model} (got {models})"
+            elif f"Bearer {API_KEY}" not in auth:
+                bad = f"unexpected authorization header(s): {auth}"
+            else:
+                row.note = f"{len(new)} request(s) per run"
+        if bad:
+            problems.append(f"{row.name}: {bad}")
+            row.skip = "failed its check run: " + bad[:120]
+    if use_guard and guard_log.exists() and guard_log.read_text().strip():
+        problems.append("netguard blocked non-loopback connections:\n" + guard_log.read_text())
+    return problems
+
+
+def timed_runs(rows: list[Row], runs: int, warmups: int) -> None:
+    live = [r for r in rows if not r.skip]
+    for i in range(warmups + runs):
+        for row in live:
+            try:
+                dt, proc = run_once(row)
+            except subprocess.TimeoutExpired:
+                row.failures += 1
+                continue
+            if proc.returncode != 0:
+                row.failures += 1
+                continue
+            if i >= warmups:
+                row.samples.append(dt)
+        if i == warmups - 1:
+            log(f"  warm-up done ({warmups} per row)")
+        elif i >= warmups and (i - warmups + 1) % 5 == 0:
+            log(f"  {i - warmups + 1}/{runs} runs")
+
+
+IMPORT_RE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+
+
+def import_costs(row: Row, reps: int = 5, top: int = 12) -> dict:
+    """Median cumulative/self import time per module over `reps` runs of `python -X importtime`."""
+    # A console script is a Python file: run it with its own interpreter and -X importtime.
+    argv = [interpreter_of(Path(row.argv[0])), "-X", "importtime"] + row.argv
+    cum: dict[str, list[int]] = {}
+    self_: dict[str, list[int]] = {}
+    depth: dict[str, int] = {}
+    totals = []
+    for _ in range(reps):
+        proc = subprocess.run(argv, env=row.env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=60)
+        seen_cum: dict[str, int] = {}
+        seen_self: dict[str, int] = {}
+        total = 0
+        for line in proc.stderr.splitlines():
+            m = IMPORT_RE.match(line)
+            if not m:
+                continue
+            s, c, indent, mod = int(m[1]), int(m[2]), len(m[3]), m[4]
+            lvl = (indent - 1) // 2
+            seen_self[mod] = seen_self.get(mod, 0) + s
+            seen_cum[mod] = max(seen_cum.get(mod, 0), c)
+            depth.setdefault(mod, lvl)
+            total += s
+        totals.append(total)
+        for k, v in seen_cum.items():
+            cum.setdefault(k, []).append(v)
+        for k, v in seen_self.items():
+            self_.setdefault(k, []).append(v)
+    med = {k: statistics.median(v) for k, v in cum.items()}
+    meds = {k: statistics.median(v) for k, v in self_.items()}
+    top_level = sorted(((k, v) for k, v in med.items() if depth.get(k) == 0),
+                       key=lambda kv: -kv[1])[:top]
+    top_self = sorted(meds.items(), key=lambda kv: -kv[1])[:top]
+    # Packages (first dotted component) by summed self time: who to blame overall.
+    by_pkg: dict[str, float] = {}
+    for k, v in meds.items():
+        by_pkg[k.split(".")[0]] = by_pkg.get(k.split(".")[0], 0) + v
+    top_pkg = sorted(by_pkg.items(), key=lambda kv: -kv[1])[:top]
+    return {
+        "row": row.name,
+        "total_import_s": statistics.median(totals) / 1e6 if totals else None,
+        "top_level_cumulative_s": [(k, v / 1e6) for k, v in top_level],
+        "packages_self_s": [(k, v / 1e6) for k, v in top_pkg],
+        "modules_self_s": [(k, v / 1e6) for k, v in top_self],
+    }
+
+
+# --------------------------------------------------------------------------- output
+
+def summarize(rows: list[Row]) -> list[dict]:
+    floor = next((r for r in rows if r.key == "floor" and r.samples), None)
+    floor_med = statistics.median(floor.samples) if floor else None
+    out = []
+    for r in rows:
+        d = {"key": r.key, "name": r.name, "argv": r.argv, "target": r.target, "ref": r.ref,
+             "runs": len(r.samples), "failures": r.failures, "skip": r.skip, "note": r.note}
+        if r.samples:
+            med = statistics.median(r.samples)
+            d.update(median=med, min=min(r.samples), max=max(r.samples),
+                     over_floor=(med - floor_med) if floor_med is not None and r is not floor else None,
+                     samples=[round(x, 5) for x in r.samples])
+            d["ok"] = (med <= r.target) if r.target is not None else None
+        out.append(d)
+    return out
+
+
+def print_table(summary: list[dict], info: dict, args) -> None:
+    hdr = f"{'row':<26} {'median':>7} {'min':>7} {'max':>7} {'−floor':>7} {'target':>8}  verdict"
+    print(hdr)
+    print("-" * len(hdr))
+    for d in summary:
+        if d.get("skip") or "median" not in d:
+            print(f"{d['name']:<26} {'skipped: ' + (d.get('skip') or 'no successful run')}")
+            continue
+        if d["target"] is not None:
+            target = f"≤{d['target']:.2f}"
+            verdict = "OK" if d["ok"] else "MISSED"
+        elif d["ref"] is not None:
+            target = f"({d['ref']:.2f})"
+            verdict = "reference"
+        else:
+            target, verdict = "—", ""
+        if d["failures"]:
+            verdict += f" ({d['failures']} failed runs)"
+        print(f"{d['name']:<26} {d['median']:7.3f} {d['min']:7.3f} {d['max']:7.3f} "
+              f"{fmt(d.get('over_floor')):>7} {target:>8}  {verdict}")
+    by = {d["key"]: d for d in summary}
+    ratios = []
+    for a, b, label in (("lf_help", "llm_help", "--help"), ("lf_ask", "llm_ask", "ask round trip")):
+        if "median" in by.get(a, {}) and "median" in by.get(b, {}):
+            ratios.append(f"{label}: learnflow {by[a]['median'] / by[b]['median']:.2f}× llm's time")
+    print()
+    print("seconds, wall time per run; " + f"{args.runs} runs after {args.warmups} warm-ups, "
+          "round-robin; (x.xx) = the issue's reference figure for llm")
+    if ratios:
+        print("; ".join(ratios))
+    checked = [d for d in summary if not d.get("skip")]
+    notes = [f"{d['name']}: {d['note']}" for d in checked if d.get("note")]
+    print(f"check run: {len(checked)} rows ran once first "
+          f"{'under tests/netguard (loopback only), nothing blocked' if info.get('netguard') else 'without netguard'}"
+          + (f"; {'; '.join(notes)}" if notes else ""))
+    la = info["loadavg_start"]
+    print(f"machine: nproc={info['nproc']} cpu={info['cpu']!r} python {info['python']} "
+          f"({info['python_path']}); loadavg at start {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}, "
+          f"at end {info['loadavg_end'][0]:.2f}")
+    print(f"versions: {info.get('learnflow_version')}; {info.get('llm_version')}; "
+          f"bytecode cache: {'on (fresh PYTHONPYCACHEPREFIX)' if info['bytecode_cache'] else 'off'}; "
+          f"{info['date']}")
+
+
+def print_imports(report: dict) -> None:
+    print()
+    print(f"import costs for `{report['row']}` (python -X importtime, median of runs): "
+          f"total {report['total_import_s']:.3f} s")
+    print("  top-level imports, cumulative:")
+    for k, v in report["top_level_cumulative_s"]:
+        print(f"    {v:7.3f}  {k}")
+    print("  by package, self time summed:")
+    for k, v in report["packages_self_s"]:
+        print(f"    {v:7.3f}  {k}")
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=15, help="timed runs per row (default 15)")
+    ap.add_argument("--warmups", type=int, default=2, help="untimed runs per row first (default 2)")
+    ap.add_argument("--json", action="store_true", help="write the figures to stdout as JSON")
+    ap.add_argument("--learnflow", help="the learnflow executable (default: beside this python, or PATH)")
+    ap.add_argument("--llm", help="the llm executable (default: bench/.venv/bin/llm)")
+    ap.add_argument("--no-netguard", action="store_true",
+                    help="check run without tests/netguard (it is on by default)")
+    ap.add_argument("--no-bytecode-cache", action="store_true",
+                    help="PYTHONDONTWRITEBYTECODE=1 instead of a fresh PYTHONPYCACHEPREFIX")
+    ap.add_argument("--importtime", action="store_true",
+                    help="also report the top import costs of the learnflow rows")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = ap.parse_args(argv)
+    if args.runs < 1 or args.warmups < 0:
+        ap.error("--runs must be ≥ 1 and --warmups ≥ 0")
+
+    sys.path.insert(0, str(TESTS))
+    from fake_openai import FakeOpenAI  # noqa: E402  (tests/fake_openai.py, stdlib only)
+
+    date = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    with tempfile.TemporaryDirectory(prefix="learnflow-bench-") as tmp, FakeOpenAI() as srv:
+        workdir = Path(tmp)
+        srv.set_models([LLM_MODEL_ID])
+        pycache = None
+        if not args.no_bytecode_cache:
+            pycache = str(workdir / "pycache")
+            os.mkdir(pycache)
+        env0 = base_env(pycache)
+        rows = build_rows(args, workdir, env0, srv.url)
+        info = machine_info(rows[0].argv[0])
+        info["date"] = date
+        info["bytecode_cache"] = pycache is not None
+        info["server"] = srv.url
+        lf_row = next(r for r in rows if r.key == "lf_help")
+        llm_row = next(r for r in rows if r.key == "llm_help")
+        info["learnflow_version"] = (version_of([lf_row.argv[0], "--version"], lf_row.env)
+                                     if not lf_row.skip else "learnflow: missing")
+        info["llm_version"] = (version_of([llm_row.argv[0], "--version"], llm_row.env)
+                               if not llm_row.skip else "llm: not installed")
+
+        log(f"learnflow bench: {args.runs} runs + {args.warmups} warm-ups per row, "
+            f"server {srv.url}")
+        problems = sanity_pass(rows, srv, workdir, use_guard=not args.no_netguard)
+        for p in problems:
+            log("CHECK FAILED: " + p)
+        guard_failed = any(p.startswith("netguard") for p in problems)
+        info["netguard"] = not args.no_netguard and not guard_failed
+        srv.reset()
+        srv.set_models([LLM_MODEL_ID])
+        timed_runs(rows, args.runs, args.warmups)
+        info["loadavg_end"] = list(os.getloadavg())
+        info["server_chat_requests"] = len(srv.chat_requests)
+        summary = summarize(rows)
+
+        imports = []
+        if args.importtime:
+            log("  import-time profiles ...")
+            for r in rows:
+                if r.key in ("lf_help", "lf_offline", "lf_ask") and not r.skip:
+                    imports.append(import_costs(r))
+
+    if args.json:
+        json.dump({"machine": info, "runs": args.runs, "warmups": args.warmups,
+                   "question": QUESTION, "rows": summary, "problems": problems,
+                   "imports": imports}, sys.stdout, indent=2)
+        print()
+    else:
+        print_table(summary, info, args)
+        for p in problems:
+            print("CHECK FAILED: " + p)
+        for rep in imports:
+            print_imports(rep)
+    missed = any(d.get("ok") is False for d in summary)
+    if guard_failed:
+        return 2
+    return 1 if (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
