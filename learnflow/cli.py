@@ -307,8 +307,10 @@ def prompts(
         typer.echo(prompt_files.text(name))
 
 
-from learnflow import cli_setup  # noqa: E402  (registers config/keys on `app`)
+from learnflow import cli_gaps, cli_reflect, cli_setup  # noqa: E402  (each registers its commands)
 
+cli_reflect.register(app)
+cli_gaps.register(app)
 cli_setup.register(app)
 
 
