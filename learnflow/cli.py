@@ -119,11 +119,10 @@ def ask(
 
     Novices get a worked example, experts get challenged; every answer ends with one check question.
     """
-    from learnflow import render
     from learnflow.ask import Ask, AskOptions
     from learnflow.config import LEVELS
     from learnflow.context import read_file
-    from learnflow.errors import BackendError, BadInput
+    from learnflow.errors import BadInput
 
     if level and level not in LEVELS:
         raise BadInput(f"--level must be one of: {', '.join(LEVELS)}.")
@@ -139,8 +138,18 @@ def ask(
         question=text, parts=parts, model=model, backend=backend, cid=cid,
         continue_last=continue_, direct=direct, level=level,
     )  # fmt: skip
-    store = _store()
-    run = Ask(store, opts)
+    run = Ask(_store(), opts)
+    stream_and_render(run, json_=json_)
+
+
+def stream_and_render(run, *, json_: bool = False):
+    """Stream a prepared Ask to the terminal (or collect it for --json); map failures.
+
+    Shared by `ask`, `run --explain` and `explain`.
+    """
+    from learnflow import render
+    from learnflow.errors import BackendError
+
     if run.context.cut_tokens and not json_:
         render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
     with _interrupts_as_keyboard():
@@ -163,6 +172,7 @@ def ask(
         render.print_json(result)
     else:
         render.footer(result)
+    return result
 
 
 class _interrupts_as_keyboard:
@@ -307,8 +317,9 @@ def prompts(
         typer.echo(prompt_files.text(name))
 
 
-from learnflow import cli_gaps, cli_reflect, cli_setup  # noqa: E402  (each registers its commands)
+from learnflow import cli_gaps, cli_reflect, cli_run, cli_setup  # noqa: E402  (each registers its commands)
 
+cli_run.register(app)
 cli_reflect.register(app)
 cli_gaps.register(app)
 cli_setup.register(app)

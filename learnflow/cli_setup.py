@@ -100,6 +100,32 @@ def keys_path() -> None:
     typer.echo(paths.keys_path())
 
 
+def doctor(
+    repair: Annotated[bool, typer.Option("--repair", help="Copy a damaged log aside and rebuild it from what is readable.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Check this machine: folders, config, database, which model answers and why, local servers.
+
+    Exits 1 when a check fails. --repair never deletes the damaged file: it is kept beside the new one.
+    """
+    from learnflow import doctor as doc
+    from learnflow import render
+
+    if repair:
+        done = doc.repair_database()
+        render.notice(f"Damaged log kept as {done['backup']}; rebuilt with {done['salvaged'] or 'no readable rows'}.")
+    checks = doc.run_checks()
+    if json_:
+        render.print_json(doc.as_dicts(checks))
+    else:
+        marks = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "info": "-"}
+        rows = [{**c.__dict__, "mark": marks[c.status]} for c in checks]
+        render.table(rows, [("mark", ""), ("name", "Check"), ("detail", "Found"), ("fix", "Fix")])
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)
     app.add_typer(config_app, name="config", rich_help_panel="Setup")
     app.add_typer(keys_app, name="keys", rich_help_panel="Setup")

@@ -173,3 +173,61 @@ def _relevant_lines(text: str, words: list[str], max_lines: int) -> str:
     if len(keep) == 1:
         keep = lines[:max_lines]
     return "\n".join(keep)
+
+
+# Error shapes common enough to explain without a model: (pattern, explanation template).
+# The template may use the pattern's named groups.
+ERROR_EXPLAINERS: tuple[tuple[str, str], ...] = (
+    (r"ModuleNotFoundError: No module named '(?P<mod>[\w.]+)'",
+     "Python cannot import `{mod}`: it is not installed for the interpreter that ran the code, or the name "
+     "is misspelt. Check with `python -m pip show {top}`; install with `python -m pip install <package>` "
+     "(the PyPI name can differ from the import name)."),
+    (r"ImportError: cannot import name '(?P<name>\w+)' from '(?P<mod>[\w.]+)'",
+     "`{mod}` was found but has no `{name}`: a version mismatch, a typo, or a circular import."),
+    (r"(?P<cmd>[\w./-]+): command not found",
+     "The shell found no program called `{cmd}` on your PATH: install it, fix the spelling, or use its full path."),
+    (r"No such file or directory(?:: '(?P<path>[^']+)')?",
+     "A path the command needed does not exist{path_note}: check the current directory (`pwd`) and the spelling."),
+    (r"[Pp]ermission denied",
+     "The operating system refused access: check the file's owner and mode (`ls -l`), or whether it must be executable (`chmod +x`)."),
+    (r"[Cc]onnection refused",
+     "Nothing is listening at that address and port: is the server running, and on which port (`ss -ltnp`)?"),
+    (r"[Aa]ddress already in use",
+     "Another process already listens on that port: find it with `ss -ltnp` and stop it, or pick another port."),
+    (r"SyntaxError: (?P<msg>.+)",
+     "Python could not parse the code ({msg}): look at the line shown and the one before it (an unclosed bracket or quote)."),
+    (r"CONFLICT \((?P<kind>[\w/ ]+)\): .*",
+     "Git could not merge automatically: edit the conflicted files, `git add` them, then continue (`git merge --continue` / `git rebase --continue`)."),
+    (r"(?P<n>\d+) failed",
+     "{n} test(s) failed: read the first failure's assertion and the values it compared."),
+)  # fmt: skip
+
+_ERROR_LINE = re.compile(r"(error|exception|fatal|failed|denied|not found|refused|traceback|conflict)", re.I)
+
+
+def explain_errors(text: str, *, limit: int = 2) -> list[tuple[str, str]]:
+    """The error lines in `text` worth quoting, each with an explanation when we know one.
+
+    Scans from the end: the last error is usually the one that matters.
+    """
+    out: list[tuple[str, str]] = []
+    seen = set()
+    for line in reversed(text.splitlines()[-400:]):
+        line = line.strip()
+        if not line or not _ERROR_LINE.search(line) or line in seen:
+            continue
+        seen.add(line)
+        explanation = ""
+        for pattern, template in ERROR_EXPLAINERS:
+            m = re.search(pattern, line)
+            if m:
+                groups = {k: v or "" for k, v in m.groupdict().items()}
+                groups["top"] = groups.get("mod", "").split(".")[0]
+                groups["path_note"] = f" (`{groups['path']}`)" if groups.get("path") else ""
+                explanation = template.format(**groups)
+                break
+        if explanation or not out:
+            out.append((line[:300], explanation))
+        if len(out) >= limit:
+            break
+    return out

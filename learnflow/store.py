@@ -168,6 +168,36 @@ class Store:
 
         self._write(write)
 
+    def add_task(self, outcome) -> int:
+        """Record a command run by `learnflow run` (a wrap.Outcome)."""
+        import json
+
+        row = {
+            "created_at": now_iso(),
+            "command": json.dumps(outcome.argv),
+            "cwd": outcome.cwd,
+            "exit_code": outcome.exit_code,
+            "duration_ms": outcome.duration_ms,
+            "stdout_tail": outcome.stdout_tail,
+            "stderr_tail": outcome.stderr_tail,
+        }
+        return self._write(lambda: self.db["tasks"].insert(row).last_pk)
+
+    def link_task(self, task_id: int, interaction_id: int) -> None:
+        self._write(lambda: self.db["tasks"].update(task_id, {"interaction_id": interaction_id}))
+
+    def get_task(self, task_id: int | None = None) -> dict:
+        """One task; by default the last one that failed."""
+        if task_id is None:
+            rows = list(self.db.query("SELECT * FROM tasks WHERE exit_code != 0 ORDER BY id DESC LIMIT 1"))
+            if not rows:
+                raise NotFound("No failed command recorded yet.", hint="Run commands through `learnflow run -- CMD` (alias `lf`).")
+            return rows[0]
+        rows = list(self.db.query("SELECT * FROM tasks WHERE id = ?", [task_id]))
+        if not rows:
+            raise NotFound(f"No task with id {task_id}.")
+        return rows[0]
+
     # -- reads ------------------------------------------------------------
 
     def last_conversation_id(self) -> int | None:

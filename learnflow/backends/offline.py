@@ -42,6 +42,13 @@ def compose(request: Request) -> str:
     card = strong[0][0] if strong else None
     parts: list[str] = []
 
+    errors = coach.explain_errors(request.context) if request.context else []
+    if errors:
+        lines = ["**What the output says**"]
+        for line, explanation in errors:
+            lines.append(f"- `{line}`" + (f" — {explanation}" if explanation else ""))
+        parts.append("\n".join(lines))
+
     if card:
         parts.append(_card_section(card, request.level, request.mode))
     else:

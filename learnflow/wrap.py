@@ -1,0 +1,182 @@
+"""`learnflow run -- CMD …`: run a command unchanged, keep the tail of its output.
+
+The command must behave exactly as if run directly: same stdin, same
+environment, output live, colours kept, same exit code. On a terminal the
+child gets pseudo-terminals for stdout and stderr (so it still sees a TTY and
+keeps its colours) and we copy what it writes through to ours; when our output
+is not a terminal, plain pipes, as the child would have had anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from learnflow.errors import BadInput
+
+TAIL_BYTES = 16 * 1024
+TAIL_LINES = 80
+
+
+@dataclass
+class Outcome:
+    argv: list[str]
+    cwd: str
+    exit_code: int
+    duration_ms: int
+    stdout_tail: str
+    stderr_tail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code != 0
+
+
+class _Tail:
+    """The last TAIL_BYTES of a stream, without holding the whole output."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def add(self, data: bytes) -> None:
+        self.buf += data
+        if len(self.buf) > 2 * TAIL_BYTES:
+            del self.buf[: len(self.buf) - TAIL_BYTES]
+
+    def text(self) -> str:
+        text = bytes(self.buf[-TAIL_BYTES:]).decode("utf-8", "replace").replace("\r\n", "\n")
+        text = _strip_ansi(text)
+        return "\n".join(text.splitlines()[-TAIL_LINES:])
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07", "", text)
+
+
+def run(argv: list[str], *, use_tty: bool | None = None) -> Outcome:
+    """Run `argv`, streaming its output through; return how it went."""
+    if not argv:
+        raise BadInput("No command to run.", hint="Usage: learnflow run -- pytest -x")
+    if use_tty is None:
+        use_tty = sys.stdout.isatty() and sys.stderr.isatty()
+    start = time.perf_counter()
+    tails = {1: _Tail(), 2: _Tail()}
+    # Like a shell, let Ctrl-C reach the command (same process group) but not kill us:
+    # we still have to record how it ended.
+    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code = _run_tty(argv, tails) if use_tty else _run_pipes(argv, tails)
+    except FileNotFoundError:
+        raise BadInput(f"Command not found: {argv[0]}.") from None
+    except PermissionError:
+        raise BadInput(f"Cannot execute {argv[0]}: permission denied.") from None
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+    return Outcome(
+        argv=list(argv),
+        cwd=os.getcwd(),
+        exit_code=code,
+        duration_ms=int((time.perf_counter() - start) * 1000),
+        stdout_tail=tails[1].text(),
+        stderr_tail=tails[2].text(),
+    )
+
+
+def _exit_code(returncode: int) -> int:
+    # A command killed by signal N exits 128+N in a shell; mirror that.
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _child_setup():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _pump(sel: selectors.BaseSelector, tails: dict[int, _Tail]) -> None:
+    outs = {1: sys.stdout.buffer, 2: sys.stderr.buffer}
+    while sel.get_map():
+        for key, _ in sel.select():
+            try:
+                data = os.read(key.fd, 65536)
+            except OSError:  # EIO: the pty's other end closed
+                data = b""
+            if not data:
+                sel.unregister(key.fileobj)
+                continue
+            which = key.data
+            tails[which].add(data)
+            outs[which].write(data)
+            outs[which].flush()
+
+
+def _run_pipes(argv: list[str], tails: dict[int, _Tail]) -> int:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_child_setup)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ, 1)
+    sel.register(proc.stderr, selectors.EVENT_READ, 2)
+    _pump(sel, tails)
+    return _exit_code(proc.wait())
+
+
+def _run_tty(argv: list[str], tails: dict[int, _Tail]) -> int:
+    import fcntl
+    import pty
+    import termios
+
+    masters, slaves = [], []
+    for _ in range(2):
+        m, s = pty.openpty()
+        try:  # same window size as ours, so the command lays out its output the same way
+            size = fcntl.ioctl(sys.stdout.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
+            fcntl.ioctl(s, termios.TIOCSWINSZ, size)
+        except OSError:
+            pass
+        masters.append(m)
+        slaves.append(s)
+    try:
+        proc = subprocess.Popen(argv, stdout=slaves[0], stderr=slaves[1], preexec_fn=_child_setup)
+    finally:
+        for s in slaves:
+            os.close(s)
+    sel = selectors.DefaultSelector()
+    sel.register(masters[0], selectors.EVENT_READ, 1)
+    sel.register(masters[1], selectors.EVENT_READ, 2)
+    try:
+        _pump(sel, tails)
+    finally:
+        for m in masters:
+            os.close(m)
+    return _exit_code(proc.wait())
+
+
+def failure_question(outcome: Outcome) -> str:
+    cmd = " ".join(outcome.argv)
+    return f"The command `{cmd}` failed with exit code {outcome.exit_code}. Why did it fail, and how do I fix it?"
+
+
+SHELL_SNIPPETS = {
+    "bash": r'''# learnflow shell integration (bash). Add to ~/.bashrc:  eval "$(learnflow shell-init bash)"
+# lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
+lf() { learnflow run -- "$@"; }
+# lf?       explain the last command that failed under lf (no re-run)
+alias 'lf?'='learnflow explain'
+# Alt-? (Esc then ?) types and runs `learnflow explain`
+bind '"\e?": "\C-a\C-klearnflow explain\C-m"' 2>/dev/null
+''',
+    "zsh": r'''# learnflow shell integration (zsh). Add to ~/.zshrc:  eval "$(learnflow shell-init zsh)"
+# lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
+lf() { learnflow run -- "$@"; }
+# lf?       explain the last command that failed under lf (no re-run)
+alias 'lf?'='learnflow explain'
+# Alt-? runs `learnflow explain`
+_learnflow_explain() { BUFFER="learnflow explain"; zle accept-line; }
+zle -N _learnflow_explain
+bindkey '\e?' _learnflow_explain
+''',
+}
