@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import Counter
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from learnflow import context as ctxmod
 from learnflow import pedagogy, skills
+from learnflow.redact import redact
 from learnflow.backends import Request, Usage
 from learnflow.choose import Choice, choose, resolve_backend
 from learnflow.config import Config
@@ -44,6 +46,7 @@ class AskOptions:
     continue_last: bool = False
     direct: bool = False
     level: str | None = None
+    redact: bool = True  # secrets never leave the machine unless the user says so
 
 
 @dataclass
@@ -67,6 +70,7 @@ class AskResult:
     ttft_ms: int | None
     check_question: str | None
     choice_reason: str
+    redacted: dict = field(default_factory=dict)
     error: str | None = None
 
 
@@ -85,11 +89,16 @@ class Ask:
                 f"The question is {len(question):,} characters long.",
                 hint="Put long text in a file and attach it with -f, or pipe it on stdin.",
             )
+        self.redactions = Counter()
+        if options.redact:
+            found = redact(question)
+            question, self.redactions = found.text, found.counts
         self.question = question
         self.choice: Choice = choose(self.config, model=options.model, backend=options.backend)
         self.backend = resolve_backend(self.choice)
         self.mode = "direct" if options.direct else "teach"
-        self.context = ctxmod.build(options.parts, int(self.config.get("context_tokens")))
+        self.context = ctxmod.build(options.parts, int(self.config.get("context_tokens")), redact=options.redact)
+        self.redactions.update(self.context.redactions)
         self.conversation_id = self._conversation()
         self.tags = skills.tag_offline(question, self.context.text)
         main_skill = self.tags[0].skill
@@ -265,5 +274,6 @@ class Ask:
             ttft_ms=self.ttft_ms,
             check_question=pedagogy.extract_check(self.answer),
             choice_reason=self.choice.reason,
+            redacted=dict(self.redactions),
             error=self.error,
         )

@@ -105,6 +105,10 @@ def ask(
     level: Annotated[
         Optional[str], typer.Option("--level", help="Teach at this level: novice, intermediate, expert.", show_default=False)
     ] = None,
+    no_redact: Annotated[
+        bool,
+        typer.Option("--no-redact", help="Send and store secrets (API keys, tokens, passwords) as they are. Off by default: they are replaced by [REDACTED:type]."),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Ask about what you are doing right now; the answer teaches and is logged.
@@ -136,7 +140,7 @@ def ask(
         text = "Explain this and what I should do about it."
     opts = AskOptions(
         question=text, parts=parts, model=model, backend=backend, cid=cid,
-        continue_last=continue_, direct=direct, level=level,
+        continue_last=continue_, direct=direct, level=level, redact=not no_redact,
     )  # fmt: skip
     run = Ask(_store(), opts)
     stream_and_render(run, json_=json_)
@@ -150,6 +154,9 @@ def stream_and_render(run, *, json_: bool = False):
     from learnflow import render
     from learnflow.errors import BackendError
 
+    if run.redactions and not json_:
+        n = sum(run.redactions.values())
+        render.notice(f"Redacted {n} secret{'s' if n > 1 else ''} ({', '.join(sorted(run.redactions))}) before sending and logging; --no-redact keeps them.")
     if run.context.cut_tokens and not json_:
         render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
     with _interrupts_as_keyboard():

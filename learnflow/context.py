@@ -6,6 +6,7 @@ prompt, so instructions inside a pasted log are not taken as the user's own.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +28,10 @@ class Part:
 @dataclass
 class Context:
     parts: list[Part] = field(default_factory=list)
-    text: str = ""  # fenced, budgeted text sent to the model
+    text: str = ""  # fenced, budgeted, redacted text sent to the model
     tokens: int | None = None
     cut_tokens: int = 0
+    redactions: Counter = field(default_factory=Counter)
 
     @property
     def summary(self) -> str:
@@ -39,6 +41,8 @@ class Context:
         bits = [f"{p.label} ({_size(p.text)}{', binary' if p.binary else ''})" for p in self.parts]
         if self.cut_tokens:
             bits.append(f"about {self.cut_tokens:,} tokens cut")
+        if self.redactions:
+            bits.append(f"{sum(self.redactions.values())} secrets redacted")
         return "; ".join(bits)
 
 
@@ -110,13 +114,37 @@ def read_file(path: str) -> Part:
     return Part(str(path), text, binary)
 
 
-def build(parts: list[Part], budget: int) -> Context:
-    """Fence each part and cut the whole to `budget` tokens, head and tail kept."""
+def build(parts: list[Part], budget: int, *, redact: bool = True) -> Context:
+    """Trim, redact and fence each part, then cut the whole to `budget` tokens.
+
+    Work stays bounded whatever the input size: each part is first trimmed to
+    the two windows that can survive the token budget, and only those are
+    scanned for secrets.
+    """
+    from learnflow import redact as redaction
+
     ctx = Context(parts=parts)
     if not parts:
         return ctx
-    fenced = "\n\n".join(_fence(p) for p in parts)
-    ctx.text, ctx.tokens, ctx.cut_tokens = tokens.cut_middle(fenced, budget)
+    window = max(budget * 8, 4096)  # chars per side: tokens are rarely longer than 8 chars
+    fenced = []
+    # Characters never tokenised (trimmed here, or skipped while reading a huge stream):
+    # their token count is estimated at 4 characters a token.
+    unread = 0
+    for part in parts:
+        text = part.text
+        unread += part.skipped_bytes
+        if len(text) > 2 * window:
+            unread += len(text) - 2 * window
+            text = f"{text[:window]}\n[… {len(text) - 2 * window:,} characters not read …]\n{text[-window:]}"
+        if redact:
+            # Files are where keyword-style secrets (config, .env) live: give them the deep scan.
+            found = redaction.redact(text, deep=part.label != "stdin" and not part.label.startswith("command "))
+            text = found.text
+            ctx.redactions.update(found.counts)
+        fenced.append(_fence(Part(part.label, text, part.binary)))
+    ctx.text, ctx.tokens, ctx.cut_tokens = tokens.cut_middle("\n\n".join(fenced), budget)
+    ctx.cut_tokens += unread // 4
     return ctx
 
 
