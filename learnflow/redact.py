@@ -51,7 +51,7 @@ PATTERNS: list[tuple[str, str]] = [
     ("replicate-token", r"\br8_[A-Za-z0-9]{30,}\b"),
     ("telegram-bot-token", r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b"),
     ("atlassian-token", r"\bATATT3[A-Za-z0-9_=-]{50,}"),
-    ("linear-key", r"\blin_api_[A-Za-z0-9]{40}\b"),
+    ("linear-key", r"\blin_api_[A-Za-z0-9]{32,}\b"),
     ("newrelic-key", r"\bNRAK-[A-Z0-9]{27}\b"),
     ("age-secret-key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
     ("square-token", r"\b(?:sq0atp|sq0csp)-[A-Za-z0-9_-]{22,}\b"),
@@ -59,7 +59,7 @@ PATTERNS: list[tuple[str, str]] = [
     ("url-password", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]+:(?P<s>[^\s@/'\"]{1,})@[^\s/'\"]+"),
     ("bearer-token", r"(?i)\b(?:authorization\s*[:=]\s*)?bearer\s+(?P<s>[A-Za-z0-9._~+/=-]{12,})"),
     ("basic-auth", r"(?i)\bauthorization\s*[:=]\s*basic\s+(?P<s>[A-Za-z0-9+/=]{8,})"),
-    ("connection-string-password", r"(?i)(?:^|[;\s\"'])(?:password|pwd)\s*=\s*(?P<s>[^;\s\"']{3,})"),
+    ("connection-string-password", r"(?i)(?:^|[;\s\"'])(?:password|pwd)\s*=\s*(?P<s>[^;\s\"'()\[\]]{3,})\s*(?=;|$)"),
     ("docker-auth", r"\"auth\"\s*:\s*\"(?P<s>[A-Za-z0-9+/=]{12,})\""),
     # .env / shell assignments: NAME_KEY=value (upper-case names: environment style).
     ("env-secret", r"\b(?:export\s+)?[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)[A-Z0-9_]*\s*=\s*(?P<q>['\"]?)(?P<s>[^\s'\"$`{}()]{4,})(?P=q)"),
