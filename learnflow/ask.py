@@ -32,6 +32,15 @@ MAX_QUESTION_CHARS = 20_000
 _WHY = re.compile(r"\b(why|trade-?offs?|differences?|versus|vs\.?|compare|when should|pros and cons|better to)\b", re.I)
 
 
+def backoff(exc: BackendError, attempt: int) -> float:
+    """Seconds before retry number `attempt`: Retry-After when given, else 0.5 s doubling, jittered."""
+    if exc.retry_after is not None:
+        return exc.retry_after
+    import random
+
+    return 0.5 * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+
+
 def question_kind(question: str) -> str:
     return "question_why" if _WHY.search(question) else "question_how"
 
@@ -169,24 +178,43 @@ class Ask:
     # -- the call -------------------------------------------------------------
 
     def stream(self) -> Iterator[str]:
-        """Yield the answer as it arrives; the log is finished whatever happens."""
+        """Yield the answer as it arrives; the log is finished whatever happens.
+
+        Rate limits, server errors and dropped connections are retried with
+        backoff (honouring Retry-After), bounded in count and total wait, but
+        only before the first chunk: after that a retry would repeat text.
+        """
         related = []
         if self.backend.wants_related:
             related = self.store.related_answers(self.question, exclude=self.id)
         tagger = self._start_model_tagging()
         start = time.perf_counter()
+        retries_left = int(self.config.get("retries"))
+        deadline = time.monotonic() + float(self.config.get("retry_max_seconds"))
+        self.attempts = 0
         try:
-            for chunk in self.backend.stream(request=self._request(related=related)):
-                if isinstance(chunk, Usage):
-                    self.usage = chunk
-                    continue
-                if self.ttft_ms is None:
-                    self.ttft_ms = int((time.perf_counter() - start) * 1000)
-                self.answer += chunk
-                yield chunk
+            while True:
+                self.attempts += 1
+                try:
+                    for chunk in self.backend.stream(request=self._request(related=related)):
+                        if isinstance(chunk, Usage):
+                            self.usage = chunk
+                            continue
+                        if self.ttft_ms is None:
+                            self.ttft_ms = int((time.perf_counter() - start) * 1000)
+                        self.answer += chunk
+                        yield chunk
+                    break
+                except BackendError as exc:
+                    wait = backoff(exc, self.attempts)
+                    if self.answer or not exc.retryable or retries_left <= 0 or time.monotonic() + wait > deadline:
+                        raise
+                    retries_left -= 1
+                    time.sleep(wait)
         except BackendError as exc:
             self.answer = self.answer or exc.partial
-            self._finish("interrupted" if exc.kind == "stream_cut" else "error", start, str(exc))
+            note = f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
+            self._finish("interrupted" if exc.kind == "stream_cut" else "error", start, str(exc) + note)
             raise
         except BaseException as exc:  # Ctrl-C, a closed terminal, a bug: keep what arrived
             interrupted = isinstance(exc, (KeyboardInterrupt, GeneratorExit, SystemExit))

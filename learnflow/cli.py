@@ -143,6 +143,10 @@ def ask(
         continue_last=continue_, direct=direct, level=level, redact=not no_redact,
     )  # fmt: skip
     run = Ask(_store(), opts)
+    if not json_:
+        from learnflow.cli_reflect import remind_action
+
+        remind_action(run.store)  # "Yesterday you planned to …": stderr, once a day
     stream_and_render(run, json_=json_)
 
 

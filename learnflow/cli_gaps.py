@@ -1,9 +1,143 @@
-"""`learnflow gaps` commands (being written)."""
+"""`learnflow gaps` and `learnflow goals`: parse, call the core, render.
+
+Everything heavy (the model, rich, the HTML report) is imported inside the
+commands, so `learnflow --help` and `ask` never pay for it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of formatted text.")]
+
+goals_app = typer.Typer(
+    help="Target levels per skill, set by hand or from a role profile; `learnflow gaps` measures against them.",
+    no_args_is_help=True,
+)
+
+
+def gaps(
+    since: Annotated[
+        str, typer.Option("--since", help="Window for the trend and the evidence counts: 30d, 2w, 2024-06-01.")
+    ] = "30d",
+    skill: Annotated[Optional[str], typer.Option("--skill", help="Only this skill, with its weekly history.", show_default=False)] = None,
+    json_: JsonOpt = False,
+    html: Annotated[
+        Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report with charts to FILE.", metavar="FILE", show_default=False)
+    ] = None,
+) -> None:
+    """Your skill profile: where you are strong, where the gaps are, whether they close, what next.
+
+    \b
+    Examples:
+      learnflow gaps                      # top gaps first, with next steps
+      learnflow gaps --since 2w --skill git
+      learnflow gaps --json | jq '.top'
+      learnflow gaps --html report.html   # charts; works offline
+
+    Mastery per skill comes from your checks, reviews and self-ratings in `learnflow reflect`
+    and (weakly) from the questions you ask; old evidence fades (docs/learner-model.md).
+    """
+    import time
+
+    from learnflow import render
+    from learnflow.gaps import build_report, parse_since
+    from learnflow.store import Store
+
+    now = time.time()
+    report = build_report(Store(), since=parse_since(since, now), skill=skill, now=now)
+    if html is not None:
+        from learnflow.report_html import write_html
+
+        write_html(report, html)
+        render.notice(f"Wrote {html}")
+    if json_:
+        render.print_json(report.to_dict())
+        return
+    from learnflow import render_gaps
+
+    if skill:
+        render_gaps.print_skill(report)
+    else:
+        render_gaps.print_report(report)
+
+
+@goals_app.command("set")
+def goals_set(
+    skill: Annotated[str, typer.Argument(help="Skill id, e.g. sql, git, prompting (see learnflow/data/skills.toml).")],
+    target: Annotated[float, typer.Argument(help="Target mastery from 0 to 1: 0.8 = right on ~8 checks in 10.")],
+    importance: Annotated[float, typer.Option("--importance", help="Weight in the ranking: 1 normal, 2 twice as important.")] = 1.0,
+) -> None:
+    """Set your target for one skill, e.g. `learnflow goals set sql 0.8 --importance 2`."""
+    from learnflow import render
+    from learnflow.goals import set_goal
+    from learnflow.store import Store
+
+    goal = set_goal(Store(), skill, target, importance)
+    render.notice(f"{goal.skill}: target {goal.target:g}, importance {goal.importance:g}")
+
+
+@goals_app.command("unset")
+def goals_unset(skill: Annotated[str, typer.Argument(help="Skill id.")]) -> None:
+    """Remove the goal of one skill; it falls back to the default target (gaps_default_target)."""
+    from learnflow import render
+    from learnflow.goals import unset_goal
+    from learnflow.store import Store
+
+    render.notice(f"{skill}: goal removed." if unset_goal(Store(), skill) else f"{skill} had no goal.")
+
+
+@goals_app.command("role")
+def goals_role(
+    role: Annotated[Optional[str], typer.Argument(help="Role profile, e.g. backend-developer; omit to list them.", show_default=False)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Take the targets of a bundled role profile; targets you set yourself are kept.
+
+    Roles: backend-developer, frontend-developer, data-analyst, devops-engineer,
+    ai-augmented-engineer, tech-lead. Without ROLE, lists them.
+    """
+    from learnflow import render
+    from learnflow.goals import apply_role, roles
+
+    if role is None:
+        rows = [{"role": r.id, "name": r.name, "skills": len(r.skills), "description": r.description} for r in roles().values()]
+        if json_:
+            render.print_json(rows)
+        else:
+            render.table(rows, [("role", "Role"), ("skills", "Skills"), ("description", "What it is")])
+        return
+    from learnflow.store import Store
+
+    done = apply_role(Store(), role)
+    if json_:
+        render.print_json({"role": done.role.id, "applied": [g.__dict__ for g in done.applied], "kept": [g.__dict__ for g in done.kept]})
+        return
+    render.notice(f"{done.role.name}: set {len(done.applied)} targets.")
+    for g in done.kept:
+        render.notice(f"Kept your own target for {g.skill} ({g.target:g}).")
+
+
+@goals_app.command("list")
+def goals_list(json_: JsonOpt = False) -> None:
+    """Your goals: target, importance, and where each came from (you or a role)."""
+    from learnflow import render
+    from learnflow.goals import goals
+    from learnflow.store import Store
+
+    rows = [g.__dict__ for g in goals(Store().db).values()]
+    if json_:
+        render.print_json(rows)
+        return
+    from learnflow import render_gaps
+
+    render_gaps.print_goals(rows)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("gaps", rich_help_panel="Learn")(gaps)
+    app.add_typer(goals_app, name="goals", rich_help_panel="Learn")

@@ -1,9 +1,293 @@
-"""`learnflow reflect` commands (being written)."""
+"""`learnflow reflect` and `learnflow reflections`: the day's-end loop at the terminal.
+
+The loop itself is `learnflow.reflect`; this module only asks (TerminalAnswers)
+and shows. It is imported by `learnflow.cli` once the shared options exist.
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+from typing import Annotated, Optional
+
 import typer
+
+from learnflow.cli import JsonOpt, ModelOpt
+from learnflow.reflect import Action, Answers, Attempt, Question
+
+
+def remind_action(store) -> None:
+    """The `ask` hook: one stderr line about the latest open action item, at most once a day."""
+    from learnflow import render
+    from learnflow.reflect import open_action
+
+    action = open_action(store, once_a_day=True)
+    if action:
+        render.notice(f"{action.when.capitalize()} you planned to: {action.text} — done? `learnflow reflect --done {action.id}`")
+
+
+class TerminalAnswers(Answers):
+    """Rich prompts. With --json the conversation goes to stderr and stdout stays JSON."""
+
+    def __init__(self, *, stderr: bool = False):
+        from learnflow import render
+
+        self.console = render.err_console() if stderr else render._console()
+        self._step = None
+        self._rated = False
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _say(self, text: str = "", style: str | None = None) -> None:
+        from rich.markup import escape
+
+        self.console.print(f"[{style}]{escape(text)}[/]" if style and text else escape(text))
+
+    def _markdown(self, text: str) -> None:
+        from rich.markdown import Markdown
+
+        self.console.print(Markdown(text))
+
+    def _ask(self, prompt: str, *, suffix: str = ": ", default: str = "", **kw) -> str:
+        from rich.prompt import Prompt
+
+        ask = Prompt(prompt, console=self.console, **kw)
+        ask.prompt_suffix = suffix
+        return ask(default=default)
+
+    def _text(self, prompt: str) -> str:
+        """One line, or `e` for $EDITOR (lines starting with # are dropped)."""
+        import click
+
+        answer = self._ask(prompt, suffix=" ", show_default=False)
+        if answer.strip().lower() != "e":
+            return answer
+        edited = click.edit("\n# Write your answer above. Lines starting with # are ignored.\n", extension=".md") or ""
+        return "\n".join(ln for ln in edited.splitlines() if not ln.startswith("#")).strip()
+
+    # -- the steps ------------------------------------------------------------------
+
+    def show(self, event: str, data) -> None:
+        if event == "start":
+            self._say(f"Reflection #{data.id} · {data.summary.label}", "bold")
+            self._say("Enter skips a question · e opens $EDITOR for a longer answer · Ctrl-C stops and keeps what you answered.", "dim")
+        elif event == "narrative":
+            self._say("\nWhat happened", "bold")
+            self._markdown(data)
+        elif event == "judged":
+            mark = ("✓ Right", "green") if data.correct else ("✗ Not yet", "red")
+            self._say(f"{mark[0]} ({data.method})", mark[1])
+            if data.feedback:
+                self._say(data.feedback)
+            if data.expected and (not data.correct or data.score < 0.9):
+                self._say(f"Expected: {data.expected}", "dim")
+            self._say(f"Next review in {_days(data.interval_days)} ({data.rating_name}).", "dim")
+        elif event == "feedback":
+            self._say(f"\nFeedback ({'model' if data.method == 'model' else 'offline coach'})", "bold")
+            self._markdown(data.text)
+        elif event == "calibration":
+            self._say(f"Calibration: {data.message}", "dim")
+
+    def action_status(self, action: Action) -> str | None:
+        self._say(f"{action.when.capitalize()} you planned to: {action.text}", "bold")
+        answer = self._ask("Done?", choices=["y", "n", "drop"], default="n")
+        return {"y": "done", "drop": "dropped"}.get(answer)
+
+    def reflection(self, question: Question) -> str | None:
+        if question.step != self._step:
+            self._step = question.step
+            self._say(f"\n{question.step_label}", "bold cyan")
+        self._say(question.text, "bold")
+        if question.hint:
+            self._say(question.hint, "dim")
+        return self._text(">")
+
+    def attempt(self, check, index: int, total: int) -> Attempt | None:
+        origin = "review from an earlier day" if check.kind == "review" else f"from #{check.interaction_id}"
+        self._say(f"\nCheck {index}/{total} · {check.skill} · {origin}", "bold cyan")
+        self._say(check.question, "bold")
+        sure = self._ask("How sure are you? 1 guessing … 5 certain (s skips)", choices=["1", "2", "3", "4", "5", "s"], show_choices=False, default=...)
+        if sure == "s":
+            return None
+        start = time.monotonic()
+        answer = self._text("Your answer:")
+        return Attempt(answer, int(sure), time.monotonic() - start)
+
+    def self_grade(self, check, judgement) -> bool | None:
+        from rich.prompt import Confirm
+
+        if judgement is not None:
+            self._say(judgement.feedback)
+        if check.expected:
+            self._say(f"Expected: {check.expected}", "dim")
+        elif check.source_answer:
+            self._say("From the original answer:", "dim")
+            self._markdown(check.source_answer[:600])
+        question = "Count your answer as right after all?" if judgement is not None else "Did you get it right?"
+        return Confirm.ask(question, console=self.console, default=False)
+
+    def skill_rating(self, skill: dict) -> int | None:
+        if not self._rated:
+            self._rated = True
+            self._say("\nRate yourself today (1 novice … 5 expert; Enter skips)", "bold cyan")
+        answer = self._ask(skill["name"], choices=["1", "2", "3", "4", "5", ""], show_choices=False, show_default=False)
+        return int(answer) if answer else None
+
+
+def _days(days: float) -> str:
+    whole = round(days)
+    return "1 day" if whole <= 1 else f"{whole} days"
+
+
+SinceOpt = Annotated[
+    Optional[str],
+    typer.Option("--since", metavar="WHEN", help="Period to reflect on: 2d, 12h, 1w, today, yesterday, or a date (2024-06-03).", show_default=False),
+]
+
+
+def reflect(
+    since: SinceOpt = None,
+    answers: Annotated[
+        Optional[str], typer.Option("--answers", metavar="FILE", help="Answer from a TOML file instead of prompts (- reads stdin).", show_default=False)
+    ] = None,
+    done: Annotated[Optional[int], typer.Option("--done", metavar="ID", help="Mark an action item done and exit.", show_default=False)] = None,
+    model: ModelOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Reflect on the day: what happened, What? So what? Now what?, checks, feedback (~5 minutes).
+
+    The period defaults to since your last reflection (else since midnight). Answers are saved as
+    you give them; Ctrl-C keeps them. Your "Now what?" becomes an action item shown at the next
+    ask and reflect.
+
+    \b
+    Examples:
+      learnflow reflect
+      learnflow reflect --since 2d
+      learnflow reflect --answers answers.toml --json
+      learnflow reflect --done 3
+
+    \b
+    Answers file (TOML; every section optional):
+      [actions]            done = [3]  dropped = [2]   (earlier action items)
+      [reflection]         trying, worked, surprised, rule, action = "text"
+      [[checks]]           answer = "..."  confidence = 1-5
+                           skill = "git" (optional)  self_grade = true|false (optional)
+      [ratings]            git = 3   (1-5 per skill)
+    """
+    from learnflow import render
+    from learnflow import reflect as core
+    from learnflow.cli import _interrupts_as_keyboard, _store
+    from learnflow.errors import ExitCode
+    from learnflow.modelcall import ModelCall
+    from learnflow.timespec import parse_since
+
+    store = _store()
+    if done is not None:
+        row = core.resolve_action(store, done, "done")
+        if json_:
+            render.print_json(row)
+        else:
+            render.notice(f"Marked done: {row['text']}")
+        return
+    start = parse_since(since) if since else None
+    if answers:
+        from learnflow.reflect_answers import load_answers
+
+        provider: Answers = load_answers(_read_answers(answers), answers)
+    else:
+        provider = TerminalAnswers(stderr=json_)
+    session = core.Session(store, model=ModelCall.from_config(model=model), since=start)
+    with _interrupts_as_keyboard():
+        try:
+            out = core.run(session, provider)
+        except (KeyboardInterrupt, EOFError):
+            render.error(f"Interrupted. What you answered is kept in reflection #{session.id}.")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    for warning in out["warnings"]:
+        render.notice(f"The model could not help with {warning}; used the offline coach instead.")
+    if json_:
+        render.print_json(out)
+    elif answers:
+        from learnflow.reflect_export import to_markdown
+
+        render.markdown(to_markdown(out))
+        render.notice(f"Calibration: {out['calibration']['message']}")
+    else:
+        render.notice(f"Saved as reflection #{session.id}. For your journal: learnflow reflections --export md --id {session.id}")
+
+
+def _read_answers(path: str) -> str:
+    from learnflow.errors import BadInput
+
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise BadInput(f"Cannot read the answers file {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"The answers file {path} is not UTF-8 text.") from None
+
+
+def reflections(
+    reflection_id: Annotated[Optional[int], typer.Option("--id", metavar="N", help="Only this reflection, in full.", show_default=False)] = None,
+    export: Annotated[
+        Optional[str], typer.Option("--export", metavar="FORMAT", help="Print as a document: md (Markdown for your journal).", show_default=False)
+    ] = None,
+    limit: Annotated[int, typer.Option("-n", "--limit", help="How many, newest first.")] = 20,
+    json_: JsonOpt = False,
+) -> None:
+    """List past reflections; --id N shows one; --export md prints Markdown to paste into a journal.
+
+    \b
+    Examples:
+      learnflow reflections
+      learnflow reflections --id 4
+      learnflow reflections --export md > journal.md
+      learnflow reflections --export md --id 4 | pbcopy
+    """
+    from learnflow import reflect as core
+    from learnflow import render
+    from learnflow.cli import _store
+    from learnflow.errors import BadInput
+    from learnflow.reflect_export import journal, to_markdown
+
+    if export is not None and export != "md":
+        raise BadInput(f"--export {export!r} is not a format I can write.", hint="Use --export md (Markdown).")
+    store = _store()
+    if reflection_id is not None:
+        record = core.load(store, reflection_id)
+        if json_:
+            render.print_json(record)
+        elif export:
+            sys.stdout.write(to_markdown(record))
+        else:
+            render.markdown(to_markdown(record))
+        return
+    rows = core.list_reflections(store, limit=limit)
+    if json_:
+        render.print_json(rows)
+        return
+    if export:
+        sys.stdout.write(journal([core.load(store, r["id"]) for r in rows]))
+        return
+    if not rows:
+        render.notice("No reflections yet: `learnflow reflect` at the end of the day starts one.")
+        return
+    for row in rows:
+        row["when"] = row["created_at"][:16].replace("T", " ")
+        row["checks"] = f"{row['checks_right']}/{row['checks']}" if row["checks"] else ""
+    render.table(
+        rows,
+        [("id", "ID"), ("when", "When (UTC)"), ("status", "Status"), ("answers", "Answers"), ("checks", "Checks right"), ("action", "Action")],
+    )
+    for action in core.open_actions(store, limit=5):
+        render.notice(f"Open action #{action.id} ({action.when}): {action.text} — `learnflow reflect --done {action.id}`")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("reflect", rich_help_panel="Work")(reflect)
+    app.command("reflections", rich_help_panel="Log")(reflections)

@@ -36,6 +36,18 @@ SETTINGS: dict[str, Setting] = {
     "context_tokens": Setting(int, 6000, "Token budget for piped input and -f files sent to the model."),
     "connect_timeout": Setting(float, 5.0, "Seconds to wait for a backend to accept the connection."),
     "read_timeout": Setting(float, 120.0, "Seconds to wait between two chunks of an answer."),
+    "retries": Setting(int, 2, "Retries after a rate limit, server error or dropped connection (before any answer text)."),
+    "retry_max_seconds": Setting(float, 30.0, "Longest total wait across retries, Retry-After included."),
+    # `learnflow gaps`: the learner model's knobs (docs/learner-model.md explains each).
+    "gaps_half_life_days": Setting(float, 30.0, "Days after which a piece of evidence counts half: idle skills drift back to unknown."),
+    "gaps_default_target": Setting(float, 0.7, "Target mastery (0..1) of a skill without a goal (`learnflow goals set`)."),
+    "gaps_min_evidence": Setting(float, 3.0, "Weighted, decayed evidence below which gaps says 'not enough evidence'."),
+    "gaps_weight_check": Setting(float, 1.0, "Weight of one check question answered (right or wrong)."),
+    "gaps_weight_review": Setting(float, 0.25, "Weight of one review rating (reflect logs it beside the check it grades)."),
+    "gaps_weight_self_rating": Setting(float, 0.5, "Weight of one self-rating (people misjudge themselves)."),
+    "gaps_weight_imported": Setting(float, 0.75, "Weight of one imported (xAPI) result."),
+    "gaps_weight_question_how": Setting(float, 0.15, "Weight of a 'how do I' question as evidence of a gap."),
+    "gaps_weight_question_why": Setting(float, 0.05, "Weight of a 'why / trade-off' question as evidence of a gap."),
 }
 # Per-skill tables, e.g. `levels.git = "expert"`.
 TABLES = {"levels": Setting(str, None, "Your level on one skill: novice, intermediate or expert.", LEVELS)}

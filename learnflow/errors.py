@@ -66,8 +66,16 @@ class BackendError(LearnflowError):
         kind: str = "error",
         partial: str = "",
         status: int | None = None,
+        retry_after: float | None = None,
     ):
         super().__init__(message, hint=hint)
-        self.kind = kind  # connection | auth | rate_limit | server | bad_response | interrupted | error
+        # connection | timeout | auth | not_found | rate_limit | server | bad_request | bad_response | stream_cut | error
+        self.kind = kind
         self.partial = partial
         self.status = status
+        self.retry_after = retry_after  # seconds, from the server's Retry-After header
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another try: the server may answer next time (never after a key was rejected)."""
+        return self.kind in ("connection", "rate_limit", "server", "timeout")

@@ -198,6 +198,83 @@ def m005_goals(db: Database) -> None:
     )
 
 
+# The bucket of a timestamp: its UTC day, and the seconds into that day.
+_DAY = "CAST({r}.ts / 86400 AS INTEGER)"
+_INTO_DAY = "({r}.ts - 86400 * CAST({r}.ts / 86400 AS INTEGER))"
+# Questions carry their tag's relevance (NULL read as 1); other kinds need a value to count.
+_COUNTS = "({r}.value IS NOT NULL OR {r}.kind LIKE 'question%')"
+_VALUE = "min(max(coalesce({r}.value, 1.0), 0.0), 1.0)"
+
+
+@migrations()
+def m006_evidence_daily(db: Database) -> None:
+    """Per-day sums of the evidence, kept by triggers: what `gaps` reads instead of every row.
+
+    One row per (skill, UTC day, kind): n rows, sv = sum of values (clamped to 0..1),
+    st = sum of seconds into the day (st / n is the bucket's mean time, for decay).
+    Triggers keep it right for every writer (ask, reflect, imports, a hand-made DELETE).
+    """
+    db.execute(
+        """CREATE TABLE evidence_daily (
+            skill TEXT NOT NULL, day INTEGER NOT NULL, kind TEXT NOT NULL,
+            n INTEGER NOT NULL, sv REAL NOT NULL, st REAL NOT NULL,
+            PRIMARY KEY (skill, day, kind)
+        ) WITHOUT ROWID"""
+    )
+    add = """INSERT INTO evidence_daily (skill, day, kind, n, sv, st)
+        VALUES ({r}.skill, {day}, {r}.kind, 1, {value}, {into})
+        ON CONFLICT (skill, day, kind) DO UPDATE
+        SET n = n + 1, sv = sv + excluded.sv, st = st + excluded.st;"""
+    sub = """UPDATE evidence_daily SET n = n - 1, sv = sv - {value}, st = st - {into}
+        WHERE skill = {r}.skill AND day = {day} AND kind = {r}.kind;
+        DELETE FROM evidence_daily WHERE skill = {r}.skill AND day = {day} AND kind = {r}.kind AND n <= 0;"""
+
+    def sql(template: str, r: str) -> str:
+        parts = {k: v.format(r=r) for k, v in {"day": _DAY, "into": _INTO_DAY, "value": _VALUE}.items()}
+        return template.format(r=r, **parts)
+
+    db.execute(f"CREATE TRIGGER evidence_daily_insert AFTER INSERT ON evidence WHEN {_COUNTS.format(r='NEW')} BEGIN {sql(add, 'NEW')} END")
+    db.execute(f"CREATE TRIGGER evidence_daily_delete AFTER DELETE ON evidence WHEN {_COUNTS.format(r='OLD')} BEGIN {sql(sub, 'OLD')} END")
+    # An update is a delete of the old row and an insert of the new one; each half only if it counted.
+    db.execute(
+        f"CREATE TRIGGER evidence_daily_update_old AFTER UPDATE OF ts, skill, kind, value ON evidence "
+        f"WHEN {_COUNTS.format(r='OLD')} BEGIN {sql(sub, 'OLD')} END"
+    )
+    db.execute(
+        f"CREATE TRIGGER evidence_daily_update_new AFTER UPDATE OF ts, skill, kind, value ON evidence "
+        f"WHEN {_COUNTS.format(r='NEW')} BEGIN {sql(add, 'NEW')} END"
+    )
+    r = "e"
+    db.execute(
+        f"INSERT INTO evidence_daily (skill, day, kind, n, sv, st) "
+        f"SELECT skill, {_DAY.format(r=r)} AS d, kind, count(*), sum({_VALUE.format(r=r)}), sum({_INTO_DAY.format(r=r)}) "
+        f"FROM evidence {r} WHERE {_COUNTS.format(r=r)} GROUP BY skill, d, kind"
+    )
+
+
+@migrations()
+def m007_sync(db: Database) -> None:
+    """xAPI: this install's identity, statements acknowledged by each LRS, statements imported.
+
+    xapi_meta holds the per-install UUID namespace (statement ids are UUIDv5 under it, so a
+    re-export never makes new ids) and the default pseudonym. xapi_sent is what makes
+    `learnflow sync` resumable: a statement is recorded once the LRS acknowledged it.
+    xapi_imported keeps each imported statement whole (it is re-exported as it came);
+    evidence rows made from it have source "xapi" and source_id = its rowid.
+    """
+    db["xapi_meta"].create({"key": str, "value": str}, pk="key")
+    db.execute(
+        "CREATE TABLE xapi_sent (lrs TEXT NOT NULL, statement_id TEXT NOT NULL, sent_at TEXT NOT NULL, "
+        "PRIMARY KEY (lrs, statement_id)) WITHOUT ROWID"
+    )
+    db["xapi_imported"].create(
+        {"id": int, "statement_id": str, "imported_at": str, "timestamp": str, "statement": str},
+        pk="id",
+        not_null={"statement_id", "statement"},
+    )
+    db["xapi_imported"].create_index(["statement_id"], unique=True)
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -140,6 +140,7 @@ ERRORS = [
 def test_backend_errors_are_one_line_logged_and_exit_5(cli, openai_env, backend, script, message, hint, status):
     openai_env.rule(TAGGING, {"content": '{"skills": ["git"]}'})
     openai_env.script(script)
+    cli("config", "set", "retries", "0")  # retries have their own tests below
     result = cli("ask", "--backend", backend, QUESTION)
     assert result.exit_code == 5, result.output
     assert "Traceback" not in result.output
@@ -190,3 +191,52 @@ def test_keys_file_is_used_and_private(cli, server, monkeypatch):
     assert server.chat_requests[0]["headers"]["authorization"] == "Bearer sk-from-file-42"
     listed = cli("keys", "list").stdout
     assert "openai" in listed and "sk-from-file" not in listed
+
+
+@pytest.mark.parametrize("backend", ["openai", "litellm"])
+def test_rate_limit_is_retried_after_the_servers_retry_after(cli, openai_env, backend):
+    import time
+
+    openai_env.rule(TAGGING, {"content": '{"skills": ["git"]}'})
+    openai_env.script({"status": 429, "headers": {"Retry-After": "1"}}, {"content": "finally an answer"})
+    start = time.perf_counter()
+    result = cli("ask", "--backend", backend, QUESTION)
+    assert result.exit_code == 0 and "finally an answer" in result.stdout
+    assert time.perf_counter() - start >= 1.0
+    assert len(answered(openai_env)) == 2
+    assert last_row()["status"] == "ok"
+
+
+def test_server_errors_are_retried_a_bounded_number_of_times(cli, openai_env):
+    openai_env.rule(TAGGING, {"content": '{"skills": ["git"]}'})
+    openai_env.set_default({"status": 503})
+    cli("config", "set", "retries", "2")
+    result = cli("ask", QUESTION)
+    assert result.exit_code == 5
+    assert len(answered(openai_env)) == 3  # one try and two retries
+    assert "after 3 attempts" in last_row()["error"]
+
+
+def test_retry_after_beyond_the_wait_budget_fails_at_once(cli, openai_env):
+    import time
+
+    openai_env.rule(TAGGING, {"content": '{"skills": ["git"]}'})
+    openai_env.script({"status": 429, "headers": {"Retry-After": "120"}})
+    start = time.perf_counter()
+    result = cli("ask", QUESTION)
+    assert result.exit_code == 5 and "wait 120 s" in result.stderr
+    assert time.perf_counter() - start < 5 and len(answered(openai_env)) == 1
+
+
+def test_a_stream_cut_after_text_is_not_retried(cli, openai_env):
+    openai_env.rule(TAGGING, {"content": '{"skills": ["git"]}'})
+    openai_env.script({"content": "one two three four five six", "cut_after": 1})
+    result = cli("ask", QUESTION)
+    assert result.exit_code == 5 and len(answered(openai_env)) == 1
+    assert last_row()["status"] == "interrupted" and last_row()["answer"].strip() == "one two three"
+
+
+def test_bad_key_is_never_retried(cli, openai_env):
+    openai_env.set_default({"status": 401})
+    assert cli("ask", QUESTION).exit_code == 5
+    assert len(answered(openai_env)) == 1

@@ -112,7 +112,10 @@ def map_litellm_error(exc: Exception, model: str, got_any: bool) -> BackendError
             status=status,
         )
     if name == "RateLimitError" or status == 429:
-        return BackendError(f"{model}: rate-limited ({detail}).", hint="Wait a moment and ask again.", kind="rate_limit", status=status)
+        return BackendError(
+            f"{model}: rate-limited ({detail}).", hint="Wait a moment and ask again.",
+            kind="rate_limit", status=status, retry_after=_retry_after(exc),
+        )  # fmt: skip
     if name == "NotFoundError" or status == 404:
         return BackendError(f"{model}: model not found ({detail}).", hint="Check the model name (`learnflow models`).", kind="not_found", status=status)
     if name in ("APIConnectionError", "Timeout", "APITimeoutError") and not got_any:
@@ -130,8 +133,22 @@ def map_litellm_error(exc: Exception, model: str, got_any: bool) -> BackendError
     if name in ("BadRequestError", "UnprocessableEntityError"):
         return BackendError(f"{model}: the provider refused the request ({detail}).", kind="bad_request", status=status)
     if status and status >= 500 or name in ("InternalServerError", "ServiceUnavailableError", "APIError"):
-        return BackendError(f"{model}: the provider failed ({detail}).", hint="Try again shortly; `-m offline` works without a server.", kind="server", status=status)
+        return BackendError(
+            f"{model}: the provider failed ({detail}).", hint="Try again shortly; `-m offline` works without a server.",
+            kind="server", status=status, retry_after=_retry_after(exc),
+        )  # fmt: skip
     return BackendError(f"{model}: {name}: {detail}.", kind="error", status=status)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    from learnflow.backends.openai_compat import parse_retry_after
+
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return parse_retry_after(headers.get("retry-after"))
+    except AttributeError:
+        return None
 
 
 def register(registry) -> None:

@@ -171,13 +171,14 @@ def http_error(host: str, status: int, raw: bytes, retry_after: str | None, *, m
             kind="not_found",
             status=status,
         )
+    wait = parse_retry_after(retry_after)
     if status == 429:
-        wait = f" Retry after {retry_after} s." if retry_after else ""
         return BackendError(
-            f"{host} is rate-limiting requests (429){detail}.{wait}",
+            f"{host} is rate-limiting requests (429){detail}." + (f" It asked to wait {wait:g} s." if wait else ""),
             hint="Wait a moment and ask again, or pick another model with -m.",
             kind="rate_limit",
             status=status,
+            retry_after=wait,
         )
     if status >= 500:
         return BackendError(
@@ -185,8 +186,26 @@ def http_error(host: str, status: int, raw: bytes, retry_after: str | None, *, m
             hint="Try again shortly; `-m offline` answers without a server.",
             kind="server",
             status=status,
+            retry_after=wait,
         )
     return BackendError(f"{host} refused the request ({status}){detail}.", kind="bad_request", status=status)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+        from datetime import UTC, datetime
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 def _garbage(host: str) -> BackendError:

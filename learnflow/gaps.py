@@ -1,0 +1,381 @@
+"""`learnflow gaps` as data: the profile, the gaps, their trend, and what to do next.
+
+The CLI renders a `GapReport` as a table, JSON or an HTML page; nothing here
+knows which. Ranking: importance × expected shortfall × recent need, where need
+grows with the questions asked about the skill in the last two weeks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from learnflow import paths
+from learnflow.errors import BadInput
+from learnflow.goals import goals as read_goals
+from learnflow.profile import DAY, QUESTION_KINDS, Bucket, Params, Posterior, last_seen, level_of, posteriors_at, read_buckets
+
+DEFAULT_SINCE_DAYS = 30
+HISTORY_WEEKS = 12
+TOP_GAPS = 3
+RECENT_NEED_DAYS = 14
+# Need multiplies priority by 1 to 1 + NEED_WEIGHT; NEED_SCALE relevance-weighted questions give ~63% of it.
+NEED_WEIGHT, NEED_SCALE = 0.5, 3.0
+CREDIBLE_MASS = 0.8
+
+
+@dataclass
+class EvidenceSummary:
+    """What was logged about one skill in the report's window: the evidence behind the number."""
+
+    checks_right: int = 0
+    checks_wrong: int = 0
+    reviews: int = 0
+    review_mean: float | None = None  # FSRS rating 1-4
+    self_ratings: int = 0
+    self_rating_mean: float | None = None  # 1-5
+    imported: int = 0
+    questions_how: int = 0
+    questions_why: int = 0
+    last_seen: str | None = None  # UTC date of the last evidence, ever
+
+    @property
+    def direct(self) -> int:
+        return self.checks_right + self.checks_wrong + self.reviews + self.self_ratings + self.imported
+
+    def sentence(self, skill: str, period: str) -> str:
+        """E.g. "3 wrong and 1 right check on sql, self-rated 2/5, 4 how-questions in the last 2 weeks"."""
+        parts = []
+        right, wrong = self.checks_right, self.checks_wrong
+        if right or wrong:
+            noun = "check" if right + wrong == 1 else "checks"
+            if right and wrong:
+                parts.append(f"{wrong} wrong and {right} right {noun} on {skill}")
+            else:
+                parts.append(f"{wrong or right} {'wrong' if wrong else 'right'} {noun} on {skill}")
+        if self.reviews:
+            parts.append(f"{_n(self.reviews, 'review')} (average rating {self.review_mean:.1f}/4)")
+        if self.self_ratings:
+            parts.append(f"self-rated {self.self_rating_mean:.1f}/5" + (f" ({self.self_ratings}×)" if self.self_ratings > 1 else ""))
+        if self.imported:
+            parts.append(_n(self.imported, "imported result"))
+        if self.questions_how:
+            parts.append(_n(self.questions_how, "how-question"))
+        if self.questions_why:
+            parts.append(_n(self.questions_why, "why-question"))
+        if not parts:
+            seen = f" (last: {self.last_seen})" if self.last_seen else ""
+            return f"no evidence on {skill} {period}{seen}"
+        if not (right or wrong):
+            parts[0] = f"{parts[0]} on {skill}"
+        return ", ".join(parts) + f" {period}"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@dataclass
+class NextStep:
+    level: str
+    card_id: str | None
+    card_title: str | None
+    check_question: str | None
+    practice: str
+    docs: list[dict]
+    command: str | None
+
+
+@dataclass
+class SkillGap:
+    skill: str
+    name: str
+    enough: bool  # False: "not enough evidence", and no confident numbers below
+    mastery: float | None
+    low: float | None  # 80% credible interval
+    high: float | None
+    sd: float
+    evidence: float  # weighted, decayed direct evidence
+    target: float
+    importance: float
+    goal: str  # user | role:<name> | default
+    gap: float | None  # target - mastery
+    p_below: float | None  # P(true mastery < target)
+    shortfall: float | None  # E[max(0, target - true mastery)]
+    need: float  # 1 .. 1 + NEED_WEIGHT, from recent questions
+    priority: float | None
+    rank: int | None
+    then: float | None  # mastery at the start of the window
+    delta: float | None
+    history: list[float | None]  # weekly, oldest first; None where evidence was too thin
+    level: str | None
+    evidence_text: str
+    summary: EvidenceSummary
+    next_step: NextStep | None = None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.enough else "not enough evidence"
+
+
+@dataclass
+class GapReport:
+    now: str
+    since: str
+    since_days: float
+    weeks: list[str]  # dates of the history points
+    params: dict
+    skills: list[SkillGap] = field(default_factory=list)
+    ranked_count: int = 0  # skills with a confident number, before any --skill filter
+
+    @property
+    def top(self) -> list[SkillGap]:
+        return [s for s in self.skills if s.next_step is not None and s.enough and s.rank is not None]
+
+    @property
+    def thin(self) -> list[SkillGap]:
+        return [s for s in self.skills if not s.enough]
+
+    def to_dict(self) -> dict:
+        skills = []
+        for s in self.skills:
+            d = asdict(s)
+            d["status"] = s.status
+            skills.append(_rounded(d))
+        return {
+            "now": self.now,
+            "since": self.since,
+            "since_days": round(self.since_days, 2),
+            "ranked_count": self.ranked_count,
+            "weeks": self.weeks,
+            "params": self.params,
+            "top": [s.skill for s in self.top],
+            "not_enough_evidence": [s.skill for s in self.thin],
+            "skills": skills,
+        }
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def period_text(days: float) -> str:
+    d = max(1, round(days))
+    if d % 7 == 0 and d >= 14:
+        return f"in the last {d // 7} weeks"
+    return "in the last week" if d == 7 else ("in the last day" if d == 1 else f"in the last {d} days")
+
+
+def _iso(ts: float, *, date: bool = False) -> str:
+    moment = datetime.fromtimestamp(ts, UTC)
+    return moment.date().isoformat() if date else moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def summarize(buckets: list[Bucket], since: float) -> EvidenceSummary:
+    """Counts per kind over the buckets of the window (whole UTC days)."""
+    s = EvidenceSummary()
+    review_sum = rating_sum = 0.0
+    for b in buckets:
+        if b.t < since:
+            continue
+        if b.kind == "check":
+            right = round(b.sv)
+            s.checks_right += right
+            s.checks_wrong += b.n - right
+        elif b.kind == "review":
+            s.reviews += b.n
+            review_sum += b.sv
+        elif b.kind == "self_rating":
+            s.self_ratings += b.n
+            rating_sum += b.sv
+        elif b.kind == "imported":
+            s.imported += b.n
+        elif b.kind == "question_how":
+            s.questions_how += b.n
+        elif b.kind == "question_why":
+            s.questions_why += b.n
+    # Values are stored on 0..1: back to the scales people answered on.
+    if s.reviews:
+        s.review_mean = 1 + 3 * review_sum / s.reviews
+    if s.self_ratings:
+        s.self_rating_mean = 1 + 4 * rating_sum / s.self_ratings
+    return s
+
+
+def need_of(buckets: list[Bucket], now: float) -> float:
+    recent = sum(b.sv for b in buckets if b.kind in QUESTION_KINDS and b.t >= now - RECENT_NEED_DAYS * DAY)
+    return 1.0 + NEED_WEIGHT * (1.0 - math.exp(-recent / NEED_SCALE))
+
+
+def build_report(
+    store,
+    *,
+    since: float | None = None,
+    skill: str | None = None,
+    now: float | None = None,
+    params: Params | None = None,
+    weeks: int = HISTORY_WEEKS,
+    top: int = TOP_GAPS,
+) -> GapReport:
+    """The whole report. `since` and `now` are unix times (default: the last 30 days)."""
+    from learnflow.skills import taxonomy
+
+    params = params or Params.from_config()
+    now = time.time() if now is None else now
+    since = now - DEFAULT_SINCE_DAYS * DAY if since is None else min(since, now)
+    known = taxonomy()
+    if skill is not None and skill not in known:
+        from learnflow.goals import validate
+
+        validate(skill, 0.5, 1.0)  # raises BadInput with "did you mean"
+    history_times = [now - k * 7 * DAY for k in range(weeks - 1, -1, -1)]
+    times = sorted({*history_times, since})
+    # All skills even for --skill: its rank is among all of them (the read is per day, not per row).
+    buckets = read_buckets(store.db, since=times[0] - params.horizon())
+    goals = read_goals(store.db)
+    names = set(buckets) | set(goals) | ({skill} if skill else set())
+    seen = last_seen(store.db)
+    rows = [_skill_gap(sk, buckets.get(sk, []), goals.get(sk), times, history_times, since, now, params, known, seen)
+            for sk in names]  # fmt: skip
+    ranked = sorted((r for r in rows if r.enough), key=lambda r: (-r.priority, r.skill))
+    thin = sorted((r for r in rows if not r.enough), key=lambda r: (-r.importance, r.skill))
+    for i, r in enumerate(ranked, 1):
+        r.rank = i
+    ranked_count = len(ranked)
+    wanted = [r for r in ranked if r.gap > 0][:top]  # below target on average: a gap worth a next step
+    if skill is not None:
+        ranked, thin = [r for r in ranked if r.skill == skill], [r for r in thin if r.skill == skill]
+        wanted = ranked + thin
+    for r in wanted:
+        r.next_step = next_step(store.db, r)
+    return GapReport(
+        now=_iso(now),
+        since=_iso(since),
+        since_days=(now - since) / DAY,
+        weeks=[_iso(t, date=True) for t in history_times],
+        params={"half_life_days": params.half_life_days, "min_evidence": params.min_evidence,
+                "default_target": params.default_target, "weights": dict(params.weights)},  # fmt: skip
+        skills=ranked + thin,
+        ranked_count=ranked_count,
+    )
+
+
+def _skill_gap(skill, buckets, goal, times, history_times, since, now, params, known, seen) -> SkillGap:
+    posts = dict(zip(times, posteriors_at(buckets, times, params)))
+    cur: Posterior = posts[now]
+    then: Posterior = posts[since]
+    target = goal.target if goal else params.default_target
+    importance = goal.importance if goal else 1.0
+    enough = cur.enough(params)
+    summary = summarize(buckets, since)
+    if skill in seen:
+        summary.last_seen = _iso(seen[skill] - DAY, date=True)
+    need = need_of(buckets, now)
+    gap = SkillGap(
+        skill=skill,
+        name=known[skill].name if skill in known else skill,
+        enough=enough,
+        mastery=cur.mean if enough else None,
+        low=None,
+        high=None,
+        sd=cur.sd,
+        evidence=cur.evidence,
+        target=target,
+        importance=importance,
+        goal=goal.source if goal else "default",
+        gap=(target - cur.mean) if enough else None,
+        p_below=cur.p_below(target) if enough else None,
+        shortfall=cur.shortfall(target) if enough else None,
+        need=need,
+        priority=None,
+        rank=None,
+        then=then.mean if then.enough(params) else None,
+        delta=None,
+        history=[p.mean if p.enough(params) else None for p in (posts[t] for t in history_times)],
+        level=level_of(cur.mean) if enough else None,
+        evidence_text=summary.sentence(skill, period_text((now - since) / DAY)),
+        summary=summary,
+    )
+    if enough:
+        gap.low, gap.high = cur.interval(CREDIBLE_MASS)
+        gap.priority = importance * gap.shortfall * need
+        if gap.then is not None:
+            gap.delta = gap.mastery - gap.then
+    return gap
+
+
+# -- what next ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def resources() -> dict[str, dict]:
+    """Bundled per-skill official docs and practice tasks (learnflow/data/resources.toml)."""
+    path = paths.package_dir() / "data" / "resources.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("skills", {})
+
+
+def _missed_card(db, skill: str) -> str | None:
+    """The bundled card behind the last check answered wrong on this skill, if reflect recorded one."""
+    import sqlite3
+
+    try:
+        row = db.execute(
+            "SELECT rc.card_id FROM check_results cr JOIN review_cards rc ON rc.id = cr.review_card_id "
+            "WHERE cr.skill = ? AND cr.correct = 0 AND rc.card_id IS NOT NULL ORDER BY cr.id DESC LIMIT 1",
+            [skill],
+        ).fetchone()
+    except sqlite3.Error:  # reflect's tables changed shape: the rotation below still works
+        return None
+    return row[0] if row else None
+
+
+def next_step(db, gap: SkillGap) -> NextStep:
+    """A card to study, a task sized to the level, official docs: one concrete thing to do."""
+    from learnflow.coach import load_cards
+
+    level = gap.level or "novice"
+    cards = [c for c in load_cards() if c.skill == gap.skill]
+    card = None
+    if cards:
+        missed = _missed_card(db, gap.skill)
+        card = next((c for c in cards if c.id == missed), None)
+        if card is None:
+            # Rotate with practice, so the suggestion moves on as evidence comes in.
+            card = cards[gap.summary.direct % len(cards)]
+    res = resources().get(gap.skill, {})
+    practice = res.get("practice", {}).get(level) or f"Answer the check question of a {gap.skill} card in `learnflow reflect`."
+    docs = [dict(d) for d in res.get("docs", [])]
+    if not docs and card:
+        docs = [{"title": url, "url": url} for url in card.docs]
+    command = f'learnflow ask --level {level} "{card.title}"' if card else None
+    return NextStep(
+        level=level,
+        card_id=card.id if card else None,
+        card_title=card.title if card else None,
+        check_question=card.check_question if card else None,
+        practice=practice,
+        docs=docs,
+        command=command,
+    )
+
+
+def parse_since(text: str | None, now: float) -> float | None:
+    """`--since` as unix time (timespec does the parsing: 30d, 2w, ISO dates)."""
+    if text is None:
+        return None
+    from learnflow.timespec import parse_since as parse
+
+    moment = parse(text, now=datetime.fromtimestamp(now, UTC))
+    if now - moment.timestamp() < 3600:
+        raise BadInput(f"--since {text!r} is less than an hour ago.", hint="Use a window such as 7d, 30d or 2w.")
+    return moment.timestamp()

@@ -1,0 +1,535 @@
+"""`reflect`: the day's-end loop. What happened → What? So what? Now what? → retrieval
+practice → self-ratings → feedback.
+
+The session drives the order; an `Answers` provider supplies what the person
+says (the interactive terminal, or an answers file) and is told what to show.
+Everything is written the moment it is given, so Ctrl-C or a closed terminal
+keeps what was answered and the reflection is marked `interrupted`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from learnflow import paths, prompts, review
+from learnflow.errors import ConfigError, NotFound
+from learnflow.store import Store
+from learnflow.timespec import iso, local_midnight, parse_iso
+
+STEPS = {"what": "What?", "so_what": "So what?", "now_what": "Now what?"}
+MAX_LOOKBACK = timedelta(days=7)  # the default period never reaches further back than this
+MAX_RATED_SKILLS = 5
+
+
+# -- what happened ---------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """What the log shows for the period, computed in SQL."""
+
+    start: str
+    end: str
+    label: str  # "today", "since your last reflection (Mon 17:02)", …
+    questions: int = 0
+    answered: int = 0
+    skills: list[dict] = field(default_factory=list)  # {skill, name, count, primary}
+    recent: list[dict] = field(default_factory=list)  # {id, question, status}
+    errors: list[dict] = field(default_factory=list)  # asks that ended in error / interrupted
+    commands: int = 0
+    failed_commands: list[dict] = field(default_factory=list)  # {id, command, exit_code, explained_in}
+
+    @property
+    def top_skill(self) -> str | None:
+        return self.skills[0]["skill"] if self.skills else None
+
+    @property
+    def had_failures(self) -> bool:
+        return bool(self.failed_commands or self.errors)
+
+
+def default_start(store: Store, now: datetime) -> tuple[datetime, str]:
+    """Since the last finished reflection (within a week), else since local midnight."""
+    row = store.db.execute("SELECT max(period_end) FROM reflections WHERE status = 'done'").fetchone()
+    if row and row[0]:
+        last = parse_iso(row[0])
+        if timedelta(0) <= now - last <= MAX_LOOKBACK:
+            return last, f"since your last reflection ({last.astimezone():%a %H:%M})"
+    return local_midnight(now), "today"
+
+
+def summarize(store: Store, start: datetime, end: datetime, label: str) -> Summary:
+    from learnflow.skills import taxonomy
+
+    s, e = iso(start), iso(end)
+    out = Summary(start=s, end=e, label=label)
+    out.questions, answered = store.db.execute(
+        "SELECT count(*), coalesce(sum(status = 'ok'), 0) FROM interactions WHERE created_at >= ? AND created_at <= ?", [s, e]
+    ).fetchone()
+    out.answered = int(answered)
+    names = taxonomy()
+    # A question tagged git+shell touches both, but it is "about" its top tag: rank by that.
+    for row in store.db.query(
+        "WITH ranked AS (SELECT t.skill, row_number() OVER (PARTITION BY t.interaction_id "
+        "ORDER BY t.relevance DESC, t.rowid) AS rk FROM interaction_skills t "
+        "JOIN interactions i ON i.id = t.interaction_id WHERE i.created_at >= ? AND i.created_at <= ?) "
+        "SELECT skill, count(*) AS count, sum(rk = 1) AS primary_count FROM ranked "
+        "GROUP BY skill ORDER BY primary_count DESC, count DESC, skill",
+        [s, e],
+    ):
+        name = names[row["skill"]].name if row["skill"] in names else row["skill"]
+        out.skills.append({"skill": row["skill"], "name": name, "count": row["count"], "primary": row["primary_count"]})
+    out.recent = list(
+        store.db.query(
+            "SELECT id, question, status FROM interactions WHERE created_at >= ? AND created_at <= ? ORDER BY id DESC LIMIT 5",
+            [s, e],
+        )
+    )
+    out.errors = list(
+        store.db.query(
+            "SELECT id, question, status, error FROM interactions WHERE created_at >= ? AND created_at <= ? "
+            "AND status IN ('error', 'interrupted') ORDER BY id",
+            [s, e],
+        )
+    )
+    tasks = list(store.db.query("SELECT * FROM tasks WHERE created_at >= ? AND created_at <= ? ORDER BY id", [s, e]))
+    out.commands = len(tasks)
+    out.failed_commands = [
+        {"id": t["id"], "command": _command(t["command"]), "exit_code": t["exit_code"], "explained_in": t["interaction_id"]}
+        for t in tasks
+        if t["exit_code"]
+    ]
+    return out
+
+
+def _command(raw: str | None) -> str:
+    try:
+        text = shlex.join(json.loads(raw or "[]"))
+    except (ValueError, TypeError):
+        text = raw or ""
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def facts(summary: Summary) -> str:
+    """The period as a Markdown list: the offline "what happened", and the model's input."""
+    if not summary.questions and not summary.commands:
+        return "- Nothing was logged in this period. Reflect on the work itself: what did you do without asking?"
+    lines = []
+    if summary.questions:
+        skills = ", ".join(f"{s['name']} ({s['count']})" for s in summary.skills[:5])
+        lines.append(f"- {summary.questions} question(s) asked, {summary.answered} answered" + (f"; skills: {skills}." if skills else "."))
+        for row in summary.recent[:3]:
+            lines.append(f"  - #{row['id']}: {_short(row['question'])}")
+    if summary.commands:
+        lines.append(f"- {summary.commands} command(s) run under `learnflow run`, {len(summary.failed_commands)} failed.")
+        for t in summary.failed_commands[:3]:
+            how = f"explained in #{t['explained_in']}" if t["explained_in"] else "not explained"
+            lines.append(f"  - `{t['command']}` exited {t['exit_code']} ({how})")
+    for row in summary.errors[:3]:
+        lines.append(f"- #{row['id']} ended {row['status']}: {_short(row['question'])}")
+    return "\n".join(lines)
+
+
+def _short(text: str, n: int = 80) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# -- questions from prompts/reflect-questions.md -----------------------------------
+
+
+@dataclass
+class Question:
+    key: str
+    step: str  # what | so_what | now_what
+    text: str
+    hint: str = ""
+    when: str = "always"
+
+    @property
+    def step_label(self) -> str:
+        return STEPS[self.step]
+
+
+CONDITIONS = {
+    "always": lambda s: True,
+    "failures": lambda s: s.had_failures,
+    "no_failures": lambda s: not s.had_failures,
+    "questions": lambda s: s.questions > 0,
+    "no_questions": lambda s: s.questions == 0,
+}
+_HEADING = re.compile(r"^##\s+(\S+)\s*$", re.M)
+_FIELD = re.compile(r"^(step|when|hint):\s*(.*)$")
+
+
+def load_questions() -> list[Question]:
+    """Every question block of the (possibly user-overridden) questions file, in order."""
+    source = prompts.find("reflect-questions").path
+    text = prompts.text("reflect-questions")
+    parts = _HEADING.split(text)[1:]  # [key, body, key, body, …]; the preamble is documentation
+    out = []
+    for key, body in zip(parts[0::2], parts[1::2]):
+        fields, lines = {"step": "what", "when": "always", "hint": ""}, body.strip().splitlines()
+        while lines and (m := _FIELD.match(lines[0].strip())):
+            fields[m.group(1)] = m.group(2).strip()
+            lines.pop(0)
+        question = " ".join(ln.strip() for ln in lines if ln.strip())
+        if fields["step"] not in STEPS or fields["when"] not in CONDITIONS or not question:
+            raise ConfigError(
+                f"Question {key!r} in {source} is malformed (step {fields['step']!r}, when {fields['when']!r}).",
+                hint=f"step is one of {', '.join(STEPS)}; when is one of {', '.join(CONDITIONS)}; the question text follows.",
+            )
+        out.append(Question(key, fields["step"], question, fields["hint"], fields["when"]))
+    if not out:
+        raise ConfigError(f"No questions found in {source}.", hint="Each question starts with a `## key` heading.")
+    return out
+
+
+def questions_for(summary: Summary) -> list[Question]:
+    """One question per key (the first whose `when` fits), with the period's facts filled in."""
+    from string import Template
+
+    values = {
+        "top_skill": summary.skills[0]["name"] if summary.skills else "your work",
+        "skills": ", ".join(s["name"] for s in summary.skills[:3]) or "your work",
+        "questions": summary.questions,
+        "failed_command": summary.failed_commands[0]["command"] if summary.failed_commands else "A command",
+        "period": summary.label,
+    }
+    chosen: dict[str, Question] = {}
+    for q in load_questions():
+        if q.key not in chosen and CONDITIONS[q.when](summary):
+            text = Template(q.text).safe_substitute({k: str(v) for k, v in values.items()})
+            chosen[q.key] = Question(q.key, q.step, text, q.hint, q.when)
+    return list(chosen.values())
+
+
+# -- action items ------------------------------------------------------------------
+
+
+@dataclass
+class Action:
+    id: int
+    text: str
+    created_at: str
+    reflection_id: int | None
+    when: str  # "earlier today", "yesterday", "on Monday", …
+
+
+def _when(created_at: str, now: datetime) -> str:
+    day = parse_iso(created_at).astimezone().date()
+    today = now.astimezone().date()
+    if day == today:
+        return "earlier today"
+    if day == today - timedelta(days=1):
+        return "yesterday"
+    if today - day < timedelta(days=7):
+        return f"on {day:%A}"
+    return f"on {day:%d %b}"
+
+
+def open_actions(store: Store, *, now: datetime | None = None, limit: int = 3) -> list[Action]:
+    """Open action items, newest first."""
+    now = now or datetime.now(UTC)
+    rows = store.db.query(
+        "SELECT id, text, created_at, reflection_id FROM action_items WHERE status = 'open' ORDER BY id DESC LIMIT ?", [limit]
+    )
+    return [Action(**r, when=_when(r["created_at"], now)) for r in rows]
+
+
+def open_action(store: Store, *, once_a_day: bool = False, now: datetime | None = None) -> Action | None:
+    """The latest open action item, for the reminder at the start of `ask`.
+
+    With `once_a_day`, an item already returned today is not returned again
+    (remembered in the cache folder, so the log is not written on every ask).
+    """
+    found = open_actions(store, now=now, limit=1)
+    if not found:
+        return None
+    action = found[0]
+    if once_a_day:
+        marker = paths.cache_dir() / "action-reminder.json"
+        today = (now or datetime.now(UTC)).astimezone().date().isoformat()
+        stamp = {"id": action.id, "day": today}
+        try:
+            if json.loads(marker.read_text()) == stamp:
+                return None
+        except (OSError, ValueError):
+            pass
+        try:
+            paths.ensure_private_dir(marker.parent)
+            marker.write_text(json.dumps(stamp))
+        except OSError:
+            pass  # a reminder shown twice is better than none
+    return action
+
+
+def resolve_action(store: Store, action_id: int, status: str = "done") -> dict:
+    """Mark an action item done (or dropped). Raises NotFound for an unknown id."""
+    row = store.db.execute("SELECT id FROM action_items WHERE id = ?", [action_id]).fetchone()
+    if row is None:
+        raise NotFound(f"No action item with id {action_id}.", hint="`learnflow reflections` lists them.")
+    store._write(lambda: store.db["action_items"].update(action_id, {"status": status, "resolved_at": iso(datetime.now(UTC))}))
+    return store.db["action_items"].get(action_id)
+
+
+# -- the answers provider ------------------------------------------------------------
+
+
+@dataclass
+class Attempt:
+    """An answer to a check: confidence (1-5) asked before it, and how long it took."""
+
+    answer: str
+    confidence: int | None
+    seconds: float | None = None
+
+
+class Answers:
+    """What the person says. Return None to skip. The terminal and the answers file subclass it."""
+
+    def show(self, event: str, data) -> None:
+        """Display a step: start, narrative, question_done, judged, feedback, calibration."""
+
+    def action_status(self, action: Action) -> str | None:
+        """'done', 'dropped', or None (still open)."""
+        return None
+
+    def reflection(self, question: Question) -> str | None:
+        return None
+
+    def attempt(self, check: review.Check, index: int, total: int) -> Attempt | None:
+        return None
+
+    def self_grade(self, check: review.Check, judgement: review.Judgement | None) -> bool | None:
+        """Right or wrong, judged by the person against the expected answer (None: cannot say)."""
+        return None
+
+    def skill_rating(self, skill: dict) -> int | None:
+        return None
+
+    def extra_skills(self) -> list[str]:
+        """Skills to rate beyond the period's own."""
+        return []
+
+
+# -- the session -------------------------------------------------------------------------
+
+
+class Session:
+    """One reflection: created (status in_progress) by the constructor, each step written at once."""
+
+    def __init__(self, store: Store, *, model, since: datetime | None = None, now: datetime | None = None):
+        self.store = store
+        self.model = model
+        self.now = now or datetime.now(UTC)
+        if since is None:
+            start, label = default_start(store, self.now)
+        else:
+            start, label = since, _label(since, self.now)
+        self.summary = summarize(store, start, self.now, label)
+        self.results: list[review.CheckResult] = []
+        self.answers: dict[str, str] = {}
+        self.resolved: list[dict] = []
+        self.feedback = None
+        self.calibration = None
+        stamp = iso(self.now)
+
+        def write():
+            # A reflection still in progress belongs to a process that is gone.
+            store.db.execute("UPDATE reflections SET status = 'interrupted', finished_at = ? WHERE status = 'in_progress'", [stamp])
+            return store.db["reflections"].insert(
+                {
+                    "created_at": stamp, "period_start": self.summary.start, "period_end": self.summary.end,
+                    "summary": json.dumps(asdict(self.summary)), "backend": model.choice.backend,
+                    "model": model.choice.model, "status": "in_progress",
+                }  # fmt: skip
+            ).last_pk
+
+        self.id = store._write(write)
+
+    def _update(self, **fields) -> None:
+        self.store._write(lambda: self.store.db["reflections"].update(self.id, fields))
+
+    def narrative(self) -> str:
+        listed = facts(self.summary)
+        told = self.model.text("reflect-narrative", facts=listed, period=self.summary.label) if self.summary.questions or self.summary.commands else None
+        text = told or listed
+        self._update(narrative=text)
+        return text
+
+    def answer(self, question: Question, text: str | None) -> None:
+        text = (text or "").strip()
+        if not text:
+            return
+        self.answers[question.key] = text
+
+        def write():
+            self.store.db["reflection_answers"].insert(
+                {"reflection_id": self.id, "created_at": iso(datetime.now(UTC)), "step": question.step,
+                 "key": question.key, "question": question.text, "answer": text}  # fmt: skip
+            )
+            if question.key == "action":
+                self.store.db["action_items"].insert(
+                    {"reflection_id": self.id, "created_at": iso(datetime.now(UTC)), "text": text, "status": "open"}
+                )
+
+        self.store._write(write)
+
+    def checks(self) -> list[review.Check]:
+        cards = review.collect_cards(self.store, self.summary.start, self.summary.end, self.now)
+        return review.pick_checks(self.store, cards, self.now)
+
+    def judge(self, check: review.Check, answer: str) -> review.Judgement | None:
+        if review.blank(answer):
+            return review.Judgement(False, 0.0, f"No answer given. Expected: {check.expected or 'see the original answer'}", "self")
+        return review.judge_model(check, answer, self.model) if self.model.available else None
+
+    def record(self, check: review.Check, attempt: Attempt, judgement: review.Judgement) -> review.CheckResult:
+        result = review.record(
+            self.store, reflection_id=self.id, check=check, answer=attempt.answer, confidence=attempt.confidence,
+            judgement=judgement, seconds=attempt.seconds, now=datetime.now(UTC),
+        )  # fmt: skip
+        self.results.append(result)
+        return result
+
+    def rate(self, skill: str, rating: int) -> None:
+        def write():
+            rid = self.store.db["skill_ratings"].insert(
+                {"created_at": iso(datetime.now(UTC)), "reflection_id": self.id, "skill": skill, "rating": rating}
+            ).last_pk
+            self.store.db["evidence"].insert(
+                {"ts": time.time(), "skill": skill, "kind": "self_rating", "value": round((rating - 1) / 4, 3),
+                 "source": "skill_ratings", "source_id": rid}  # fmt: skip
+            )
+
+        self.store._write(write)
+
+    def finish(self, status: str = "done") -> None:
+        self._update(status=status, finished_at=iso(datetime.now(UTC)))
+
+
+def _label(since: datetime, now: datetime) -> str:
+    if since == local_midnight(now):
+        return "today"
+    return f"since {since.astimezone():%a %d %b %H:%M}"
+
+
+def run(session: Session, provider: Answers) -> dict:
+    """Walk the whole loop with `provider`; return the stored reflection (see `load`).
+
+    KeyboardInterrupt and EOFError (Ctrl-C, a closed terminal, input that ran
+    out) mark the reflection interrupted and propagate: what was answered stays.
+    """
+    from learnflow import reflect_feedback
+
+    try:
+        provider.show("start", session)
+        for action in open_actions(session.store, now=session.now):
+            status = provider.action_status(action)
+            if status in ("done", "dropped"):
+                session.resolved.append(resolve_action(session.store, action.id, status))
+        provider.show("narrative", session.narrative())
+        for question in questions_for(session.summary):
+            session.answer(question, provider.reflection(question))
+        _practice(session, provider)
+        for skill in _skills_to_rate(session, provider):
+            rating = provider.skill_rating(skill)
+            if rating is not None:
+                session.rate(skill["skill"], rating)
+        session.feedback = reflect_feedback.feedback(session)
+        session._update(feedback=session.feedback.text, feedback_method=session.feedback.method)
+        provider.show("feedback", session.feedback)
+        session.calibration = review.calibration(session.store, session.id)
+        provider.show("calibration", session.calibration)
+    except (KeyboardInterrupt, EOFError):
+        session.finish("interrupted")
+        raise
+    session.finish("done")
+    return result(session)
+
+
+def _practice(session: Session, provider: Answers) -> None:
+    checks = session.checks()
+    for index, check in enumerate(checks, 1):
+        review.add_answer_key(session.store, check, session.model)
+        attempt = provider.attempt(check, index, len(checks))
+        if attempt is None:
+            continue  # skipped: the card stays due
+        judgement = session.judge(check, attempt.answer) or review.judge_keywords(check, attempt.answer)
+        # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
+        if judgement is None or (judgement.method == "card" and not judgement.correct):
+            graded = provider.self_grade(check, judgement)
+            if graded is not None:
+                judgement = review.self_judgement(graded, overruled=judgement is not None)
+        if judgement is None:
+            continue
+        provider.show("judged", session.record(check, attempt, judgement))
+
+
+def _skills_to_rate(session: Session, provider: Answers) -> list[dict]:
+    from learnflow.skills import taxonomy
+
+    skills = list(session.summary.skills[:MAX_RATED_SKILLS])
+    names = taxonomy()
+    for sid in provider.extra_skills():
+        if sid not in {s["skill"] for s in skills}:
+            skills.append({"skill": sid, "name": names[sid].name if sid in names else sid, "count": 0, "primary": 0})
+    return skills
+
+
+def result(session: Session) -> dict:
+    """The stored reflection plus what only the live session knows (feedback items, calibration)."""
+    out = load(session.store, session.id)
+    out["resolved_actions"] = session.resolved
+    out["feedback_items"] = [asdict(i) for i in session.feedback.items] if session.feedback else []
+    out["calibration"] = asdict(session.calibration) if session.calibration else None
+    out["check_details"] = [asdict(r) for r in session.results]
+    out["warnings"] = list(session.model.warnings)
+    return out
+
+
+# -- reading reflections back ---------------------------------------------------------
+
+
+def load(store: Store, reflection_id: int) -> dict:
+    """One reflection with its answers, checks, ratings and action item."""
+    rows = list(store.db.query("SELECT * FROM reflections WHERE id = ?", [reflection_id]))
+    if not rows:
+        raise NotFound(f"No reflection with id {reflection_id}.", hint="`learnflow reflections` lists them.")
+    out = rows[0]
+    out["summary"] = json.loads(out["summary"] or "{}")
+    out["answers"] = list(
+        store.db.query("SELECT step, key, question, answer, created_at FROM reflection_answers WHERE reflection_id = ? ORDER BY id", [reflection_id])
+    )
+    out["checks"] = list(
+        store.db.query(
+            "SELECT c.id, c.skill, c.question, c.answer, c.confidence, c.correct, c.score, c.rating, c.judge_method, "
+            "c.feedback, r.answer AS expected, r.due AS next_due FROM check_results c "
+            "LEFT JOIN review_cards r ON r.id = c.review_card_id WHERE c.reflection_id = ? ORDER BY c.id",
+            [reflection_id],
+        )
+    )
+    out["ratings"] = list(store.db.query("SELECT skill, rating FROM skill_ratings WHERE reflection_id = ? ORDER BY id", [reflection_id]))
+    out["actions"] = list(store.db.query("SELECT id, text, status, resolved_at FROM action_items WHERE reflection_id = ? ORDER BY id", [reflection_id]))
+    return out
+
+
+def list_reflections(store: Store, *, limit: int = 20) -> list[dict]:
+    """Newest first, with counts."""
+    return list(
+        store.db.query(
+            "SELECT r.id, r.created_at, r.period_start, r.period_end, r.status, "
+            "(SELECT count(*) FROM reflection_answers a WHERE a.reflection_id = r.id) AS answers, "
+            "(SELECT count(*) FROM check_results c WHERE c.reflection_id = r.id) AS checks, "
+            "(SELECT coalesce(sum(correct), 0) FROM check_results c WHERE c.reflection_id = r.id) AS checks_right, "
+            "(SELECT text FROM action_items i WHERE i.reflection_id = r.id ORDER BY id DESC LIMIT 1) AS action "
+            "FROM reflections r ORDER BY r.id DESC LIMIT ?",
+            [limit],
+        )
+    )
