@@ -280,8 +280,17 @@ SCHEMA_VERSION = len(migrations._migrations)
 
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
-    pending = [m.name for m in migrations.pending(db)]
-    if pending:
-        migrations.apply(db)
+    if not migrations.pending(db):
+        return []
+    # Several first runs may start at once (e.g. parallel asks on a new machine):
+    # take the write lock, then look again, so only one process migrates.
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)  # each migration runs in a savepoint inside this transaction
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.conn.commit()
+    except BaseException:
+        db.conn.rollback()
+        raise
     return pending

@@ -89,9 +89,25 @@ class Store:
     # -- writes -----------------------------------------------------------
 
     def _write(self, fn):
-        try:
+        """Run `fn` in one IMMEDIATE transaction.
+
+        IMMEDIATE takes the write lock up front, so concurrent learnflow
+        processes queue on busy_timeout instead of failing with "database is
+        locked" when a read-then-write transaction cannot be upgraded.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:  # nested: the outer transaction already holds the lock
             with self.db.atomic():
                 return fn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn()
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return result
         except sqlite3.OperationalError as exc:
             raise DatabaseError(f"Cannot write to the log at {self.path}: {exc}.") from None
 
