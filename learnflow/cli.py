@@ -109,6 +109,7 @@ def ask(
         bool,
         typer.Option("--no-redact", help="Send and store secrets (API keys, tokens, passwords) as they are. Off by default: they are replaced by [REDACTED:type]."),
     ] = False,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not keep this question or its answer in the log.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Ask about what you are doing right now; the answer teaches and is logged.
@@ -142,11 +143,17 @@ def ask(
         question=text, parts=parts, model=model, backend=backend, cid=cid,
         continue_last=continue_, direct=direct, level=level, redact=not no_redact,
     )  # fmt: skip
-    run = Ask(_store(), opts)
-    if not json_:
-        from learnflow.cli_reflect import remind_action
+    if no_log:
+        from learnflow.store import Store
 
-        remind_action(run.store)  # "Yesterday you planned to …": stderr, once a day
+        # An in-memory log: the ask works the same and leaves no trace on disk.
+        run = Ask(Store(":memory:"), opts)
+    else:
+        run = Ask(_store(), opts)
+        if not json_:
+            from learnflow.cli_reflect import remind_action
+
+            remind_action(run.store)  # "Yesterday you planned to …": stderr, once a day
     stream_and_render(run, json_=json_)
 
 
@@ -328,11 +335,12 @@ def prompts(
         typer.echo(prompt_files.text(name))
 
 
-from learnflow import cli_gaps, cli_reflect, cli_run, cli_setup  # noqa: E402  (each registers its commands)
+from learnflow import cli_gaps, cli_reflect, cli_run, cli_setup, cli_xapi  # noqa: E402  (each registers its commands)
 
 cli_run.register(app)
 cli_reflect.register(app)
 cli_gaps.register(app)
+cli_xapi.register(app)
 cli_setup.register(app)
 
 

@@ -125,7 +125,40 @@ def doctor(
         raise typer.Exit(1)
 
 
+def forget(
+    ids: Annotated[Optional[list[int]], typer.Argument(metavar="[ID]...", help="Interaction ids to delete.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Delete your whole learning record.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete interactions for good: rows, full-text index and derived evidence, then VACUUM.
+
+    \b
+    Examples:
+      learnflow forget 42 43
+      learnflow forget --since 2h
+      learnflow forget --all --yes
+    """
+    from learnflow import render
+    from learnflow.errors import BadInput
+    from learnflow.forget import forget as do_forget
+    from learnflow.store import Store
+
+    if not (ids or since or all_):
+        raise BadInput("Say what to forget: interaction ids, --since or --all.", hint="learnflow history lists the ids.")
+    since_iso = None
+    if since:
+        from learnflow.timespec import iso, parse_since
+
+        since_iso = iso(parse_since(since))
+    if all_ and not yes:
+        typer.confirm("Delete your whole learnflow record (asks, reflections, reviews, goals)?", abort=True, err=True)
+    done = do_forget(Store(), ids=ids, since=since_iso, everything=all_)
+    render.notice(f"Forgot {done['interactions']} interaction(s); the database was compacted.")
+
+
 def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor)
+    app.command("forget")(forget)
     app.add_typer(config_app, name="config", rich_help_panel="Setup")
     app.add_typer(keys_app, name="keys", rich_help_panel="Setup")

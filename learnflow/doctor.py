@@ -185,11 +185,16 @@ def repair_database() -> dict:
             p.unlink()
     store = Store(path)
     for t, rows in rows_by_table.items():
-        if t in store.db.table_names() and rows:
-            with store.db.atomic():
-                store.db[t].insert_all(rows, alter=False, ignore=True)
-            salvaged[t] = len(rows)
+        if t not in store.db.table_names() or not rows:
+            continue
+        columns = [c for c in rows[0] if c in store.db[t].columns_dict]
+        sql = f'INSERT OR IGNORE INTO "{t}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
+        with store.db.conn:
+            store.db.conn.executemany(sql, [[r.get(c) for c in columns] for r in rows])
+        salvaged[t] = len(rows)
     if "interactions" in salvaged:
-        store.db["interactions"].rebuild_fts()
+        # Triggers indexed the copied rows; 'rebuild' makes sure the index matches the table.
+        store.db.execute("INSERT INTO interactions_fts(interactions_fts) VALUES('rebuild')")
+        store.db.conn.commit()
     store.close()
     return {"backup": str(backup), "salvaged": salvaged}

@@ -53,7 +53,11 @@ class Store:
 
         from learnflow import migrations
 
+        memory = str(path) == ":memory:"
         self.path = Path(path) if path else paths.db_path()
+        if memory:
+            self._open_memory()
+            return
         paths.ensure_private_dir(self.path.parent)
         existed = self.path.exists()
         try:
@@ -82,6 +86,14 @@ class Store:
             migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"Cannot prepare the log at {self.path}: {exc}.") from None
+
+    def _open_memory(self) -> None:
+        from sqlite_utils import Database
+
+        from learnflow import migrations
+
+        self.db = Database(sqlite3.connect(":memory:", check_same_thread=False))
+        migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.conn.close()
