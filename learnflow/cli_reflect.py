@@ -8,26 +8,30 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from learnflow.cli import JsonOpt, ModelOpt
-from learnflow.reflect import Action, Answers, Attempt, Question
+
+if TYPE_CHECKING:  # the core loads only when a reflect command runs: `--help` stays fast
+    from learnflow.action_items import Action
+    from learnflow.reflect import Attempt, Question
 
 
 def remind_action(store) -> None:
     """The `ask` hook: one stderr line about the latest open action item, at most once a day."""
     from learnflow import render
-    from learnflow.reflect import open_action
+    from learnflow.action_items import open_action
 
     action = open_action(store, once_a_day=True)
     if action:
         render.notice(f"{action.when.capitalize()} you planned to: {action.text} — done? `learnflow reflect --done {action.id}`")
 
 
-class TerminalAnswers(Answers):
-    """Rich prompts. With --json the conversation goes to stderr and stdout stays JSON."""
+class TerminalAnswers:
+    """The `reflect.Answers` provider at a terminal: rich prompts. With --json the conversation
+    goes to stderr and stdout stays JSON. (Duck-typed, so this module does not import the core.)"""
 
     def __init__(self, *, stderr: bool = False):
         from learnflow import render
@@ -62,7 +66,11 @@ class TerminalAnswers(Answers):
         answer = self._ask(prompt, suffix=" ", show_default=False)
         if answer.strip().lower() != "e":
             return answer
-        edited = click.edit("\n# Write your answer above. Lines starting with # are ignored.\n", extension=".md") or ""
+        try:
+            edited = click.edit("\n# Write your answer above. Lines starting with # are ignored.\n", extension=".md") or ""
+        except click.ClickException as exc:  # no editor installed, or it failed
+            self._say(f"The editor did not open ({exc.message}); set $EDITOR, or answer on one line.", "yellow")
+            return self._text(prompt)
         return "\n".join(ln for ln in edited.splitlines() if not ln.startswith("#")).strip()
 
     # -- the steps ------------------------------------------------------------------
@@ -79,7 +87,7 @@ class TerminalAnswers(Answers):
             self._say(f"{mark[0]} ({data.method})", mark[1])
             if data.feedback:
                 self._say(data.feedback)
-            if data.expected and (not data.correct or data.score < 0.9):
+            if data.expected and data.method != "self" and (not data.correct or data.score < 0.9):
                 self._say(f"Expected: {data.expected}", "dim")
             self._say(f"Next review in {_days(data.interval_days)} ({data.rating_name}).", "dim")
         elif event == "feedback":
@@ -103,6 +111,8 @@ class TerminalAnswers(Answers):
         return self._text(">")
 
     def attempt(self, check, index: int, total: int) -> Attempt | None:
+        from learnflow.reflect import Attempt
+
         origin = "review from an earlier day" if check.kind == "review" else f"from #{check.interaction_id}"
         self._say(f"\nCheck {index}/{total} · {check.skill} · {origin}", "bold cyan")
         self._say(check.question, "bold")
@@ -132,6 +142,9 @@ class TerminalAnswers(Answers):
             self._say("\nRate yourself today (1 novice … 5 expert; Enter skips)", "bold cyan")
         answer = self._ask(skill["name"], choices=["1", "2", "3", "4", "5", ""], show_choices=False, show_default=False)
         return int(answer) if answer else None
+
+    def extra_skills(self) -> list[str]:
+        return []
 
 
 def _days(days: float) -> str:
@@ -177,6 +190,7 @@ def reflect(
     """
     from learnflow import render
     from learnflow import reflect as core
+    from learnflow.action_items import resolve_action
     from learnflow.cli import _interrupts_as_keyboard, _store
     from learnflow.errors import ExitCode
     from learnflow.modelcall import ModelCall
@@ -184,7 +198,7 @@ def reflect(
 
     store = _store()
     if done is not None:
-        row = core.resolve_action(store, done, "done")
+        row = resolve_action(store, done, "done")
         if json_:
             render.print_json(row)
         else:
@@ -194,7 +208,7 @@ def reflect(
     if answers:
         from learnflow.reflect_answers import load_answers
 
-        provider: Answers = load_answers(_read_answers(answers), answers)
+        provider = load_answers(_read_answers(answers), answers)
     else:
         provider = TerminalAnswers(stderr=json_)
     session = core.Session(store, model=ModelCall.from_config(model=model), since=start)
@@ -250,6 +264,7 @@ def reflections(
     """
     from learnflow import reflect as core
     from learnflow import render
+    from learnflow.action_items import open_actions
     from learnflow.cli import _store
     from learnflow.errors import BadInput
     from learnflow.reflect_export import journal, to_markdown
@@ -270,11 +285,11 @@ def reflections(
     if json_:
         render.print_json(rows)
         return
-    if export:
-        sys.stdout.write(journal([core.load(store, r["id"]) for r in rows]))
-        return
     if not rows:
         render.notice("No reflections yet: `learnflow reflect` at the end of the day starts one.")
+        return
+    if export:
+        sys.stdout.write(journal([core.load(store, r["id"]) for r in rows]))
         return
     for row in rows:
         row["when"] = row["created_at"][:16].replace("T", " ")
@@ -283,7 +298,7 @@ def reflections(
         rows,
         [("id", "ID"), ("when", "When (UTC)"), ("status", "Status"), ("answers", "Answers"), ("checks", "Checks right"), ("action", "Action")],
     )
-    for action in core.open_actions(store, limit=5):
+    for action in open_actions(store, limit=5):
         render.notice(f"Open action #{action.id} ({action.when}): {action.text} — `learnflow reflect --done {action.id}`")
 
 

@@ -16,7 +16,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from learnflow import paths, prompts, review
+from learnflow import prompts, review
+from learnflow.action_items import Action, open_actions, resolve_action
 from learnflow.errors import ConfigError, NotFound
 from learnflow.store import Store
 from learnflow.timespec import iso, local_midnight, parse_iso
@@ -43,10 +44,6 @@ class Summary:
     errors: list[dict] = field(default_factory=list)  # asks that ended in error / interrupted
     commands: int = 0
     failed_commands: list[dict] = field(default_factory=list)  # {id, command, exit_code, explained_in}
-
-    @property
-    def top_skill(self) -> str | None:
-        return self.skills[0]["skill"] if self.skills else None
 
     @property
     def had_failures(self) -> bool:
@@ -209,75 +206,6 @@ def questions_for(summary: Summary) -> list[Question]:
     return list(chosen.values())
 
 
-# -- action items ------------------------------------------------------------------
-
-
-@dataclass
-class Action:
-    id: int
-    text: str
-    created_at: str
-    reflection_id: int | None
-    when: str  # "earlier today", "yesterday", "on Monday", …
-
-
-def _when(created_at: str, now: datetime) -> str:
-    day = parse_iso(created_at).astimezone().date()
-    today = now.astimezone().date()
-    if day == today:
-        return "earlier today"
-    if day == today - timedelta(days=1):
-        return "yesterday"
-    if today - day < timedelta(days=7):
-        return f"on {day:%A}"
-    return f"on {day:%d %b}"
-
-
-def open_actions(store: Store, *, now: datetime | None = None, limit: int = 3) -> list[Action]:
-    """Open action items, newest first."""
-    now = now or datetime.now(UTC)
-    rows = store.db.query(
-        "SELECT id, text, created_at, reflection_id FROM action_items WHERE status = 'open' ORDER BY id DESC LIMIT ?", [limit]
-    )
-    return [Action(**r, when=_when(r["created_at"], now)) for r in rows]
-
-
-def open_action(store: Store, *, once_a_day: bool = False, now: datetime | None = None) -> Action | None:
-    """The latest open action item, for the reminder at the start of `ask`.
-
-    With `once_a_day`, an item already returned today is not returned again
-    (remembered in the cache folder, so the log is not written on every ask).
-    """
-    found = open_actions(store, now=now, limit=1)
-    if not found:
-        return None
-    action = found[0]
-    if once_a_day:
-        marker = paths.cache_dir() / "action-reminder.json"
-        today = (now or datetime.now(UTC)).astimezone().date().isoformat()
-        stamp = {"id": action.id, "day": today}
-        try:
-            if json.loads(marker.read_text()) == stamp:
-                return None
-        except (OSError, ValueError):
-            pass
-        try:
-            paths.ensure_private_dir(marker.parent)
-            marker.write_text(json.dumps(stamp))
-        except OSError:
-            pass  # a reminder shown twice is better than none
-    return action
-
-
-def resolve_action(store: Store, action_id: int, status: str = "done") -> dict:
-    """Mark an action item done (or dropped). Raises NotFound for an unknown id."""
-    row = store.db.execute("SELECT id FROM action_items WHERE id = ?", [action_id]).fetchone()
-    if row is None:
-        raise NotFound(f"No action item with id {action_id}.", hint="`learnflow reflections` lists them.")
-    store._write(lambda: store.db["action_items"].update(action_id, {"status": status, "resolved_at": iso(datetime.now(UTC))}))
-    return store.db["action_items"].get(action_id)
-
-
 # -- the answers provider ------------------------------------------------------------
 
 
@@ -291,10 +219,12 @@ class Attempt:
 
 
 class Answers:
-    """What the person says. Return None to skip. The terminal and the answers file subclass it."""
+    """What the person says; None skips. The answers file subclasses it; the terminal
+    (cli_reflect.TerminalAnswers) implements the same methods."""
 
     def show(self, event: str, data) -> None:
-        """Display a step: start, narrative, question_done, judged, feedback, calibration."""
+        """Display a step: start (the Session), narrative (Markdown), judged (a CheckResult),
+        feedback (a Feedback), calibration (a Calibration)."""
 
     def action_status(self, action: Action) -> str | None:
         """'done', 'dropped', or None (still open)."""
@@ -333,6 +263,7 @@ class Session:
         else:
             start, label = since, _label(since, self.now)
         self.summary = summarize(store, start, self.now, label)
+        self.questions = questions_for(self.summary)  # a broken questions file fails before anything is written
         self.results: list[review.CheckResult] = []
         self.answers: dict[str, str] = {}
         self.resolved: list[dict] = []
@@ -358,7 +289,9 @@ class Session:
 
     def narrative(self) -> str:
         listed = facts(self.summary)
-        told = self.model.text("reflect-narrative", facts=listed, period=self.summary.label) if self.summary.questions or self.summary.commands else None
+        told = None
+        if self.summary.questions or self.summary.commands:  # an empty day needs no storyteller
+            told = self.model.text("reflect-narrative", facts=listed, period=self.summary.label)
         text = told or listed
         self._update(narrative=text)
         return text
@@ -424,7 +357,8 @@ def run(session: Session, provider: Answers) -> dict:
     """Walk the whole loop with `provider`; return the stored reflection (see `load`).
 
     KeyboardInterrupt and EOFError (Ctrl-C, a closed terminal, input that ran
-    out) mark the reflection interrupted and propagate: what was answered stays.
+    out), or any failure, mark the reflection interrupted and propagate: what
+    was answered stays.
     """
     from learnflow import reflect_feedback
 
@@ -435,7 +369,7 @@ def run(session: Session, provider: Answers) -> dict:
             if status in ("done", "dropped"):
                 session.resolved.append(resolve_action(session.store, action.id, status))
         provider.show("narrative", session.narrative())
-        for question in questions_for(session.summary):
+        for question in session.questions:
             session.answer(question, provider.reflection(question))
         _practice(session, provider)
         for skill in _skills_to_rate(session, provider):
@@ -447,8 +381,11 @@ def run(session: Session, provider: Answers) -> dict:
         provider.show("feedback", session.feedback)
         session.calibration = review.calibration(session.store, session.id)
         provider.show("calibration", session.calibration)
-    except (KeyboardInterrupt, EOFError):
-        session.finish("interrupted")
+    except BaseException:
+        try:
+            session.finish("interrupted")
+        except Exception:  # the log itself failing: its own error is the one worth showing
+            pass
         raise
     session.finish("done")
     return result(session)
@@ -473,9 +410,10 @@ def _practice(session: Session, provider: Answers) -> None:
 
 
 def _skills_to_rate(session: Session, provider: Answers) -> list[dict]:
-    from learnflow.skills import taxonomy
+    from learnflow.skills import FALLBACK_SKILL, taxonomy
 
-    skills = list(session.summary.skills[:MAX_RATED_SKILLS])
+    # "general" is where untagged questions land: not a skill anyone can rate.
+    skills = [s for s in session.summary.skills if s["skill"] != FALLBACK_SKILL][:MAX_RATED_SKILLS]
     names = taxonomy()
     for sid in provider.extra_skills():
         if sid not in {s["skill"] for s in skills}:
@@ -499,24 +437,23 @@ def result(session: Session) -> dict:
 
 def load(store: Store, reflection_id: int) -> dict:
     """One reflection with its answers, checks, ratings and action item."""
-    rows = list(store.db.query("SELECT * FROM reflections WHERE id = ?", [reflection_id]))
-    if not rows:
+
+    def rows(sql: str) -> list[dict]:
+        return list(store.db.query(sql, [reflection_id]))
+
+    found = rows("SELECT * FROM reflections WHERE id = ?")
+    if not found:
         raise NotFound(f"No reflection with id {reflection_id}.", hint="`learnflow reflections` lists them.")
-    out = rows[0]
+    out = found[0]
     out["summary"] = json.loads(out["summary"] or "{}")
-    out["answers"] = list(
-        store.db.query("SELECT step, key, question, answer, created_at FROM reflection_answers WHERE reflection_id = ? ORDER BY id", [reflection_id])
+    out["answers"] = rows("SELECT step, key, question, answer, created_at FROM reflection_answers WHERE reflection_id = ? ORDER BY id")
+    out["checks"] = rows(
+        "SELECT c.id, c.skill, c.question, c.answer, c.confidence, c.correct, c.score, c.rating, c.judge_method, "
+        "c.feedback, r.answer AS expected, r.due AS next_due FROM check_results c "
+        "LEFT JOIN review_cards r ON r.id = c.review_card_id WHERE c.reflection_id = ? ORDER BY c.id"
     )
-    out["checks"] = list(
-        store.db.query(
-            "SELECT c.id, c.skill, c.question, c.answer, c.confidence, c.correct, c.score, c.rating, c.judge_method, "
-            "c.feedback, r.answer AS expected, r.due AS next_due FROM check_results c "
-            "LEFT JOIN review_cards r ON r.id = c.review_card_id WHERE c.reflection_id = ? ORDER BY c.id",
-            [reflection_id],
-        )
-    )
-    out["ratings"] = list(store.db.query("SELECT skill, rating FROM skill_ratings WHERE reflection_id = ? ORDER BY id", [reflection_id]))
-    out["actions"] = list(store.db.query("SELECT id, text, status, resolved_at FROM action_items WHERE reflection_id = ? ORDER BY id", [reflection_id]))
+    out["ratings"] = rows("SELECT skill, rating FROM skill_ratings WHERE reflection_id = ? ORDER BY id")
+    out["actions"] = rows("SELECT id, text, status, resolved_at FROM action_items WHERE reflection_id = ? ORDER BY id")
     return out
 
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import tomllib
 
+from learnflow.action_items import Action
 from learnflow.errors import BadInput
-from learnflow.reflect import Action, Answers, Attempt, Question, load_questions
+from learnflow.reflect import Answers, Attempt, Question, load_questions
 from learnflow.review import Check, Judgement
 
 SECTIONS = ("actions", "reflection", "checks", "ratings")
@@ -77,8 +78,9 @@ def load_answers(text: str, source: str = "answers file") -> "FileAnswers":
         raise _bad(source, "checks are [[checks]] tables.")
     for n, entry in enumerate(checks, 1):
         where = f"check {n}"
-        if set(entry) - set(CHECK_FIELDS):
-            raise _bad(source, f"{where} has unknown field(s) {', '.join(sorted(set(entry) - set(CHECK_FIELDS)))}; known: {', '.join(CHECK_FIELDS)}.")
+        extra = sorted(set(entry) - set(CHECK_FIELDS))
+        if extra:
+            raise _bad(source, f"{where} has unknown field(s) {', '.join(extra)}; known: {', '.join(CHECK_FIELDS)}.")
         if not isinstance(entry.get("answer"), str):
             raise _bad(source, f"{where} needs answer = \"…\" (an empty string if you had no idea).")
         if "confidence" in entry:

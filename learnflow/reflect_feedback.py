@@ -65,9 +65,9 @@ def feedback(session) -> Feedback:
 
 
 def model_feedback(session) -> Feedback | None:
-    from learnflow.reflect import facts, questions_for
+    from learnflow.reflect import facts
 
-    asked = {q.key: q.text for q in questions_for(session.summary)}
+    asked = {q.key: q.text for q in session.questions}
     answers = "\n\n".join(f"Q ({key}): {asked.get(key, key)}\nA: {text}" for key, text in session.answers.items())
     data = session.model.json("reflect-feedback", facts=facts(session.summary), answers=answers, period=session.summary.label)
     if not data:
@@ -115,9 +115,11 @@ def rules_feedback(answers: dict[str, str], summary, results) -> Feedback:
             items.append(Item("good", "action", f"Your plan is concrete: “{_quote(action)}” says what you will do and when."))
     rule = answers.get("rule", "")
     if rule:
-        if len(_words(rule)) >= 6 and GENERAL.search(rule):
-            why = " and says why" if BECAUSE.search(rule) else ""
-            items.append(Item("good", "rule", f"Your rule is general enough to pass on{why}: “{_quote(rule)}”."))
+        if len(_words(rule)) >= 3 and GENERAL.search(rule):
+            if BECAUSE.search(rule):
+                items.append(Item("good", "rule", f"Your rule is general enough to pass on and says why: “{_quote(rule)}”."))
+            else:
+                items.append(Item("good", "rule", f"“{_quote(rule)}” is a rule a colleague can reuse; add *because …* and it will stick."))
         else:
             items.append(
                 Item("vague", "rule", f"“{_quote(rule)}” reads like today's fix, not a rule. A rule names the situation and "

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from learnflow.store import Store
-from learnflow.timespec import iso, local_midnight, parse_iso
+from learnflow.timespec import iso, local_midnight
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
 RATING_NAMES = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
