@@ -43,6 +43,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,6 +93,7 @@ class Row:
     server_model: str | None = None  # model id the loopback server must have been asked for
     skip: str | None = None
     samples: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user+sys CPU seconds of the child
     failures: int = 0
     note: str = ""
 
@@ -141,10 +143,14 @@ def run_once(row: Row, extra_env: dict[str, str] | None = None, timeout: float =
     env = dict(row.env)
     if extra_env:
         env.update(extra_env)
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(row.argv, env=env, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-    return time.perf_counter() - t0, proc
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc.cpu_s = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    return wall, proc
 
 
 def machine_info(python: str) -> dict:
@@ -174,6 +180,22 @@ def machine_info(python: str) -> dict:
         "platform": platform.platform(),
         "loadavg_start": list(os.getloadavg()),
     }
+
+
+def git_state() -> str:
+    """Commit of the code under test, and whether learnflow/ has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--",
+                                "learnflow", "prompts", "pyproject.toml"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    if not head:
+        return "?"
+    n = len(dirty.splitlines())
+    return head + (f" + {n} uncommitted file(s) in learnflow/" if n else "")
 
 
 def version_of(argv: list[str], env: dict[str, str]) -> str:
@@ -303,6 +325,7 @@ def timed_runs(rows: list[Row], runs: int, warmups: int) -> None:
                 continue
             if i >= warmups:
                 row.samples.append(dt)
+                row.cpu.append(proc.cpu_s)
         if i == warmups - 1:
             log(f"  warm-up done ({warmups} per row)")
         elif i >= warmups and (i - warmups + 1) % 5 == 0:
@@ -312,51 +335,78 @@ def timed_runs(rows: list[Row], runs: int, warmups: int) -> None:
 IMPORT_RE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 
 
+def _import_tree(stderr: str) -> list[dict]:
+    """Parse `-X importtime` output (children are printed before their parent) into a tree."""
+    pending: dict[int, list[dict]] = {}
+    for line in stderr.splitlines():
+        m = IMPORT_RE.match(line)
+        if not m:
+            continue
+        lvl = (len(m[3]) - 1) // 2
+        node = {"mod": m[4], "self": int(m[1]), "cum": int(m[2]),
+                "children": pending.pop(lvl + 1, [])}
+        pending.setdefault(lvl, []).append(node)
+    return pending.get(0, [])
+
+
+def _is_own(mod: str) -> bool:
+    return mod == "learnflow" or mod.startswith("learnflow.")
+
+
+def _walk(nodes: list[dict], importer: str, own_self: dict, outside: dict) -> None:
+    """learnflow's own modules: self time; the first module outside learnflow on each
+    path: its cumulative time, charged to the learnflow module (or "<top level>") importing it."""
+    for n in nodes:
+        if _is_own(n["mod"]):
+            own_self[n["mod"]] = own_self.get(n["mod"], 0) + n["self"]
+            _walk(n["children"], n["mod"], own_self, outside)
+        else:
+            key = (n["mod"], importer)
+            outside[key] = outside.get(key, 0) + n["cum"]
+
+
 def import_costs(row: Row, reps: int = 5, top: int = 12) -> dict:
-    """Median cumulative/self import time per module over `reps` runs of `python -X importtime`."""
+    """Where the import time of a row goes: median over `reps` runs of `python -X importtime`."""
     # A console script is a Python file: run it with its own interpreter and -X importtime.
     argv = [interpreter_of(Path(row.argv[0])), "-X", "importtime"] + row.argv
-    cum: dict[str, list[int]] = {}
-    self_: dict[str, list[int]] = {}
-    depth: dict[str, int] = {}
+    own: dict[str, list[int]] = {}
+    out: dict[tuple, list[int]] = {}
+    pkg: dict[str, list[int]] = {}
     totals = []
     for _ in range(reps):
         proc = subprocess.run(argv, env=row.env, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=60)
-        seen_cum: dict[str, int] = {}
-        seen_self: dict[str, int] = {}
-        total = 0
-        for line in proc.stderr.splitlines():
-            m = IMPORT_RE.match(line)
-            if not m:
-                continue
-            s, c, indent, mod = int(m[1]), int(m[2]), len(m[3]), m[4]
-            lvl = (indent - 1) // 2
-            seen_self[mod] = seen_self.get(mod, 0) + s
-            seen_cum[mod] = max(seen_cum.get(mod, 0), c)
-            depth.setdefault(mod, lvl)
-            total += s
-        totals.append(total)
-        for k, v in seen_cum.items():
-            cum.setdefault(k, []).append(v)
-        for k, v in seen_self.items():
-            self_.setdefault(k, []).append(v)
-    med = {k: statistics.median(v) for k, v in cum.items()}
-    meds = {k: statistics.median(v) for k, v in self_.items()}
-    top_level = sorted(((k, v) for k, v in med.items() if depth.get(k) == 0),
-                       key=lambda kv: -kv[1])[:top]
-    top_self = sorted(meds.items(), key=lambda kv: -kv[1])[:top]
-    # Packages (first dotted component) by summed self time: who to blame overall.
-    by_pkg: dict[str, float] = {}
-    for k, v in meds.items():
-        by_pkg[k.split(".")[0]] = by_pkg.get(k.split(".")[0], 0) + v
-    top_pkg = sorted(by_pkg.items(), key=lambda kv: -kv[1])[:top]
+        roots = _import_tree(proc.stderr)
+        totals.append(sum(n["cum"] for n in roots))
+        own_self: dict[str, int] = {}
+        outside: dict[tuple, int] = {}
+        _walk(roots, "<top level>", own_self, outside)
+        for k, v in own_self.items():
+            own.setdefault(k, []).append(v)
+        for k, v in outside.items():
+            out.setdefault(k, []).append(v)
+        by_pkg: dict[str, int] = {}
+        stack = list(roots)
+        while stack:
+            n = stack.pop()
+            p = n["mod"].split(".")[0]
+            by_pkg[p] = by_pkg.get(p, 0) + n["self"]
+            stack.extend(n["children"])
+        for k, v in by_pkg.items():
+            pkg.setdefault(k, []).append(v)
+
+    def med(d: dict) -> list:
+        # a key missing from some runs counts as 0 there
+        rows_ = [(k, statistics.median(v + [0] * (reps - len(v))) / 1e6) for k, v in d.items()]
+        return sorted(rows_, key=lambda kv: -kv[1])[:top]
+
     return {
         "row": row.name,
         "total_import_s": statistics.median(totals) / 1e6 if totals else None,
-        "top_level_cumulative_s": [(k, v / 1e6) for k, v in top_level],
-        "packages_self_s": [(k, v / 1e6) for k, v in top_pkg],
-        "modules_self_s": [(k, v / 1e6) for k, v in top_self],
+        "pulled_in_s": [{"module": k[0], "imported_by": k[1], "cumulative_s": v}
+                        for k, v in med(out)],
+        "learnflow_self_s": [{"module": k, "self_s": v} for k, v in med(own)],
+        "packages_self_s": [{"package": k, "self_s": v} for k, v in med(pkg)],
     }
 
 
@@ -373,14 +423,16 @@ def summarize(rows: list[Row]) -> list[dict]:
             med = statistics.median(r.samples)
             d.update(median=med, min=min(r.samples), max=max(r.samples),
                      over_floor=(med - floor_med) if floor_med is not None and r is not floor else None,
-                     samples=[round(x, 5) for x in r.samples])
+                     samples=[round(x, 5) for x in r.samples],
+                     cpu_median=statistics.median(r.cpu) if r.cpu else None)
             d["ok"] = (med <= r.target) if r.target is not None else None
         out.append(d)
     return out
 
 
 def print_table(summary: list[dict], info: dict, args) -> None:
-    hdr = f"{'row':<26} {'median':>7} {'min':>7} {'max':>7} {'−floor':>7} {'target':>8}  verdict"
+    hdr = (f"{'row':<26} {'median':>7} {'min':>7} {'max':>7} {'−floor':>7} {'cpu':>6} "
+           f"{'target':>8}  verdict")
     print(hdr)
     print("-" * len(hdr))
     for d in summary:
@@ -398,14 +450,15 @@ def print_table(summary: list[dict], info: dict, args) -> None:
         if d["failures"]:
             verdict += f" ({d['failures']} failed runs)"
         print(f"{d['name']:<26} {d['median']:7.3f} {d['min']:7.3f} {d['max']:7.3f} "
-              f"{fmt(d.get('over_floor')):>7} {target:>8}  {verdict}")
+              f"{fmt(d.get('over_floor')):>7} {fmt(d.get('cpu_median')):>6} {target:>8}  {verdict}")
     by = {d["key"]: d for d in summary}
     ratios = []
     for a, b, label in (("lf_help", "llm_help", "--help"), ("lf_ask", "llm_ask", "ask round trip")):
         if "median" in by.get(a, {}) and "median" in by.get(b, {}):
             ratios.append(f"{label}: learnflow {by[a]['median'] / by[b]['median']:.2f}× llm's time")
     print()
-    print("seconds, wall time per run; " + f"{args.runs} runs after {args.warmups} warm-ups, "
+    print("seconds, wall time per run (cpu = median user+sys CPU time of the process, "
+          "less sensitive to load);\n" + f"{args.runs} runs after {args.warmups} warm-ups, "
           "round-robin; (x.xx) = the issue's reference figure for llm")
     if ratios:
         print("; ".join(ratios))
@@ -418,21 +471,25 @@ def print_table(summary: list[dict], info: dict, args) -> None:
     print(f"machine: nproc={info['nproc']} cpu={info['cpu']!r} python {info['python']} "
           f"({info['python_path']}); loadavg at start {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}, "
           f"at end {info['loadavg_end'][0]:.2f}")
-    print(f"versions: {info.get('learnflow_version')}; {info.get('llm_version')}; "
+    print(f"versions: {info.get('learnflow_version')} (git {info.get('git')}); {info.get('llm_version')}; "
           f"bytecode cache: {'on (fresh PYTHONPYCACHEPREFIX)' if info['bytecode_cache'] else 'off'}; "
           f"{info['date']}")
 
 
 def print_imports(report: dict) -> None:
     print()
-    print(f"import costs for `{report['row']}` (python -X importtime, median of runs): "
-          f"total {report['total_import_s']:.3f} s")
-    print("  top-level imports, cumulative:")
-    for k, v in report["top_level_cumulative_s"]:
-        print(f"    {v:7.3f}  {k}")
-    print("  by package, self time summed:")
-    for k, v in report["packages_self_s"]:
-        print(f"    {v:7.3f}  {k}")
+    print(f"import costs for `{report['row']}` (python -X importtime, median of 5 runs; "
+          f"importtime inflates them): total {report['total_import_s']:.3f} s")
+    print("  outside modules pulled in (cumulative), and the learnflow module importing them:")
+    for d in report["pulled_in_s"]:
+        if d["cumulative_s"] >= 0.001:
+            print(f"    {d['cumulative_s']:7.3f}  {d['module']:<28} <- {d['imported_by']}")
+    print("  learnflow's own modules (self):")
+    for d in report["learnflow_self_s"][:6]:
+        if d["self_s"] >= 0.001:
+            print(f"    {d['self_s']:7.3f}  {d['module']}")
+    print("  by top-level package (self time summed):")
+    print("    " + ", ".join(f"{d['package']} {d['self_s']:.3f}" for d in report["packages_self_s"][:10]))
 
 
 # --------------------------------------------------------------------------- main
@@ -472,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         info = machine_info(rows[0].argv[0])
         info["date"] = date
         info["bytecode_cache"] = pycache is not None
+        info["git"] = git_state()
         info["server"] = srv.url
         lf_row = next(r for r in rows if r.key == "lf_help")
         llm_row = next(r for r in rows if r.key == "llm_help")

@@ -105,13 +105,15 @@ class Ask:
         self.question = question
         self.choice: Choice = choose(self.config, model=options.model, backend=options.backend)
         self.backend = resolve_backend(self.choice)
+        # e.g. "small models answer poorly": shown to the user where they chose the model.
+        self.warning = self.backend.warning(self.choice.model)
         self.mode = "direct" if options.direct else "teach"
         self.context = ctxmod.build(options.parts, int(self.config.get("context_tokens")), redact=options.redact)
         self.redactions.update(self.context.redactions)
         self.conversation_id = self._conversation()
         self.tags = skills.tag_offline(question, self.context.text)
         main_skill = self.tags[0].skill
-        self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level)
+        self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
         turns = store.conversation_turns(self.conversation_id) if self._continuing else []
         self.messages = pedagogy.build_messages(
             question=question,
@@ -245,6 +247,8 @@ class Ask:
     def _start_model_tagging(self):
         if not self.backend.is_model or self.config.get("tagging") != "model":
             return None
+        if self.warning:
+            return None  # a tiny local model's tags are noise; the offline tags are better
         box: dict = {}
 
         def run():

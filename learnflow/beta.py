@@ -24,13 +24,21 @@ def _continued_fraction(a: float, b: float, x: float) -> float:
     # Converges in O(sqrt(max(a, b))) steps; decayed pseudo-counts stay in the thousands.
     for m in range(1, 2000):
         m2 = 2 * m
-        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
-            d = 1.0 + aa * d
-            d = 1.0 / (d if abs(d) > _TINY else _TINY)
-            c = 1.0 + aa / c
-            c = c if abs(c) > _TINY else _TINY
-            h *= d * c
-        if abs(d * c - 1.0) < _EPS:
+        # Even step, then odd step of the fraction (unrolled: this loop is the hot path of `gaps`).
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        c = 1.0 + aa / c
+        c = c if abs(c) > _TINY else _TINY
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        c = 1.0 + aa / c
+        c = c if abs(c) > _TINY else _TINY
+        step = d * c
+        h *= step
+        if abs(step - 1.0) < _EPS:
             break
     return h
 
@@ -51,16 +59,41 @@ def cdf(x: float, a: float, b: float) -> float:
     return 1.0 - front * _continued_fraction(b, a, 1.0 - x) / b
 
 
+def pdf(x: float, a: float, b: float) -> float:
+    """Density of Beta(a, b) at x (0 outside the open interval)."""
+    if not 0.0 < x < 1.0:
+        return 0.0
+    log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    return math.exp(log_norm + (a - 1.0) * math.log(x) + (b - 1.0) * math.log1p(-x))
+
+
 def quantile(p: float, a: float, b: float) -> float:
-    """The x with cdf(x) = p, by bisection (the CDF is monotone; 50 halvings give 1e-15)."""
+    """The x with cdf(x) = p: Newton's method from the normal approximation, kept inside a
+    bracket that shrinks with every step (a step leaving it bisects instead), so it always
+    converges; typically in 3-6 CDF evaluations instead of bisection's ~40."""
+    from statistics import NormalDist
+
+    if not 0.0 < p < 1.0:
+        return 0.0 if p <= 0.0 else 1.0
     lo, hi = 0.0, 1.0
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if cdf(mid, a, b) < p:
-            lo = mid
+    mean = a / (a + b)
+    sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    x = min(max(mean + NormalDist().inv_cdf(p) * sd, 1e-9), 1 - 1e-9)
+    for _ in range(100):
+        err = cdf(x, a, b) - p
+        if err < 0:
+            lo = x
         else:
-            hi = mid
-    return (lo + hi) / 2
+            hi = x
+        density = pdf(x, a, b)
+        step = err / density if density > 0 else math.inf
+        new = x - step
+        if not lo < new < hi:
+            new = (lo + hi) / 2
+        if abs(new - x) < 1e-12 or hi - lo < 1e-12:
+            return new
+        x = new
+    return x
 
 
 def expected_shortfall(target: float, a: float, b: float) -> float:

@@ -75,6 +75,11 @@ def choose(config: Config, *, model: str | None = None, backend: str | None = No
         if found:
             b = registry().get(forced) if forced else registry().for_model(found["model"])
             return Choice(found["model"], b.name, f"{found['server']} answered on {found['base']}", found["base"])
+    model_file = config.get("model_file")
+    if model_file:
+        m = f"local/{model_file}"
+        b = registry().get(forced) if forced else registry().for_model(m)
+        return Choice(m, b.name, f"config model_file is {model_file}")
     if forced:
         raise BadInput(
             f"The {forced} backend needs a model.",

@@ -163,8 +163,9 @@ def stream_and_render(run, *, json_: bool = False):
     Shared by `ask`, `run --explain` and `explain`.
     """
     from learnflow import render
-    from learnflow.errors import BackendError
 
+    if run.warning and not json_:
+        render.notice(f"{run.choice.model}: {run.warning}.")
     if run.redactions and not json_:
         n = sum(run.redactions.values())
         render.notice(f"Redacted {n} secret{'s' if n > 1 else ''} ({', '.join(sorted(run.redactions))}) before sending and logging; --no-redact keeps them.")
@@ -177,7 +178,7 @@ def stream_and_render(run, *, json_: bool = False):
                     pass
             else:
                 render.stream_answer(run.stream(), waiting=f"Asking {run.choice.model}…")
-        except BackendError as exc:
+        except LearnflowError as exc:  # backend failures, and e.g. a bad local model file
             if json_:
                 render.print_json(run.result())
             exc.message = f"{exc.message} (logged as #{run.id}, status {run.status})"

@@ -62,6 +62,7 @@ def _check_skill(skill: str) -> str:
 
 
 def validate(skill: str, target: float, importance: float) -> None:
+    """BadInput (with a hint) for an unknown skill, a target outside 0..1 or an odd importance."""
     _check_skill(skill)
     if not 0.0 <= target <= 1.0:
         raise BadInput(f"Target {target:g} is not between 0 and 1.", hint="0.8 means: right on about 8 checks in 10.")
@@ -114,7 +115,3 @@ def apply_role(store, role_id: str) -> RoleApplied:
         validate(g.skill, g.target, g.importance)
     store._write(lambda: store.db["goals"].upsert_all([g.__dict__ for g in applied], pk="skill"))
     return RoleApplied(role, applied, kept)
-
-
-def suggest_roles(text: str) -> list[str]:
-    return difflib.get_close_matches(text, list(roles()), n=3)

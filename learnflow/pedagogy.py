@@ -13,16 +13,25 @@ from learnflow.config import LEVELS, Config
 from learnflow.skills import taxonomy
 
 
-def level_for(skill: str, config: Config, override: str | None = None) -> tuple[str, str]:
+def level_for(skill: str, config: Config, override: str | None = None, store=None) -> tuple[str, str]:
     """(level, why) for the main skill of a question.
 
-    Order: --level flag, `levels.<skill>` in config, then `default_level`.
+    Order: --level flag, `levels.<skill>` in config, the learner model's
+    mastery when it has enough evidence (the same model `gaps` reports), then
+    `default_level`. Guidance fades as mastery grows (expertise reversal).
     """
     if override:
         return override, "--level"
     configured = config.level_for(skill)
     if configured:
         return configured, f"config levels.{skill}"
+    if store is not None:
+        from learnflow import profile
+
+        mastery = profile.mastery_for(store, skill, params=profile.Params.from_config(config))
+        level = profile.teaching_level(mastery)
+        if level:
+            return level, f"mastery {mastery.mean:.2f} on {skill}"
     default = config.get("default_level")
     return (default if default in LEVELS else "novice"), "default_level"
 

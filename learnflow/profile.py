@@ -8,8 +8,8 @@ so an idle skill drifts back to the prior and its uncertainty grows again.
 docs/learner-model.md has the formulas and the reasons.
 
 Reads `evidence_daily` (per-day sums kept by triggers, migration m006), never
-the evidence rows themselves: the cost depends on days × skills, not on how
-much was logged. Pure data in, data out; no terminal here.
+the evidence rows themselves, and lets SQLite apply the weights: the cost
+depends on days × skills, not on how much was logged. Pure data in, data out.
 """
 
 from __future__ import annotations
@@ -78,17 +78,18 @@ class Params:
         return math.log(2) / (self.half_life_days * DAY)
 
     def horizon(self) -> float:
+        """Seconds after which evidence weighs < 0.1% and is not read."""
         return HORIZON_HALF_LIVES * self.half_life_days * DAY
 
 
-class Bucket(NamedTuple):
-    """One day of one kind of evidence on one skill (a row of evidence_daily)."""
+class Period(NamedTuple):
+    """A day or a week of evidence on one skill, weights applied (summed in SQL from evidence_daily)."""
 
-    day: int
-    kind: str
-    n: int  # rows
-    sv: float  # sum of values, 0..1 each (questions: tag relevance)
-    t: float  # mean unix time of the rows: where decay is measured from
+    t: float  # mean unix time of the period's rows: where decay is measured from
+    succ: float  # weighted successes
+    fail: float  # weighted failures (questions count here)
+    evid: float  # weighted pieces of direct evidence
+    ques: float  # weighted questions
 
 
 @dataclass(frozen=True)
@@ -127,58 +128,95 @@ class Posterior:
         return beta.expected_shortfall(target, self.alpha, self.beta)
 
 
-def read_buckets(db, *, since: float, skill: str | None = None) -> dict[str, list[Bucket]]:
-    """Daily sums from `since` (unix time) on, per skill, in time order."""
-    sql = "SELECT skill, day, kind, n, sv, st FROM evidence_daily WHERE day >= ?"
-    args: list = [int(since // DAY)]
+def _weighted_sums(params: Params) -> tuple[str, dict[str, float]]:
+    """SQL for a period's weighted successes, failures, evidence and questions; named weights."""
+    weights = {f"w_{k}": params.weights.get(k, 0.0) for k in (*DIRECT_KINDS, *QUESTION_KINDS)}
+
+    def case(direct: str | None, question: str | None) -> str:
+        whens = [f"WHEN '{k}' THEN :w_{k} * {direct}" for k in DIRECT_KINDS if direct]
+        whens += [f"WHEN '{k}' THEN :w_{k} * {question}" for k in QUESTION_KINDS if question]
+        return f"sum(CASE kind {' '.join(whens)} ELSE 0 END)"  # unknown kinds count for nothing
+
+    return ", ".join([case("sv", None), case("(n - sv)", "sv"), case("n", None), case(None, "sv")]), weights
+
+
+def read_periods(db, params: Params, *, since: float, daily_from: float, skill: str | None = None) -> dict[str, list[Period]]:
+    """Per skill, its evidence from `since` on in periods, oldest first, with the kind weights applied.
+
+    Days from `daily_from` on are one period each (trend points there are exact
+    to the day); older evidence, which only matters through its decayed sum, is
+    grouped by week. SQLite does the per-row work in C over the (skill, day, kind)
+    key, so Python sees a few thousand rows whatever was logged. Decaying a
+    week's sum from its mean time instead of each row's own is off by < 0.2% at
+    a 30-day half-life.
+    """
+    sums, named = _weighted_sums(params)
+    split = int(daily_from // DAY)
+    # A day number either way: older days map to the last day of their week, so ORDER BY still sorts by time.
+    period = "CASE WHEN day >= :split THEN day ELSE :split - 1 - ((:split - 1 - day) / 7) * 7 END"
+    sql = (f"SELECT skill, {period} AS period, sum(day * {DAY} * n + st) / sum(n), {sums} "
+           "FROM evidence_daily WHERE day >= :since")  # fmt: skip
+    named.update(split=split, since=int(since // DAY))
     if skill is not None:
-        sql += " AND skill = ?"
-        args.append(skill)
-    out: dict[str, list[Bucket]] = {}
-    for sk, day, kind, n, sv, st in db.execute(sql, args).fetchall():
-        if n > 0:
-            out.setdefault(sk, []).append(Bucket(day, kind, n, min(max(sv, 0.0), float(n)), day * DAY + st / n))
-    for rows in out.values():
-        rows.sort(key=lambda b: b.t)
+        sql += " AND skill = :skill"
+        named["skill"] = skill
+    sql += " GROUP BY skill, period ORDER BY skill, period"
+    out: dict[str, list[Period]] = {}
+    for sk, _, t, succ, fail, evid, ques in db.execute(sql, named):
+        # Sums of clamped values can drift by 1e-15 after deletes; never let them go negative.
+        out.setdefault(sk, []).append(Period(t, max(succ, 0.0), max(fail, 0.0), max(evid, 0.0), max(ques, 0.0)))
     return out
 
 
-def last_seen(db) -> dict[str, float]:
-    """Per skill, the end of the last day with any evidence (unix time), however old."""
-    rows = db.execute("SELECT skill, max(day) FROM evidence_daily GROUP BY skill").fetchall()
-    return {skill: (day + 1) * DAY for skill, day in rows}
+def last_seen(db, skills) -> dict[str, float]:
+    """Per skill, the end of the last day with any evidence (unix time), however old.
+
+    One primary-key lookup per skill (max(day) of a skill prefix), not a scan of the table."""
+    out = {}
+    for skill in skills:
+        day = db.execute("SELECT max(day) FROM evidence_daily WHERE skill = ?", [skill]).fetchone()[0]
+        if day is not None:
+            out[skill] = (day + 1) * DAY
+    return out
 
 
-def posteriors_at(buckets: list[Bucket], times: list[float], params: Params) -> list[Posterior]:
-    """The posterior at each of `times` (ascending), in one pass over the buckets.
+def posteriors_at(periods: list[Period], times: list[float], params: Params) -> list[Posterior]:
+    """The posterior at each of `times` (ascending), in one pass over the periods (oldest first).
 
-    Running sums are decayed from one event to the next, so all the weekly points
-    of a trend cost the same as one. A bucket counts at a moment once its mean
-    time has passed; within a day that is the only approximation (decay over a
-    few hours is < 0.1% at a 30-day half-life).
+    Running sums are decayed from one period to the next, so all the weekly
+    points of a trend cost the same as one. A period counts at a moment once its
+    mean time has passed.
     """
-    rate, weights = params.rate, params.weights
+    rate = params.rate
     succ = fail = evid = ques = 0.0
     clock = None
     i, out = 0, []
     for when in times:
-        while i < len(buckets) and buckets[i].t <= when:
-            b = buckets[i]
+        while i < len(periods) and periods[i].t <= when:
+            d = periods[i]
             if clock is not None:
-                f = math.exp(-rate * (b.t - clock))
+                f = math.exp(-rate * (d.t - clock))
                 succ, fail, evid, ques = succ * f, fail * f, evid * f, ques * f
-            clock = b.t
-            w = weights.get(b.kind, 0.0)  # unknown kinds (from a newer writer) count for nothing
-            if b.kind in QUESTION_KINDS:
-                fail += w * b.sv
-                ques += w * b.sv
-            else:
-                succ += w * b.sv
-                fail += w * (b.n - b.sv)
-                evid += w * b.n
+            clock = d.t
+            succ, fail, evid, ques = succ + d.succ, fail + d.fail, evid + d.evid, ques + d.ques
             i += 1
         f = math.exp(-rate * (when - clock)) if clock is not None else 0.0
         out.append(Posterior(PRIOR_ALPHA + succ * f, PRIOR_BETA + fail * f, evid * f, ques * f))
+    return out
+
+
+def window_counts(db, *, since: float, recent: float) -> dict[str, dict[str, tuple[int, float, float]]]:
+    """Per skill and kind: (rows, sum of values) over whole UTC days from `since`, and the
+    sum of values from `recent` (for the recent-need term). Unweighted: what people did."""
+    lo, hi = int(since // DAY), int(recent // DAY)
+    rows = db.execute(
+        "SELECT skill, kind, sum(CASE WHEN day >= ? THEN n ELSE 0 END), sum(CASE WHEN day >= ? THEN sv ELSE 0 END), "
+        "sum(CASE WHEN day >= ? THEN sv ELSE 0 END) FROM evidence_daily WHERE day >= ? GROUP BY skill, kind",
+        [lo, lo, hi, min(lo, hi)],
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for skill, kind, n, sv, recent_sv in rows:
+        out.setdefault(skill, {})[kind] = (n, max(sv, 0.0), max(recent_sv, 0.0))
     return out
 
 
@@ -190,13 +228,14 @@ class Mastery(NamedTuple):
 
 
 def mastery_for(store, skill: str, *, now: float | None = None, params: Params | None = None) -> Mastery:
-    """Current mastery of one skill: one indexed read of at most a few hundred daily rows."""
+    """Current mastery of one skill: one read of its few hundred daily rows (primary-key prefix)."""
     import time
 
     params = params or Params.from_config()
     now = time.time() if now is None else now
-    rows = read_buckets(store.db, since=now - params.horizon(), skill=skill).get(skill, [])
-    post = posteriors_at(rows, [now], params)[0]
+    periods = read_periods(store.db, params, since=now - params.horizon(), daily_from=now - 7 * DAY, skill=skill)
+    periods = periods.get(skill, [])
+    post = posteriors_at(periods, [now], params)[0]
     return Mastery(post.mean, post.evidence)
 
 
@@ -209,4 +248,5 @@ def teaching_level(mastery: Mastery, params: Params | None = None) -> str | None
 
 
 def level_of(mean: float) -> str:
+    """The teaching level for a mastery mean (LEVEL_CUTS)."""
     return next(name for cut, name in LEVEL_CUTS if mean < cut)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from learnflow.gaps import GapReport, SkillGap
+from learnflow.gaps import GapReport, SkillGap, percent
 
 BARS = "▁▂▃▄▅▆▇█"
 MAX_WIDTH = 100
@@ -28,10 +28,6 @@ def console(file=None, width: int | None = None):
     return con
 
 
-def _pct(p: float) -> str:
-    return ">99%" if p > 0.995 else ("<1%" if p < 0.005 else f"{p:.0%}")
-
-
 def _signed(x: float | None) -> str:
     return "—" if x is None else f"{x:+.2f}"
 
@@ -48,9 +44,10 @@ def profile_table(report: GapReport, rows: list[SkillGap]):
     from rich.table import Table
 
     days = round(report.since_days)
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    # 2+16+9+6+5+5+12+5 columns and 7 three-space gutters: 81 at most; the skill name gives way first.
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False, collapse_padding=True)
     t.add_column("#", justify="right", no_wrap=True)
-    t.add_column("Skill", no_wrap=True, overflow="ellipsis", max_width=20)
+    t.add_column("Skill", no_wrap=True, overflow="ellipsis", max_width=16)
     t.add_column("Mastery", justify="right", no_wrap=True)
     t.add_column("Target", justify="right", no_wrap=True)
     t.add_column("Gap", justify="right", no_wrap=True)
@@ -64,7 +61,7 @@ def profile_table(report: GapReport, rows: list[SkillGap]):
             f"[{_style(r)}]{r.mastery:.2f}±{r.sd:.2f}[/]" if _style(r) else f"{r.mastery:.2f}±{r.sd:.2f}",
             f"{r.target:.2f}",
             _signed(r.gap),
-            _pct(r.p_below),
+            percent(r.p_below),
             sparkline(r.history),
             _signed(r.delta),
         )
@@ -92,9 +89,9 @@ def print_report(report: GapReport, con=None) -> None:
         never = [r.skill for r in report.thin if r.summary.last_seen is None]
         for r in report.thin:
             if r.summary.last_seen is not None:
-                con.print(f"  {escape(r.skill)}: {escape(r.evidence_text)}")
+                say(con, f"{r.skill}: {r.evidence_text}", indent=2, hang=2)
         if never:
-            con.print(f"  No evidence yet: {escape(', '.join(never))}")
+            say(con, "No evidence yet: " + ", ".join(never), indent=2, hang=2)
         con.print("  [dim]Answer a few check questions in `learnflow reflect` to measure them.[/]")
     top = report.top
     if top:
@@ -110,28 +107,40 @@ def _window(report: GapReport) -> str:
     return period_text(report.since_days).replace("in the last", "last")
 
 
-def print_next_step(con, r: SkillGap, *, number: int | None = None) -> None:
-    """One next step as a small indented grid, so long lines wrap under their own label."""
+def say(con, text: str, *, indent: int = 0, hang: int = 0, label: str = "") -> None:
+    """Print plain text wrapped to the console with a hanging indent (rich would wrap to column 0).
+
+    `label` is drawn dim in the first `hang` columns; continuation lines are indented by `hang`.
+    """
+    import textwrap
+
     from rich.markup import escape
-    from rich.table import Table
+
+    room = max(20, con.width - indent - hang)
+    lines = textwrap.wrap(text, room, break_on_hyphens=False) or [""]
+    pad = " " * indent
+    first = f"{pad}[dim]{escape(label.ljust(hang))}[/]" if label else pad
+    con.print(first + escape(lines[0]), soft_wrap=True)
+    for line in lines[1:]:
+        con.print(pad + " " * hang + escape(line), soft_wrap=True)
+
+
+def print_next_step(con, r: SkillGap, *, number: int | None = None) -> None:
+    """One next step: labelled lines that wrap under their own text."""
+    from rich.markup import escape
 
     s = r.next_step
     if s is None:
         return
     head = f"{number}. " if number else ""
     level = f" · teach me at {s.level} level" if r.enough else " · not enough evidence yet"
-    con.print(f"{head}[bold]{escape(r.skill)}[/]{level}")
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=2)
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column(overflow="fold")
+    con.print(f"{head}[bold]{escape(r.skill)}[/]{level}", soft_wrap=True)
     lines = [("Why", r.evidence_text), ("Card", s.card_title), ("Check", s.check_question), ("Practice", s.practice)]
     lines += [("Docs", d["url"]) for d in s.docs[:2]]
     lines.append(("Try", s.command))
     for label, text in lines:
         if text:
-            grid.add_row("", label, escape(text))
-    con.print(grid)
+            say(con, text, indent=3, hang=9, label=label)
 
 
 def print_skill(report: GapReport, con=None) -> None:
@@ -140,18 +149,18 @@ def print_skill(report: GapReport, con=None) -> None:
 
     con = con or console()
     r = report.skills[0]
-    con.print(f"[bold]{escape(r.name)}[/] ({escape(r.skill)}) · {report.now[:10]}")
-    goal = "your goal" if r.goal == "user" else ("default target" if r.goal == "default" else r.goal.replace("role:", "role "))
+    con.print(f"[bold]{escape(r.name)}[/] ({escape(r.skill)}) · {report.now[:10]}", soft_wrap=True)
+    goal = {"user": "your goal", "default": "default target"}.get(r.goal, r.goal.replace("role:", "role "))
     if r.enough:
-        con.print(f"  Mastery {r.mastery:.2f} (80% sure between {r.low:.2f} and {r.high:.2f}), "
-                  f"target {r.target:.2f} ({escape(goal)})")  # fmt: skip
-        con.print(f"  Gap {r.gap:+.2f}; chance mastery is below target: {_pct(r.p_below)}; "
-                  f"rank {r.rank} of {report.ranked_count}")  # fmt: skip
+        say(con, f"Mastery {r.mastery:.2f}, 80% sure between {r.low:.2f} and {r.high:.2f}; "
+                 f"target {r.target:.2f} ({goal}).", indent=2, hang=2)  # fmt: skip
+        say(con, f"Gap {r.gap:+.2f}; chance mastery is below target: {percent(r.p_below)}; "
+                 f"rank {r.rank} of {report.ranked_count}.", indent=2, hang=2)  # fmt: skip
         if r.delta is not None:
-            con.print(f"  Change since {report.since[:10]}: {r.delta:+.2f} (from {r.then:.2f})")
+            say(con, f"Change since {report.since[:10]}: {r.delta:+.2f} (from {r.then:.2f}).", indent=2, hang=2)
     else:
-        con.print(f"  Not enough evidence for a number yet (target {r.target:.2f}, {escape(goal)}).")
-    con.print(f"  Evidence: {escape(r.evidence_text)}")
+        say(con, f"Not enough evidence for a number yet; target {r.target:.2f} ({goal}).", indent=2, hang=2)
+    say(con, f"Evidence: {r.evidence_text}.", indent=2, hang=2)
     con.print()
     con.print("[bold]Weekly history[/] (mastery at the end of each week)")
     for day, value in zip(report.weeks, r.history):

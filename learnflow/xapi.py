@@ -23,13 +23,12 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Iterable
 from urllib.parse import quote, unquote
 
 from learnflow.errors import BadInput
-from learnflow.store import Store, now_iso
+from learnflow.store import Store
 
 NS = "https://learnflow.dev/xapi"
 ADL = "http://adlnet.gov/expapi/verbs"
@@ -58,8 +57,8 @@ EXT = {
 PROFILE = {"objectType": "Activity", "id": f"{NS}/profile", "definition": {"type": TYPES["profile"]}}
 SKILL_PREFIX = f"{NS}/skills/"
 PSEUDONYM_HOME = f"{NS}/pseudonym"
-# Kinds whose evidence only travels inside the statement of its source row.
-_SOURCES = {"interactions": "asked", "check_results": "answered", "reflections": "reflected", "skill_ratings": "self-assessed"}
+# Evidence from these tables only travels inside the statement of its source row.
+_SOURCES = frozenset({"interactions", "check_results", "reflections", "skill_ratings"})
 
 
 # -- identity -------------------------------------------------------------------
@@ -102,7 +101,9 @@ def resolve_actor(
     if mbox:
         mbox = str(mbox).removeprefix("mailto:")
         if "@" not in mbox or " " in mbox:
-            raise BadInput(f"{mbox!r} is not an e-mail address.", hint="Give the actor's e-mail, e.g. --actor-mbox ada@example.com.")
+            raise BadInput(
+                f"{mbox!r} is not an e-mail address.", hint="Give the actor's e-mail, e.g. --actor-mbox ada@example.com."
+            )
         actor["mbox"] = f"mailto:{mbox}"
     elif account or homepage:
         if not (account and homepage):
@@ -148,19 +149,13 @@ def actor_label(actor: dict) -> str:
 
 
 def skill_iri(skill: str) -> str:
+    """The activity id of a skill (any skill id, percent-encoded)."""
     return SKILL_PREFIX + quote(skill, safe="")
 
 
 def skill_of_iri(iri: str) -> str | None:
+    """The skill a learnflow skill activity id names; None for any other IRI."""
     return unquote(iri[len(SKILL_PREFIX) :]) if isinstance(iri, str) and iri.startswith(SKILL_PREFIX) else None
-
-
-def _skill_activity(skill: str, names: dict[str, str]) -> dict:
-    return {
-        "objectType": "Activity",
-        "id": skill_iri(skill),
-        "definition": {"type": TYPES["skill"], "name": {"en": names.get(skill, skill)}},
-    }
 
 
 def _text(value: str | None) -> dict | None:
@@ -168,18 +163,13 @@ def _text(value: str | None) -> dict | None:
     return {"und": value} if value and value.strip() else None
 
 
-def _prune(value: Any) -> Any:
-    """xAPI forbids empty values outside extensions: drop None, "" and {} recursively."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            v = v if k == "extensions" and isinstance(v, dict) and v else _prune(v)
-            if v not in (None, "", {}, []):
-                out[k] = v
-        return out
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
-    return value
+def _clean(d: dict) -> dict:
+    """xAPI forbids empty values outside extensions: drop None, "" and {} (one level, plus score)."""
+    out = {k: v for k, v in d.items() if v not in (None, "", {}, [])}
+    for key in ("score", "extensions"):
+        if key in out:
+            out[key] = {k: v for k, v in out[key].items() if v is not None}
+    return out
 
 
 def _duration(ms: float | None) -> str | None:
@@ -196,43 +186,62 @@ def _evidence_ext(rows: list[dict]) -> list[dict]:
 
 
 class _Builder:
+    """Builds statements for one export; constant parts (actor, skills, verbs) are built once.
+
+    Statements share those parts (they are never mutated), which keeps 10,000 statements fast.
+    """
+
     def __init__(self, store: Store, actor: dict, include_text: bool):
         from learnflow.skills import taxonomy
 
         self.store, self.actor, self.text = store, actor, include_text
         self.ns = namespace(store)
         self.names = {sid: s.name for sid, s in taxonomy().items()}
+        self._skills: dict[str, dict] = {}
+        self._verbs = {v: {"id": iri, "display": {"en": v}} for v, iri in VERBS.items()}
+        self._activities: dict[str, dict] = {}
 
     def sid(self, name: str) -> str:
         return str(uuid.uuid5(self.ns, name))
 
-    def statement(self, name, verb, obj, timestamp, *, skills=(), result=None, parent=None, context_ext=None) -> dict:
-        context = {
-            "platform": "learnflow",
-            "contextActivities": {
-                "category": [PROFILE],
-                "other": [_skill_activity(s, self.names) for s in dict.fromkeys(skills)],
-                "parent": [parent] if parent else None,
-            },
-            "extensions": context_ext or None,
-        }
-        st = {
-            "id": self.sid(name),
-            "actor": self.actor,
-            "verb": {"id": VERBS[verb], "display": {"en": verb}},
-            "object": obj,
-            "result": result,
-            "context": context,
-            "timestamp": timestamp,
-        }
-        return _prune(st)
+    def skill(self, skill: str) -> dict:
+        act = self._skills.get(skill)
+        if act is None:
+            act = self._skills[skill] = {
+                "objectType": "Activity",
+                "id": skill_iri(skill),
+                "definition": {"type": TYPES["skill"], "name": {"en": self.names.get(skill, skill)}},
+            }
+        return act
+
+    def statement(self, sid, verb, obj, timestamp, *, skills=(), result=None, parent=None, context_ext=None) -> dict:
+        acts: dict[str, Any] = {"category": [PROFILE]}
+        if skills:
+            acts["other"] = [self.skill(s) for s in dict.fromkeys(skills)]
+        if parent:
+            acts["parent"] = [parent]
+        context = {"platform": "learnflow", "contextActivities": acts}
+        if context_ext:
+            context["extensions"] = context_ext
+        st = {"id": sid, "actor": self.actor, "verb": self._verbs[verb], "object": obj}
+        if result and (result := _clean(result)):
+            st["result"] = result
+        st["context"] = context
+        st["timestamp"] = timestamp
+        return st
 
     def activity(self, kind: str, key: str, type_: str, description: str | None = None) -> dict:
-        return {
-            "objectType": "Activity",
-            "id": f"{NS}/activities/{kind}/{self.sid(key)}",
-            "definition": {"type": type_, "description": _text(description) if self.text else None},
-        }
+        """An activity with an id unique to this install; `key` names it (e.g. a card shared by reviews)."""
+        text = _text(description) if self.text else None
+        if not text and key in self._activities:
+            return self._activities[key]
+        definition: dict[str, Any] = {"type": type_}
+        if text:
+            definition["description"] = text
+        act = {"objectType": "Activity", "id": f"{NS}/activities/{kind}/{self.sid(key)}", "definition": definition}
+        if not text:
+            self._activities[key] = act
+        return act
 
 
 def _evidence_groups(store: Store) -> dict[tuple, list[dict]]:
@@ -258,8 +267,10 @@ def build_statements(
             continue  # its source row is not exported (yet): e.g. an ask still pending
         name = f"evidenced:{source}:{source_id}" if source != "evidence-row" else f"evidenced-row:{source_id}"
         result = {"extensions": {EXT["evidence"]: _evidence_ext(rows), EXT["source"]: rows[0]["source"]}}
-        obj = _skill_activity(rows[0]["skill"], b.names)
-        out.append(b.statement(name, "evidenced", obj, _iso_ts(rows[0]["ts"]), skills=[r["skill"] for r in rows], result=result))
+        obj = b.skill(rows[0]["skill"])
+        out.append(
+            b.statement(b.sid(name), "evidenced", obj, _iso_ts(rows[0]["ts"]), skills=[r["skill"] for r in rows], result=result)
+        )
     if snapshots:
         out.extend(_snapshots(b))
     out.extend(_imported(store))
@@ -285,8 +296,11 @@ def _asks(b: _Builder, groups) -> Iterable[dict]:
         if b.text and r["answer"]:
             ext[EXT["answer"]] = r["answer"]
         result = {"completion": r["status"] == "ok", "duration": _duration(r["latency_ms"]), "extensions": ext}
-        obj = b.activity("ask", f"ask:{r['id']}", TYPES["question"], r["question"])
-        yield b.statement(f"asked:{r['id']}", "asked", obj, r["created_at"], skills=tags.get(r["id"], []), result=result)
+        sid = b.sid(f"asked:{r['id']}")
+        obj = {"objectType": "Activity", "id": f"{NS}/activities/ask/{sid}", "definition": {"type": TYPES["question"]}}
+        if b.text and (text := _text(r["question"])):
+            obj["definition"] = {**obj["definition"], "description": text}
+        yield b.statement(sid, "asked", obj, r["created_at"], skills=tags.get(r["id"], []), result=result)
 
 
 def _reflection_parent(b: _Builder, reflection_id: int | None) -> dict | None:
@@ -312,7 +326,7 @@ def _checks(b: _Builder, groups) -> Iterable[dict]:
         card = f"card:{r['review_card_id']}" if r["review_card_id"] else f"check:{r['id']}"
         obj = b.activity("check", card, TYPES["question"], r["question"])
         yield b.statement(
-            f"answered:{r['id']}", "answered", obj, r["created_at"], skills=[r["skill"]] if r["skill"] else [],
+            b.sid(f"answered:{r['id']}"), "answered", obj, r["created_at"], skills=[r["skill"]] if r["skill"] else [],
             result=result, parent=_reflection_parent(b, r["reflection_id"]),
         )  # fmt: skip
 
@@ -325,7 +339,7 @@ def _ratings(b: _Builder, groups) -> Iterable[dict]:
             "extensions": {EXT["evidence"]: _evidence_ext(ev)},
         }
         yield b.statement(
-            f"self-assessed:{r['id']}", "self-assessed", _skill_activity(r["skill"], b.names), r["created_at"],
+            b.sid(f"self-assessed:{r['id']}"), "self-assessed", b.skill(r["skill"]), r["created_at"],
             skills=[r["skill"]], result=result, parent=_reflection_parent(b, r["reflection_id"]),
         )  # fmt: skip
 
@@ -339,7 +353,9 @@ def _reflections(b: _Builder, groups) -> Iterable[dict]:
     answers: dict[int, list[dict]] = {}
     if b.text:
         for a in b.store.db.query("SELECT * FROM reflection_answers ORDER BY id"):
-            answers.setdefault(a["reflection_id"], []).append({"step": a["step"], "question": a["question"], "answer": a["answer"]})
+            answers.setdefault(a["reflection_id"], []).append(
+                {"step": a["step"], "question": a["question"], "answer": a["answer"]}
+            )
     for r in b.store.db.query("SELECT * FROM reflections WHERE status = 'done' ORDER BY id"):
         ext: dict[str, Any] = {EXT["evidence"]: _evidence_ext(groups.get(("reflections", r["id"]), []))}
         if b.text:
@@ -348,12 +364,17 @@ def _reflections(b: _Builder, groups) -> Iterable[dict]:
                 ext[EXT["feedback"]] = r["feedback"]
         ms = None
         if r["finished_at"]:
-            ms = (_parse(r["finished_at"]) - _parse(r["created_at"])).total_seconds() * 1000
-        result = {"completion": True, "duration": _duration(ms), "response": r["narrative"] if b.text else None, "extensions": ext}
+            ms = (parse_time(r["finished_at"]) - parse_time(r["created_at"])).total_seconds() * 1000
+        result = {
+            "completion": True,
+            "duration": _duration(ms),
+            "response": r["narrative"] if b.text else None,
+            "extensions": ext,
+        }
         period = {"start": r["period_start"], "end": r["period_end"]} if r["period_start"] else None
         obj = b.activity("reflection", f"reflection:{r['id']}", TYPES["reflection"])
         yield b.statement(
-            f"reflected:{r['id']}", "reflected", obj, r["created_at"], skills=sorted(skills.get(r["id"], [])),
+            b.sid(f"reflected:{r['id']}"), "reflected", obj, r["created_at"], skills=sorted(skills.get(r["id"], [])),
             result=result, context_ext={EXT["period"]: period} if period else None,
         )  # fmt: skip
 
@@ -370,10 +391,13 @@ def _snapshots(b: _Builder) -> Iterable[dict]:
         m = mastery_for(b.store, skill, now=last_ts, params=params)
         result = {
             "score": {"scaled": round(m.mean, 4)},
-            "extensions": {EXT["evidence-weight"]: round(m.evidence, 4), EXT["enough-evidence"]: m.evidence >= params.min_evidence and m.evidence > 0},
+            "extensions": {
+                EXT["evidence-weight"]: round(m.evidence, 4),
+                EXT["enough-evidence"]: m.evidence >= params.min_evidence and m.evidence > 0,
+            },
         }
         yield b.statement(
-            f"progressed:{skill}:{count}:{last_id}", "progressed", _skill_activity(skill, b.names), _iso_ts(last_ts),
+            b.sid(f"progressed:{skill}:{count}:{last_id}"), "progressed", b.skill(skill), _iso_ts(last_ts),
             skills=[skill], result=result,
         )  # fmt: skip
 
@@ -383,7 +407,8 @@ def _imported(store: Store) -> Iterable[dict]:
         yield json.loads(text)
 
 
-def _parse(value: str) -> datetime:
+def parse_time(value: str) -> datetime:
+    """An xAPI or log timestamp as an aware datetime (naive ones are UTC)."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -395,191 +420,12 @@ def own_ids(store: Store) -> set[str]:
     names += [f"answered:{i}" for (i,) in store.db.execute("SELECT id FROM check_results")]
     names += [f"self-assessed:{i}" for (i,) in store.db.execute("SELECT id FROM skill_ratings")]
     names += [f"reflected:{i}" for (i,) in store.db.execute("SELECT id FROM reflections")]
-    names += [f"evidenced:{s}:{i}" for s, i in store.db.execute("SELECT DISTINCT source, source_id FROM evidence WHERE source_id IS NOT NULL")]
+    names += [
+        f"evidenced:{s}:{i}"
+        for s, i in store.db.execute("SELECT DISTINCT source, source_id FROM evidence WHERE source_id IS NOT NULL")
+    ]
     names += [f"evidenced-row:{i}" for (i,) in store.db.execute("SELECT id FROM evidence WHERE source_id IS NULL")]
     names += [
         f"progressed:{s}:{c}:{m}" for s, c, m in store.db.execute("SELECT skill, count(*), max(id) FROM evidence GROUP BY skill")
     ]
     return {str(uuid.uuid5(ns, n)) for n in names}
-
-
-# -- reading statements back -----------------------------------------------------------
-
-
-def parse_statements(text: str, *, origin: str = "the input") -> list[dict]:
-    """Statements from a JSON array, an LRS answer `{"statements": [...]}`, one statement, or JSON lines."""
-    text = text.strip()
-    if not text:
-        raise BadInput(f"{origin} is empty.", hint="Give a file written by `learnflow export --format xapi`.")
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        try:
-            data = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError:
-            raise BadInput(f"{origin} is not JSON: {exc.msg} (line {exc.lineno}).") from None
-    if isinstance(data, dict):
-        data = data.get("statements", [data]) if "statements" in data or "actor" in data else None
-    if not isinstance(data, list) or not all(isinstance(s, dict) for s in data):
-        raise BadInput(
-            f"{origin} does not hold xAPI statements.",
-            hint='Expected a JSON array of statements, {"statements": [...]} as an LRS returns, or one statement per line.',
-        )
-    return data
-
-
-def evidence_of(statement: dict) -> list[dict]:
-    """Evidence rows (ts, skill, kind, value) a statement stands for.
-
-    learnflow's own statements carry their rows; a `progressed` snapshot is derived, so none;
-    another tool's statement with a score or success on one of our skill activities becomes
-    kind "imported" with that value.
-    """
-    result = statement.get("result") or {}
-    ext = (result.get("extensions") or {}) if isinstance(result, dict) else {}
-    rows = ext.get(EXT["evidence"])
-    if isinstance(rows, list):
-        out = []
-        for r in rows:
-            if isinstance(r, dict) and isinstance(r.get("skill"), str) and isinstance(r.get("kind"), str):
-                value = r.get("value")
-                ts = r.get("ts")
-                out.append({
-                    "ts": float(ts) if isinstance(ts, (int, float)) else _stamp(statement),
-                    "skill": r["skill"], "kind": r["kind"],
-                    "value": float(value) if isinstance(value, (int, float)) else None,
-                })  # fmt: skip
-        return out
-    if (statement.get("verb") or {}).get("id") == VERBS["progressed"] or not isinstance(result, dict):
-        return []
-    score = (result.get("score") or {}).get("scaled")
-    value = float(score) if isinstance(score, (int, float)) else None
-    if value is None and isinstance(result.get("success"), bool):
-        value = 1.0 if result["success"] else 0.0
-    if value is None:
-        return []
-    return [{"ts": _stamp(statement), "skill": s, "kind": "imported", "value": min(max(value, 0.0), 1.0)} for s in skills_of(statement)]
-
-
-def skills_of(statement: dict) -> list[str]:
-    """Skills named by learnflow skill activities in the object or the context."""
-    found = [(statement.get("object") or {}).get("id")]
-    ctx = ((statement.get("context") or {}).get("contextActivities")) or {}
-    for key in ("other", "category", "grouping", "parent"):
-        acts = ctx.get(key) or []
-        for a in acts if isinstance(acts, list) else [acts]:
-            if isinstance(a, dict):
-                found.append(a.get("id"))
-    return list(dict.fromkeys(s for s in map(skill_of_iri, found) if s))
-
-
-def _stamp(statement: dict) -> float:
-    try:
-        return _parse(str(statement.get("timestamp") or statement.get("stored"))).timestamp()
-    except ValueError:
-        import time
-
-        return time.time()
-
-
-def statement_id(statement: dict) -> str:
-    """The statement's id; one derived from its content when it has none (so re-imports match)."""
-    sid = statement.get("id")
-    if isinstance(sid, str) and sid:
-        return sid.lower()
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(statement, sort_keys=True)))
-
-
-@dataclass
-class ImportResult:
-    added: int = 0  # statements new to this log
-    evidence: int = 0  # evidence rows recreated from them
-    known: int = 0  # imported before: skipped
-    own: int = 0  # this install's own statements: skipped (their evidence is already here)
-    invalid: int = 0  # not statements (no actor, verb or object)
-
-
-# An LRS adds these; they are its own, and sending them back to an LRS may be refused.
-_LRS_FIELDS = ("stored", "authority", "version")
-
-
-def import_statements(store: Store, statements: list[dict]) -> ImportResult:
-    """Add statements not seen before, and their evidence (source "xapi"). Idempotent."""
-    res = ImportResult()
-    own = own_ids(store)
-    known = {r[0] for r in store.db.execute("SELECT statement_id FROM xapi_imported")}
-    fresh = []
-    for st in statements:
-        if not all(isinstance(st.get(k), dict) for k in ("actor", "verb", "object")):
-            res.invalid += 1
-            continue
-        sid = statement_id(st)
-        if sid in own:
-            res.own += 1
-        elif sid in known:
-            res.known += 1
-        else:
-            known.add(sid)
-            fresh.append((sid, {k: v for k, v in st.items() if k not in _LRS_FIELDS}))
-    now = now_iso()
-
-    def write():
-        for sid, st in fresh:
-            st["id"] = sid
-            cur = store.db.execute(
-                "INSERT INTO xapi_imported (statement_id, imported_at, timestamp, statement) VALUES (?, ?, ?, ?)",
-                [sid, now, st.get("timestamp"), json.dumps(st, ensure_ascii=False, separators=(",", ":"))],
-            )
-            rows = [{**r, "source": "xapi", "source_id": cur.lastrowid} for r in evidence_of(st)]
-            if rows:
-                store.db["evidence"].insert_all(rows)
-            res.evidence += len(rows)
-
-    store._write(write)
-    res.added = len(fresh)
-    return res
-
-
-# -- flat records (json / csv) -------------------------------------------------------------
-
-RECORD_FIELDS = (
-    "id", "timestamp", "verb", "actor", "object", "skills", "success", "score", "raw",
-    "confidence", "evidence", "question", "response",
-)  # fmt: skip
-
-
-def records(statements: list[dict]) -> list[dict]:
-    """One flat row per statement, for spreadsheets (text columns empty unless exported with text)."""
-    out = []
-    for st in statements:
-        result = st.get("result") or {}
-        score = result.get("score") or {}
-        ext = result.get("extensions") or {}
-        desc = ((st.get("object") or {}).get("definition") or {}).get("description") or {}
-        out.append({
-            "id": st.get("id"),
-            "timestamp": st.get("timestamp"),
-            "verb": VERB_NAMES.get((st.get("verb") or {}).get("id"), (st.get("verb") or {}).get("id")),
-            "actor": actor_label(st.get("actor") or {}),
-            "object": (st.get("object") or {}).get("id"),
-            "skills": ";".join(skills_of(st)),
-            "success": result.get("success"),
-            "score": score.get("scaled"),
-            "raw": score.get("raw"),
-            "confidence": ext.get(EXT["confidence"]),
-            "evidence": len(evidence_of(st)),
-            "question": next(iter(desc.values()), None),
-            "response": result.get("response"),
-        })  # fmt: skip
-    return out
-
-
-def to_csv(rows: list[dict]) -> str:
-    import csv
-    import io
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RECORD_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()

@@ -57,3 +57,20 @@ def test_unknown_topic_still_guides_and_ends_with_one_check(store):
     assert run.tags[0].skill == "general"
     assert text.count("**Check:**") == 1
     assert "Connect a model" in text
+
+
+def test_mastery_from_the_learner_model_sets_the_level(store):
+    """Right checks on git make the next git answer challenge instead of walk through."""
+    store.add_evidence([{"skill": "git", "kind": "check", "value": 1.0} for _ in range(12)])
+    run, text = ask(store, "undo last git commit keep changes")
+    assert run.level == "expert" and run.level_reason.startswith("mastery")
+    assert "How would you approach it?" in text
+    store.add_evidence([{"skill": "sql", "kind": "check", "value": 0.0} for _ in range(12)])
+    run, _ = ask(store, "how do I write a sql join")
+    assert run.level == "novice" and run.level_reason.startswith("mastery")
+
+
+def test_too_little_evidence_keeps_the_default_level(store):
+    store.add_evidence([{"skill": "git", "kind": "check", "value": 1.0}])
+    run, _ = ask(store, "undo last git commit keep changes")
+    assert run.level == "novice" and run.level_reason == "default_level"

@@ -20,6 +20,7 @@ BUILTIN_PLUGINS = (
     "learnflow.backends.offline",
     "learnflow.backends.openai_compat",
     "learnflow.backends.litellm_backend",
+    "learnflow.backends.local",
 )
 ENTRY_POINT_GROUP = "learnflow.backends"
 
@@ -83,6 +84,10 @@ class Backend(ABC):
     def models(self) -> list[ModelInfo]:
         """Models worth listing in `learnflow models`."""
         return []
+
+    def warning(self, model: str) -> str | None:
+        """A caution to show where the user picks `model` (e.g. a tiny local model)."""
+        return None
 
 
 class Registry:

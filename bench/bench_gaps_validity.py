@@ -1,0 +1,371 @@
+"""Does `learnflow gaps` recover the truth? Simulated learners, scored against what was simulated.
+
+For each seed: N learners (bench/simulate.py) live a week each, logged into a
+real learnflow database; then, at the end of the week:
+
+- Spearman rank correlation, per learner, between the estimated gap
+  (target − posterior mean, from learnflow.profile: the code `gaps` runs) and
+  the true gap (target − true mastery); mean over learners;
+- top-3: the share of the truly 3 weakest skills (largest true gaps) that the
+  estimate puts in its top 3;
+- AUC for the next check answer (one fresh check per learner and skill, drawn
+  from the true mastery at the end of the week), pooled over learners.
+
+Side by side: the naive baseline (more questions on a skill = bigger gap),
+"checks only" (Laplace-smoothed share of right checks: the model without
+self-ratings, reviews, questions or decay), and pyBKT (Bayesian Knowledge
+Tracing fitted by EM on the same checks, per skill across learners) when
+bench/.venv-gaps has it. Then mean ± sd over seeds.
+
+    python bench/bench_gaps_validity.py                 # 5 seeds × 50 learners, a week
+    python bench/bench_gaps_validity.py --days 28 --seeds 3
+    python bench/bench_gaps_validity.py --json > results.json
+
+pyBKT is a bench-only dependency, in its own venv (see bench/README-gaps.md):
+    python3 -m venv bench/.venv-gaps && bench/.venv-gaps/bin/pip install -r bench/bench_gaps_requirements.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import simulate  # noqa: E402
+from simulate import DAY, START, World  # noqa: E402
+
+BKT_PYTHON = HERE / ".venv-gaps" / "bin" / "python"
+METHODS = ("gaps", "naive", "checks_only", "pybkt")
+LABELS = {
+    "gaps": "learnflow gaps (Beta, decay, all evidence)",
+    "naive": "naive: count of questions",
+    "checks_only": "checks only: (right+1)/(n+2)",
+    "pybkt": "pyBKT (EM-fitted BKT, checks)",
+}
+
+
+# --------------------------------------------------------------------------- statistics
+
+def ranks(values: list[float]) -> list[float]:
+    """Average ranks (ties share the mean rank), 1-based."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    out = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            out[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return out
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    rx, ry = ranks(x), ranks(y)
+    mx, my = statistics.fmean(rx), statistics.fmean(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = sum((a - mx) ** 2 for a in rx)
+    syy = sum((b - my) ** 2 for b in ry)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else 0.0  # a constant score ranks nothing: 0
+
+
+def auc(scores: list[float], labels: list[int]) -> float:
+    """Mann-Whitney AUC: P(score of a right answer > score of a wrong one), ties count half."""
+    r = ranks(scores)
+    pos = sum(labels)
+    neg = len(labels) - pos
+    if not pos or not neg:
+        return math.nan
+    return (sum(ri for ri, lab in zip(r, labels) if lab) - pos * (pos + 1) / 2) / (pos * neg)
+
+
+def top_hit(est: list[float], true: list[float], k: int = 3) -> float:
+    """Share of the true top-k gaps found in the estimate's top-k (ties broken by skill order)."""
+    top = lambda v: set(sorted(range(len(v)), key=lambda i: -v[i])[:k])  # noqa: E731
+    return len(top(est) & top(true)) / k
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+# --------------------------------------------------------------------------- the ceiling
+
+GRID = [(i + 0.5) / 200 for i in range(200)]
+
+
+def _phi(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def ideal_mastery(rows: list[dict], skills: list[str], world: World) -> dict[str, float]:
+    """Posterior mean of m under the simulator's own model: a ceiling no real estimator can beat by much.
+
+    It knows guess and slip, the review-rating and self-rating models, the prior
+    (uniform 0.05-0.95) and that "why" questions come more often at high mastery;
+    it does not know a learner's work pattern (so question counts stay unused) and
+    treats mastery as constant over the window (it changes a little).
+    """
+    g, sl = world.guess, world.slip
+    sigma = math.hypot(world.rating_noise, world.rating_bias_sd)
+    logp = {s: [0.0 if 0.05 <= m <= 0.95 else -math.inf for m in GRID] for s in skills}
+    last_check: dict[str, bool] = {}
+    for r in sorted(rows, key=lambda r: r["ts"]):
+        s, kind, v = r["skill"], r["kind"], r["value"]
+        if s not in logp:
+            continue
+        lp = logp[s]
+        for j, m in enumerate(GRID):
+            p_right = g + (1 - g - sl) * m
+            if kind == "check":
+                lp[j] += math.log(p_right if v else 1 - p_right)
+            elif kind == "review" and last_check.get(s):
+                rating = round(1 + 3 * v)
+                lp[j] += math.log({4: 0.5 * m, 2: 0.3 * (1 - m)}.get(rating, 1 - 0.5 * m - 0.3 * (1 - m)) + 1e-12)
+            elif kind == "self_rating":
+                rating = round(1 + 4 * v)
+                mu = 1 + 4 * (m + world.overconfidence * (0.5 - m))
+                lo = -math.inf if rating == 1 else (rating - 0.5 - mu) / (4 * sigma)
+                hi = math.inf if rating == 5 else (rating + 0.5 - mu) / (4 * sigma)
+                lp[j] += math.log(max(1e-12, _phi(hi) - _phi(lo)))
+            elif kind.startswith("question") and v >= 0.6:  # primary tags only
+                p_why = 0.1 + 0.4 * m
+                lp[j] += math.log(p_why if kind == "question_why" else 1 - p_why)
+        if kind == "check":
+            last_check[s] = bool(v)
+    out = {}
+    for s, lp in logp.items():
+        top = max(lp)
+        w = [math.exp(x - top) for x in lp]
+        out[s] = sum(m * wi for m, wi in zip(GRID, w)) / sum(w)
+    return out
+
+
+# --------------------------------------------------------------------------- one seed
+
+IN_PLAY: dict[int, int | None] = {}
+
+
+def world_skills(world: World) -> int | None:
+    return IN_PLAY.get(id(world))
+
+SUBSETS = ("ranked", "seen", "all")
+
+
+def score_learner(acc: dict, method: str, learner, gap_of: dict[str, float], subsets: dict[str, list[str]]) -> None:
+    """Spearman and top-3 of one method's gaps against the truth, on each subset of skills."""
+    for name, skills in subsets.items():
+        if len(skills) < 3:  # a rank correlation over 2 skills says little
+            continue
+        true_gap = [learner.target[s] - learner.mastery[s] for s in skills]
+        est = [gap_of[s] for s in skills]
+        acc.setdefault((method, name, "spearman"), []).append(spearman(est, true_gap))
+        if len(skills) > 3:  # top-3 of 3 skills is always right
+            acc.setdefault((method, name, "top3"), []).append(top_hit(est, true_gap))
+
+
+def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_bkt: bool) -> dict:
+    from learnflow.profile import posteriors_at, read_periods
+
+    rng = random.Random(seed)
+    judge = random.Random(seed + 10_000)  # the held-out checks: a separate stream
+    now = START + world.days * DAY
+    acc: dict[tuple, list[float]] = {}
+    pooled: dict[str, list[float]] = {m: [] for m in ("gaps", "naive", "checks_only", "ideal", "oracle")}
+    labels: list[int] = []
+    keys: list[tuple[str, str]] = []
+    in_ranked: list[bool] = []
+    people: dict[str, tuple] = {}
+    bkt_train: list[dict] = []
+    for i in range(learners):
+        learner = simulate.make_learner(rng, i, world_skills(world))
+        rows = simulate.simulate_days(rng, world, learner, START, world.days)
+        store = simulate.write_learner(workdir / f"s{seed}-l{i}.db", learner, rows)
+        uid = f"{seed}-{i}"
+        buckets = read_periods(store.db, params, since=now - params.horizon(), daily_from=START)
+        questions = dict(store.db.execute(
+            "SELECT skill, count(*) FROM evidence WHERE kind LIKE 'question%' GROUP BY skill").fetchall())
+        checks = {s: (r, n) for s, r, n in store.db.execute(
+            "SELECT skill, sum(value), count(*) FROM evidence WHERE kind = 'check' GROUP BY skill").fetchall()}
+        store.close()
+        bkt_train += [{"user_id": uid, "skill_name": r["skill"], "correct": int(r["value"]), "ts": r["ts"]}
+                      for r in rows if r["kind"] == "check"]  # fmt: skip
+        mastery = {"gaps": {}, "naive": {}, "checks_only": {}, "ideal": ideal_mastery(rows, learner.skills, world),
+                   "oracle": dict(learner.mastery)}  # fmt: skip
+        ranked = []
+        for s in learner.skills:
+            post = posteriors_at(buckets.get(s, []), [now], params)[0]
+            right, n = checks.get(s, (0, 0))
+            mastery["gaps"][s] = post.mean
+            mastery["checks_only"][s] = (right + 1) / (n + 2)
+            mastery["naive"][s] = -questions.get(s, 0)  # as a mastery score: more questions = weaker
+            if post.enough(params):
+                ranked.append(s)
+            labels.append(int(simulate.check_outcome(judge, world, learner.mastery[s])))
+            keys.append((uid, s))
+            in_ranked.append(post.enough(params))
+        subsets = {"ranked": ranked, "seen": [s for s in learner.skills if s in buckets], "all": learner.skills}
+        people[uid] = (learner, subsets)
+        for m in ("gaps", "naive", "checks_only", "ideal"):
+            score = mastery[m]
+            gap_of = {s: (learner.target[s] - score[s]) if m != "naive" else -score[s] for s in learner.skills}
+            score_learner(acc, m, learner, gap_of, subsets)
+        for m, score in mastery.items():
+            pooled[m] += [score[s] for s in learner.skills]
+    if use_bkt:
+        state, correct = run_pybkt(seed, workdir, bkt_train, keys, labels)
+        pooled["pybkt"] = [correct.get(k, 0.5) for k in keys]
+        for uid, (learner, subsets) in people.items():
+            gap_of = {s: learner.target[s] - state.get((uid, s), 0.5) for s in learner.skills}
+            score_learner(acc, "pybkt", learner, gap_of, subsets)
+    result: dict = {m: {} for m in pooled}
+    for (m, subset, metric), values in acc.items():
+        result[m][f"{metric}_{subset}"] = statistics.fmean(values)
+    for m, scores in pooled.items():
+        result[m]["auc_all"] = auc(scores, labels)
+        result[m]["auc_ranked"] = auc([x for x, r in zip(scores, in_ranked) if r], [y for y, r in zip(labels, in_ranked) if r])
+    result["coverage"] = sum(in_ranked) / len(in_ranked)
+    return result
+
+
+def run_pybkt(seed, workdir, train, keys, labels) -> tuple[dict, dict]:
+    """Fit pyBKT on the week's checks (in its own venv); P(known) and P(right) for each held-out next check."""
+    path_in, path_out = workdir / f"bkt-{seed}.csv", workdir / f"bkt-{seed}-out.csv"
+    train.sort(key=lambda r: (r["user_id"], r["ts"]))
+    with path_in.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["order_id", "user_id", "skill_name", "correct", "heldout"])
+        n = 0
+        for r in train:
+            n += 1
+            w.writerow([n, r["user_id"], r["skill_name"], r["correct"], 0])
+        for (uid, skill), label in zip(keys, labels):
+            n += 1
+            w.writerow([n, uid, skill, label, 1])
+    proc = subprocess.run([str(BKT_PYTHON), str(HERE / "bench_gaps_pybkt.py"), str(path_in), str(path_out), str(seed)],
+                          capture_output=True, text=True, timeout=1800)  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(f"pyBKT failed: {proc.stderr[-2000:]}")
+    state, correct = {}, {}
+    with path_out.open() as fh:
+        for row in csv.DictReader(fh):
+            key = (row["user_id"], row["skill_name"])
+            correct[key], state[key] = float(row["correct_predictions"]), float(row["state_predictions"])
+    return state, correct
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--learners", type=int, default=50, help="learners per seed (default 50)")
+    ap.add_argument("--days", type=int, default=7, help="days of simulated use (default 7: a week)")
+    ap.add_argument("--checks-per-day", type=float, default=World.checks_per_day)
+    ap.add_argument("--in-play", type=int, default=None, metavar="K",
+                    help="each learner works on only K of the role's skills (a focused job; default: all)")
+    ap.add_argument("--no-pybkt", action="store_true", help="skip pyBKT even if bench/.venv-gaps has it")
+    ap.add_argument("--ablations", action="store_true", help="also score the model without questions / self-ratings / decay")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    from learnflow.profile import Params
+
+    world = replace(World(), days=args.days, checks_per_day=args.checks_per_day)
+    IN_PLAY[id(world)] = args.in_play
+    use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
+    if not use_bkt and not args.no_pybkt:
+        print(f"pyBKT column skipped: {BKT_PYTHON} not found (see bench/README-gaps.md).", file=sys.stderr)
+    variants = {"gaps": Params()}
+    if args.ablations:
+        base = Params()
+        variants.update({
+            "no questions": replace(base, weights={**base.weights, "question_how": 0.0, "question_why": 0.0}),
+            "no self-ratings": replace(base, weights={**base.weights, "self_rating": 0.0}),
+            "no reviews": replace(base, weights={**base.weights, "review": 0.0}),
+            "no decay (half-life 10 years)": replace(base, half_life_days=3650.0),
+        })  # fmt: skip
+    results: dict[str, list[dict]] = {}
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="learnflow-validity-") as tmp:
+        for seed in range(1, args.seeds + 1):
+            for name, params in variants.items():
+                sub = Path(tmp) / f"{name.replace(' ', '_')}-{seed}"
+                sub.mkdir()
+                r = run_seed(seed, world, args.learners, sub, params, use_bkt and name == "gaps")
+                results.setdefault(name, []).append(r)
+            print(f"  seed {seed} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    summary = summarize(results, variants)
+    if args.json:
+        json.dump({"world": world.__dict__, "in_play": args.in_play, "seeds": args.seeds, "learners": args.learners, "summary": summary,
+                   "per_seed": results}, sys.stdout, indent=2, default=str)  # fmt: skip
+        print()
+    else:
+        print_table(summary, args, world)
+    ok = summary["gaps"]["spearman_ranked"][0] >= 0.8 and all(
+        summary["gaps"][k][0] > summary["naive"][k][0] for k in ("spearman_ranked", "auc_all"))
+    print(f"\nDone-when (Spearman ≥ 0.8 and beats naive on Spearman and AUC): {'MET' if ok else 'NOT MET'}")
+    return 0
+
+
+COLUMNS = (("spearman_ranked", "Spearman"), ("top3_ranked", "top-3"), ("spearman_seen", "Sp. seen"),
+           ("spearman_all", "Sp. all"), ("auc_all", "AUC next"))  # fmt: skip
+
+
+def summarize(results: dict[str, list[dict]], variants) -> dict:
+    out = {}
+    main_runs = results["gaps"]
+    for m in (*METHODS, "ideal", "oracle"):
+        runs = [r[m] for r in main_runs if m in r]
+        if runs:
+            out[m] = {k: mean_sd([r.get(k, math.nan) for r in runs]) for k in runs[0]}
+    out["coverage"] = mean_sd([r["coverage"] for r in main_runs])
+    for name in variants:
+        if name != "gaps":
+            runs = [r["gaps"] for r in results[name]]
+            out[f"ablation: {name}"] = {k: mean_sd([r.get(k, math.nan) for r in runs]) for k in runs[0]}
+    return out
+
+
+def print_table(summary: dict, args, world: World) -> None:
+    focus = f", {args.in_play} skills in play" if args.in_play else ", all the role's skills in play"
+    print(f"Validity of learnflow gaps: {args.seeds} seeds × {args.learners} learners, {world.days} days of "
+          f"simulated use{focus}, {world.checks_per_day:g} checks per reflect; mean ± sd over seeds")  # fmt: skip
+    print("Spearman/top-3: per learner over the skills gaps ranks (enough evidence); 'seen': every skill with any")
+    print("evidence; 'all': every skill of the role. AUC: next check on every skill, pooled per seed.")
+    print()
+    print(f"{'method':<42}" + "".join(f"{h:>14}" for _, h in COLUMNS))
+    print("-" * (42 + 14 * len(COLUMNS)))
+    for key, row in summary.items():
+        if key == "coverage":
+            continue
+        label = {"oracle": "oracle (true mastery; AUC ceiling)", "ideal": "ideal observer (knows the simulator)"}.get(
+            key, LABELS.get(key, key))
+        cells = []
+        for k, _ in COLUMNS:
+            mu, sd = row.get(k, (math.nan, math.nan))
+            cells.append("—" if math.isnan(mu) else f"{mu:.3f}±{sd:.3f}")
+        print(f"{label:<42}" + "".join(f"{c:>14}" for c in cells))
+    share = summary["coverage"]
+    print(f"\nskills gaps ranks after {world.days} days (enough evidence): {share[0]:.0%} ± {share[1]:.0%} of the role's skills")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Simulated learners with a known true mastery per skill, logged into real learnflow databases.
+
+Each learner has a role (its skills, targets and importances come from
+learnflow/data/roles.toml), a true mastery m in 0..1 per skill, and a work
+pattern: some skills come up every hour, some once a week. Every simulated day:
+
+- tasks: each touches one skill (by how much the job uses it) and teaches a
+  little (learning from practice: m += rate * (1 - m));
+- questions: asked during a task with a chance that grows as m falls ("asking
+  more where they are weak"); "why" questions more often when m is high; a
+  question teaches a little more; ~40% also get a weak second skill tag;
+- forgetting: a skill not used that day loses a little (m -= rate * (m - floor));
+- reflect (most evenings): checks picked the way learnflow/review.py picks
+  them (up to 3 from the day's questions, one per skill first, then due
+  reviews, 5 in all), answered right with chance guess + (1 - guess - slip) * m,
+  each written as a check and an FSRS review rating (Again when wrong,
+  Hard/Good/Easy by m) as review.py does; retrieval practice teaches a little
+  too; and one or two self-ratings 1-5 that are noisy, biased per learner, and
+  overconfident at low mastery (Dunning-Kruger).
+
+Everything is written through learnflow's own Store and goals code, so the
+bench measures the same path `learnflow gaps` reads. Pure standard library.
+
+    python bench/simulate.py --learners 3 --days 7 --out /tmp/sim   # databases to look at
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DAY = 86400.0
+START = 1_767_225_600.0  # 2026-01-01 00:00 UTC: fixed, so a seed gives the same database
+
+
+@dataclass
+class World:
+    """The simulation's knobs: the bench's scenario (bench/README-gaps.md says which were changed, and why)."""
+
+    days: int = 7
+    tasks_per_day: float = 14.0
+    checks_per_day: float = 5.0  # learnflow/review.py: MAX_CHECKS
+    reflect_prob: float = 0.85
+    guess: float = 0.15
+    slip: float = 0.10
+    learn_practice: float = 0.004
+    learn_question: float = 0.01
+    learn_check: float = 0.01
+    forget_per_day: float = 0.01
+    floor: float = 0.05
+    ask_base: float = 0.05
+    ask_weak: float = 0.55
+    rating_noise: float = 0.15
+    rating_bias_sd: float = 0.08
+    overconfidence: float = 0.3
+
+
+@dataclass
+class Learner:
+    id: int
+    role: str
+    skills: list[str]
+    target: dict[str, float]
+    importance: dict[str, float]
+    usage: dict[str, float]
+    mastery: dict[str, float]  # the truth, changes as the days pass
+    bias: float
+    initial: dict[str, float] = field(default_factory=dict)
+    checked: set[str] = field(default_factory=set)  # skills with a review card: candidates for due reviews
+
+
+def make_learner(rng: random.Random, lid: int, in_play: int | None = None) -> Learner:
+    """A learner of a random role; `in_play` keeps only that many of its skills (a focused job)."""
+    from learnflow.goals import roles
+
+    role = rng.choice(sorted(roles()))
+    spec = roles()[role].skills
+    skills = sorted(spec)
+    if in_play:
+        skills = sorted(rng.sample(skills, min(in_play, len(skills))))
+    mastery = {s: rng.uniform(0.05, 0.95) for s in skills}
+    # Work is lopsided: a few skills take most of the day (gamma weights, shape 1).
+    usage = {s: rng.gammavariate(1.0, 1.0) + 0.05 for s in skills}
+    total = sum(usage.values())
+    return Learner(
+        id=lid, role=role, skills=skills,
+        target={s: spec[s][0] for s in skills}, importance={s: spec[s][1] for s in skills},
+        usage={s: u / total for s, u in usage.items()}, mastery=mastery, bias=rng.gauss(0, World.rating_bias_sd),
+        initial=dict(mastery),
+    )  # fmt: skip
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    # Knuth's method: fine for the small means used here.
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _learn(m: float, rate: float) -> float:
+    return m + rate * (1 - m)
+
+
+def check_outcome(rng: random.Random, world: World, m: float) -> bool:
+    return rng.random() < world.guess + (1 - world.guess - world.slip) * m
+
+
+def review_rating(rng: random.Random, correct: bool, m: float) -> int:
+    """FSRS rating as learnflow/review.py would give it: Again when wrong, else Hard/Good/Easy by mastery."""
+    if not correct:
+        return 1
+    u = rng.random()
+    return 4 if u < 0.5 * m else (2 if u > 1 - 0.3 * (1 - m) else 3)
+
+
+def self_rating(rng: random.Random, world: World, learner: Learner, m: float) -> int:
+    perceived = m + world.overconfidence * (0.5 - m) + learner.bias + rng.gauss(0, world.rating_noise)
+    return min(5, max(1, round(1 + 4 * perceived)))
+
+
+def simulate_days(rng: random.Random, world: World, learner: Learner, start: float, days: int) -> list[dict]:
+    """Evidence rows (as learnflow writes them) for `days` days from `start`; updates the true mastery."""
+    rows: list[dict] = []
+    skills, weights = learner.skills, [learner.usage[s] for s in learner.skills]
+    m = learner.mastery
+    for day in range(days):
+        day0 = start + day * DAY
+        practiced: dict[str, int] = {}
+        asked: list[str] = []
+        for _ in range(_poisson(rng, world.tasks_per_day)):
+            ts = day0 + 9 * 3600 + rng.uniform(0, 8 * 3600)
+            s = rng.choices(skills, weights)[0]
+            practiced[s] = practiced.get(s, 0) + 1
+            if rng.random() < world.ask_base + world.ask_weak * (1 - m[s]):
+                kind = "question_why" if rng.random() < 0.1 + 0.4 * m[s] else "question_how"
+                rows.append({"ts": ts, "skill": s, "kind": kind, "value": round(rng.uniform(0.6, 1.0), 3)})
+                asked.append(s)
+                if rng.random() < 0.4:  # a weak second tag, as the offline tagger often adds
+                    other = rng.choice(skills)
+                    if other != s:
+                        rows.append({"ts": ts, "skill": other, "kind": kind, "value": round(rng.uniform(0.3, 0.5), 3)})
+                m[s] = _learn(m[s], world.learn_question)
+            m[s] = _learn(m[s], world.learn_practice)
+        for s in skills:
+            if s not in practiced:
+                m[s] -= world.forget_per_day * (m[s] - world.floor)
+        if rng.random() < world.reflect_prob:
+            rows += reflect(rng, world, learner, asked, day0 + 17.5 * 3600)
+    return rows
+
+
+def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float) -> list[dict]:
+    """An evening reflection, picked like learnflow/review.py picks checks, plus self-ratings.
+
+    Up to 3 new checks from the day's questions (one per skill first), then due
+    reviews of skills checked before, up to `checks_per_day` in all.
+    """
+    rows: list[dict] = []
+    m = learner.mastery
+    distinct = list(dict.fromkeys(asked))
+    new = (distinct + [s for s in asked if s not in distinct[:3]])[:3]
+    earlier = sorted(learner.checked)
+    due = [rng.choice(earlier) for _ in range(max(0, round(world.checks_per_day) - len(new)))] if earlier else []
+    for i, s in enumerate(new + due):
+        correct = check_outcome(rng, world, m[s])
+        rating = review_rating(rng, correct, m[s])
+        t = ts + 60 * i
+        rows.append({"ts": t, "skill": s, "kind": "check", "value": float(correct)})
+        rows.append({"ts": t, "skill": s, "kind": "review", "value": round((rating - 1) / 3, 3)})
+        m[s] = _learn(m[s], world.learn_check)
+        learner.checked.add(s)
+    pool = distinct or learner.skills
+    for s in rng.sample(pool, min(len(pool), rng.choice((1, 2)))):
+        r = self_rating(rng, world, learner, m[s])
+        rows.append({"ts": ts + 1800, "skill": s, "kind": "self_rating", "value": round((r - 1) / 4, 3)})
+    return rows
+
+
+def write_learner(path: Path, learner: Learner, rows: list[dict]):
+    """A real learnflow database: migrations, evidence through Store, goals through learnflow.goals."""
+    from learnflow.goals import set_goal
+    from learnflow.store import Store
+
+    store = Store(path)
+    store.add_evidence(rows)
+    for s in learner.skills:
+        set_goal(store, s, learner.target[s], learner.importance[s], source=f"role:{learner.role}")
+    return store
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--learners", type=int, default=3)
+    ap.add_argument("--days", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, required=True, help="folder for one learnflow database per learner")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    world = World(days=args.days)
+    for i in range(args.learners):
+        learner = make_learner(rng, i)
+        rows = simulate_days(rng, world, learner, START, args.days)
+        path = args.out / f"learner-{i}.db"
+        path.unlink(missing_ok=True)
+        write_learner(path, learner, rows).close()
+        truth = ", ".join(f"{s} {learner.mastery[s]:.2f}" for s in learner.skills)
+        print(f"{path}: {learner.role}, {len(rows)} evidence rows; true mastery: {truth}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""`learnflow gaps` and `learnflow goals` as a user meets them: text that fits 80 columns, JSON, errors."""
+
+import io
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from learnflow.profile import DAY
+
+
+@pytest.fixture
+def logged(store):
+    """A fortnight: weak at sql (asked a lot), strong at git, self-rated middling at evaluating AI output,
+    and a single check on containers (not enough evidence)."""
+    now = time.time()
+    rows = []
+    for day in range(14):
+        ts = now - day * DAY - 3600
+        rows += [{"ts": ts, "skill": "sql", "kind": "check", "value": float(day % 3 == 0)},
+                 {"ts": ts, "skill": "sql", "kind": "question_how", "value": 0.9},
+                 {"ts": ts, "skill": "git", "kind": "check", "value": 1.0},
+                 {"ts": ts, "skill": "evaluating-ai-output", "kind": "self_rating", "value": 0.5}]  # fmt: skip
+    rows.append({"ts": now - 3600, "skill": "containers", "kind": "check", "value": 0.0})
+    store.add_evidence(rows)
+    return store
+
+
+def lines(text):
+    return text.rstrip("\n").splitlines()
+
+
+def test_empty_log_says_what_to_do(cli):
+    result = cli("gaps")
+    assert result.exit_code == 0
+    assert "No evidence yet" in result.stdout and "learnflow goals role" in result.stdout
+
+
+def test_report_ranks_gaps_and_says_what_next(cli, logged):
+    cli("goals", "set", "sql", "0.8", "--importance", "2")
+    out = cli("gaps").stdout
+    table = out.split("Not enough evidence")[0]
+    assert table.index(" sql ") < table.index(" git ")
+    assert "Not enough evidence" in out and "containers: 1 wrong check on containers" in out
+    assert "What next" in out and "1. sql · teach me at novice level" in out
+    assert "9 wrong and 5 right checks on sql, 14 how-questions in the last 30 days" in " ".join(out.split())
+    assert "https://www.postgresql.org/docs/current/tutorial-sql.html" in out
+    assert any(ch in out for ch in "▁▂▃▄▅▆▇█")
+
+
+def test_terminal_report_fits_80_columns(cli, logged, monkeypatch):
+    cli("goals", "role", "backend-developer")
+    monkeypatch.setenv("COLUMNS", "80")
+    for args in (["gaps"], ["gaps", "--skill", "sql"], ["goals", "list"]):
+        out = cli(*args).stdout
+        assert max(len(line) for line in lines(out)) <= 80, args
+    from learnflow import render_gaps
+    from learnflow.gaps import build_report
+    from learnflow.store import Store
+
+    buf = io.StringIO()
+    render_gaps.print_report(build_report(Store()), render_gaps.console(file=buf, width=80))
+    assert max(len(line) for line in lines(buf.getvalue())) <= 80
+    assert "\x1b[" not in buf.getvalue()  # not a terminal: no colour codes
+
+
+def test_json_has_numbers_uncertainty_trend_and_next_steps(cli, logged):
+    data = json.loads(cli("gaps", "--json", "--since", "2w").stdout)
+    assert set(data) >= {"now", "since", "since_days", "weeks", "params", "top", "not_enough_evidence", "skills"}
+    assert data["since_days"] == pytest.approx(14, abs=0.01) and len(data["weeks"]) == 12
+    assert data["top"] == ["sql", "evaluating-ai-output"] and data["not_enough_evidence"] == ["containers"]
+    sql = data["skills"][0]
+    assert sql["skill"] == "sql" and sql["status"] == "ok" and sql["rank"] == 1
+    assert 0 < sql["low"] < sql["mastery"] < sql["high"] < 1 and 0.5 < sql["p_below"] <= 1
+    assert len(sql["history"]) == 12 and sql["history"][-1] == pytest.approx(sql["mastery"], abs=1e-4)
+    assert sql["summary"]["checks_wrong"] == 9 and sql["summary"]["questions_how"] == 14
+    assert sql["next_step"]["card_id"].startswith("sql-") and sql["next_step"]["docs"]
+    thin = next(s for s in data["skills"] if s["skill"] == "containers")
+    assert thin["status"] == "not enough evidence" and thin["mastery"] is None and thin["gap"] is None
+    assert data["params"]["half_life_days"] == 30
+
+
+def test_one_skill_shows_weekly_history(cli, logged):
+    out = cli("gaps", "--skill", "git").stdout
+    assert "Git and version control (git)" in out and "rank 3 of 3" in out
+    assert "Weekly history" in out and out.count("not enough evidence") == 10  # 12 weeks, 2 with evidence
+    assert "What next" in out
+
+
+def test_bad_skill_and_bad_since_are_bad_input(cli):
+    result = cli("gaps", "--skill", "gti")
+    assert result.exit_code == 3 and "Did you mean git?" in result.stderr
+    result = cli("gaps", "--since", "soon")
+    assert result.exit_code == 3 and "--since 'soon'" in result.stderr
+
+
+def test_goals_commands(cli):
+    assert cli("goals", "set", "sql", "0.8", "--importance", "1.5").exit_code == 0
+    bad = cli("goals", "set", "sql", "80")
+    assert bad.exit_code == 3 and "between 0 and 1" in bad.stderr
+    assert cli("goals", "role", "data-analyst").exit_code == 0
+    rows = {g["skill"]: g for g in json.loads(cli("goals", "list", "--json").stdout)}
+    assert rows["sql"]["target"] == 0.8 and rows["sql"]["source"] == "user"
+    assert rows["data-analysis"]["source"] == "role:data-analyst"
+    assert "backend-developer" in cli("goals", "role").stdout
+    missing = cli("goals", "role", "wizard")
+    assert missing.exit_code == 6 and "Bundled roles:" in missing.stderr
+    assert cli("goals", "unset", "sql").exit_code == 0
+    assert "sql" not in {g["skill"] for g in json.loads(cli("goals", "list", "--json").stdout)}
+
+
+def test_html_report_is_self_contained(cli, logged, tmp_path):
+    path = tmp_path / "report.html"
+    result = cli("gaps", "--html", str(path))
+    assert result.exit_code == 0 and f"Wrote {path}" in result.stderr
+    page = path.read_text()
+    assert "<script src" not in page and "<link" not in page and "@import" not in page
+    assert "Chart.js v4.6.1" in page and "sourceMappingURL" not in page
+    data = json.loads(page.split('<script type="application/json" id="gaps-data">')[1].split("</script>")[0])
+    assert data["top"][0] == "sql"
+    folder = cli("gaps", "--html", str(tmp_path))
+    assert folder.exit_code == 3 and "is a folder" in folder.stderr
+
+
+def test_hostile_skill_names_are_escaped_in_html(store, tmp_path):
+    from learnflow.gaps import build_report
+    from learnflow.report_html import render
+
+    store.add_evidence([{"skill": "</script><b>x", "kind": "check", "value": 0.0}] * 5)
+    page = render(build_report(store))
+    assert "</script><b>x" not in page and "&lt;/script&gt;&lt;b&gt;x" in page
+
+
+def test_help_and_ask_do_not_import_the_model():
+    code = "import sys, learnflow.cli; print(sorted(m for m in sys.modules if m.startswith('learnflow.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for heavy in ("learnflow.profile", "learnflow.gaps", "learnflow.report_html", "learnflow.render_gaps"):
+        assert heavy not in loaded

@@ -1,0 +1,202 @@
+"""`learnflow sync` against a scripted LRS on 127.0.0.1: retries, resuming, errors, credentials.
+
+The real LRS (LearningLocker's) is in test_sync_lrs.py; this one can be told to fail on cue.
+"""
+
+import base64
+import json
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "lrs"))
+
+from testkit import simulate_log  # noqa: E402
+
+from learnflow import sync, xapi  # noqa: E402
+from learnflow.sync import Client, Lrs, LrsError  # noqa: E402
+
+
+class ScriptedLrs:
+    """Stores what it is sent; answers from a script first (status, headers, body), then 200."""
+
+    def __init__(self):
+        self.script: list[tuple[int, dict, dict | list]] = []
+        self.stored: dict[str, dict] = {}
+        self.posts = 0
+        self.auth: list[str | None] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.posts += 1
+                outer.auth.append(self.headers.get("Authorization"))
+                assert self.headers["X-Experience-API-Version"] == "1.0.3"
+                if outer.script:
+                    status, headers, payload = outer.script.pop(0)
+                    if status != 200:
+                        return self.reply(status, payload, headers)
+                for st in body:
+                    outer.stored[st["id"]] = st
+                self.reply(200, [st["id"] for st in body])
+
+            def reply(self, status, payload, headers=None):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/xapi/"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def lrs():
+    server = ScriptedLrs()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def statements(store):
+    simulate_log(store, asks=40, checks=10, ratings=2, reflections=1)
+    return xapi.build_statements(store, xapi.resolve_actor(store))
+
+
+def quiet_client(lrs_, waits):
+    return Client(lrs_, sleep=waits.append)
+
+
+def test_sends_in_batches_then_nothing_the_second_time(store, statements, lrs):
+    target = Lrs(lrs.url, "key", "secret")
+    first = sync.sync(store, statements, target, batch=10)
+    assert first.sent == len(statements) and first.batches == -(-len(statements) // 10)
+    assert set(lrs.stored) == {s["id"] for s in statements}
+    assert lrs.auth[0] == "Basic " + base64.b64encode(b"key:secret").decode()
+    posts = lrs.posts
+    second = sync.sync(store, statements, target, batch=10)
+    assert (second.sent, second.already, second.requests) == (0, len(statements), 0)
+    assert lrs.posts == posts  # not one request
+
+
+def test_retries_rate_limits_and_server_errors_honouring_retry_after(store, statements, lrs):
+    lrs.script = [(429, {"Retry-After": "7"}, {"message": "slow down"}), (503, {}, {"message": "busy"})]
+    waits: list[float] = []
+    result = sync.sync(store, statements, Lrs(lrs.url, "k", "s"), batch=1000, client=quiet_client(Lrs(lrs.url, "k", "s"), waits))
+    assert result.sent == len(statements) and lrs.posts == 3
+    assert waits[0] == 7.0  # the LRS said how long
+    assert 0 < waits[1] <= 1.0  # then our own backoff
+
+
+def test_retry_after_is_capped(store, statements, lrs):
+    lrs.script = [(429, {"Retry-After": "86400"}, {})]
+    waits: list[float] = []
+    sync.sync(store, statements, Lrs(lrs.url), client=quiet_client(Lrs(lrs.url), waits))
+    assert waits == [sync.MAX_WAIT]
+
+
+def test_gives_up_after_bounded_retries_when_nobody_listens(store, statements):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connection refused
+    waits: list[float] = []
+    target = Lrs(f"http://127.0.0.1:{port}/xapi/")
+    with pytest.raises(LrsError) as err:
+        sync.sync(store, statements, target, client=quiet_client(target, waits))
+    assert err.value.kind == "connection" and "failed after 6 tries" in err.value.message
+    assert len(waits) == sync.ATTEMPTS - 1 and sum(waits) <= 0.5 + 1 + 2 + 4 + 8
+    assert not sync.acknowledged(store, target)
+
+
+def test_an_interrupted_sync_resumes_where_it_stopped(store, statements, lrs):
+    target = Lrs(lrs.url)
+    lrs.script = [(200, {}, {}), (200, {}, {})] + [(500, {}, {"message": "disk full"})] * sync.ATTEMPTS
+    waits: list[float] = []
+    with pytest.raises(LrsError, match="HTTP 500"):
+        sync.sync(store, statements, target, batch=10, client=quiet_client(target, waits))
+    assert len(sync.acknowledged(store, target)) == 20  # two batches acknowledged and recorded
+    posts = lrs.posts
+    result = sync.sync(store, statements, target, batch=10)
+    assert result.already == 20 and result.sent == len(statements) - 20
+    assert lrs.posts - posts == -(-(len(statements) - 20) // 10)
+    assert set(lrs.stored) == {s["id"] for s in statements}
+
+
+def test_acknowledged_is_per_lrs(store, statements, lrs):
+    sync.sync(store, statements, Lrs(lrs.url))
+    other = ScriptedLrs()
+    try:
+        assert sync.sync(store, statements, Lrs(other.url)).sent == len(statements)
+    finally:
+        other.stop()
+
+
+@pytest.mark.parametrize(
+    "status,payload,expected,kind",
+    [
+        (401, {"message": "Unauthorised"}, "refused the credentials (HTTP 401)", "auth"),
+        (
+            400,
+            {"warnings": ["Problem in 'statements.3.verb.id'. Received '\"x\"'"]},
+            "rejected statement {id3} (HTTP 400): Problem in 'statements.3.verb.id'",
+            "bad_request",
+        ),
+        (409, {"message": "abc is conflicting"}, "same id and other content (HTTP 409): abc is conflicting", "conflict"),
+        (404, {"message": "no"}, "No xAPI statements resource", "not_found"),
+        (413, {}, "too large", "bad_request"),
+    ],
+)
+def test_refusals_say_what_the_lrs_said(store, statements, lrs, status, payload, expected, kind):
+    lrs.script = [(status, {}, payload)]
+    with pytest.raises(LrsError) as err:
+        sync.sync(store, statements, Lrs(lrs.url), batch=10)
+    assert expected.format(id3=statements[3]["id"]) in err.value.message
+    assert err.value.kind == kind and err.value.exit_code == 5 and lrs.posts == 1
+
+
+def test_credentials_come_from_flags_then_environment_then_config_and_keys(home, monkeypatch):
+    from learnflow import keys
+
+    monkeypatch.delenv("LEARNFLOW_LRS_USER", raising=False)
+    monkeypatch.delenv("LEARNFLOW_LRS_PASSWORD", raising=False)
+    home.mkdir(exist_ok=True)
+    (home / "config.toml").write_text('xapi_lrs_url = "https://lrs.example.com/xapi"\nxapi_lrs_user = "cfg-user"\n')
+    keys.set_key("lrs", "from-keys-file")
+    got = sync.lrs_from()
+    assert (got.url, got.user, got.password) == ("https://lrs.example.com/xapi/", "cfg-user", "from-keys-file")
+    monkeypatch.setenv("LEARNFLOW_LRS_USER", "env-user")
+    monkeypatch.setenv("LEARNFLOW_LRS_PASSWORD", "env-pw")
+    assert (sync.lrs_from().user, sync.lrs_from().password) == ("env-user", "env-pw")
+    flagged = sync.lrs_from("http://u:p@127.0.0.1:9/xAPI/", "flag-user")
+    assert (flagged.user, flagged.password, flagged.url) == ("flag-user", "p", "http://127.0.0.1:9/xAPI/")
+    assert "u:p@" not in flagged.key and "password" not in repr(flagged)  # never printed
+
+
+def test_sync_without_an_lrs_is_a_config_error(cli, home):
+    result = cli("sync")
+    assert result.exit_code == 4 and "No LRS given" in result.stderr and "--lrs" in result.stderr
+
+
+def test_sync_command_reports_what_it_did(cli, store, lrs):
+    simulate_log(store, asks=12, checks=3, ratings=1, reflections=1)
+    first = cli("sync", "--lrs", lrs.url, "--user", "k", "--password", "s", "--batch", "5")
+    assert first.exit_code == 0 and "Sent " in first.stderr and "were there already" in first.stderr
+    second = cli("sync", "--lrs", lrs.url, "--json")
+    assert json.loads(second.stdout)["sent"] == 0

@@ -1,0 +1,174 @@
+"""`learnflow team`: three simulated people's exports -> strengths, the shared gap, pairs."""
+
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "lrs"))
+
+from testkit import lrs_available, simulate_log, start_lrs  # noqa: E402
+
+# True mastery per skill: everyone is weak at sql (the shared gap); each has one strength.
+PEOPLE = {
+    "ada": {"git": 0.95, "sql": 0.15, "python": 0.55, "testing": 0.5},
+    "bob": {"git": 0.3, "sql": 0.2, "python": 0.95, "testing": 0.6},
+    "cy": {"git": 0.5, "sql": 0.1, "python": 0.3, "testing": 0.95},
+}
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """Each person's own home and export, made the way they would make it."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from learnflow.cli import app
+    from learnflow.store import Store
+
+    folder = tmp_path_factory.mktemp("team")
+    files, old = [], os.environ.get("LEARNFLOW_HOME")
+    try:
+        for i, (name, mastery) in enumerate(PEOPLE.items()):
+            os.environ["LEARNFLOW_HOME"] = str(folder / f"home-{name}")
+            store = Store()
+            simulate_log(store, asks=30, checks=80, ratings=8, reflections=4, mastery=mastery, seed=i)
+            store.close()
+            out = folder / f"{name}.json"
+            result = CliRunner().invoke(app, ["export", "--actor-mbox", f"{name}@example.com", "-o", str(out)])
+            assert result.exit_code == 0, result.output
+            files.append(str(out))
+    finally:
+        if old is None:
+            os.environ.pop("LEARNFLOW_HOME", None)
+        else:
+            os.environ["LEARNFLOW_HOME"] = old
+    return files
+
+
+def test_the_shared_gap_strengths_and_pairs_from_three_exports(cli, exports):
+    data = json.loads(cli("team", *exports, "--json").stdout)
+    assert [p["label"] for p in data["people"]] == ["ada", "bob", "cy"]
+    assert [g["skill"] for g in data["shared_gaps"]] == ["sql"]
+    assert data["shared_gaps"][0]["below"] == data["shared_gaps"][0]["measured"] == 3
+    strong = {p["label"]: p["strong"] for p in data["people"]}
+    assert strong == {"ada": ["git"], "bob": ["python"], "cy": ["testing"]}
+    pairs = {(p["mentor"], p["learner"], p["skill"]) for p in data["pairs"]}
+    assert ("ada", "bob", "git") in pairs and ("bob", "cy", "python") in pairs
+    assert not any(p["skill"] == "sql" for p in data["pairs"])  # nobody to learn sql from
+    assert data["skills"][0]["skill"] == "sql"  # the shared gap comes first
+
+
+def test_the_terminal_table_fits_80_columns_and_says_it_in_words(cli, exports, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = cli("team", *exports).stdout
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80
+    header = next(line for line in lines if line.startswith("Skill"))
+    assert header.split() == ["Skill", "ada", "bob", "cy"]
+    sql = next(line for line in lines if line.startswith("sql"))
+    assert sql.count("!") == 3
+    assert "Shared gaps (everyone measured is below target):" in out and "  sql: 3 of 3 below" in out
+    assert "ada (0." in out and ") with bob (0." in out
+
+
+def test_one_person_in_two_files_counts_once(cli, exports, tmp_path):
+    ada = json.loads(Path(exports[0]).read_text())
+    half = tmp_path / "ada-half.json"
+    half.write_text(json.dumps(ada[: len(ada) // 2]))
+    data = json.loads(cli("team", exports[0], str(half), exports[1], "--json").stdout)
+    assert [p["label"] for p in data["people"]] == ["ada", "bob"]
+    assert data["people"][0]["statements"] == len(ada)
+
+
+def test_the_html_report_has_the_matrix_the_gap_and_a_chart(cli, exports, tmp_path):
+    page = tmp_path / "team.html"
+    result = cli("team", *exports, "--html", str(page))
+    assert result.exit_code == 0 and f"Wrote {page}" in result.stderr
+    html = page.read_text()
+    assert '<canvas id="chart-team">' in html and "new Chart(" in html
+    assert "<b>sql</b>: 3 of 3 measured below" in html
+    assert html.count('<td class="gap"') >= 3 and 'class="strong"' in html
+    assert 'src="http' not in html and "<link" not in html  # nothing loaded from the network
+
+
+def test_team_needs_some_input(cli, tmp_path):
+    assert cli("team").exit_code == 3
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    result = cli("team", str(empty))
+    assert result.exit_code == 3 and "nobody to show" in result.stderr
+
+
+def test_other_tools_progress_counts_where_learnflow_has_no_evidence(tmp_path):
+    from learnflow.team import team_report
+
+    def progressed(who, skill, scaled):
+        return {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{who}/{skill}")),
+            "actor": {"mbox": f"mailto:{who}@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/progressed"},
+            "object": {"id": f"https://learnflow.dev/xapi/skills/{skill}"},
+            "result": {"score": {"scaled": scaled}},
+            "timestamp": "2026-01-01T00:00:00Z",
+        }
+
+    report = team_report([progressed("eve", "sql", 0.9), progressed("fay", "sql", 0.2)])
+    cells = report.cells["sql"]
+    assert [c.status for c in cells.values()] == ["strong", "gap"]
+    assert [(p.mentor, p.learner) for p in report.pairs] == [("eve", "fay")]
+
+
+# -- from a real LRS -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def team_lrs(tmp_path_factory):
+    reason = lrs_available()
+    if reason:
+        pytest.skip(reason)
+    server = start_lrs(tmp_path_factory.mktemp("team-lrs"))
+    yield server
+    server.stop()
+
+
+def test_team_pulls_everyone_from_the_lrs(cli, exports, team_lrs, monkeypatch):
+    from learnflow import sync
+    from learnflow.xapi_import import parse_statements
+
+    target = sync.Lrs(team_lrs.url, team_lrs.user, team_lrs.password)
+    client = sync.Client(target)
+    for f in exports:
+        client.post_statements(parse_statements(Path(f).read_text()))
+    client.close()
+    monkeypatch.setenv("LEARNFLOW_LRS_USER", team_lrs.user)
+    monkeypatch.setenv("LEARNFLOW_LRS_PASSWORD", team_lrs.password)
+    data = json.loads(cli("team", "--lrs", team_lrs.url, "--json").stdout)
+    assert [p["label"] for p in data["people"]] == ["ada", "bob", "cy"]
+    assert [g["skill"] for g in data["shared_gaps"]] == ["sql"]
+
+
+def test_the_html_chart_is_drawn_in_headless_chromium(cli, exports, tmp_path):
+    """Like the gaps report: the page counts the coloured pixels of its chart once drawn."""
+    import re
+    import shutil
+    import subprocess
+
+    browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    if browser is None:
+        pytest.skip("headless Chromium not installed (apt-get install -y chromium)")
+    page = tmp_path / "team.html"
+    cli("team", *exports, "--html", str(page))
+    argv = [
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--virtual-time-budget=10000", "--dump-dom", page.as_uri(),
+    ]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
+    body = re.search(r"<body[^>]*>", proc.stdout)
+    assert body, proc.stderr[-2000:]
+    assert 'data-charts-drawn="1"' in body.group(0), body.group(0)
+    assert int(re.search(r'data-chart-ink="(\d+)"', body.group(0)).group(1)) > 1000
