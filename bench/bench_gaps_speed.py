@@ -11,8 +11,8 @@ then times, round-robin, each in its own process:
 - naive load-all-rows         the same model computed from every evidence row
                               loaded into Python (what the daily table avoids).
 
-Peak RSS is each command's own maximum resident set, from GNU time (/usr/bin/time
--f %M; see `run` for why not this process's wait4).
+Peak RSS and CPU time (user + system) are each command's own, from GNU time
+(/usr/bin/time -f "%M %U %S"; see `run` for why not this process's wait4).
 
     python bench/bench_gaps_speed.py                  # 100k and 1M events, 5 runs each
     python bench/bench_gaps_speed.py --sizes 100000 --runs 3
@@ -108,8 +108,8 @@ def naive_main(db_path: str) -> int:
 GNU_TIME = "/usr/bin/time"
 
 
-def run(argv: list[str], env: dict, errfile: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB, exit code: of this one child process.
+def run(argv: list[str], env: dict, errfile: Path) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system), peak RSS in MB, exit code: of this one child process.
 
     Linux carries a process's peak RSS across exec, and a child of this bench
     starts as a copy of it (~40 MB), so wait4's ru_maxrss would show this bench's
@@ -117,7 +117,7 @@ def run(argv: list[str], env: dict, errfile: Path) -> tuple[float, float, int]:
     the command's own peak; without it, ru_maxrss is used and the table says so.
     """
     rssfile = errfile.with_suffix(".rss")
-    wrapped = [GNU_TIME, "-f", "%M", "-o", str(rssfile), *argv] if os.path.exists(GNU_TIME) else argv
+    wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", str(rssfile), *argv] if os.path.exists(GNU_TIME) else argv
     actions = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
@@ -131,8 +131,9 @@ def run(argv: list[str], env: dict, errfile: Path) -> tuple[float, float, int]:
     if code:
         sys.stderr.write(errfile.read_text(errors="replace")[-2000:])
     if wrapped is argv:
-        return wall, usage.ru_maxrss / 1024, code
-    return wall, int(rssfile.read_text().split()[-1]) / 1024, code
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
+    rss, user, system = rssfile.read_text().split()[-3:]
+    return wall, float(user) + float(system), int(rss) / 1024, code
 
 
 def main(argv=None) -> int:
@@ -164,29 +165,31 @@ def main(argv=None) -> int:
                 "learnflow gaps --json": [str(learnflow), "gaps", "--json"],
                 "naive: load every row": [sys.executable, __file__, "--naive", str(db)],
             }
-            samples: dict[str, list[tuple[float, float]]] = {k: [] for k in rows}
+            samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in rows}
             for i in range(args.runs + 1):
                 for name, cmd in rows.items():
-                    wall, rss, code = run(cmd, env, home / "stderr.txt")
+                    wall, cpu, rss, code = run(cmd, env, home / "stderr.txt")
                     if code:
                         print(f"{name} failed (exit {code})")
                         failed = True
                     if i:  # the first round warms the page cache
-                        samples[name].append((wall, rss))
+                        samples[name].append((wall, cpu, rss))
             size_mb = db.stat().st_size / 1e6
             print(f"\n{n:,} evidence rows ({size_mb:.0f} MB database, {daily:,} daily buckets; "
                   f"written in {write_s:.1f} s with the triggers, {n / write_s:,.0f} rows/s)")  # fmt: skip
             target_s, target_mb = TARGETS.get(n, (None, None))
-            print(f"  {'':<24}{'median s':>10}{'min s':>8}{'peak MB':>9}  target")
+            print(f"  {'':<24}{'median s':>10}{'min s':>8}{'CPU s':>8}{'peak MB':>9}  target")
             for name, vals in samples.items():
-                walls = [w for w, _ in vals]
-                peak = max(r for _, r in vals)
+                walls = [w for w, _, _ in vals]
+                cpu = statistics.median(c for _, c, _ in vals)
+                peak = max(r for _, _, r in vals)
                 verdict = ""
                 if name == "learnflow gaps" and target_s is not None:
                     ok = statistics.median(walls) <= target_s and (target_mb is None or peak <= target_mb)
                     verdict = f"≤{target_s:g} s" + (f", ≤{target_mb:g} MB" if target_mb else "") + (" OK" if ok else " MISSED")
                     failed |= not ok
-                print(f"  {name:<24}{statistics.median(walls):>10.3f}{min(walls):>8.3f}{peak:>9.1f}  {verdict}")
+                print(f"  {name:<24}{statistics.median(walls):>10.3f}{min(walls):>8.3f}{cpu:>8.2f}{peak:>9.1f}  {verdict}")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (wall times grow with other work on the machine; CPU s less so)")
     return 1 if failed else 0
 
 

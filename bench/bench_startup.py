@@ -7,7 +7,9 @@
 Every row is a real subprocess (`subprocess.run`, stdout and stderr to pipes, stdin
 from /dev/null) timed with `time.perf_counter`: wall time as a user waits for it.
 Rows are run round-robin (row 1, row 2, ..., row 1, ...) so that load from other
-processes on the machine spreads over all rows instead of hitting one.
+processes on the machine spreads over all rows instead of hitting one. The table also
+gives each row's median user+sys CPU time (resource.getrusage of the child), which
+moves less than wall time when other processes compete for the 2 cores.
 
 Rows
   python -c pass          the floor: the interpreter that runs learnflow, doing nothing

@@ -28,8 +28,9 @@ def level_for(skill: str, config: Config, override: str | None = None, store=Non
     if store is not None:
         from learnflow import profile
 
-        mastery = profile.mastery_for(store, skill, params=profile.Params.from_config(config))
-        level = profile.teaching_level(mastery)
+        params = profile.Params.from_config(config)
+        mastery = profile.mastery_for(store, skill, params=params)
+        level = profile.teaching_level(mastery, params)
         if level:
             return level, f"mastery {mastery.mean:.2f} on {skill}"
     default = config.get("default_level")
