@@ -40,7 +40,7 @@ def _when(created_at: str, now: datetime) -> str:
 def open_actions(store: Store, *, now: datetime | None = None, limit: int = 3) -> list[Action]:
     """Open action items, newest first."""
     now = now or datetime.now(UTC)
-    rows = store.db.query(
+    rows = store.query(
         "SELECT id, text, created_at, reflection_id FROM action_items WHERE status = 'open' ORDER BY id DESC LIMIT ?", [limit]
     )
     return [Action(**r, when=_when(r["created_at"], now)) for r in rows]

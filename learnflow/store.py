@@ -45,19 +45,32 @@ def fts_query(text: str, *, any_word: bool = False, min_len: int = 1) -> str | N
     return (" OR " if any_word else " ").join(quoted)
 
 
+# The number of migrations in migrations.py (a test keeps the two in step). Knowing it
+# here lets an up-to-date database open without importing sqlite-utils, which costs
+# ~60 ms of every command: the hot path (ask, history) talks to sqlite3 directly.
+SCHEMA_VERSION = 7
+
+
+def _dict_rows(cursor: sqlite3.Cursor) -> list[dict]:
+    cols = [d[0] for d in cursor.description]
+    return [dict(zip(cols, row)) for row in cursor.fetchall()]
+
+
 class Store:
-    """Open (creating and migrating as needed) the learnflow database."""
+    """Open (creating and migrating as needed) the learnflow database.
+
+    `conn` is the sqlite3 connection; `db` wraps it in sqlite-utils' Database
+    for the code that wants its conveniences (created on first use).
+    """
 
     def __init__(self, path: Path | None = None):
-        from sqlite_utils import Database
-
-        from learnflow import migrations
-
-        memory = str(path) == ":memory:"
-        self.path = Path(path) if path else paths.db_path()
-        if memory:
-            self._open_memory()
+        self._db = None
+        if str(path) == ":memory:":
+            self.path = Path(":memory:")
+            self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+            self._migrate()
             return
+        self.path = Path(path) if path else paths.db_path()
         paths.ensure_private_dir(self.path.parent)
         existed = self.path.exists()
         try:
@@ -72,31 +85,43 @@ class Store:
             ) from None
         if not existed:
             self.path.chmod(0o600)
-        if version > migrations.SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             conn.close()
             raise DatabaseError(
-                f"The log at {self.path} was written by a newer learnflow (schema {version}, this one knows {migrations.SCHEMA_VERSION}).",
+                f"The log at {self.path} was written by a newer learnflow (schema {version}, this one knows {SCHEMA_VERSION}).",
                 hint="Upgrade learnflow (pip install -U learnflow); the file was left untouched.",
             )
         # WAL lets readers (history, Datasette) run while an answer streams in.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        self.db = Database(conn)
-        try:
-            migrations.apply(self.db)
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"Cannot prepare the log at {self.path}: {exc}.") from None
+        self.conn = conn
+        if version < SCHEMA_VERSION:
+            try:
+                self._migrate()
+            except sqlite3.DatabaseError as exc:
+                raise DatabaseError(f"Cannot prepare the log at {self.path}: {exc}.") from None
 
-    def _open_memory(self) -> None:
-        from sqlite_utils import Database
-
+    def _migrate(self) -> None:
         from learnflow import migrations
 
-        self.db = Database(sqlite3.connect(":memory:", check_same_thread=False))
         migrations.apply(self.db)
 
+    @property
+    def db(self):
+        """sqlite-utils' view of the same connection (imported on first use)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            # No plugin scan: learnflow uses none, and the scan reads every installed package.
+            self._db = Database(self.conn, execute_plugins=False)
+        return self._db
+
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
+
+    def query(self, sql: str, params: Iterable = ()) -> list[dict]:
+        """Rows as dicts, straight from sqlite3."""
+        return _dict_rows(self.conn.execute(sql, list(params) if not isinstance(params, dict) else params))
 
     # -- writes -----------------------------------------------------------
 
@@ -107,10 +132,17 @@ class Store:
         processes queue on busy_timeout instead of failing with "database is
         locked" when a read-then-write transaction cannot be upgraded.
         """
-        conn = self.db.conn
+        conn = self.conn
         if conn.in_transaction:  # nested: the outer transaction already holds the lock
-            with self.db.atomic():
-                return fn()
+            conn.execute("SAVEPOINT learnflow_write")
+            try:
+                result = fn()
+            except BaseException:
+                conn.execute("ROLLBACK TO SAVEPOINT learnflow_write")
+                conn.execute("RELEASE SAVEPOINT learnflow_write")
+                raise
+            conn.execute("RELEASE SAVEPOINT learnflow_write")
+            return result
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -123,18 +155,29 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise DatabaseError(f"Cannot write to the log at {self.path}: {exc}.") from None
 
+    def _insert(self, table: str, row: dict) -> int:
+        cols = ", ".join(f"[{c}]" for c in row)
+        marks = ", ".join("?" * len(row))
+        return self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+
+    def _insert_many(self, table: str, rows: list[dict]) -> None:
+        if not rows:
+            return
+        cols = list(rows[0])
+        sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        self.conn.executemany(sql, [[r.get(c) for c in cols] for r in rows])
+
     def new_conversation(self, title: str) -> int:
-        return self._write(
-            lambda: self.db["conversations"].insert({"created_at": now_iso(), "title": title[:200]}).last_pk
-        )
+        return self._write(lambda: self._insert("conversations", {"created_at": now_iso(), "title": title[:200]}))
 
     def begin_interaction(self, **fields: Any) -> int:
         """Record the question before anything else happens."""
         row = {"created_at": now_iso(), "status": "pending", **fields}
-        return self._write(lambda: self.db["interactions"].insert(row).last_pk)
+        return self._write(lambda: self._insert("interactions", row))
 
     def update_interaction(self, interaction_id: int, **fields: Any) -> None:
-        self._write(lambda: self.db["interactions"].update(interaction_id, fields))
+        sets = ", ".join(f"[{k}] = ?" for k in fields)
+        self._write(lambda: self.conn.execute(f"UPDATE interactions SET {sets} WHERE id = ?", [*fields.values(), interaction_id]))
 
     def finish_interaction(self, interaction_id: int, **fields: Any) -> None:
         self.update_interaction(interaction_id, finished_at=now_iso(), **fields)
@@ -144,7 +187,7 @@ class Store:
         import os
 
         stale = []
-        for row in self.db.query("SELECT id, pid FROM interactions WHERE status = 'pending'"):
+        for row in self.query("SELECT id, pid FROM interactions WHERE status = 'pending'"):
             pid = row["pid"]
             if pid == os.getpid():
                 continue
@@ -165,10 +208,10 @@ class Store:
 
     def set_skills(self, interaction_id: int, tags: Iterable[SkillTag]) -> None:
         def write():
-            self.db.execute("DELETE FROM interaction_skills WHERE interaction_id = ?", [interaction_id])
-            self.db["interaction_skills"].insert_all(
-                {"interaction_id": interaction_id, "skill": t.skill, "relevance": round(t.relevance, 3), "method": t.method}
-                for t in tags
+            self.conn.execute("DELETE FROM interaction_skills WHERE interaction_id = ?", [interaction_id])
+            self._insert_many(
+                "interaction_skills",
+                [{"interaction_id": interaction_id, "skill": t.skill, "relevance": round(t.relevance, 3), "method": t.method} for t in tags],
             )
 
         self._write(write)
@@ -178,9 +221,9 @@ class Store:
         import time
 
         now = time.time()
-        batch = [{"ts": now, "value": None, "source": None, "source_id": None, **r} for r in rows]
+        batch = [{"ts": now, "skill": None, "kind": None, "value": None, "source": None, "source_id": None, **r} for r in rows]
         if batch:
-            self._write(lambda: self.db["evidence"].insert_all(batch))
+            self._write(lambda: self._insert_many("evidence", batch))
 
     def replace_evidence(self, source: str, source_id: int, rows: list[dict]) -> None:
         """Evidence derived from one source row, replaced as a whole (e.g. re-tagged)."""
@@ -189,9 +232,10 @@ class Store:
         now = time.time()
 
         def write():
-            self.db.execute("DELETE FROM evidence WHERE source = ? AND source_id = ?", [source, source_id])
-            self.db["evidence"].insert_all(
-                {"ts": now, "value": None, **r, "source": source, "source_id": source_id} for r in rows
+            self.conn.execute("DELETE FROM evidence WHERE source = ? AND source_id = ?", [source, source_id])
+            self._insert_many(
+                "evidence",
+                [{"ts": now, "skill": None, "kind": None, "value": None, **r, "source": source, "source_id": source_id} for r in rows],
             )
 
         self._write(write)
@@ -209,19 +253,19 @@ class Store:
             "stdout_tail": outcome.stdout_tail,
             "stderr_tail": outcome.stderr_tail,
         }
-        return self._write(lambda: self.db["tasks"].insert(row).last_pk)
+        return self._write(lambda: self._insert("tasks", row))
 
     def link_task(self, task_id: int, interaction_id: int) -> None:
-        self._write(lambda: self.db["tasks"].update(task_id, {"interaction_id": interaction_id}))
+        self._write(lambda: self.conn.execute("UPDATE tasks SET interaction_id = ? WHERE id = ?", [interaction_id, task_id]))
 
     def get_task(self, task_id: int | None = None) -> dict:
         """One task; by default the last one that failed."""
         if task_id is None:
-            rows = list(self.db.query("SELECT * FROM tasks WHERE exit_code != 0 ORDER BY id DESC LIMIT 1"))
+            rows = self.query("SELECT * FROM tasks WHERE exit_code != 0 ORDER BY id DESC LIMIT 1")
             if not rows:
                 raise NotFound("No failed command recorded yet.", hint="Run commands through `learnflow run -- CMD` (alias `lf`).")
             return rows[0]
-        rows = list(self.db.query("SELECT * FROM tasks WHERE id = ?", [task_id]))
+        rows = self.query("SELECT * FROM tasks WHERE id = ?", [task_id])
         if not rows:
             raise NotFound(f"No task with id {task_id}.")
         return rows[0]
@@ -229,15 +273,15 @@ class Store:
     # -- reads ------------------------------------------------------------
 
     def last_conversation_id(self) -> int | None:
-        row = self.db.execute("SELECT conversation_id FROM interactions ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.conn.execute("SELECT conversation_id FROM interactions ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
     def conversation_exists(self, cid: int) -> bool:
-        return self.db.execute("SELECT 1 FROM conversations WHERE id = ?", [cid]).fetchone() is not None
+        return self.conn.execute("SELECT 1 FROM conversations WHERE id = ?", [cid]).fetchone() is not None
 
     def conversation_turns(self, cid: int, limit: int = 10) -> list[dict]:
         """The last `limit` answered turns of a conversation, oldest first."""
-        rows = self.db.query(
+        rows = self.query(
             "SELECT question, context_text, answer FROM interactions "
             "WHERE conversation_id = ? AND answer IS NOT NULL AND answer != '' "
             "ORDER BY id DESC LIMIT ?",
@@ -250,7 +294,7 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         out: dict[int, list[dict]] = {i: [] for i in ids}
-        for row in self.db.query(
+        for row in self.query(
             f"SELECT interaction_id, skill, relevance, method FROM interaction_skills "
             f"WHERE interaction_id IN ({marks}) ORDER BY relevance DESC",
             ids,
@@ -259,7 +303,7 @@ class Store:
         return out
 
     def get(self, interaction_id: int) -> dict:
-        rows = list(self.db.query("SELECT * FROM interactions WHERE id = ?", [interaction_id]))
+        rows = self.query("SELECT * FROM interactions WHERE id = ?", [interaction_id])
         if not rows:
             raise NotFound(
                 f"No interaction with id {interaction_id}.",
@@ -287,7 +331,7 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY i.id DESC LIMIT ?"
         params.append(limit)
-        rows = list(self.db.query(sql, params))
+        rows = self.query(sql, params)
         tags = self.skills_of([r["id"] for r in rows])
         for r in rows:
             r["skills"] = tags[r["id"]]
@@ -299,7 +343,7 @@ class Store:
         if match is None:
             return []
         # Questions weigh more than answers: they say what the person needed.
-        rows = self.db.query(
+        rows = self.query(
             "SELECT i.id, i.created_at, i.question, i.answer, bm25(interactions_fts, 3.0, 1.0) AS score "
             "FROM interactions_fts JOIN interactions i ON i.id = interactions_fts.rowid "
             "WHERE interactions_fts MATCH ? AND i.status = 'ok' AND i.backend != 'offline' AND i.id != ? "
@@ -309,7 +353,5 @@ class Store:
         return list(rows)
 
     def count_by_skill(self, skill: str) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM interaction_skills WHERE skill = ?", [skill]
-        ).fetchone()
+        row = self.conn.execute("SELECT count(*) FROM interaction_skills WHERE skill = ?", [skill]).fetchone()
         return row[0]

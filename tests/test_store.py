@@ -110,3 +110,23 @@ def test_abandoned_pending_rows_are_closed_as_interrupted(store):
     assert store.mark_abandoned() == 1
     row = store.get(iid)
     assert row["status"] == "interrupted" and "ended before" in row["error"]
+
+
+def test_store_knows_the_schema_version_without_importing_migrations():
+    from learnflow import store
+
+    assert store.SCHEMA_VERSION == migrations.SCHEMA_VERSION
+
+
+def test_an_up_to_date_database_opens_without_sqlite_utils(home):
+    """The hot path (ask, history) must not pay sqlite-utils' import."""
+    import subprocess
+    import sys
+
+    Store().close()
+    code = (
+        "import sys; from learnflow.store import Store; s = Store(); s.history(); "
+        "print('sqlite_utils' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import socket
-import ssl
 from typing import Iterator
 from urllib.parse import urlsplit
 
@@ -90,7 +89,11 @@ def _connection(base: str, request: Request) -> tuple[http.client.HTTPConnection
             kind="connection",
         )
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    kwargs = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
+    kwargs = {}
+    if parts.scheme == "https":
+        import ssl  # ~10 ms: only for remote servers, not the loopback ones
+
+        kwargs["context"] = ssl.create_default_context()
     conn = cls(parts.hostname, parts.port, timeout=request.connect_timeout, **kwargs)
     return conn, parts.path.rstrip("/") + "/chat/completions"
 
