@@ -105,10 +105,19 @@ def _post_stream(base: str, key: str | None, body: dict, request: Request) -> It
     if key:
         headers["Authorization"] = f"Bearer {key}"
     try:
-        conn.request("POST", path, body=json.dumps(body).encode("utf-8"), headers=headers)
+        conn.connect()  # within connect_timeout
+    except OSError as exc:
+        conn.close()
+        raise _connection_error(base, exc, request) from None
+    try:
+        # From here on the server is reached: a silence is a read timeout, not a connection failure.
         conn.sock.settimeout(request.read_timeout)
+        conn.request("POST", path, body=json.dumps(body).encode("utf-8"), headers=headers)
         resp = conn.getresponse()
-    except (ConnectionRefusedError, socket.gaierror, OSError) as exc:
+    except (socket.timeout, TimeoutError):
+        conn.close()
+        raise _read_timeout(host, request) from None
+    except (ConnectionError, OSError, http.client.HTTPException) as exc:
         conn.close()
         raise _connection_error(base, exc, request) from None
     try:
@@ -120,13 +129,17 @@ def _post_stream(base: str, key: str | None, body: dict, request: Request) -> It
             # Some servers ignore "stream": a plain JSON completion is fine too.
             yield from _read_json(resp.read(), host)
     except (socket.timeout, TimeoutError):
-        raise BackendError(
-            f"{host} stopped sending for {request.read_timeout:g} s.",
-            hint="Raise `learnflow config set read_timeout`, or try again.",
-            kind="timeout",
-        ) from None
+        raise _read_timeout(host, request) from None
     finally:
         conn.close()
+
+
+def _read_timeout(host: str, request: Request) -> BackendError:
+    return BackendError(
+        f"{host} stopped sending for {request.read_timeout:g} s.",
+        hint="Raise `learnflow config set read_timeout`, or try again.",
+        kind="timeout",
+    )
 
 
 def _connection_error(base: str, exc: Exception, request: Request) -> BackendError:
