@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from learnflow import context as ctxmod
-from learnflow import pedagogy, skills
+from learnflow import keys, pedagogy, skills
 from learnflow.redact import redact
 from learnflow.backends import Request, Usage
 from learnflow.choose import Choice, choose, resolve_backend
@@ -60,7 +60,7 @@ class AskOptions:
 
 @dataclass
 class AskResult:
-    id: int
+    id: int | None  # None when not logged (--no-log)
     conversation_id: int
     question: str
     answer: str
@@ -214,13 +214,15 @@ class Ask:
                     retries_left -= 1
                     time.sleep(wait)
         except BackendError as exc:
+            exc.message, exc.hint = keys.scrub(exc.message), keys.scrub(exc.hint)
             self.answer = self.answer or exc.partial
             note = f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
             self._finish("interrupted" if exc.kind == "stream_cut" else "error", start, str(exc) + note)
             raise
         except BaseException as exc:  # Ctrl-C, a closed terminal, a bug: keep what arrived
             interrupted = isinstance(exc, (KeyboardInterrupt, GeneratorExit, SystemExit))
-            self._finish("interrupted" if interrupted else "error", start, "interrupted by the user" if interrupted else f"{type(exc).__name__}: {exc}")
+            error = "interrupted by the user" if interrupted else keys.scrub(f"{type(exc).__name__}: {exc}")
+            self._finish("interrupted" if interrupted else "error", start, error)
             raise
         self._finish("ok", start, None)
         self._join_model_tagging(tagger)
@@ -285,9 +287,14 @@ class Ask:
 
     # -- result -----------------------------------------------------------------
 
+    @property
+    def logged(self) -> bool:
+        """False for `--no-log` asks, answered through an in-memory store."""
+        return str(self.store.path) != ":memory:"
+
     def result(self) -> AskResult:
         return AskResult(
-            id=self.id,
+            id=self.id if self.logged else None,
             conversation_id=self.conversation_id,
             question=self.question,
             answer=self.answer,

@@ -28,9 +28,9 @@ class LearnflowGroup(TyperGroup):
             render.error(exc.message, exc.hint)
             raise typer.Exit(int(exc.exit_code)) from None
         except BrokenPipeError:
-            # Output piped into `head` and closed early: not an error for the user.
+            # Output piped into `head` and closed early: exit as a shell reports SIGPIPE.
             sys.stderr.close()
-            raise typer.Exit(0) from None
+            raise typer.Exit(141) from None
 
 
 app = typer.Typer(
@@ -143,6 +143,8 @@ def ask(
         question=text, parts=parts, model=model, backend=backend, cid=cid,
         continue_last=continue_, direct=direct, level=level, redact=not no_redact,
     )  # fmt: skip
+    if no_log and (continue_ or cid is not None):
+        raise BadInput("--no-log cannot continue a conversation: the earlier turns are in the log.")
     if no_log:
         from learnflow.store import Store
 
@@ -181,7 +183,8 @@ def stream_and_render(run, *, json_: bool = False):
         except LearnflowError as exc:  # backend failures, and e.g. a bad local model file
             if json_:
                 render.print_json(run.result())
-            exc.message = f"{exc.message} (logged as #{run.id}, status {run.status})"
+            if run.logged:
+                exc.message = f"{exc.message} (logged as #{run.id}, status {run.status})"
             raise
         except KeyboardInterrupt:
             render.error(f"Interrupted. The question and the partial answer are kept as #{run.id}.")
@@ -223,7 +226,7 @@ class _interrupts_as_keyboard:
 
 @app.command(rich_help_panel="Log")
 def history(
-    n: Annotated[int, typer.Option("-n", "--limit", help="How many to show, newest first.")] = 20,
+    n: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many to show, newest first.")] = 20,
     q: Annotated[Optional[str], typer.Option("-q", "--query", help="Full-text search over questions and answers.")] = None,
     skill: Annotated[Optional[str], typer.Option("--skill", help="Only interactions tagged with this skill.")] = None,
     json_: JsonOpt = False,
@@ -234,6 +237,12 @@ def history(
     """
     from learnflow import render
 
+    if skill:
+        from learnflow.errors import BadInput
+        from learnflow.skills import taxonomy
+
+        if skill not in taxonomy():
+            raise BadInput(f"Unknown skill {skill!r}.", hint=f"Skills: {', '.join(taxonomy())}.")
     rows = _store().history(limit=n, query=q, skill=skill)
     if json_:
         render.print_json(rows)

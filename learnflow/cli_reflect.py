@@ -215,9 +215,15 @@ def reflect(
     with _interrupts_as_keyboard():
         try:
             out = core.run(session, provider)
-        except (KeyboardInterrupt, EOFError):
+        except KeyboardInterrupt:
             render.error(f"Interrupted. What you answered is kept in reflection #{session.id}.")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except EOFError:
+            render.error(
+                f"The input ended before the reflection did. What you answered is kept in reflection #{session.id}.",
+                hint="Without a terminal, give the answers in a file: learnflow reflect --answers answers.toml",
+            )
+            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
     if json_:

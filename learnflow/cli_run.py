@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -58,6 +59,8 @@ def run(
         if wanted:
             try:
                 _explain_task(_store().get_task(task_id), model=model, json_=False)
+            except BrokenPipeError:  # `learnflow run … | head`: the reader left; the exit code still matters
+                sys.stdout = open(os.devnull, "w")
             except Exception as exc:  # the command's exit code matters more than our explanation
                 from learnflow.errors import LearnflowError
 

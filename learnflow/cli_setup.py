@@ -70,14 +70,23 @@ def config_list(json_: Annotated[bool, typer.Option("--json", help="Machine-read
 def keys_set(
     provider: Annotated[str, typer.Argument(help="openai, anthropic, gemini, mistral, groq…")],
     value: Annotated[
-        Optional[str], typer.Option("--value", help="The key (prompted, hidden, when omitted).", show_default=False)
+        Optional[str],
+        typer.Option("--value", help="The key. Avoid it: it lands in shell history. Omit it to be prompted (hidden) or pipe the key on stdin.", show_default=False),
     ] = None,
 ) -> None:
     """Save a provider's API key to the keys file (readable by you only)."""
     from learnflow import keys, render
 
-    secret = value or typer.prompt(f"{provider} API key", hide_input=True)
-    keys.set_key(provider, secret.strip())
+    import sys
+
+    from learnflow.errors import BadInput
+
+    if value is None and not sys.stdin.isatty():
+        value = sys.stdin.readline()  # `pass show openai | learnflow keys set openai`
+    secret = (value if value is not None else typer.prompt(f"{provider} API key", hide_input=True)).strip()
+    if not secret:
+        raise BadInput("The key is empty.", hint=f"Pipe it in (… | learnflow keys set {provider}) or type it at the prompt.")
+    keys.set_key(provider, secret)
     render.notice(f"Saved the {provider} key.")
 
 
@@ -106,7 +115,8 @@ def doctor(
 ) -> None:
     """Check this machine: folders, config, database, which model answers and why, local servers.
 
-    Exits 1 when a check fails. --repair never deletes the damaged file: it is kept beside the new one.
+    Exits with the code of the first failing area (4 config, 5 backend, 7 database).
+    --repair never deletes the damaged file: it is kept beside the new one.
     """
     from learnflow import doctor as doc
     from learnflow import render
@@ -121,8 +131,9 @@ def doctor(
         marks = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "info": "-"}
         rows = [{**c.__dict__, "mark": marks[c.status]} for c in checks]
         render.table(rows, [("mark", ""), ("name", "Check"), ("detail", "Found"), ("fix", "Fix")])
-    if any(c.status == "fail" for c in checks):
-        raise typer.Exit(1)
+    code = doc.exit_code(checks)
+    if code:
+        raise typer.Exit(code)
 
 
 def forget(
@@ -152,8 +163,20 @@ def forget(
 
         since_iso = iso(parse_since(since))
     if all_ and not yes:
-        typer.confirm("Delete your whole learnflow record (asks, reflections, reviews, goals)?", abort=True, err=True)
+        import sys
+
+        if not sys.stdin.isatty():
+            raise BadInput("forget --all needs confirmation, and there is no terminal to ask.", hint="Add --yes.")
+        if not typer.confirm("Delete your whole learnflow record (asks, reflections, reviews, goals)?", err=True):
+            render.notice("Nothing deleted.")
+            return
     done = do_forget(Store(), ids=ids, since=since_iso, everything=all_)
+    if ids and not all_ and done["interactions"] < len(set(ids)):
+        from learnflow.errors import NotFound
+
+        missing = sorted(set(ids) - set(done.get("ids", [])))
+        raise NotFound(f"No interaction with id {', '.join(map(str, missing))}; forgot {done['interactions']}.",
+                       hint="learnflow history lists the ids.")  # fmt: skip
     render.notice(f"Forgot {done['interactions']} interaction(s); the database was compacted.")
 
 

@@ -25,6 +25,8 @@ class Setting:
     default: Any
     help: str
     choices: tuple[str, ...] | None = None
+    low: float | None = None  # inclusive bounds for numbers: checked when set, not when used
+    high: float | None = None
 
 
 SETTINGS: dict[str, Setting] = {
@@ -34,11 +36,11 @@ SETTINGS: dict[str, Setting] = {
     "model_file": Setting(str, None, "Path to a local GGUF model (needs learnflow[local])."),
     "default_level": Setting(str, "novice", "Level used for a skill with no evidence yet.", LEVELS),
     "tagging": Setting(str, "model", "Who tags skills when a model is connected: model or offline.", ("model", "offline")),
-    "context_tokens": Setting(int, 6000, "Token budget for piped input and -f files sent to the model."),
-    "connect_timeout": Setting(float, 5.0, "Seconds to wait for a backend to accept the connection."),
-    "read_timeout": Setting(float, 120.0, "Seconds to wait between two chunks of an answer."),
-    "retries": Setting(int, 2, "Retries after a rate limit, server error or dropped connection (before any answer text)."),
-    "retry_max_seconds": Setting(float, 30.0, "Longest total wait across retries, Retry-After included."),
+    "context_tokens": Setting(int, 6000, "Token budget for piped input and -f files sent to the model.", low=256, high=2000000),
+    "connect_timeout": Setting(float, 5.0, "Seconds to wait for a backend to accept the connection.", low=0.05, high=600),
+    "read_timeout": Setting(float, 120.0, "Seconds to wait between two chunks of an answer.", low=0.1, high=3600),
+    "retries": Setting(int, 2, "Retries after a rate limit, server error or dropped connection (before any answer text).", low=0, high=10),
+    "retry_max_seconds": Setting(float, 30.0, "Longest total wait across retries, Retry-After included.", low=0, high=3600),
     "xapi_actor_mbox": Setting(str, None, "xAPI actor: your e-mail (else a stable pseudonym per install)."),
     "xapi_actor_homepage": Setting(str, None, "xAPI actor account: the account system's home page, e.g. your SSO."),
     "xapi_actor_account": Setting(str, None, "xAPI actor account: your name on that system."),
@@ -46,15 +48,15 @@ SETTINGS: dict[str, Setting] = {
     "xapi_lrs_url": Setting(str, None, "Your LRS's xAPI endpoint for `learnflow sync` / `team --lrs`."),
     "xapi_lrs_user": Setting(str, None, "LRS user / key (password: LEARNFLOW_LRS_PASSWORD or `learnflow keys set lrs`)."),
     # `learnflow gaps`: the learner model's knobs (docs/learner-model.md explains each).
-    "gaps_half_life_days": Setting(float, 30.0, "Days after which a piece of evidence counts half: idle skills drift back to unknown."),
-    "gaps_default_target": Setting(float, 0.7, "Target mastery (0..1) of a skill without a goal (`learnflow goals set`)."),
-    "gaps_min_evidence": Setting(float, 3.0, "Weighted, decayed evidence below which gaps says 'not enough evidence'."),
-    "gaps_weight_check": Setting(float, 1.0, "Weight of one check question answered (right or wrong)."),
-    "gaps_weight_review": Setting(float, 0.25, "Weight of one review rating (reflect logs it beside the check it grades)."),
-    "gaps_weight_self_rating": Setting(float, 0.5, "Weight of one self-rating (people misjudge themselves)."),
-    "gaps_weight_imported": Setting(float, 0.75, "Weight of one imported (xAPI) result."),
-    "gaps_weight_question_how": Setting(float, 0.15, "Weight of a 'how do I' question as evidence of a gap."),
-    "gaps_weight_question_why": Setting(float, 0.05, "Weight of a 'why / trade-off' question as evidence of a gap."),
+    "gaps_half_life_days": Setting(float, 30.0, "Days after which a piece of evidence counts half: idle skills drift back to unknown.", low=0.01, high=36500),
+    "gaps_default_target": Setting(float, 0.7, "Target mastery (0..1) of a skill without a goal (`learnflow goals set`).", low=0, high=1),
+    "gaps_min_evidence": Setting(float, 3.0, "Weighted, decayed evidence below which gaps says 'not enough evidence'.", low=0, high=1000000.0),
+    "gaps_weight_check": Setting(float, 1.0, "Weight of one check question answered (right or wrong).", low=0, high=100),
+    "gaps_weight_review": Setting(float, 0.25, "Weight of one review rating (reflect logs it beside the check it grades).", low=0, high=100),
+    "gaps_weight_self_rating": Setting(float, 0.5, "Weight of one self-rating (people misjudge themselves).", low=0, high=100),
+    "gaps_weight_imported": Setting(float, 0.75, "Weight of one imported (xAPI) result.", low=0, high=100),
+    "gaps_weight_question_how": Setting(float, 0.15, "Weight of a 'how do I' question as evidence of a gap.", low=0, high=100),
+    "gaps_weight_question_why": Setting(float, 0.05, "Weight of a 'why / trade-off' question as evidence of a gap.", low=0, high=100),
 }
 # Per-skill tables, e.g. `levels.git = "expert"`.
 TABLES = {"levels": Setting(str, None, "Your level on one skill: novice, intermediate or expert.", LEVELS)}
@@ -107,19 +109,29 @@ class Config:
         return os.environ.get("LEARNFLOW_MODEL") or self.get("model")
 
 
+_TYPE_NAMES = {int: "a whole number", float: "a number", str: "text"}
+
+
 def parse_value(key: str, raw: str) -> Any:
-    """Turn a command-line string into the typed value a setting needs."""
+    """Turn a command-line string into the typed value a setting needs, or say why not."""
     table, _, sub = key.partition(".")
     setting = TABLES.get(table) if sub else SETTINGS.get(key)
-    if setting is None or (sub and not sub):
+    if setting is None:
         known = ", ".join([*SETTINGS, *(f"{t}.<skill>" for t in TABLES)])
         raise BadInput(f"Unknown setting {key!r}.", hint=f"Known settings: {known}.")
+    if sub and table == "levels":
+        from learnflow.skills import taxonomy
+
+        if sub not in taxonomy():
+            raise BadInput(f"Unknown skill {sub!r} in {key}.", hint="The skill ids are in `learnflow gaps --json` or skills.toml.")
     try:
         value = setting.type(raw)
     except ValueError:
-        raise BadInput(f"{key} needs a {setting.type.__name__}, got {raw!r}.") from None
+        raise BadInput(f"{key} needs {_TYPE_NAMES.get(setting.type, setting.type.__name__)}, got {raw!r}.") from None
     if setting.choices and value not in setting.choices:
         raise BadInput(f"{key} must be one of: {', '.join(setting.choices)}.")
+    if setting.low is not None and not (setting.low <= value <= setting.high):
+        raise BadInput(f"{key} must be between {setting.low:g} and {setting.high:g}, got {raw}.")
     return value
 
 

@@ -26,10 +26,30 @@ class Check:
     fix: str = ""
 
 
+# Exit code of `doctor` when a check of this name fails (README, "Exit codes").
+EXIT_CODES = {"config": 4, "database": 7, "backend": 5, "local model": 4}
+
+
 def run_checks() -> list[Check]:
+    """Every check, each isolated: one broken piece (say, the config) must not hide the others."""
+    from learnflow.errors import LearnflowError
+
     checks = [Check("learnflow", "info", f"{__version__} on Python {sys.version.split()[0]} ({sys.executable})")]
-    checks += [_home(), _config(), _database(), *_backend(), *_local_servers(), _tokenizer(), _litellm(), _local_model()]
+    for name, check in [("folders", _home), ("config", _config), ("database", _database), ("backend", _backend),
+                        ("local servers", _local_servers), ("tokenizer", _tokenizer), ("litellm", _litellm),
+                        ("local model", _local_model)]:  # fmt: skip
+        try:
+            found = check()
+        except LearnflowError as exc:
+            found = Check(name, "fail", exc.message, exc.hint or "")
+        checks += found if isinstance(found, list) else [found]
     return checks
+
+
+def exit_code(checks: list[Check]) -> int:
+    """0 when nothing failed, else the code of the first failing area."""
+    failed = [c for c in checks if c.status == "fail"]
+    return EXIT_CODES.get(failed[0].name, 1) if failed else 0
 
 
 def as_dicts(checks: list[Check]) -> list[dict]:

@@ -47,3 +47,27 @@ def stored_providers() -> list[str]:
 
 def env_providers() -> list[str]:
     return [p for p, env in ENV_VARS.items() if os.environ.get(env)]
+
+
+def known_secrets() -> list[str]:
+    """Every key value learnflow could send: scrubbed from anything it prints or stores."""
+    values = [os.environ.get(env, "") for env in ENV_VARS.values()]
+    values += [os.environ.get("LEARNFLOW_LRS_PASSWORD", "")]
+    if paths.keys_path().exists():
+        values += list(config.load_keys().values())
+    return sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
+
+
+def scrub(text: str | None) -> str | None:
+    """`text` without any known key and without anything shaped like a secret.
+
+    Servers echo keys in their errors ("Incorrect API key provided: sk-…"):
+    such a message must not reach the terminal or the log as it came.
+    """
+    if not text:
+        return text
+    for value in known_secrets():
+        text = text.replace(value, "[REDACTED:api-key]")
+    from learnflow.redact import redact
+
+    return redact(text).text

@@ -32,6 +32,10 @@ def find(name: str) -> PromptFile:
     bundled = paths.bundled_prompts_dir() / f"{name}.md"
     if bundled.is_file():
         return PromptFile(name, bundled, "bundled")
+    if name not in bundled_names():
+        from learnflow.errors import NotFound
+
+        raise NotFound(f"No prompt named {name!r}.", hint="`learnflow prompts` lists them.")
     raise ConfigError(
         f"Prompt {name!r} not found in {paths.user_prompts_dir()} or {paths.bundled_prompts_dir()}.",
         hint="Reinstall learnflow, or copy the bundled prompt into your prompts folder.",

@@ -116,7 +116,7 @@ def _chain(first: str, rest: Iterator[str]) -> Iterable[str]:
 
 def footer(result) -> None:
     skills = ", ".join(s["skill"] for s in result.skills)
-    bits = [f"#{result.id}", skills, result.level, result.model]
+    bits = [f"#{result.id}" if result.id is not None else "not logged", skills, result.level, result.model]
     if result.tokens_in is not None:
         bits.append(f"{result.tokens_in}→{result.tokens_out} tokens")
     if result.cost:

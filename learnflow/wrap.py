@@ -111,8 +111,13 @@ def _pump(sel: selectors.BaseSelector, tails: dict[int, _Tail]) -> None:
                 continue
             which = key.data
             tails[which].add(data)
-            outs[which].write(data)
-            outs[which].flush()
+            if outs[which] is None:
+                continue  # the reader went away (`| head`): keep draining so the command is not blocked
+            try:
+                outs[which].write(data)
+                outs[which].flush()
+            except BrokenPipeError:
+                outs[which] = None
 
 
 def _run_pipes(argv: list[str], tails: dict[int, _Tail]) -> int:

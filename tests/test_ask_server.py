@@ -107,7 +107,7 @@ def test_piped_input_and_files_are_fenced_as_data(cli, openai_env, tmp_path):
 
 
 def test_context_over_budget_is_cut_keeping_head_and_tail(cli, openai_env):
-    cli("config", "set", "context_tokens", "200")
+    cli("config", "set", "context_tokens", "256")
     log = "HEAD-MARKER\n" + "\n".join(f"line {i} of a noisy build log" for i in range(5000)) + "\nTAIL-MARKER boom\n"
     result = cli("ask", "why did the build fail?", input=log)
     assert result.exit_code == 0
@@ -240,3 +240,16 @@ def test_bad_key_is_never_retried(cli, openai_env):
     openai_env.set_default({"status": 401})
     assert cli("ask", QUESTION).exit_code == 5
     assert len(answered(openai_env)) == 1
+
+
+@pytest.mark.parametrize("backend", ["openai", "litellm"])
+def test_a_key_echoed_by_the_server_is_never_printed_or_logged(cli, openai_env, monkeypatch, backend):
+    key = "sk-proj-LEAKLEAKLEAK0123456789abcdefghijkl"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    cli("config", "set", "tagging", "offline")
+    openai_env.set_default({"status": 401, "error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}})
+    result = cli("ask", "--backend", backend, QUESTION)
+    assert result.exit_code == 5
+    assert key not in result.output and key[:20] not in result.output
+    row = last_row()
+    assert key not in (row["error"] or "") and "[REDACTED" in row["error"]

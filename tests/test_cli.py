@@ -22,14 +22,18 @@ def test_first_run_answers_offline_and_logs_it(cli):
     assert listed.exit_code == 0 and "How do I undo my last git commit" in listed.stdout
 
 
-def test_every_command_has_help_that_teaches(cli):
+def test_every_command_and_subcommand_has_help_that_teaches(cli):
     from learnflow.cli import app
     from typer.main import get_command
 
-    group = get_command(app)
-    for name, command in group.commands.items():
-        assert command.help and len(command.help) > 20, f"{name} lacks help"
-        assert cli(name, "--help").exit_code == 0
+    def walk(group, path):
+        for name, command in group.commands.items():
+            assert command.help and len(command.help) > 20, f"{' '.join([*path, name])} lacks help"
+            assert cli(*path, name, "--help").exit_code == 0
+            if hasattr(command, "commands"):
+                walk(command, [*path, name])
+
+    walk(get_command(app), [])
 
 
 def test_version(cli):
@@ -156,3 +160,65 @@ def test_console_script_and_python_m_work_in_a_real_process(home, server, tmp_pa
     script = Path(sys.executable).parent / "learnflow"  # the console script pip installed
     hist = subprocess.run([str(script), "history", "--json"], capture_output=True, env=env, timeout=60)
     assert json.loads(hist.stdout)[0]["skills"] == [{"skill": "testing", "relevance": 1.0, "method": "model"}]
+
+
+def test_out_of_range_settings_are_refused_when_set_not_when_used(cli):
+    for key, value in [("gaps_half_life_days", "0"), ("connect_timeout", "0"), ("retries", "99"), ("gaps_default_target", "2")]:
+        result = cli("config", "set", key, value)
+        assert result.exit_code == 3 and "must be between" in result.stderr, key
+    assert "needs a whole number" in cli("config", "set", "retries", "abc").stderr
+    assert cli("config", "set", "levels.nosuch", "expert").exit_code == 3
+    assert cli("ask", "git stash").exit_code == 0
+
+
+def test_doctor_reports_everything_even_with_a_broken_config(cli):
+    from learnflow import paths
+
+    paths.config_path().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_path().write_text("model = = broken\n")
+    result = cli("doctor", "--json")
+    assert result.exit_code == 4
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert checks["config"]["status"] == "fail" and "line 1" in checks["config"]["detail"]
+    assert {"database", "tokenizer", "litellm"} <= set(checks)
+
+
+def test_no_log_refuses_to_continue_and_says_it_was_not_logged(cli):
+    assert cli("ask", "--no-log", "-c", "and then?").exit_code == 3
+    result = cli("ask", "--no-log", "--json", QUESTION)
+    assert json.loads(result.stdout)["id"] is None
+    assert "not logged" in cli("ask", "--no-log", QUESTION).stderr
+
+
+def test_forget_all_without_a_terminal_needs_yes_and_unknown_ids_are_not_found(cli):
+    cli("ask", QUESTION)
+    result = cli("forget", "--all")
+    assert result.exit_code == 3 and "--yes" in result.stderr
+    assert len(json.loads(cli("history", "--json").stdout)) == 1
+    missing = cli("forget", "99")
+    assert missing.exit_code == 6 and "No interaction with id 99" in missing.stderr
+
+
+def test_keys_set_reads_a_piped_key_and_refuses_an_empty_one(cli):
+    assert cli("keys", "set", "anthropic", input="sk-ant-from-a-pipe-123\n").exit_code == 0
+    from learnflow import keys
+
+    assert keys.find_key("anthropic") == "sk-ant-from-a-pipe-123"
+    assert cli("keys", "set", "openai", input="\n").exit_code == 3
+
+
+def test_history_checks_its_arguments(cli):
+    assert cli("history", "-n", "0").exit_code == 2
+    result = cli("history", "--skill", "nosuch")
+    assert result.exit_code == 3 and "Unknown skill" in result.stderr
+
+
+def test_unknown_prompt_is_not_found(cli):
+    result = cli("prompts", "nope")
+    assert result.exit_code == 6 and "learnflow prompts" in result.stderr
+
+
+def test_run_piped_into_head_keeps_the_commands_exit_code(home):
+    script = f"{sys.executable} -m learnflow run --no-offer -- {sys.executable} -c 'print(*range(100000), sep=chr(10)); raise SystemExit(3)' | head -2; echo rc=${{PIPESTATUS[0]}}"
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == ["0", "1", "rc=3"], out.stderr

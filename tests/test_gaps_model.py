@@ -90,7 +90,11 @@ def test_weights_and_half_life_are_configuration(cli, store):
     cli("config", "set", "gaps_half_life_days", "7")
     params = Params.from_config()
     assert params.half_life_days == 7 and posterior(store, "git", params=params).mean == 0.5
-    cli("config", "set", "gaps_half_life_days", "0")
+    assert cli("config", "set", "gaps_half_life_days", "0").exit_code == 3  # refused when set
+    from learnflow import paths
+
+    # A hand-edited file can still hold a value the model cannot use: read time says so too.
+    paths.config_path().write_text(paths.config_path().read_text().replace("7.0", "0.0"))
     with pytest.raises(ConfigError, match="gaps_half_life_days"):
         Params.from_config()
 

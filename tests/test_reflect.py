@@ -251,7 +251,7 @@ def test_interactive_shows_open_actions_first_and_marks_them(cli, day, tmp_path)
     reflect_with(cli, tmp_path, ANSWERS)
     result = cli("reflect", "--since", "1h", input="y\n")  # input ends after the first answer
     assert "you planned to: be better at git" in result.stdout
-    assert result.exit_code == 130 and "kept in reflection #2" in result.stderr
+    assert result.exit_code == 3 and "kept in reflection #2" in result.stderr and "--answers" in result.stderr
     assert rows("SELECT status FROM action_items") == [{"status": "done"}]
     assert rows("SELECT status FROM reflections WHERE id = 2") == [{"status": "interrupted"}]
 
@@ -270,7 +270,7 @@ def test_e_opens_the_editor_for_a_longer_answer(cli, day, tmp_path, monkeypatch)
     monkeypatch.setenv("EDITOR", str(editor))
     monkeypatch.setenv("VISUAL", str(editor))
     result = cli("reflect", "--since", "1h", input="e\n")  # then input runs out: interrupted, answer kept
-    assert result.exit_code == 130
+    assert result.exit_code == 3
     assert rows("SELECT key, answer FROM reflection_answers") == [{"key": "trying", "answer": "First I reset.\nThen I re-committed."}]
 
 
