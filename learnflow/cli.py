@@ -69,7 +69,7 @@ def _root(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of formatted text.")]
 ModelOpt = Annotated[
     Optional[str],
-    typer.Option("-m", "--model", help="Model as litellm spells it: openai/gpt-4o-mini, anthropic/…, ollama/llama3.2, or offline.", show_default=False),
+    typer.Option("-m", "--model", metavar="MODEL", help="Model as litellm spells it: openai/gpt-4o-mini, anthropic/…, ollama/llama3.2, or offline.", show_default=False),
 ]
 
 
@@ -95,15 +95,15 @@ def _read_stdin():
 def ask(
     question: Annotated[Optional[list[str]], typer.Argument(metavar="QUESTION", help="Your question (quotes optional).", show_default=False)] = None,
     file: Annotated[
-        Optional[list[str]], typer.Option("-f", "--file", help="Attach a file as context (repeatable).", show_default=False)
+        Optional[list[str]], typer.Option("-f", "--file", metavar="FILE", help="Attach a file as context (repeatable).", show_default=False)
     ] = None,
     model: ModelOpt = None,
-    backend: Annotated[Optional[str], typer.Option("--backend", help="Force a backend: offline, openai, litellm.")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", metavar="NAME", help="Force a backend: offline, openai, litellm.")] = None,
     continue_: Annotated[bool, typer.Option("-c", "--continue", help="Continue your last conversation.")] = False,
-    cid: Annotated[Optional[int], typer.Option("--cid", help="Continue the conversation with this id.")] = None,
+    cid: Annotated[Optional[int], typer.Option("--cid", metavar="ID", help="Continue the conversation with this id.")] = None,
     direct: Annotated[bool, typer.Option("--direct", help="Just the answer, no teaching (still logged).")] = False,
     level: Annotated[
-        Optional[str], typer.Option("--level", help="Teach at this level: novice, intermediate, expert.", show_default=False)
+        Optional[str], typer.Option("--level", metavar="LEVEL", help="Teach at this level: novice, intermediate, expert.", show_default=False)
     ] = None,
     no_redact: Annotated[
         bool,
@@ -226,9 +226,9 @@ class _interrupts_as_keyboard:
 
 @app.command(rich_help_panel="Log")
 def history(
-    n: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many to show, newest first.")] = 20,
-    q: Annotated[Optional[str], typer.Option("-q", "--query", help="Full-text search over questions and answers.")] = None,
-    skill: Annotated[Optional[str], typer.Option("--skill", help="Only interactions tagged with this skill.")] = None,
+    n: Annotated[int, typer.Option("-n", "--limit", metavar="N", min=1, help="How many to show, newest first.")] = 20,
+    q: Annotated[Optional[str], typer.Option("-q", "--query", metavar="TEXT", help="Full-text search over questions and answers.")] = None,
+    skill: Annotated[Optional[str], typer.Option("--skill", metavar="SKILL", help="Only interactions tagged with this skill.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List past questions, newest first; search them with -q.

@@ -21,9 +21,9 @@ goals_app = typer.Typer(
 
 def gaps(
     since: Annotated[
-        str, typer.Option("--since", help="Window for the trend and the evidence counts: 30d, 2w, 2024-06-01.")
+        str, typer.Option("--since", metavar="WHEN", help="Window for the trend and the evidence counts: 30d, 2w, 2024-06-01.")
     ] = "30d",
-    skill: Annotated[Optional[str], typer.Option("--skill", help="Only this skill, with its weekly history.", show_default=False)] = None,
+    skill: Annotated[Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill, with its weekly history.", show_default=False)] = None,
     json_: JsonOpt = False,
     html: Annotated[
         Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report with charts to FILE.", metavar="FILE", show_default=False)
@@ -69,7 +69,7 @@ def gaps(
 def goals_set(
     skill: Annotated[str, typer.Argument(help="Skill id, e.g. sql, git, prompting (see learnflow/data/skills.toml).")],
     target: Annotated[float, typer.Argument(help="Target mastery from 0 to 1: 0.8 = right on ~8 checks in 10.")],
-    importance: Annotated[float, typer.Option("--importance", help="Weight in the ranking: 1 normal, 2 twice as important.")] = 1.0,
+    importance: Annotated[float, typer.Option("--importance", metavar="N", help="Weight in the ranking: 1 normal, 2 twice as important.")] = 1.0,
 ) -> None:
     """Set your target for one skill, e.g. `learnflow goals set sql 0.8 --importance 2`."""
     from learnflow import render

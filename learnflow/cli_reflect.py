@@ -256,7 +256,7 @@ def reflections(
     export: Annotated[
         Optional[str], typer.Option("--export", metavar="FORMAT", help="Print as a document: md (Markdown for your journal).", show_default=False)
     ] = None,
-    limit: Annotated[int, typer.Option("-n", "--limit", help="How many, newest first.")] = 20,
+    limit: Annotated[int, typer.Option("-n", "--limit", metavar="N", help="How many, newest first.")] = 20,
     json_: JsonOpt = False,
 ) -> None:
     """List past reflections; --id N shows one; --export md prints Markdown to paste into a journal.

@@ -33,7 +33,7 @@ def run(
     command: Annotated[list[str], typer.Argument(metavar="-- CMD [ARGS]...", help="The command to run, after --.")],
     explain: Annotated[bool, typer.Option("--explain", help="If it fails, explain the failure without asking.")] = False,
     no_offer: Annotated[bool, typer.Option("--no-offer", help="Never offer an explanation (just record the run).")] = False,
-    model: Annotated[Optional[str], typer.Option("-m", "--model", help="Model for the explanation.")] = None,
+    model: Annotated[Optional[str], typer.Option("-m", "--model", metavar="MODEL", help="Model for the explanation.")] = None,
 ) -> None:
     """Run a command unchanged; when it fails, learn why.
 
@@ -72,7 +72,7 @@ def run(
 
 def explain(
     task_id: Annotated[Optional[int], typer.Argument(metavar="[TASK]", help="Task id (default: the last failed one).")] = None,
-    model: Annotated[Optional[str], typer.Option("-m", "--model", help="Model for the explanation.")] = None,
+    model: Annotated[Optional[str], typer.Option("-m", "--model", metavar="MODEL", help="Model for the explanation.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON record.")] = False,
 ) -> None:
     """Explain the last command that failed under `learnflow run` (without re-running it)."""

@@ -71,7 +71,7 @@ def keys_set(
     provider: Annotated[str, typer.Argument(help="openai, anthropic, gemini, mistral, groq…")],
     value: Annotated[
         Optional[str],
-        typer.Option("--value", help="The key. Avoid it: it lands in shell history. Omit it to be prompted (hidden) or pipe the key on stdin.", show_default=False),
+        typer.Option("--value", metavar="KEY", help="The key. Avoid it: it lands in shell history. Omit it to be prompted (hidden) or pipe the key on stdin.", show_default=False),
     ] = None,
 ) -> None:
     """Save a provider's API key to the keys file (readable by you only)."""
@@ -138,7 +138,7 @@ def doctor(
 
 def forget(
     ids: Annotated[Optional[list[int]], typer.Argument(metavar="[ID]...", help="Interaction ids to delete.")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="WHEN", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Delete your whole learning record.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:

@@ -37,11 +37,11 @@ IncludeText = Annotated[
     typer.Option("--include-text", help="Also send question, answer and reflection text (off: only skills, results and times)."),
 ]
 Since = Annotated[
-    Optional[str], typer.Option("--since", help="Only statements from then on: 2d, 1w, 2024-06-01.", show_default=False)
+    Optional[str], typer.Option("--since", metavar="WHEN", help="Only statements from then on: 2d, 1w, 2024-06-01.", show_default=False)
 ]
 LrsUrl = Annotated[
     Optional[str],
-    typer.Option("--lrs", help="The LRS's xAPI endpoint (else LEARNFLOW_LRS_URL or xapi_lrs_url).", show_default=False),
+    typer.Option("--lrs", metavar="URL", help="The LRS's xAPI endpoint (else LEARNFLOW_LRS_URL or xapi_lrs_url).", show_default=False),
 ]
 LrsUser = Annotated[
     Optional[str], typer.Option("--user", help="LRS user / key (else LEARNFLOW_LRS_USER or xapi_lrs_user).", show_default=False)
@@ -104,7 +104,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def export(
     format_: Annotated[
-        str, typer.Option("--format", "-f", help="xapi (statements), json or csv (one flat row per statement).")
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="xapi (statements), json or csv (one flat row per statement).")
     ] = "xapi",
     since: Since = None,
     include_text: IncludeText = False,
