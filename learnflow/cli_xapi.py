@@ -88,18 +88,9 @@ def _read(path: str) -> tuple[str, str]:
 
 def _write_private(path: Path, text: str) -> None:
     """Exports hold a person's learning record: readable by them only (0600)."""
-    import os
+    from learnflow.files import write_user_file
 
-    from learnflow.errors import BadInput
-
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a folder.", hint="Give a file name, e.g. -o statements.json.") from None
-    except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}.", hint="Check that the folder exists and is writable.") from None
+    write_user_file(path, text, private=True, example="-o statements.json")
 
 
 def export(

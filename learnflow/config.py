@@ -77,7 +77,7 @@ def load(path: Path | None = None) -> dict[str, Any]:
         # tomllib's message already names the line and column.
         raise ConfigError(
             f"Config file {path} is not valid TOML: {exc}.",
-            hint=f"Fix that line, or move the file away and run `learnflow config set` again.",
+            hint="Fix that line, or move the file away and run `learnflow config set` again.",
         ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"Config file {path} is not UTF-8 text.") from None

@@ -20,7 +20,6 @@ import json
 from pathlib import Path
 
 from learnflow import paths
-from learnflow.errors import BadInput
 from learnflow.gaps import GapReport, percent
 
 CHART_JS = "chartjs/chart.umd.min.js"
@@ -94,14 +93,9 @@ def render(report: GapReport) -> str:
 
 def write_html(report: GapReport, path: Path) -> Path:
     """Write the page; a folder or an unwritable path is bad input with a hint."""
-    path = Path(path)
-    try:
-        path.write_text(render(report), encoding="utf-8")
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a folder.", hint="Give a file name, e.g. --html gaps.html.") from None
-    except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}.", hint="Check that the folder exists and is writable.") from None
-    return path
+    from learnflow.files import write_user_file
+
+    return write_user_file(path, render(report), example="--html gaps.html")
 
 
 _APP_JS = r"""

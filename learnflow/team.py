@@ -269,16 +269,9 @@ def render_html(report: TeamReport) -> str:
 
 def write_html(report: TeamReport, path: Path) -> Path:
     """Write the page; a folder or an unwritable path is bad input with a hint."""
-    from learnflow.errors import BadInput
+    from learnflow.files import write_user_file
 
-    path = Path(path)
-    try:
-        path.write_text(render_html(report), encoding="utf-8")
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a folder.", hint="Give a file name, e.g. --html team.html.") from None
-    except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}.", hint="Check that the folder exists and is writable.") from None
-    return path
+    return write_user_file(path, render_html(report), example="--html team.html")
 
 
 _PAGE = """<!doctype html>
