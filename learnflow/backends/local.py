@@ -46,7 +46,10 @@ SMALL_MODEL_WARNING = "small models answer poorly; check their advice"
 THREADS = 2  # our machines have 2 cores
 MIN_CTX = 4096  # a question, the teaching prompt and an answer fit in this
 MAX_CTX = 32768
-ANSWER_MAX_TOKENS = 2048  # a runaway tiny model stops here
+ANSWER_MAX_TOKENS = 2048  # a runaway model stops here
+# Tiny models loop on themselves far more often, and slowly on a CPU: stop them sooner,
+# and damp repetition.
+SMALL_ANSWER_MAX_TOKENS = 512
 TAGGING_MAX_TOKENS = 100  # three tags in JSON take ~45 tokens; a tiny model rambles on
 OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
 
@@ -424,6 +427,9 @@ class LocalBackend(Backend):
                 "stream_options": {"include_usage": True},
                 "max_tokens": TAGGING_MAX_TOKENS if request.json_mode else ANSWER_MAX_TOKENS,
             }
+            if not request.json_mode and small_model_warning(path.stat().st_size):
+                body["max_tokens"] = min(ANSWER_MAX_TOKENS, SMALL_ANSWER_MAX_TOKENS)
+                body["repeat_penalty"] = 1.3  # llama.cpp server option
             if request.json_mode:
                 # llama.cpp turns this into a JSON grammar: the reply is valid JSON.
                 body["response_format"] = {"type": "json_object"}
