@@ -8,6 +8,7 @@ No search library is needed for that: SQLite is already here.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -160,7 +161,7 @@ def _help_of(source: str, focus_words: list[str], timeout: float, max_lines: int
                 text=True,
                 timeout=timeout,
                 stdin=subprocess.DEVNULL,
-                env={"PATH": _path(), "LC_ALL": "C", "GIT_PAGER": "cat", "PAGER": "cat"},
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "GIT_PAGER": "cat", "PAGER": "cat"},
             )
         except (OSError, subprocess.SubprocessError):
             continue
@@ -169,12 +170,6 @@ def _help_of(source: str, focus_words: list[str], timeout: float, max_lines: int
             continue
         return " ".join(argv), _relevant_lines(text, focus_words, max_lines)
     return None
-
-
-def _path() -> str:
-    import os
-
-    return os.environ.get("PATH", "/usr/bin:/bin")
 
 
 def _relevant_lines(text: str, words: list[str], max_lines: int) -> str:

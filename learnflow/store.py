@@ -351,7 +351,3 @@ class Store:
             [match, exclude or -1, limit],
         )
         return list(rows)
-
-    def count_by_skill(self, skill: str) -> int:
-        row = self.conn.execute("SELECT count(*) FROM interaction_skills WHERE skill = ?", [skill]).fetchone()
-        return row[0]

@@ -21,11 +21,11 @@ import os
 import random
 import time
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Callable, Iterator
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from learnflow.errors import BackendError, ConfigError
+from learnflow.retry_after import parse_retry_after
 from learnflow.store import Store, now_iso
 
 DEFAULT_BATCH = 500
@@ -182,16 +182,9 @@ class Client:
 
 
 def _retry_after(value: str | None, default: float) -> float:
-    if not value:
-        return default
-    try:
-        return min(max(float(value), 0.0), MAX_WAIT)
-    except ValueError:
-        pass
-    try:
-        return min(max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0), MAX_WAIT)
-    except (TypeError, ValueError):
-        return default
+    """The server's Retry-After, capped at MAX_WAIT; `default` when it gave none."""
+    wait = parse_retry_after(value)
+    return default if wait is None else min(wait, MAX_WAIT)
 
 
 def _lrs_message(data: bytes) -> str:

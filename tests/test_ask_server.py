@@ -253,3 +253,15 @@ def test_a_key_echoed_by_the_server_is_never_printed_or_logged(cli, openai_env, 
     assert key not in result.output and key[:20] not in result.output
     row = last_row()
     assert key not in (row["error"] or "") and "[REDACTED" in row["error"]
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date():
+    from email.utils import format_datetime
+    from datetime import UTC, datetime, timedelta
+
+    from learnflow.retry_after import parse_retry_after
+
+    assert parse_retry_after("7") == 7.0 and parse_retry_after("-3") == 0.0
+    in_a_minute = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    assert 55 <= parse_retry_after(in_a_minute) <= 60
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None

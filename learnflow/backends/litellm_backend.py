@@ -141,7 +141,7 @@ def map_litellm_error(exc: Exception, model: str, got_any: bool) -> BackendError
 
 
 def _retry_after(exc: Exception) -> float | None:
-    from learnflow.backends.openai_compat import parse_retry_after
+    from learnflow.retry_after import parse_retry_after
 
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None) or {}

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from learnflow import keys
 from learnflow.backends import Backend, ModelInfo, Request, Usage
 from learnflow.errors import BackendError
+from learnflow.retry_after import parse_retry_after
 
 OPENAI_URL = "https://api.openai.com/v1"
 
@@ -205,23 +206,6 @@ def http_error(host: str, status: int, raw: bytes, retry_after: str | None, *, m
             retry_after=wait,
         )
     return BackendError(f"{host} refused the request ({status}){detail}.", kind="bad_request", status=status)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        from email.utils import parsedate_to_datetime
-        from datetime import UTC, datetime
-
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def _garbage(host: str) -> BackendError:
