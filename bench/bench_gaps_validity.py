@@ -196,8 +196,8 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
     bkt_train: list[dict] = []
     for i in range(learners):
         learner = simulate.make_learner(rng, i, world_skills(world))
-        rows = simulate.simulate_days(rng, world, learner, START, world.days)
-        store = simulate.write_learner(workdir / f"s{seed}-l{i}.db", learner, rows)
+        store = simulate.open_learner(workdir / f"s{seed}-l{i}.db", learner)
+        rows = simulate.simulate_days(rng, world, learner, START, world.days, store)
         uid = f"{seed}-{i}"
         buckets = read_periods(store.db, params, since=now - params.horizon(), daily_from=START)
         questions = dict(store.db.execute(
@@ -281,6 +281,8 @@ def main(argv=None) -> int:
     ap.add_argument("--checks-per-day", type=float, default=World.checks_per_day)
     ap.add_argument("--in-play", type=int, default=None, metavar="K",
                     help="each learner works on only K of the role's skills (a focused job; default: all)")
+    ap.add_argument("--no-probes", action="store_true",
+                    help="reflect without gap probes (learnflow before probes): checks from questions and due reviews only")
     ap.add_argument("--no-pybkt", action="store_true", help="skip pyBKT even if bench/.venv-gaps has it")
     ap.add_argument("--ablations", action="store_true", help="also score the model without questions / self-ratings / decay")
     ap.add_argument("--json", action="store_true")
@@ -288,7 +290,7 @@ def main(argv=None) -> int:
 
     from learnflow.profile import Params
 
-    world = replace(World(), days=args.days, checks_per_day=args.checks_per_day)
+    world = replace(World(), days=args.days, checks_per_day=args.checks_per_day, probes=not args.no_probes)
     IN_PLAY[id(world)] = args.in_play
     use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
     if not use_bkt and not args.no_pybkt:
@@ -347,7 +349,8 @@ def summarize(results: dict[str, list[dict]], variants) -> dict:
 def print_table(summary: dict, args, world: World) -> None:
     focus = f", {args.in_play} skills in play" if args.in_play else ", all the role's skills in play"
     print(f"Validity of learnflow gaps: {args.seeds} seeds × {args.learners} learners, {world.days} days of "
-          f"simulated use{focus}, {world.checks_per_day:g} checks per reflect; mean ± sd over seeds")  # fmt: skip
+          f"simulated use{focus}, {world.checks_per_day:g} checks per reflect "
+          f"({'with' if world.probes else 'without'} gap probes); mean ± sd over seeds")  # fmt: skip
     print("Spearman/top-3: per learner over the skills gaps ranks (enough evidence); 'seen': every skill with any")
     print("evidence; 'all': every skill of the role. AUC: next check on every skill, pooled per seed.")
     print()

@@ -11,15 +11,20 @@ pattern: some skills come up every hour, some once a week. Every simulated day:
   question teaches a little more; ~40% also get a weak second skill tag;
 - forgetting: a skill not used that day loses a little (m -= rate * (m - floor));
 - reflect (most evenings): checks picked the way learnflow/review.py picks
-  them (up to 3 from the day's questions, one per skill first, then due
-  reviews, 5 in all), answered right with chance guess + (1 - guess - slip) * m,
-  each written as a check and an FSRS review rating (Again when wrong,
-  Hard/Good/Easy by m) as review.py does; retrieval practice teaches a little
-  too; and one or two self-ratings 1-5 that are noisy, biased per learner, and
-  overconfident at low mastery (Dunning-Kruger).
+  them: up to 3 from the day's questions (one per skill first), then due
+  reviews (each check's card is scheduled by learnflow's own FSRS code), then
+  gap probes on the goal skills learnflow knows least about (the same
+  `learnflow.probes.order`, over the same posteriors, read from the database as
+  it fills; a skill's probes stop when its bundled cards run out), 5 in all.
+  Answered right with chance guess + (1 - guess - slip) * m, each written as a
+  check and an FSRS review rating (Again when wrong, Hard/Good/Easy by m) as
+  review.py does; retrieval practice teaches a little too; and one or two
+  self-ratings 1-5 that are noisy, biased per learner, and overconfident at low
+  mastery (Dunning-Kruger).
 
-Everything is written through learnflow's own Store and goals code, so the
-bench measures the same path `learnflow gaps` reads. Pure standard library.
+Everything is written through learnflow's own Store and goals code, day by
+day, so the bench measures the same path `learnflow gaps` reads. Needs
+learnflow's venv (fsrs for the schedule).
 
     python bench/simulate.py --learners 3 --days 7 --out /tmp/sim   # databases to look at
 """
@@ -60,6 +65,7 @@ class World:
     rating_noise: float = 0.15
     rating_bias_sd: float = 0.08
     overconfidence: float = 0.3
+    probes: bool = True  # reflect fills free slots with gap probes (learnflow/probes.py, since 0.x: see CHANGELOG)
 
 
 @dataclass
@@ -73,7 +79,8 @@ class Learner:
     mastery: dict[str, float]  # the truth, changes as the days pass
     bias: float
     initial: dict[str, float] = field(default_factory=dict)
-    checked: set[str] = field(default_factory=set)  # skills with a review card: candidates for due reviews
+    cards: list[dict] = field(default_factory=list)  # review cards: {"skill", "state", "due"} (FSRS, as review.py keeps them)
+    probed: dict[str, int] = field(default_factory=dict)  # bundled cards used as probes, per skill
 
 
 def make_learner(rng: random.Random, lid: int, in_play: int | None = None) -> Learner:
@@ -128,8 +135,12 @@ def self_rating(rng: random.Random, world: World, learner: Learner, m: float) ->
     return min(5, max(1, round(1 + 4 * perceived)))
 
 
-def simulate_days(rng: random.Random, world: World, learner: Learner, start: float, days: int) -> list[dict]:
-    """Evidence rows (as learnflow writes them) for `days` days from `start`; updates the true mastery."""
+def simulate_days(rng: random.Random, world: World, learner: Learner, start: float, days: int, store=None) -> list[dict]:
+    """Evidence rows (as learnflow writes them) for `days` days from `start`; updates the true mastery.
+
+    With a `store` (see `open_learner`) the rows are written day by day, and
+    reflect's gap probes read the posteriors from it as learnflow would.
+    """
     rows: list[dict] = []
     skills, weights = learner.skills, [learner.usage[s] for s in learner.skills]
     m = learner.mastery
@@ -137,48 +148,95 @@ def simulate_days(rng: random.Random, world: World, learner: Learner, start: flo
         day0 = start + day * DAY
         practiced: dict[str, int] = {}
         asked: list[str] = []
+        today: list[dict] = []
         for _ in range(_poisson(rng, world.tasks_per_day)):
             ts = day0 + 9 * 3600 + rng.uniform(0, 8 * 3600)
             s = rng.choices(skills, weights)[0]
             practiced[s] = practiced.get(s, 0) + 1
             if rng.random() < world.ask_base + world.ask_weak * (1 - m[s]):
                 kind = "question_why" if rng.random() < 0.1 + 0.4 * m[s] else "question_how"
-                rows.append({"ts": ts, "skill": s, "kind": kind, "value": round(rng.uniform(0.6, 1.0), 3)})
+                today.append({"ts": ts, "skill": s, "kind": kind, "value": round(rng.uniform(0.6, 1.0), 3)})
                 asked.append(s)
                 if rng.random() < 0.4:  # a weak second tag, as the offline tagger often adds
                     other = rng.choice(skills)
                     if other != s:
-                        rows.append({"ts": ts, "skill": other, "kind": kind, "value": round(rng.uniform(0.3, 0.5), 3)})
+                        today.append({"ts": ts, "skill": other, "kind": kind, "value": round(rng.uniform(0.3, 0.5), 3)})
                 m[s] = _learn(m[s], world.learn_question)
             m[s] = _learn(m[s], world.learn_practice)
         for s in skills:
             if s not in practiced:
                 m[s] -= world.forget_per_day * (m[s] - world.floor)
+        today.sort(key=lambda r: r["ts"])
+        if store is not None:
+            store.add_evidence(today)
+        rows += today
         if rng.random() < world.reflect_prob:
-            rows += reflect(rng, world, learner, asked, day0 + 17.5 * 3600)
+            evening = reflect(rng, world, learner, asked, day0 + 17.5 * 3600, store)
+            if store is not None:
+                store.add_evidence(evening)
+            rows += evening
     return rows
 
 
-def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float) -> list[dict]:
+def _due(learner: Learner, before: float, taken: set[int], limit: int) -> list[dict]:
+    """Cards due before `before`, most overdue first (review.pick_checks' ORDER BY due)."""
+    due = sorted((c for c in learner.cards if c["due"] < before and id(c) not in taken), key=lambda c: c["due"])
+    return due[:max(0, limit)]
+
+
+def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int) -> list[str]:
+    """The goal skills learnflow/probes.py would probe now, from the posteriors in `store`."""
+    from learnflow import probes
+    from learnflow.profile import Params, posteriors_at, read_periods
+
+    if slots <= 0 or store is None:
+        return []
+    params = Params()
+    goals = {s: (learner.target[s], learner.importance[s]) for s in learner.skills
+             if s not in exclude and learner.probed.get(s, 0) < bundled_cards(s)}  # fmt: skip
+    periods = read_periods(store.db, params, since=ts - params.horizon(), daily_from=ts)
+    posts = {s: posteriors_at(periods.get(s, []), [ts], params)[0] for s in goals}
+    return probes.order(goals, posts, params)[:slots]
+
+
+def bundled_cards(skill: str) -> int:
+    from learnflow.coach import load_cards
+
+    return sum(1 for c in load_cards() if c.skill == skill and c.check_question)
+
+
+def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, store=None) -> list[dict]:
     """An evening reflection, picked like learnflow/review.py picks checks, plus self-ratings.
 
     Up to 3 new checks from the day's questions (one per skill first), then due
-    reviews of skills checked before, up to `checks_per_day` in all.
+    reviews (FSRS), then gap probes, up to `checks_per_day` in all.
     """
+    from datetime import UTC, datetime
+
+    from learnflow.review import schedule
+
     rows: list[dict] = []
     m = learner.mastery
+    limit = round(world.checks_per_day)
     distinct = list(dict.fromkeys(asked))
-    new = (distinct + [s for s in asked if s not in distinct[:3]])[:3]
-    earlier = sorted(learner.checked)
-    due = [rng.choice(earlier) for _ in range(max(0, round(world.checks_per_day) - len(new)))] if earlier else []
-    for i, s in enumerate(new + due):
+    new = [{"skill": s, "state": None, "due": 0.0} for s in (distinct + [s for s in asked if s not in distinct[:3]])[:min(3, limit)]]
+    end_of_day = ts - 17.5 * 3600 + DAY
+    due = _due(learner, end_of_day, set(), limit - len(new))
+    probe_skills = _probes(learner, store, ts, {c["skill"] for c in new + due}, limit - len(new) - len(due)) if world.probes else []
+    probe_cards = [{"skill": s, "state": None, "due": 0.0} for s in probe_skills]
+    for s in probe_skills:
+        learner.probed[s] = learner.probed.get(s, 0) + 1
+    learner.cards += new + probe_cards
+    for i, card in enumerate(new + due + probe_cards):
+        s = card["skill"]
         correct = check_outcome(rng, world, m[s])
         rating = review_rating(rng, correct, m[s])
         t = ts + 60 * i
         rows.append({"ts": t, "skill": s, "kind": "check", "value": float(correct)})
         rows.append({"ts": t, "skill": s, "kind": "review", "value": round((rating - 1) / 3, 3)})
+        card["state"], when = schedule(card["state"], rating, datetime.fromtimestamp(t, UTC))
+        card["due"] = when.timestamp()
         m[s] = _learn(m[s], world.learn_check)
-        learner.checked.add(s)
     pool = distinct or learner.skills
     for s in rng.sample(pool, min(len(pool), rng.choice((1, 2)))):
         r = self_rating(rng, world, learner, m[s])
@@ -186,13 +244,12 @@ def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float) ->
     return rows
 
 
-def write_learner(path: Path, learner: Learner, rows: list[dict]):
-    """A real learnflow database: migrations, evidence through Store, goals through learnflow.goals."""
+def open_learner(path: Path, learner: Learner):
+    """A real learnflow database with the learner's goals (goals through learnflow.goals), ready for evidence."""
     from learnflow.goals import set_goal
     from learnflow.store import Store
 
     store = Store(path)
-    store.add_evidence(rows)
     for s in learner.skills:
         set_goal(store, s, learner.target[s], learner.importance[s], source=f"role:{learner.role}")
     return store
@@ -210,10 +267,11 @@ def main(argv=None) -> int:
     world = World(days=args.days)
     for i in range(args.learners):
         learner = make_learner(rng, i)
-        rows = simulate_days(rng, world, learner, START, args.days)
         path = args.out / f"learner-{i}.db"
         path.unlink(missing_ok=True)
-        write_learner(path, learner, rows).close()
+        store = open_learner(path, learner)
+        rows = simulate_days(rng, world, learner, START, args.days, store)
+        store.close()
         truth = ", ".join(f"{s} {learner.mastery[s]:.2f}" for s in learner.skills)
         print(f"{path}: {learner.role}, {len(rows)} evidence rows; true mastery: {truth}")
     return 0

@@ -113,7 +113,8 @@ class TerminalAnswers:
     def attempt(self, check, index: int, total: int) -> Attempt | None:
         from learnflow.reflect import Attempt
 
-        origin = "review from an earlier day" if check.kind == "review" else f"from #{check.interaction_id}"
+        origin = {"review": "review from an earlier day", "probe": "gap probe: a skill of your goals gaps knows little about"}.get(
+            check.kind, f"from #{check.interaction_id}")
         self._say(f"\nCheck {index}/{total} · {check.skill} · {origin}", "bold cyan")
         self._say(check.question, "bold")
         sure = self._ask("How sure are you? 1 guessing … 5 certain (s skips)", choices=["1", "2", "3", "4", "5", "s"], show_choices=False, default=...)
@@ -237,6 +238,72 @@ def reflect(
         render.notice(f"Saved as reflection #{session.id}. For your journal: learnflow reflections --export md --id {session.id}")
 
 
+def check(
+    count: Annotated[
+        int, typer.Option("-n", "--count", metavar="N", min=1, max=30, help="How many checks at most (a placement after `goals role`: the role's skill count).")
+    ] = 5,
+    answers: Annotated[
+        Optional[str], typer.Option("--answers", metavar="FILE", help="Answer from a TOML file ([[checks]] entries) instead of prompts (- reads stdin).", show_default=False)
+    ] = None,
+    model: ModelOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Answer a few checks now: due reviews first, then probes on the goal skills gaps knows least about.
+
+    Each answer is judged (by the model, or offline by the card's key words and you), scheduled for
+    review, and counted as evidence by `learnflow gaps`. Right after `learnflow goals role …` this is a
+    placement: one question per skill of the role, so every skill gets a first measurement.
+
+    \b
+    Examples:
+      learnflow check
+      learnflow goals role backend-developer && learnflow check -n 12
+      learnflow check --answers answers.toml --json
+    """
+    from learnflow import practice as core
+    from learnflow import render
+    from learnflow.cli import _interrupts_as_keyboard, _store
+    from learnflow.errors import ExitCode
+    from learnflow.modelcall import ModelCall
+    from learnflow.reflect import practice
+
+    store = _store()
+    if answers:
+        from learnflow.reflect_answers import load_answers
+
+        provider = load_answers(_read_answers(answers), answers)
+    else:
+        provider = TerminalAnswers(stderr=json_)
+    session = core.Practice(store, model=ModelCall.from_config(model=model), limit=count)
+    with _interrupts_as_keyboard():
+        try:
+            practice(session, provider)
+        except KeyboardInterrupt:
+            render.error(f"Interrupted. {len(session.results)} answered check(s) are kept.")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except EOFError:
+            render.error(
+                f"The input ended. {len(session.results)} answered check(s) are kept.",
+                hint="Without a terminal, give the answers in a file: learnflow check --answers answers.toml",
+            )
+            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+    out = core.summary(session)
+    for warning in out["warnings"]:
+        render.notice(f"The model could not help with {warning}; used the offline coach instead.")
+    if json_:
+        render.print_json(out)
+    elif not session.asked:
+        from learnflow.goals import goals
+
+        render.notice("Nothing to check now: no review is due and every goal skill has been probed."
+                      if goals(store.db) else "Nothing to check now: no review is due and no goals are set to probe. "
+                      "`learnflow goals role --help` picks a role's skills to measure.")  # fmt: skip
+    elif not out["answered"]:
+        render.notice("No check answered; they stay due.")
+    else:
+        render.notice(f"{out['right']}/{out['answered']} right. `learnflow gaps` shows what they say about your skills.")
+
+
 def _read_answers(path: str) -> str:
     from learnflow.errors import BadInput
 
@@ -312,3 +379,4 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
     app.command("reflect", rich_help_panel="Work")(reflect)
     app.command("reflections", rich_help_panel="Log")(reflections)
+    app.command("check", rich_help_panel="Work")(check)

@@ -319,9 +319,7 @@ class Session:
         return review.pick_checks(self.store, cards, self.now)
 
     def judge(self, check: review.Check, answer: str) -> review.Judgement | None:
-        if review.blank(answer):
-            return review.Judgement(False, 0.0, f"No answer given. Expected: {check.expected or 'see the original answer'}", "self")
-        return review.judge_model(check, answer, self.model) if self.model.available else None
+        return review.judge_answer(check, answer, self.model)
 
     def record(self, check: review.Check, attempt: Attempt, judgement: review.Judgement) -> review.CheckResult:
         result = review.record(
@@ -371,7 +369,7 @@ def run(session: Session, provider: Answers) -> dict:
         provider.show("narrative", session.narrative())
         for question in session.questions:
             session.answer(question, provider.reflection(question))
-        _practice(session, provider)
+        practice(session, provider)
         for skill in _skills_to_rate(session, provider):
             rating = provider.skill_rating(skill)
             if rating is not None:
@@ -391,7 +389,8 @@ def run(session: Session, provider: Answers) -> dict:
     return result(session)
 
 
-def _practice(session: Session, provider: Answers) -> None:
+def practice(session, provider: Answers) -> None:
+    """Ask, judge and record each of `session.checks()` (a reflection or a `learnflow check`)."""
     checks = session.checks()
     for index, check in enumerate(checks, 1):
         review.add_answer_key(session.store, check, session.model)

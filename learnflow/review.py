@@ -50,7 +50,7 @@ class Check:
     question: str
     expected: str | None
     keywords: list[str]
-    kind: str  # new (from this period's answers) | review (due from earlier days)
+    kind: str  # new (from this period's answers) | review (due from earlier days) | probe (a gap probe)
     interaction_id: int | None = None
     bundled_card: str | None = None
     source_answer: str = ""  # the answer the question came from, for the model judge
@@ -172,12 +172,15 @@ def _insert_card(store: Store, now: datetime, **fields) -> int:
     return store._write(write)
 
 
-def pick_checks(store: Store, period_cards: list[int], now: datetime) -> list[Check]:
-    """Up to MAX_NEW cards from the period (one per skill first), then due reviews.
+def pick_checks(store: Store, period_cards: list[int], now: datetime, *, limit: int = MAX_CHECKS) -> list[Check]:
+    """Up to MAX_NEW cards from the period (one per skill first), then due reviews, then
+    gap probes (probes.py) on the goal skills `gaps` knows least about, `limit` in all.
 
     "Due" means due before the end of today, local time: a card scheduled for
     tomorrow 18:00 is reviewed at tomorrow's reflection, whatever its hour.
     """
+    from learnflow import probes
+
     rows = {r["id"]: r for r in _cards(store, "r.id IN (%s)" % ",".join("?" * len(period_cards)), period_cards)} if period_cards else {}
     ordered = [rows[i] for i in period_cards if i in rows]
     seen_skills: set[str] = set()
@@ -185,15 +188,18 @@ def pick_checks(store: Store, period_cards: list[int], now: datetime) -> list[Ch
     for row in ordered:
         (rest if row["skill"] in seen_skills else first).append(row)
         seen_skills.add(row["skill"])
-    new = (first + rest)[:MAX_NEW]
+    new = (first + rest)[: min(MAX_NEW, limit)]
     horizon = iso(local_midnight(now) + timedelta(days=1))
     taken = [r["id"] for r in new] or [-1]
     due = _cards(
         store,
         "r.due < ? AND r.id NOT IN (%s) ORDER BY r.due LIMIT ?" % ",".join("?" * len(taken)),
-        [horizon, *taken, MAX_CHECKS - len(new)],
+        [horizon, *taken, limit - len(new)],
     )
-    return [_check(r, "new") for r in new] + [_check(r, "review") for r in due]
+    chosen = {r["skill"] for r in new + due}
+    probe_ids = probes.pick(store, limit - len(new) - len(due), exclude=chosen, now=now)
+    probed = {r["id"]: r for r in _cards(store, "r.id IN (%s)" % ",".join("?" * len(probe_ids)), probe_ids)} if probe_ids else {}
+    return [_check(r, "new") for r in new] + [_check(r, "review") for r in due] + [_check(probed[i], "probe") for i in probe_ids]
 
 
 def _cards(store: Store, where: str, params: list) -> list[dict]:
@@ -272,6 +278,13 @@ def judge_keywords(check: Check, answer: str) -> Judgement | None:
     else:
         feedback = f"Not quite: the answer turns on {', '.join(check.keywords)}."
     return Judgement(correct, score, feedback, "card")
+
+
+def judge_answer(check: Check, answer: str, model) -> Judgement | None:
+    """A blank answer is wrong; otherwise the model judges when one is connected (None: judge offline)."""
+    if blank(answer):
+        return Judgement(False, 0.0, f"No answer given. Expected: {check.expected or 'see the original answer'}", "self")
+    return judge_model(check, answer, model) if model.available else None
 
 
 def judge_model(check: Check, answer: str, model) -> Judgement | None:

@@ -1,0 +1,63 @@
+"""`learnflow check`: a few retrieval checks outside the evening reflection.
+
+Due reviews first (FSRS), then gap probes on the goal skills `gaps` knows least
+about (probes.py). Right after `goals role …` nothing is due, so the first
+session is a placement: one check per skill of the role, most important first,
+and every skill of the role gets a first measurement in minutes instead of weeks. The loop and
+the judging are reflect's (`reflect.practice`); results are stored one by one,
+so Ctrl-C keeps what was answered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from learnflow import review
+from learnflow.store import Store
+
+DEFAULT_CHECKS = review.MAX_CHECKS
+MAX_CHECKS = 30
+
+
+class Practice:
+    """One practice session: the same duck type `reflect.practice` drives, without a reflection row."""
+
+    reflection_id = None
+
+    def __init__(self, store: Store, *, model, limit: int = DEFAULT_CHECKS, now: datetime | None = None):
+        self.store = store
+        self.model = model
+        self.limit = limit
+        self.now = now or datetime.now(UTC)
+        self.results: list[review.CheckResult] = []
+        self.asked = 0  # checks offered (some may be skipped)
+
+    def checks(self) -> list[review.Check]:
+        picked = review.pick_checks(self.store, [], self.now, limit=self.limit)
+        self.asked = len(picked)
+        return picked
+
+    def judge(self, check: review.Check, answer: str) -> review.Judgement | None:
+        return review.judge_answer(check, answer, self.model)
+
+    def record(self, check: review.Check, attempt, judgement: review.Judgement) -> review.CheckResult:
+        result = review.record(
+            self.store, reflection_id=self.reflection_id, check=check, answer=attempt.answer,
+            confidence=attempt.confidence, judgement=judgement, seconds=attempt.seconds, now=datetime.now(UTC),
+        )  # fmt: skip
+        self.results.append(result)
+        return result
+
+
+def summary(session: Practice) -> dict:
+    """What `learnflow check --json` prints: the results, the score, calibration so far."""
+    from dataclasses import asdict
+
+    right = sum(r.correct for r in session.results)
+    return {
+        "checks": [asdict(r) for r in session.results],
+        "right": right,
+        "answered": len(session.results),
+        "calibration": asdict(review.calibration(session.store)),
+        "warnings": list(session.model.warnings),
+    }

@@ -1,0 +1,77 @@
+"""Gap probes: checks chosen to measure the skills of your goals that `gaps` knows least about.
+
+A reflection's checks come from the day's questions first, then from due
+reviews (review.py). That teaches, but it measures lopsidedly: the skills asked
+about get checked again and again, and the rest of a role's skills stay at "not
+enough evidence" for weeks (the validity bench measured 46% of a role's skills
+ranked after a week). A probe fills a free slot with a bundled skill card's
+check question on the goal skill whose gap is least certain:
+
+1. skills without enough evidence to rank, least evidence first
+   (then the more important one);
+2. then skills where it is most uncertain whether they fall short of target:
+   largest importance × P(below) × (1 − P(below)).
+
+Probes only touch skills with a goal (`goals set` / `goals role`): those are
+the skills the person asked `gaps` to rank. `order` is a pure function so the
+simulation bench uses the very same rule.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+from learnflow.profile import Params, Posterior, posteriors_at, read_periods
+from learnflow.store import Store
+
+
+def order(goals: dict[str, tuple[float, float]], posts: dict[str, Posterior], params: Params) -> list[str]:
+    """Goal skills, the one a check would tell most about first. `goals`: skill -> (target, importance)."""
+
+    def key(skill: str):
+        target, importance = goals[skill]
+        post = posts.get(skill) or Posterior()
+        if not post.enough(params):
+            return (0, post.evidence, -importance, skill)
+        p = post.p_below(target)
+        return (1, -importance * p * (1 - p), 0.0, skill)
+
+    return sorted(goals, key=key)
+
+
+def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: Params | None = None) -> list[int]:
+    """Review-card ids for up to `slots` probes on goal skills not in `exclude` (one per skill).
+
+    Each probe is a bundled card of that skill that has no review card yet; when
+    every card of a skill is already in review, the skill is left to its
+    FSRS schedule rather than asked early.
+    """
+    if slots <= 0:
+        return []
+    from learnflow.coach import load_cards
+    from learnflow.goals import goals as read_goals
+    from learnflow.review import _insert_card
+
+    goals = {s: (g.target, g.importance) for s, g in read_goals(store.db).items() if s not in exclude}
+    if not goals:
+        return []
+    params = params or Params.from_config()
+    t = now.timestamp() if now else time.time()
+    periods = read_periods(store.db, params, since=t - params.horizon(), daily_from=t)
+    posts = {s: posteriors_at(periods.get(s, []), [t], params)[0] for s in goals}
+    used = {cid for (cid,) in store.db.execute("SELECT card_id FROM review_cards WHERE card_id IS NOT NULL")}
+    unused: dict[str, list] = {}
+    for card in load_cards():
+        if card.check_question and card.id not in used:
+            unused.setdefault(card.skill, []).append(card)
+    picked = []
+    for skill in order(goals, posts, params):
+        if len(picked) == slots:
+            break
+        if unused.get(skill):
+            card = unused[skill][0]
+            picked.append(_insert_card(store, now, skill=skill, question=card.check_question, answer=card.check_answer,
+                                       check_keywords=json.dumps(card.check_keywords), card_id=card.id))  # fmt: skip
+    return picked

@@ -1,0 +1,57 @@
+"""`learnflow check`: checks outside the evening reflection — due reviews, then gap probes."""
+
+import json
+
+from learnflow.store import Store
+
+
+def rows(sql, *params):
+    s = Store()
+    try:
+        return list(s.db.query(sql, params))
+    finally:
+        s.close()
+
+
+def test_with_nothing_due_and_no_goals_it_says_how_to_get_started(cli):
+    result = cli("check")
+    assert result.exit_code == 0
+    assert "no goals are set" in result.stderr and "goals role" in result.stderr
+    out = json.loads(cli("check", "--json").stdout)
+    assert out["answered"] == 0 and out["checks"] == []
+
+
+def test_after_choosing_a_role_the_first_check_is_a_placement_over_its_skills(cli):
+    from learnflow.goals import roles
+
+    assert cli("goals", "role", "data-analyst").exit_code == 0
+    skills = set(roles()["data-analyst"].skills)
+    answers = '[[checks]]\nanswer = "no idea"\nconfidence = 1\n' * len(skills)
+    out = json.loads(cli("check", "-n", str(len(skills)), "--answers", "-", "--json", input=answers).stdout)
+    assert out["answered"] == len(skills) and out["right"] == 0
+    assert {c["skill"] for c in out["checks"]} == skills  # one question on every skill of the role
+    assert {c["kind"] for c in out["checks"]} == {"probe"}
+    evidence = rows("SELECT skill, count(*) AS n FROM evidence WHERE kind = 'check' GROUP BY skill")
+    assert {r["skill"] for r in evidence} == skills and {r["n"] for r in evidence} == {1}
+    # Another session goes on measuring with the skills' other cards: never the same question twice in a day.
+    again = json.loads(cli("check", "-n", "3", "--answers", "-", "--json", input=answers).stdout)
+    assert again["answered"] == 3
+    assert not {c["question"] for c in again["checks"]} & {c["question"] for c in out["checks"]}
+    gaps = json.loads(cli("gaps", "--json").stdout)
+    assert sum(s["summary"]["checks_wrong"] for s in gaps["skills"] if s["skill"] in skills) == len(skills) + 3
+
+
+def test_answers_run_out_and_the_rest_stay_for_later(cli):
+    assert cli("goals", "set", "sql", "0.8").exit_code == 0
+    assert cli("goals", "set", "git", "0.8").exit_code == 0
+    result = cli("check", "--answers", "-", input='[[checks]]\nanswer = "no idea"\n')
+    assert result.exit_code == 0 and "0/1 right" in result.stderr
+    assert len(rows("SELECT * FROM check_results")) == 1
+
+
+def test_a_closed_terminal_keeps_what_was_answered(cli):
+    assert cli("goals", "set", "sql", "0.8").exit_code == 0
+    assert cli("goals", "set", "git", "0.8").exit_code == 0
+    result = cli("check", input="3\nno idea\n")  # the first check answered, then the input ends
+    assert result.exit_code == 3 and "1 answered check(s) are kept" in result.stderr
+    assert len(rows("SELECT * FROM check_results")) == 1 and rows("SELECT reflection_id FROM check_results")[0]["reflection_id"] is None
