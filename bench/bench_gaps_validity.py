@@ -283,6 +283,10 @@ def main(argv=None) -> int:
                     help="each learner works on only K of the role's skills (a focused job; default: all)")
     ap.add_argument("--no-probes", action="store_true",
                     help="reflect without gap probes (learnflow before probes): checks from questions and due reviews only")
+    ap.add_argument("--placement", action="store_true",
+                    help="the learner runs `learnflow check -n <role's skills>` once, right after `goals role`")
+    ap.add_argument("--morning-checks", type=int, default=0, metavar="K",
+                    help="and a `learnflow check -n K` every morning (default 0: none)")
     ap.add_argument("--no-pybkt", action="store_true", help="skip pyBKT even if bench/.venv-gaps has it")
     ap.add_argument("--ablations", action="store_true", help="also score the model without questions / self-ratings / decay")
     ap.add_argument("--json", action="store_true")
@@ -290,7 +294,8 @@ def main(argv=None) -> int:
 
     from learnflow.profile import Params
 
-    world = replace(World(), days=args.days, checks_per_day=args.checks_per_day, probes=not args.no_probes)
+    world = replace(World(), days=args.days, checks_per_day=args.checks_per_day, probes=not args.no_probes,
+                    placement=args.placement, morning_checks=args.morning_checks)
     IN_PLAY[id(world)] = args.in_play
     use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
     if not use_bkt and not args.no_pybkt:
@@ -350,7 +355,10 @@ def print_table(summary: dict, args, world: World) -> None:
     focus = f", {args.in_play} skills in play" if args.in_play else ", all the role's skills in play"
     print(f"Validity of learnflow gaps: {args.seeds} seeds × {args.learners} learners, {world.days} days of "
           f"simulated use{focus}, {world.checks_per_day:g} checks per reflect "
-          f"({'with' if world.probes else 'without'} gap probes); mean ± sd over seeds")  # fmt: skip
+          f"({'with' if world.probes else 'without'} gap probes)"
+          + (", a placement check on day 1" if world.placement else "")
+          + (f", `learnflow check -n {world.morning_checks}` every morning" if world.morning_checks else "")
+          + "; mean ± sd over seeds")  # fmt: skip
     print("Spearman/top-3: per learner over the skills gaps ranks (enough evidence); 'seen': every skill with any")
     print("evidence; 'all': every skill of the role. AUC: next check on every skill, pooled per seed.")
     print()

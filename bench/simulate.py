@@ -65,7 +65,9 @@ class World:
     rating_noise: float = 0.15
     rating_bias_sd: float = 0.08
     overconfidence: float = 0.3
-    probes: bool = True  # reflect fills free slots with gap probes (learnflow/probes.py, since 0.x: see CHANGELOG)
+    probes: bool = True  # reflect fills free slots with gap probes (learnflow/probes.py)
+    placement: bool = False  # `learnflow check -n <role's skills>` once, right after `goals role`
+    morning_checks: int = 0  # a `learnflow check -n K` every working morning
 
 
 @dataclass
@@ -144,11 +146,15 @@ def simulate_days(rng: random.Random, world: World, learner: Learner, start: flo
     rows: list[dict] = []
     skills, weights = learner.skills, [learner.usage[s] for s in learner.skills]
     m = learner.mastery
+    if world.placement:
+        rows += check_session(rng, world, learner, start + 8 * 3600, len(skills), store)
     for day in range(days):
         day0 = start + day * DAY
         practiced: dict[str, int] = {}
         asked: list[str] = []
         today: list[dict] = []
+        if world.morning_checks:
+            rows += check_session(rng, world, learner, day0 + 8.5 * 3600, world.morning_checks, store)
         for _ in range(_poisson(rng, world.tasks_per_day)):
             ts = day0 + 9 * 3600 + rng.uniform(0, 8 * 3600)
             s = rng.choices(skills, weights)[0]
@@ -211,18 +217,30 @@ def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, st
     Up to 3 new checks from the day's questions (one per skill first), then due
     reviews (FSRS), then gap probes, up to `checks_per_day` in all.
     """
+    limit = round(world.checks_per_day)
+    distinct = list(dict.fromkeys(asked))
+    new = [{"skill": s, "state": None, "due": 0.0} for s in (distinct + [s for s in asked if s not in distinct[:3]])[:min(3, limit)]]
+    rows = run_checks(rng, world, learner, new, ts, limit, store, probes=world.probes)
+    m = learner.mastery
+    pool = distinct or learner.skills
+    for s in rng.sample(pool, min(len(pool), rng.choice((1, 2)))):
+        r = self_rating(rng, world, learner, m[s])
+        rows.append({"ts": ts + 1800, "skill": s, "kind": "self_rating", "value": round((r - 1) / 4, 3)})
+    return rows
+
+
+def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, limit: int, store, *, probes: bool) -> list[dict]:
+    """`new` cards, then due reviews, then gap probes, `limit` in all: review.pick_checks' order.
+    Each is answered (guess/slip), rated, and its card rescheduled by learnflow's FSRS code."""
     from datetime import UTC, datetime
 
     from learnflow.review import schedule
 
     rows: list[dict] = []
     m = learner.mastery
-    limit = round(world.checks_per_day)
-    distinct = list(dict.fromkeys(asked))
-    new = [{"skill": s, "state": None, "due": 0.0} for s in (distinct + [s for s in asked if s not in distinct[:3]])[:min(3, limit)]]
-    end_of_day = ts - 17.5 * 3600 + DAY
+    end_of_day = ts - (ts % DAY) + DAY
     due = _due(learner, end_of_day, set(), limit - len(new))
-    probe_skills = _probes(learner, store, ts, {c["skill"] for c in new + due}, limit - len(new) - len(due)) if world.probes else []
+    probe_skills = _probes(learner, store, ts, {c["skill"] for c in new + due}, limit - len(new) - len(due)) if probes else []
     probe_cards = [{"skill": s, "state": None, "due": 0.0} for s in probe_skills]
     for s in probe_skills:
         learner.probed[s] = learner.probed.get(s, 0) + 1
@@ -237,10 +255,14 @@ def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, st
         card["state"], when = schedule(card["state"], rating, datetime.fromtimestamp(t, UTC))
         card["due"] = when.timestamp()
         m[s] = _learn(m[s], world.learn_check)
-    pool = distinct or learner.skills
-    for s in rng.sample(pool, min(len(pool), rng.choice((1, 2)))):
-        r = self_rating(rng, world, learner, m[s])
-        rows.append({"ts": ts + 1800, "skill": s, "kind": "self_rating", "value": round((r - 1) / 4, 3)})
+    return rows
+
+
+def check_session(rng, world: World, learner: Learner, ts: float, limit: int, store) -> list[dict]:
+    """`learnflow check -n limit`: due reviews, then gap probes (learnflow/practice.py)."""
+    rows = run_checks(rng, world, learner, [], ts, limit, store, probes=True)
+    if store is not None:
+        store.add_evidence(rows)
     return rows
 
 

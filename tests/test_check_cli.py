@@ -24,8 +24,9 @@ def test_with_nothing_due_and_no_goals_it_says_how_to_get_started(cli):
 def test_after_choosing_a_role_the_first_check_is_a_placement_over_its_skills(cli):
     from learnflow.goals import roles
 
-    assert cli("goals", "role", "data-analyst").exit_code == 0
     skills = set(roles()["data-analyst"].skills)
+    chosen = cli("goals", "role", "data-analyst")
+    assert chosen.exit_code == 0 and f"learnflow check -n {len(skills)}" in chosen.stderr  # the next step, spelled out
     answers = '[[checks]]\nanswer = "no idea"\nconfidence = 1\n' * len(skills)
     out = json.loads(cli("check", "-n", str(len(skills)), "--answers", "-", "--json", input=answers).stdout)
     assert out["answered"] == len(skills) and out["right"] == 0
