@@ -188,7 +188,7 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
     judge = random.Random(seed + 10_000)  # the held-out checks: a separate stream
     now = START + world.days * DAY
     acc: dict[tuple, list[float]] = {}
-    pooled: dict[str, list[float]] = {m: [] for m in ("gaps", "naive", "checks_only", "ideal", "oracle")}
+    pooled: dict[str, list[float]] = {m: [] for m in ("gaps", "naive", "checks_only", "ideal", "ideal_noself", "oracle")}
     labels: list[int] = []
     keys: list[tuple[str, str]] = []
     in_ranked: list[bool] = []
@@ -207,7 +207,9 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         store.close()
         bkt_train += [{"user_id": uid, "skill_name": r["skill"], "correct": int(r["value"]), "ts": r["ts"]}
                       for r in rows if r["kind"] == "check"]  # fmt: skip
+        judged = [r for r in rows if r["kind"] != "self_rating"]
         mastery = {"gaps": {}, "naive": {}, "checks_only": {}, "ideal": ideal_mastery(rows, learner.skills, world),
+                   "ideal_noself": ideal_mastery(judged, learner.skills, world),
                    "oracle": dict(learner.mastery)}  # fmt: skip
         ranked = []
         for s in learner.skills:
@@ -223,7 +225,7 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
             in_ranked.append(post.enough(params))
         subsets = {"ranked": ranked, "seen": [s for s in learner.skills if s in buckets], "all": learner.skills}
         people[uid] = (learner, subsets)
-        for m in ("gaps", "naive", "checks_only", "ideal"):
+        for m in ("gaps", "naive", "checks_only", "ideal", "ideal_noself"):
             score = mastery[m]
             gap_of = {s: (learner.target[s] - score[s]) if m != "naive" else -score[s] for s in learner.skills}
             score_learner(acc, m, learner, gap_of, subsets)
@@ -287,6 +289,8 @@ def main(argv=None) -> int:
                     help="the learner runs `learnflow check -n <role's skills>` once, right after `goals role`")
     ap.add_argument("--morning-checks", type=int, default=0, metavar="K",
                     help="and a `learnflow check -n K` every morning (default 0: none)")
+    ap.add_argument("--rating-noise", type=float, default=World.rating_noise, metavar="SD",
+                    help=f"noise of self-ratings on the 0-1 scale (default {World.rating_noise}: within a learner r ≈ 0.73 with true mastery; 0.3: 0.50; 0.4: 0.39)")
     ap.add_argument("--no-pybkt", action="store_true", help="skip pyBKT even if bench/.venv-gaps has it")
     ap.add_argument("--ablations", action="store_true", help="also score the model without questions / self-ratings / decay")
     ap.add_argument("--json", action="store_true")
@@ -295,7 +299,7 @@ def main(argv=None) -> int:
     from learnflow.profile import Params
 
     world = replace(World(), days=args.days, checks_per_day=args.checks_per_day, probes=not args.no_probes,
-                    placement=args.placement, morning_checks=args.morning_checks)
+                    placement=args.placement, morning_checks=args.morning_checks, rating_noise=args.rating_noise)
     IN_PLAY[id(world)] = args.in_play
     use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
     if not use_bkt and not args.no_pybkt:
@@ -339,7 +343,7 @@ COLUMNS = (("spearman_ranked", "Spearman"), ("top3_ranked", "top-3"), ("spearman
 def summarize(results: dict[str, list[dict]], variants) -> dict:
     out = {}
     main_runs = results["gaps"]
-    for m in (*METHODS, "ideal", "oracle"):
+    for m in (*METHODS, "ideal", "ideal_noself", "oracle"):
         runs = [r[m] for r in main_runs if m in r]
         if runs:
             out[m] = {k: mean_sd([r.get(k, math.nan) for r in runs]) for k in runs[0]}
@@ -358,6 +362,7 @@ def print_table(summary: dict, args, world: World) -> None:
           f"({'with' if world.probes else 'without'} gap probes)"
           + (", a placement check on day 1" if world.placement else "")
           + (f", `learnflow check -n {world.morning_checks}` every morning" if world.morning_checks else "")
+          + (f", self-rating noise {world.rating_noise:g}" if world.rating_noise != World.rating_noise else "")
           + "; mean ± sd over seeds")  # fmt: skip
     print("Spearman/top-3: per learner over the skills gaps ranks (enough evidence); 'seen': every skill with any")
     print("evidence; 'all': every skill of the role. AUC: next check on every skill, pooled per seed.")
@@ -367,7 +372,8 @@ def print_table(summary: dict, args, world: World) -> None:
     for key, row in summary.items():
         if key == "coverage":
             continue
-        label = {"oracle": "oracle (true mastery; AUC ceiling)", "ideal": "ideal observer (knows the simulator)"}.get(
+        label = {"oracle": "oracle (true mastery; AUC ceiling)", "ideal": "ideal observer (knows the simulator)",
+                 "ideal_noself": "ideal observer without self-ratings"}.get(
             key, LABELS.get(key, key))
         cells = []
         for k, _ in COLUMNS:

@@ -70,6 +70,7 @@ def goals_set(
     skill: Annotated[str, typer.Argument(help="Skill id, e.g. sql, git, prompting (see learnflow/data/skills.toml).")],
     target: Annotated[float, typer.Argument(help="Target mastery from 0 to 1: 0.8 = right on ~8 checks in 10.")],
     importance: Annotated[float, typer.Option("--importance", metavar="N", help="Weight in the ranking: 1 normal, 2 twice as important.")] = 1.0,
+    json_: JsonOpt = False,
 ) -> None:
     """Set your target for one skill, e.g. `learnflow goals set sql 0.8 --importance 2`."""
     from learnflow import render
@@ -77,17 +78,24 @@ def goals_set(
     from learnflow.store import Store
 
     goal = set_goal(Store(), skill, target, importance)
+    if json_:
+        render.print_json(goal.__dict__)
+        return
     render.notice(f"{goal.skill}: target {goal.target:g}, importance {goal.importance:g}")
 
 
 @goals_app.command("unset")
-def goals_unset(skill: Annotated[str, typer.Argument(help="Skill id.")]) -> None:
+def goals_unset(skill: Annotated[str, typer.Argument(help="Skill id.")], json_: JsonOpt = False) -> None:
     """Remove the goal of one skill; it falls back to the default target (gaps_default_target)."""
     from learnflow import render
     from learnflow.goals import unset_goal
     from learnflow.store import Store
 
-    render.notice(f"{skill}: goal removed." if unset_goal(Store(), skill) else f"{skill} had no goal.")
+    removed = unset_goal(Store(), skill)
+    if json_:
+        render.print_json({"skill": skill, "removed": removed})
+        return
+    render.notice(f"{skill}: goal removed." if removed else f"{skill} had no goal.")
 
 
 @goals_app.command("role")

@@ -141,6 +141,7 @@ def forget(
     since: Annotated[Optional[str], typer.Option("--since", metavar="WHEN", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Delete your whole learning record.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Machine-readable output: what was deleted.")] = False,
 ) -> None:
     """Delete interactions for good: rows, full-text index and derived evidence, then VACUUM.
 
@@ -168,6 +169,8 @@ def forget(
         if not sys.stdin.isatty():
             raise BadInput("forget --all needs confirmation, and there is no terminal to ask.", hint="Add --yes.")
         if not typer.confirm("Delete your whole learnflow record (asks, reflections, reviews, goals)?", err=True):
+            if json_:
+                render.print_json({"interactions": 0, "confirmed": False})
             render.notice("Nothing deleted.")
             return
     done = do_forget(Store(), ids=ids, since=since_iso, everything=all_)
@@ -177,6 +180,9 @@ def forget(
         missing = sorted(set(ids) - set(done.get("ids", [])))
         raise NotFound(f"No interaction with id {', '.join(map(str, missing))}; forgot {done['interactions']}.",
                        hint="learnflow history lists the ids.")  # fmt: skip
+    if json_:
+        render.print_json(done)
+        return
     render.notice(f"Forgot {done['interactions']} interaction(s); the database was compacted.")
 
 

@@ -228,6 +228,14 @@ def test_forget_removes_rows_index_and_evidence(cli):
     assert json.loads(cli("history", "--json").stdout) == []
 
 
+def test_forget_tells_scripts_what_it_deleted(cli):
+    for q in ("Explain SQL joins", "How do I rebase?"):
+        cli("ask", q)
+    assert json.loads(cli("forget", "2", "--json").stdout) == {"interactions": 1, "ids": [2]}
+    everything = json.loads(cli("forget", "--all", "--yes", "--json").stdout)
+    assert everything["interactions"] == 1 and everything["tables"]["interactions"] == 1
+
+
 def test_forget_needs_a_target(cli):
     assert cli("forget").exit_code == 3
 

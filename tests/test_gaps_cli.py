@@ -111,6 +111,13 @@ def test_goals_commands(cli):
     assert "sql" not in {g["skill"] for g in json.loads(cli("goals", "list", "--json").stdout)}
 
 
+def test_goals_set_and_unset_speak_json_for_scripts(cli):
+    goal = json.loads(cli("goals", "set", "git", "0.9", "--json").stdout)
+    assert (goal["skill"], goal["target"], goal["importance"], goal["source"]) == ("git", 0.9, 1.0, "user")
+    assert json.loads(cli("goals", "unset", "git", "--json").stdout) == {"skill": "git", "removed": True}
+    assert json.loads(cli("goals", "unset", "git", "--json").stdout) == {"skill": "git", "removed": False}
+
+
 def test_html_report_is_self_contained(cli, logged, tmp_path):
     path = tmp_path / "report.html"
     result = cli("gaps", "--html", str(path))
