@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -192,8 +193,7 @@ def reflect(
     from learnflow import render
     from learnflow import reflect as core
     from learnflow.action_items import resolve_action
-    from learnflow.cli import _interrupts_as_keyboard, _store
-    from learnflow.errors import ExitCode
+    from learnflow.cli import _store
     from learnflow.modelcall import ModelCall
     from learnflow.timespec import parse_since
 
@@ -206,25 +206,10 @@ def reflect(
             render.notice(f"Marked done: {row['text']}")
         return
     start = parse_since(since) if since else None
-    if answers:
-        from learnflow.reflect_answers import load_answers
-
-        provider = load_answers(_read_answers(answers), answers)
-    else:
-        provider = TerminalAnswers(stderr=json_)
+    provider = _provider(answers, json_)
     session = core.Session(store, model=ModelCall.from_config(model=model), since=start)
-    with _interrupts_as_keyboard():
-        try:
-            out = core.run(session, provider)
-        except KeyboardInterrupt:
-            render.error(f"Interrupted. What you answered is kept in reflection #{session.id}.")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except EOFError:
-            render.error(
-                f"The input ended before the reflection did. What you answered is kept in reflection #{session.id}.",
-                hint="Without a terminal, give the answers in a file: learnflow reflect --answers answers.toml",
-            )
-            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+    with _keeping_answers(lambda: f"What you answered is kept in reflection #{session.id}.", "reflect", "before the reflection did"):
+        out = core.run(session, provider)
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
     if json_:
@@ -262,31 +247,15 @@ def check(
     """
     from learnflow import practice as core
     from learnflow import render
-    from learnflow.cli import _interrupts_as_keyboard, _store
-    from learnflow.errors import ExitCode
+    from learnflow.cli import _store
     from learnflow.modelcall import ModelCall
     from learnflow.reflect import practice
 
     store = _store()
-    if answers:
-        from learnflow.reflect_answers import load_answers
-
-        provider = load_answers(_read_answers(answers), answers)
-    else:
-        provider = TerminalAnswers(stderr=json_)
+    provider = _provider(answers, json_)
     session = core.Practice(store, model=ModelCall.from_config(model=model), limit=count)
-    with _interrupts_as_keyboard():
-        try:
-            practice(session, provider)
-        except KeyboardInterrupt:
-            render.error(f"Interrupted. {len(session.results)} answered check(s) are kept.")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except EOFError:
-            render.error(
-                f"The input ended. {len(session.results)} answered check(s) are kept.",
-                hint="Without a terminal, give the answers in a file: learnflow check --answers answers.toml",
-            )
-            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+    with _keeping_answers(lambda: f"{len(session.results)} answered check(s) are kept.", "check"):
+        practice(session, provider)
     out = core.summary(session)
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
@@ -302,6 +271,36 @@ def check(
         render.notice("No check answered; they stay due.")
     else:
         render.notice(f"{out['right']}/{out['answered']} right. `learnflow gaps` shows what they say about your skills.")
+
+
+def _provider(answers: str | None, json_: bool):
+    """Answers from a file (validated before anything is written), else prompts at the terminal."""
+    if answers:
+        from learnflow.reflect_answers import load_answers
+
+        return load_answers(_read_answers(answers), answers)
+    return TerminalAnswers(stderr=json_)
+
+
+@contextmanager
+def _keeping_answers(kept, command: str, ended: str = ""):
+    """Ctrl-C (exit 130) and input that runs out (exit 3) end the session, saying what was kept."""
+    from learnflow import render
+    from learnflow.cli import _interrupts_as_keyboard
+    from learnflow.errors import ExitCode
+
+    with _interrupts_as_keyboard():
+        try:
+            yield
+        except KeyboardInterrupt:
+            render.error(f"Interrupted. {kept()}")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except EOFError:
+            render.error(
+                f"The input ended{' ' + ended if ended else ''}. {kept()}",
+                hint=f"Without a terminal, give the answers in a file: learnflow {command} --answers answers.toml",
+            )
+            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
 
 
 def _read_answers(path: str) -> str:

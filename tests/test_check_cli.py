@@ -2,15 +2,9 @@
 
 import json
 
-from learnflow.store import Store
+from logdb import rows
 
 
-def rows(sql, *params):
-    s = Store()
-    try:
-        return list(s.db.query(sql, params))
-    finally:
-        s.close()
 
 
 def test_with_nothing_due_and_no_goals_it_says_how_to_get_started(cli):

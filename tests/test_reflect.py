@@ -6,6 +6,7 @@ import json
 import pytest
 
 from learnflow.store import Store
+from logdb import rows
 
 GIT = "How do I undo my last git commit but keep the changes?"
 SQL = "How do I write a SQL join between orders and customers?"
@@ -51,12 +52,6 @@ def reflect_with(cli, tmp_path, text, *args):
     return cli("reflect", "--since", "1h", "--answers", str(path), *args)
 
 
-def rows(sql, *params):
-    s = Store()
-    try:
-        return list(s.db.query(sql, params))
-    finally:
-        s.close()
 
 
 def test_reflect_from_an_answers_file_stores_every_step(cli, day, tmp_path):
