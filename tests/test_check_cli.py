@@ -6,7 +6,6 @@ from logdb import rows
 
 
 
-
 def test_with_nothing_due_and_no_goals_it_says_how_to_get_started(cli):
     result = cli("check")
     assert result.exit_code == 0

@@ -1,6 +1,5 @@
 """Secrets never reach a backend or the log; ordinary text stays as it is."""
 
-import re
 import string
 
 import pytest
