@@ -114,7 +114,7 @@ class TerminalAnswers:
     def attempt(self, check, index: int, total: int) -> Attempt | None:
         from learnflow.reflect import Attempt
 
-        origin = {"review": "review from an earlier day", "probe": "gap probe: a skill of your goals gaps knows little about"}.get(
+        origin = {"review": "review from an earlier day", "probe": "gap probe: measuring a skill of your goals"}.get(
             check.kind, f"from #{check.interaction_id}")
         self._say(f"\nCheck {index}/{total} · {check.skill} · {origin}", "bold cyan")
         self._say(check.question, "bold")

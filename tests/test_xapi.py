@@ -266,10 +266,26 @@ def ralph():
 def test_every_exported_statement_is_valid_xapi_for_ralph(ralph, store):
     simulate_log(store, asks=60, checks=40, ratings=10, reflections=5)
     store.add_evidence([{"skill": "shell", "kind": "check", "value": 1.0, "source": "some_future_table", "source_id": 7}])
+    _a_check_outside_any_reflection(store)
     sts = build(store) + build(store, include_text=True)
+    assert any("parent" not in st.get("context", {}).get("contextActivities", {}) for st in sts if st["verb"]["id"].endswith("answered"))
     report = ralph(sts)
     assert report["checked"] == len(sts)
     assert report["invalid_count"] == 0, report["invalid"]
+
+
+def _a_check_outside_any_reflection(store):
+    """What `learnflow check` writes: a probe answered with no reflection around it."""
+    from datetime import UTC, datetime
+
+    from learnflow import review
+    from learnflow.goals import set_goal
+
+    set_goal(store, "regex", 0.8)
+    now = datetime.now(UTC)
+    probe = review.pick_checks(store, [], now)[0]
+    review.record(store, reflection_id=None, check=probe, answer="no idea", confidence=2,
+                  judgement=review.judge_keywords(probe, "no idea"), seconds=9.0, now=now)  # fmt: skip
 
 
 def test_ralph_does_reject_a_broken_statement(ralph, store):
