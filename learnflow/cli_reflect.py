@@ -227,6 +227,9 @@ def check(
     count: Annotated[
         int, typer.Option("-n", "--count", metavar="N", min=1, max=30, help="How many checks at most (a placement after `goals role`: the role's skill count).")
     ] = 5,
+    skill: Annotated[
+        Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill (goal or not): its due reviews, then its skill cards.", show_default=False)
+    ] = None,
     answers: Annotated[
         Optional[str], typer.Option("--answers", metavar="FILE", help="Answer from a TOML file ([[checks]] entries) instead of prompts (- reads stdin).", show_default=False)
     ] = None,
@@ -243,6 +246,7 @@ def check(
     Examples:
       learnflow check
       learnflow goals role backend-developer && learnflow check -n 12
+      learnflow check --skill sql -n 3
       learnflow check --answers answers.toml --json
     """
     from learnflow import practice as core
@@ -252,8 +256,12 @@ def check(
     from learnflow.reflect import practice
 
     store = _store()
+    if skill is not None:
+        from learnflow.goals import validate
+
+        validate(skill, 0.5, 1.0)  # an unknown skill is bad input, with "did you mean"
     provider = _provider(answers, json_)
-    session = core.Practice(store, model=ModelCall.from_config(model=model), limit=count)
+    session = core.Practice(store, model=ModelCall.from_config(model=model), limit=count, skill=skill)
     with _keeping_answers(lambda: f"{len(session.results)} answered check(s) are kept.", "check"):
         practice(session, provider)
     out = core.summary(session)
@@ -261,6 +269,8 @@ def check(
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
     if json_:
         render.print_json(out)
+    elif not session.asked and skill:
+        render.notice(f"Nothing to check on {skill} now: no review of it is due and its skill cards are all in review.")
     elif not session.asked:
         from learnflow.goals import goals
 

@@ -89,6 +89,7 @@ class NextStep:
     practice: str
     docs: list[dict]
     command: str | None
+    measure: str = ""  # answer a few checks on it now: new evidence for the number
 
 
 @dataclass
@@ -365,7 +366,7 @@ def next_step(db, gap: SkillGap) -> NextStep:
             # Rotate with practice, so the suggestion moves on as evidence comes in.
             card = cards[gap.summary.direct % len(cards)]
     res = resources().get(gap.skill, {})
-    practice = res.get("practice", {}).get(level) or f"Answer the check question of a {gap.skill} card in `learnflow reflect`."
+    practice = res.get("practice", {}).get(level) or f"Answer a few {gap.skill} checks: `learnflow check --skill {gap.skill}`."
     docs = [dict(d) for d in res.get("docs", [])]
     if not docs and card:
         docs = [{"title": url, "url": url} for url in card.docs]
@@ -378,6 +379,7 @@ def next_step(db, gap: SkillGap) -> NextStep:
         practice=practice,
         docs=docs,
         command=command,
+        measure=f"learnflow check --skill {gap.skill} -n 3",
     )
 
 

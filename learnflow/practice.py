@@ -24,8 +24,9 @@ class Practice:
 
     reflection_id = None
 
-    def __init__(self, store: Store, *, model, limit: int = DEFAULT_CHECKS, now: datetime | None = None):
+    def __init__(self, store: Store, *, model, limit: int = DEFAULT_CHECKS, skill: str | None = None, now: datetime | None = None):
         self.store = store
+        self.skill = skill
         self.model = model
         self.limit = limit
         self.now = now or datetime.now(UTC)
@@ -33,7 +34,7 @@ class Practice:
         self.asked = 0  # checks offered (some may be skipped)
 
     def checks(self) -> list[review.Check]:
-        picked = review.pick_checks(self.store, [], self.now, limit=self.limit)
+        picked = review.pick_checks(self.store, [], self.now, limit=self.limit, skill=self.skill, rounds=self.limit)
         self.asked = len(picked)
         return picked
 

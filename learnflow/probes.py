@@ -41,8 +41,11 @@ def order(goals: dict[str, tuple[float, float]], posts: dict[str, Posterior], pa
     return sorted(goals, key=key)
 
 
-def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: Params | None = None) -> list[int]:
-    """Review-card ids for up to `slots` probes on goal skills not in `exclude` (one per skill).
+def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: Params | None = None,
+         skill: str | None = None, rounds: int = 1) -> list[int]:  # fmt: skip
+    """Review-card ids for up to `slots` probes on goal skills not in `exclude`: one per skill
+    in `order`, then (with `rounds` > 1) a second card each, and so on; with `skill`, on that
+    one skill, goal or not (`learnflow check --skill`).
 
     Each probe is a bundled card of that skill that has no review card yet; when
     every card of a skill is already in review, the skill is left to its
@@ -54,10 +57,12 @@ def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: 
     from learnflow.goals import goals as read_goals
     from learnflow.review import _insert_card
 
+    params = params or Params.from_config()
     goals = {s: (g.target, g.importance) for s, g in read_goals(store.db).items() if s not in exclude}
+    if skill is not None:
+        goals = {skill: goals.get(skill, (params.default_target, 1.0))}
     if not goals:
         return []
-    params = params or Params.from_config()
     t = now.timestamp() if now else time.time()
     periods = read_periods(store.db, params, since=t - params.horizon(), daily_from=t)
     posts = {s: posteriors_at(periods.get(s, []), [t], params)[0] for s in goals}
@@ -66,12 +71,10 @@ def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: 
     for card in load_cards():
         if card.check_question and card.id not in used:
             unused.setdefault(card.skill, []).append(card)
-    picked = []
-    for skill in order(goals, posts, params):
-        if len(picked) == slots:
-            break
-        if unused.get(skill):
-            card = unused[skill][0]
-            picked.append(_insert_card(store, now, skill=skill, question=card.check_question, answer=card.check_answer,
-                                       check_keywords=json.dumps(card.check_keywords), card_id=card.id))  # fmt: skip
-    return picked
+    # One card per skill in order, then round again while slots remain (a long `check -n`).
+    ranked = [unused.get(s, []) for s in order(goals, posts, params)]
+    depth = slots if skill else rounds
+    chosen = [cards[i] for i in range(depth) for cards in ranked if i < len(cards)][:slots]
+    return [_insert_card(store, now, skill=c.skill, question=c.check_question, answer=c.check_answer,
+                         check_keywords=json.dumps(c.check_keywords), card_id=c.id)
+            for c in chosen]  # fmt: skip

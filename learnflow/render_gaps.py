@@ -137,7 +137,7 @@ def print_next_step(con, r: SkillGap, *, number: int | None = None) -> None:
     con.print(f"{head}[bold]{escape(r.skill)}[/]{level}", soft_wrap=True)
     lines = [("Why", r.evidence_text), ("Card", s.card_title), ("Check", s.check_question), ("Practice", s.practice)]
     lines += [("Docs", d["url"]) for d in s.docs[:2]]
-    lines.append(("Try", s.command))
+    lines += [("Try", s.command), ("Measure", s.measure)]
     for label, text in lines:
         if text:
             say(con, text, indent=3, hang=9, label=label)

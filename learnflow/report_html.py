@@ -69,6 +69,7 @@ def _next_steps(report: GapReport) -> str:
             + f"<dt>Practice</dt><dd>{_e(n.practice)}</dd>"
             + (f"<dt>Docs</dt><dd>{docs}</dd>" if docs else "")
             + (f"<dt>Try</dt><dd><code>{_e(n.command)}</code></dd>" if n.command else "")
+            + (f"<dt>Measure</dt><dd><code>{_e(n.measure)}</code></dd>" if n.measure else "")
             + "</dl></li>"
         )
     return "<ol class=steps>" + "\n".join(items) + "</ol>" if items else "<p>No gap below target right now.</p>"

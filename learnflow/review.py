@@ -172,9 +172,13 @@ def _insert_card(store: Store, now: datetime, **fields) -> int:
     return store._write(write)
 
 
-def pick_checks(store: Store, period_cards: list[int], now: datetime, *, limit: int = MAX_CHECKS) -> list[Check]:
+def pick_checks(
+    store: Store, period_cards: list[int], now: datetime, *, limit: int = MAX_CHECKS, skill: str | None = None, rounds: int = 1
+) -> list[Check]:
     """Up to MAX_NEW cards from the period (one per skill first), then due reviews, then
-    gap probes (probes.py) on the goal skills `gaps` knows least about, `limit` in all.
+    gap probes (probes.py) on the goal skills `gaps` knows least about, `limit` in all;
+    with `skill`, only that skill's due reviews and probes; `rounds` > 1 lets probes
+    take a second card of a skill once every skill has one (a long `learnflow check`).
 
     "Due" means due before the end of today, local time: a card scheduled for
     tomorrow 18:00 is reviewed at tomorrow's reflection, whatever its hour.
@@ -191,13 +195,14 @@ def pick_checks(store: Store, period_cards: list[int], now: datetime, *, limit: 
     new = (first + rest)[: min(MAX_NEW, limit)]
     horizon = iso(local_midnight(now) + timedelta(days=1))
     taken = [r["id"] for r in new] or [-1]
+    only = " AND r.skill = ?" if skill else ""
     due = _cards(
         store,
-        "r.due < ? AND r.id NOT IN (%s) ORDER BY r.due LIMIT ?" % ",".join("?" * len(taken)),
-        [horizon, *taken, limit - len(new)],
+        "r.due < ? AND r.id NOT IN (%s)%s ORDER BY r.due LIMIT ?" % (",".join("?" * len(taken)), only),
+        [horizon, *taken, *([skill] if skill else []), limit - len(new)],
     )
     chosen = {r["skill"] for r in new + due}
-    probe_ids = probes.pick(store, limit - len(new) - len(due), exclude=chosen, now=now)
+    probe_ids = probes.pick(store, limit - len(new) - len(due), exclude=set() if skill or rounds > 1 else chosen, now=now, skill=skill, rounds=rounds)
     probed = {r["id"]: r for r in _cards(store, "r.id IN (%s)" % ",".join("?" * len(probe_ids)), probe_ids)} if probe_ids else {}
     return [_check(r, "new") for r in new] + [_check(r, "review") for r in due] + [_check(probed[i], "probe") for i in probe_ids]
 

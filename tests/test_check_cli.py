@@ -49,3 +49,25 @@ def test_a_closed_terminal_keeps_what_was_answered(cli):
     result = cli("check", input="3\nno idea\n")  # the first check answered, then the input ends
     assert result.exit_code == 3 and "1 answered check(s) are kept" in result.stderr
     assert len(rows("SELECT * FROM check_results")) == 1 and rows("SELECT reflection_id FROM check_results")[0]["reflection_id"] is None
+
+
+def test_one_skill_on_demand_goal_or_not(cli):
+    out = json.loads(cli("check", "--skill", "regex", "-n", "2", "--answers", "-", "--json",
+                         input='[[checks]]\nanswer = "no idea"\n' * 2).stdout)  # fmt: skip
+    assert [c["skill"] for c in out["checks"]] == ["regex", "regex"]
+    assert len({c["question"] for c in out["checks"]}) == 2  # two different cards of the skill
+
+
+def test_an_unknown_skill_is_bad_input_with_a_suggestion(cli):
+    result = cli("check", "--skill", "regexp")
+    assert result.exit_code == 3 and "regex" in result.stderr
+
+
+def test_gaps_next_steps_say_how_to_measure_the_skill(cli):
+    assert cli("goals", "set", "sql", "0.9").exit_code == 0
+    cli("check", "--skill", "sql", "-n", "3", "--answers", "-", input='[[checks]]\nanswer = "no idea"\n' * 3)
+    cli("check", "--skill", "sql", "-n", "1", "--answers", "-", input='[[checks]]\nanswer = "no idea"\n')
+    report = json.loads(cli("gaps", "--json").stdout)
+    (sql,) = [s for s in report["skills"] if s["skill"] == "sql"]
+    assert sql["next_step"]["measure"] == "learnflow check --skill sql -n 3"
+    assert "Measure" in cli("gaps").stdout

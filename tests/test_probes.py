@@ -85,3 +85,18 @@ def test_a_skill_whose_bundled_cards_are_all_in_review_is_left_to_its_schedule(s
         review._insert_card(store, now, question=card.check_question, skill="sql", answer="A", check_keywords="[]",
                             card_id=card.id, due="2999-01-01T00:00:00+00:00")  # fmt: skip
     assert review.pick_checks(store, [], now) == []
+
+
+def test_more_slots_than_goal_skills_go_round_again_with_other_cards(store):
+    for skill in ("git", "sql"):
+        set_goal(store, skill, 0.8)
+    checks = review.pick_checks(store, [], datetime.now(UTC), limit=5, rounds=5)  # learnflow check -n 5
+    assert [c.skill for c in checks][:2] in (["git", "sql"], ["sql", "git"])
+    assert len(checks) == 5 and len({c.question for c in checks}) == 5
+    assert [c.skill for c in checks][2:4] == [c.skill for c in checks][:2]  # the same order, round two
+
+
+def test_a_reflection_probes_each_goal_skill_once(store):
+    for skill in ("git", "sql"):
+        set_goal(store, skill, 0.8)
+    assert sorted(c.skill for c in review.pick_checks(store, [], datetime.now(UTC))) == ["git", "sql"]
