@@ -229,8 +229,10 @@ def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, st
     return rows
 
 
-def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, limit: int, store, *, probes: bool) -> list[dict]:
-    """`new` cards, then due reviews, then gap probes, `limit` in all: review.pick_checks' order.
+def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, limit: int, store, *, probes: bool,
+               exclude_checked: bool = True) -> list[dict]:  # fmt: skip
+    """`new` cards, then due reviews, then gap probes, `limit` in all: review.pick_checks' order
+    (reflect probes skills not checked already; `learnflow check` may probe them too).
     Each is answered (guess/slip), rated, and its card rescheduled by learnflow's FSRS code."""
     from datetime import UTC, datetime
 
@@ -240,7 +242,8 @@ def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, 
     m = learner.mastery
     end_of_day = ts - (ts % DAY) + DAY
     due = _due(learner, end_of_day, set(), limit - len(new))
-    probe_skills = _probes(learner, store, ts, {c["skill"] for c in new + due}, limit - len(new) - len(due)) if probes else []
+    exclude = {c["skill"] for c in new + due} if exclude_checked else set()
+    probe_skills = _probes(learner, store, ts, exclude, limit - len(new) - len(due)) if probes else []
     probe_cards = [{"skill": s, "state": None, "due": 0.0} for s in probe_skills]
     for s in probe_skills:
         learner.probed[s] = learner.probed.get(s, 0) + 1
@@ -260,7 +263,7 @@ def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, 
 
 def check_session(rng, world: World, learner: Learner, ts: float, limit: int, store) -> list[dict]:
     """`learnflow check -n limit`: due reviews, then gap probes (learnflow/practice.py)."""
-    rows = run_checks(rng, world, learner, [], ts, limit, store, probes=True)
+    rows = run_checks(rng, world, learner, [], ts, limit, store, probes=True, exclude_checked=False)
     if store is not None:
         store.add_evidence(rows)
     return rows

@@ -166,6 +166,7 @@ def reflect(
         Optional[str], typer.Option("--answers", metavar="FILE", help="Answer from a TOML file instead of prompts (- reads stdin).", show_default=False)
     ] = None,
     done: Annotated[Optional[int], typer.Option("--done", metavar="ID", help="Mark an action item done and exit.", show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Go on with the last interrupted reflection: what you answered is kept, the rest is asked.")] = False,
     model: ModelOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -181,6 +182,7 @@ def reflect(
       learnflow reflect --since 2d
       learnflow reflect --answers answers.toml --json
       learnflow reflect --done 3
+      learnflow reflect --resume
 
     \b
     Answers file (TOML; every section optional):
@@ -205,10 +207,16 @@ def reflect(
         else:
             render.notice(f"Marked done: {row['text']}")
         return
+    if resume and since:
+        from learnflow.errors import BadInput
+
+        raise BadInput("--resume goes on with the interrupted reflection's own period; drop --since.")
     start = parse_since(since) if since else None
     provider = _provider(answers, json_)
-    session = core.Session(store, model=ModelCall.from_config(model=model), since=start)
-    with _keeping_answers(lambda: f"What you answered is kept in reflection #{session.id}.", "reflect", "before the reflection did"):
+    call = ModelCall.from_config(model=model)
+    session = core.Session.resume(store, model=call) if resume else core.Session(store, model=call, since=start)
+    kept = lambda: f"What you answered is kept in reflection #{session.id}; `learnflow reflect --resume` goes on from there."  # noqa: E731
+    with _keeping_answers(kept, "reflect", "before the reflection did"):
         out = core.run(session, provider)
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")

@@ -283,11 +283,42 @@ class Session:
             ).last_pk
 
         self.id = store._write(write)
+        self.told: str | None = None  # a narrative already written (a resumed reflection)
+        self.rated: set[str] = set()
+        self.checked = 0
+
+    @classmethod
+    def resume(cls, store: Store, *, model) -> Session:
+        """Go on with the latest interrupted reflection: its period and facts, what was answered kept."""
+        row = store.db.execute(
+            "SELECT id, summary, narrative FROM reflections WHERE status IN ('interrupted', 'in_progress') ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise NotFound("No interrupted reflection to resume.", hint="`learnflow reflect` starts a new one.")
+        self = cls.__new__(cls)
+        self.store, self.model, self.now = store, model, datetime.now(UTC)
+        self.id, self.told = row[0], row[2]
+        self.summary = Summary(**json.loads(row[1]))
+        self.questions = questions_for(self.summary)
+        self.results, self.resolved, self.feedback, self.calibration = [], [], None, None
+        self.answers = dict(store.db.execute("SELECT key, answer FROM reflection_answers WHERE reflection_id = ?", [self.id]).fetchall())
+        self.rated = {r for (r,) in store.db.execute("SELECT skill FROM skill_ratings WHERE reflection_id = ?", [self.id])}
+        self.checked = store.db.execute("SELECT count(*) FROM check_results WHERE reflection_id = ?", [self.id]).fetchone()[0]
+        stamp = iso(self.now)
+
+        def reopen():
+            store.db.execute("UPDATE reflections SET status = 'interrupted', finished_at = ? WHERE status = 'in_progress' AND id != ?", [stamp, self.id])
+            store.db.execute("UPDATE reflections SET status = 'in_progress', finished_at = NULL WHERE id = ?", [self.id])
+
+        store._write(reopen)
+        return self
 
     def _update(self, **fields) -> None:
         self.store._write(lambda: self.store.db["reflections"].update(self.id, fields))
 
     def narrative(self) -> str:
+        if self.told:
+            return self.told
         listed = facts(self.summary)
         told = None
         if self.summary.questions or self.summary.commands:  # an empty day needs no storyteller
@@ -315,8 +346,11 @@ class Session:
         self.store._write(write)
 
     def checks(self) -> list[review.Check]:
+        left = review.MAX_CHECKS - self.checked  # a resumed reflection: the checks already answered count
+        if left <= 0:
+            return []
         cards = review.collect_cards(self.store, self.summary.start, self.summary.end, self.now)
-        return review.pick_checks(self.store, cards, self.now)
+        return review.pick_checks(self.store, cards, self.now, limit=left)
 
     def judge(self, check: review.Check, answer: str) -> review.Judgement | None:
         return review.judge_answer(check, answer, self.model)
@@ -368,9 +402,12 @@ def run(session: Session, provider: Answers) -> dict:
                 session.resolved.append(resolve_action(session.store, action.id, status))
         provider.show("narrative", session.narrative())
         for question in session.questions:
-            session.answer(question, provider.reflection(question))
+            if question.key not in session.answers:  # answered before an interruption: kept
+                session.answer(question, provider.reflection(question))
         practice(session, provider)
         for skill in _skills_to_rate(session, provider):
+            if skill["skill"] in session.rated:
+                continue
             rating = provider.skill_rating(skill)
             if rating is not None:
                 session.rate(skill["skill"], rating)

@@ -251,6 +251,28 @@ def test_interactive_shows_open_actions_first_and_marks_them(cli, day, tmp_path)
     assert rows("SELECT status FROM reflections WHERE id = 2") == [{"status": "interrupted"}]
 
 
+def test_an_interrupted_reflection_can_be_resumed_where_it_stopped(cli, day):
+    first = cli("reflect", "--since", "1h", input="Clean up my branch\n")  # one answer, then the input ends
+    assert first.exit_code == 3 and "learnflow reflect --resume" in first.stderr
+    rest = [
+        "", "", "", "Tomorrow at 9 I will run `git log` before pushing.",  # worked, surprised, rule: skipped; action
+        "4", "staged, in the index", "s",  # check 1 (git) answered, check 2 skipped
+        "3", "",  # ratings
+    ]  # fmt: skip
+    resumed = cli("reflect", "--resume", input="\n".join(rest) + "\n")
+    assert resumed.exit_code == 0, resumed.output
+    assert "What were you trying" not in resumed.stdout  # answered before the interruption: not asked again
+    assert "Saved as reflection #1" in resumed.stderr
+    assert rows("SELECT id, status FROM reflections") == [{"id": 1, "status": "done"}]  # the same reflection, finished
+    assert [a["key"] for a in rows("SELECT key FROM reflection_answers ORDER BY id")] == ["trying", "action"]
+    assert rows("SELECT skill, correct FROM check_results") == [{"skill": "git", "correct": 1}]
+
+
+def test_resume_with_nothing_interrupted_says_so(cli):
+    result = cli("reflect", "--resume")
+    assert result.exit_code == 6 and "No interrupted reflection" in result.stderr
+
+
 def test_interactive_with_json_keeps_stdout_for_json(cli, day):
     result = cli("reflect", "--since", "1h", "--json", input="\n" * 5 + "s\ns\n\n\n")
     assert result.exit_code == 0, result.output

@@ -283,3 +283,15 @@ def test_short_answers_are_vague_and_there_is_always_one_suggestion():
     assert ("vague", "worked") in kinds and ("vague", "action") in kinds
     assert [k for k, _ in kinds].count("suggestion") == 1 and fb.method == "rules"
     assert fb.text.startswith("- **What is vague:**")
+
+
+def test_a_resumed_reflection_only_asks_the_checks_it_has_left(store):
+    session = reflect.Session(store, model=Offline(), since=datetime.now(UTC) - timedelta(hours=1))
+    for i in range(review.MAX_CHECKS):
+        store.db["check_results"].insert({"reflection_id": session.id, "skill": "git", "correct": 1})
+    session.finish("interrupted")
+    from learnflow.goals import set_goal
+
+    set_goal(store, "sql", 0.8)  # a probe would be offered to a new reflection
+    assert reflect.Session.resume(store, model=Offline()).checks() == []
+    assert reflect.Session(store, model=Offline(), since=datetime.now(UTC) - timedelta(hours=1)).checks() != []
