@@ -190,19 +190,27 @@ def _due(learner: Learner, before: float, taken: set[int], limit: int) -> list[d
     return due[:max(0, limit)]
 
 
-def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int) -> list[str]:
-    """The goal skills learnflow/probes.py would probe now, from the posteriors in `store`."""
+def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int, rounds: int = 1) -> list[str]:
+    """The goal skills learnflow/probes.py would probe now, from the posteriors in `store`: one per
+    skill in `probes.order` (skills in `exclude` wait a round), then more rounds up to `rounds`."""
     from learnflow import probes
     from learnflow.profile import Params, posteriors_at, read_periods
 
     if slots <= 0 or store is None:
         return []
     params = Params()
-    goals = {s: (learner.target[s], learner.importance[s]) for s in learner.skills
-             if s not in exclude and learner.probed.get(s, 0) < bundled_cards(s)}  # fmt: skip
+    goals = {s: (learner.target[s], learner.importance[s]) for s in learner.skills}
     periods = read_periods(store.db, params, since=ts - params.horizon(), daily_from=ts)
     posts = {s: posteriors_at(periods.get(s, []), [ts], params)[0] for s in goals}
-    return probes.order(goals, posts, params)[:slots]
+    ranked = probes.order(goals, posts, params)
+    left = {s: bundled_cards(s) - learner.probed.get(s, 0) for s in ranked}
+    out: list[str] = []
+    for turn in range(rounds):
+        for s in ranked:
+            if len(out) < slots and left[s] > 0 and not (turn == 0 and s in exclude):
+                out.append(s)
+                left[s] -= 1
+    return out
 
 
 def bundled_cards(skill: str) -> int:
@@ -230,9 +238,9 @@ def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, st
 
 
 def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, limit: int, store, *, probes: bool,
-               exclude_checked: bool = True) -> list[dict]:  # fmt: skip
+               rounds: int = 1) -> list[dict]:  # fmt: skip
     """`new` cards, then due reviews, then gap probes, `limit` in all: review.pick_checks' order
-    (reflect probes skills not checked already; `learnflow check` may probe them too).
+    (reflect: one probe per skill not already checked; `learnflow check`: `rounds` = its -n).
     Each is answered (guess/slip), rated, and its card rescheduled by learnflow's FSRS code."""
     from datetime import UTC, datetime
 
@@ -242,8 +250,8 @@ def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, 
     m = learner.mastery
     end_of_day = ts - (ts % DAY) + DAY
     due = _due(learner, end_of_day, set(), limit - len(new))
-    exclude = {c["skill"] for c in new + due} if exclude_checked else set()
-    probe_skills = _probes(learner, store, ts, exclude, limit - len(new) - len(due)) if probes else []
+    exclude = {c["skill"] for c in new + due}
+    probe_skills = _probes(learner, store, ts, exclude, limit - len(new) - len(due), rounds) if probes else []
     probe_cards = [{"skill": s, "state": None, "due": 0.0} for s in probe_skills]
     for s in probe_skills:
         learner.probed[s] = learner.probed.get(s, 0) + 1
@@ -263,7 +271,7 @@ def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, 
 
 def check_session(rng, world: World, learner: Learner, ts: float, limit: int, store) -> list[dict]:
     """`learnflow check -n limit`: due reviews, then gap probes (learnflow/practice.py)."""
-    rows = run_checks(rng, world, learner, [], ts, limit, store, probes=True, exclude_checked=False)
+    rows = run_checks(rng, world, learner, [], ts, limit, store, probes=True, rounds=limit)
     if store is not None:
         store.add_evidence(rows)
     return rows

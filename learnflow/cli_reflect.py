@@ -212,11 +212,11 @@ def reflect(
 
         raise BadInput("--resume goes on with the interrupted reflection's own period; drop --since.")
     start = parse_since(since) if since else None
-    provider = _provider(answers, json_)
+    provider = _provider(answers, json_, "reflect")
     call = ModelCall.from_config(model=model)
     session = core.Session.resume(store, model=call) if resume else core.Session(store, model=call, since=start)
     kept = lambda: f"What you answered is kept in reflection #{session.id}; `learnflow reflect --resume` goes on from there."  # noqa: E731
-    with _keeping_answers(kept, "reflect", "before the reflection did"):
+    with _keeping_answers(kept, "reflect", "before the reflection did", partial=(lambda: core.load(store, session.id)) if json_ else None):
         out = core.run(session, provider)
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
@@ -233,7 +233,7 @@ def reflect(
 
 def check(
     count: Annotated[
-        int, typer.Option("-n", "--count", metavar="N", min=1, max=30, help="How many checks at most (a placement after `goals role`: the role's skill count).")
+        int, typer.Option("-n", "--count", metavar="N", min=1, max=30, help="How many checks at most. After `goals role`, the role's skill count makes it a placement.")
     ] = 5,
     skill: Annotated[
         Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill (goal or not): its due reviews, then its skill cards.", show_default=False)
@@ -247,8 +247,13 @@ def check(
     """Answer a few checks now: due reviews first, then probes on the goal skills gaps knows least about.
 
     Each answer is judged (by the model, or offline by the card's key words and you), scheduled for
-    review, and counted as evidence by `learnflow gaps`. Right after `learnflow goals role …` this is a
-    placement: one question per skill of the role, so every skill gets a first measurement.
+    review, and counted as evidence by `learnflow gaps`. Right after `learnflow goals role …`, with -n
+    set to the role's skill count (`goals role` prints it), it is a placement: one question per skill of
+    the role, so every skill gets a first measurement.
+
+    \b
+    Answers file (TOML): [[checks]] entries, in the order the checks come:
+      answer = "..."  confidence = 1-5  skill = "git" (optional)  self_grade = true|false (optional)
 
     \b
     Examples:
@@ -268,9 +273,10 @@ def check(
         from learnflow.goals import validate
 
         validate(skill, 0.5, 1.0)  # an unknown skill is bad input, with "did you mean"
-    provider = _provider(answers, json_)
+    provider = _provider(answers, json_, "check")
     session = core.Practice(store, model=ModelCall.from_config(model=model), limit=count, skill=skill)
-    with _keeping_answers(lambda: f"{len(session.results)} answered check(s) are kept.", "check"):
+    with _keeping_answers(lambda: f"{len(session.results)} answered check(s) are kept.", "check",
+                          partial=(lambda: core.summary(session)) if json_ else None):  # fmt: skip
         practice(session, provider)
     out = core.summary(session)
     for warning in out["warnings"]:
@@ -291,18 +297,19 @@ def check(
         render.notice(f"{out['right']}/{out['answered']} right. `learnflow gaps` shows what they say about your skills.")
 
 
-def _provider(answers: str | None, json_: bool):
+def _provider(answers: str | None, json_: bool, command: str):
     """Answers from a file (validated before anything is written), else prompts at the terminal."""
     if answers:
         from learnflow.reflect_answers import load_answers
 
-        return load_answers(_read_answers(answers), answers)
+        return load_answers(_read_answers(answers), answers, command=command)
     return TerminalAnswers(stderr=json_)
 
 
 @contextmanager
-def _keeping_answers(kept, command: str, ended: str = ""):
-    """Ctrl-C (exit 130) and input that runs out (exit 3) end the session, saying what was kept."""
+def _keeping_answers(kept, command: str, ended: str = "", *, partial=None):
+    """Ctrl-C (exit 130) and input that runs out (exit 3) end the session, saying what was kept;
+    with --json, `partial()` (what was kept, as data) still goes to stdout for the script."""
     from learnflow import render
     from learnflow.cli import _interrupts_as_keyboard
     from learnflow.errors import ExitCode
@@ -310,10 +317,12 @@ def _keeping_answers(kept, command: str, ended: str = ""):
     with _interrupts_as_keyboard():
         try:
             yield
-        except KeyboardInterrupt:
-            render.error(f"Interrupted. {kept()}")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except EOFError:
+        except (KeyboardInterrupt, EOFError) as exc:
+            if partial is not None:
+                render.print_json(partial())
+            if isinstance(exc, KeyboardInterrupt):
+                render.error(f"Interrupted. {kept()}")
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
             render.error(
                 f"The input ended{' ' + ended if ended else ''}. {kept()}",
                 hint=f"Without a terminal, give the answers in a file: learnflow {command} --answers answers.toml",

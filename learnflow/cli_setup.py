@@ -181,7 +181,7 @@ def forget(
         raise NotFound(f"No interaction with id {', '.join(map(str, missing))}; forgot {done['interactions']}.",
                        hint="learnflow history lists the ids.")  # fmt: skip
     if json_:
-        render.print_json(done)
+        render.print_json({**done, "confirmed": True})
         return
     render.notice(f"Forgot {done['interactions']} interaction(s); the database was compacted.")
 

@@ -1,8 +1,8 @@
 """`learnflow check`: a few retrieval checks outside the evening reflection.
 
 Due reviews first (FSRS), then gap probes on the goal skills `gaps` knows least
-about (probes.py). Right after `goals role …` nothing is due, so the first
-session is a placement: one check per skill of the role, most important first,
+about (probes.py). Right after `goals role …` nothing is due, so a first
+session with -n at the role's skill count is a placement: one check per skill,
 and every skill of the role gets a first measurement in minutes instead of weeks. The loop and
 the judging are reflect's (`reflect.practice`); results are stored one by one,
 so Ctrl-C keeps what was answered.
@@ -59,6 +59,7 @@ def summary(session: Practice) -> dict:
         "checks": [asdict(r) for r in session.results],
         "right": right,
         "answered": len(session.results),
+        "offered": session.asked,  # offered but not answered: skipped, or the session was stopped
         "calibration": asdict(review.calibration(session.store)),
         "warnings": list(session.model.warnings),
     }

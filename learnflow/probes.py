@@ -58,9 +58,9 @@ def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: 
     from learnflow.review import _insert_card
 
     params = params or Params.from_config()
-    goals = {s: (g.target, g.importance) for s, g in read_goals(store.db).items() if s not in exclude}
+    goals = {s: (g.target, g.importance) for s, g in read_goals(store.db).items()}
     if skill is not None:
-        goals = {skill: goals.get(skill, (params.default_target, 1.0))}
+        goals, exclude = {skill: goals.get(skill, (params.default_target, 1.0))}, set()
     if not goals:
         return []
     t = now.timestamp() if now else time.time()
@@ -71,10 +71,23 @@ def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: 
     for card in load_cards():
         if card.check_question and card.id not in used:
             unused.setdefault(card.skill, []).append(card)
-    # One card per skill in order, then round again while slots remain (a long `check -n`).
-    ranked = [unused.get(s, []) for s in order(goals, posts, params)]
-    depth = slots if skill else rounds
-    chosen = [cards[i] for i in range(depth) for cards in ranked if i < len(cards)][:slots]
+    # One card per skill in order (skills already checked in this session wait a round), then
+    # round again while slots remain (a long `check -n`, or `--skill`).
+    queues = [(s, iter(unused.get(s, []))) for s in order(goals, posts, params)]
+    chosen: list = []
+    for turn in range(slots if skill else rounds):
+        for s, cards in queues:
+            if len(chosen) < slots and not (turn == 0 and s in exclude):
+                chosen += [c for c in [next(cards, None)] if c]
     return [_insert_card(store, now, skill=c.skill, question=c.check_question, answer=c.check_answer,
                          check_keywords=json.dumps(c.check_keywords), card_id=c.id)
             for c in chosen]  # fmt: skip
+
+
+def drop_unanswered(store: Store, card_ids: list[int]) -> None:
+    """Probe cards offered but not answered (skipped, Ctrl-C): never asked, so never kept.
+    Kept, they would come back as "reviews" of something never asked, and the skill's next
+    probe would be spent on the same unmeasured skill twice."""
+    if card_ids:
+        marks = ",".join("?" * len(card_ids))
+        store._write(lambda: store.conn.execute(f"DELETE FROM review_cards WHERE id IN ({marks}) AND coalesce(reps, 0) = 0", card_ids))

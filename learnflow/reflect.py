@@ -428,21 +428,28 @@ def run(session: Session, provider: Answers) -> dict:
 
 def practice(session, provider: Answers) -> None:
     """Ask, judge and record each of `session.checks()` (a reflection or a `learnflow check`)."""
+    from learnflow.probes import drop_unanswered
+
     checks = session.checks()
-    for index, check in enumerate(checks, 1):
-        review.add_answer_key(session.store, check, session.model)
-        attempt = provider.attempt(check, index, len(checks))
-        if attempt is None:
-            continue  # skipped: the card stays due
-        judgement = session.judge(check, attempt.answer) or review.judge_keywords(check, attempt.answer)
-        # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
-        if judgement is None or (judgement.method == "card" and not judgement.correct):
-            graded = provider.self_grade(check, judgement)
-            if graded is not None:
-                judgement = review.self_judgement(graded, overruled=judgement is not None)
-        if judgement is None:
-            continue
-        provider.show("judged", session.record(check, attempt, judgement))
+    answered: set[int] = set()
+    try:
+        for index, check in enumerate(checks, 1):
+            review.add_answer_key(session.store, check, session.model)
+            attempt = provider.attempt(check, index, len(checks))
+            if attempt is None:
+                continue  # skipped: the card stays due
+            judgement = session.judge(check, attempt.answer) or review.judge_keywords(check, attempt.answer)
+            # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
+            if judgement is None or (judgement.method == "card" and not judgement.correct):
+                graded = provider.self_grade(check, judgement)
+                if graded is not None:
+                    judgement = review.self_judgement(graded, overruled=judgement is not None)
+            if judgement is None:
+                continue
+            provider.show("judged", session.record(check, attempt, judgement))
+            answered.add(check.card_id)
+    finally:
+        drop_unanswered(session.store, [c.card_id for c in checks if c.kind == "probe" and c.card_id not in answered])
 
 
 def _skills_to_rate(session: Session, provider: Answers) -> list[dict]:

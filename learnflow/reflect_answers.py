@@ -54,17 +54,27 @@ def _ids(value, source: str, where: str) -> list[int] | bool:
     return value
 
 
-def load_answers(text: str, source: str = "answers file") -> "FileAnswers":
-    """Parse and validate an answers file before anything is written. Raises BadInput."""
+def load_answers(text: str, source: str = "answers file", *, command: str = "reflect") -> "FileAnswers":
+    """Parse and validate an answers file before anything is written. Raises BadInput.
+    `learnflow check` takes only [[checks]]: other sections would be dropped without a word."""
+    sections = SECTIONS if command == "reflect" else ("checks",)
+    try:
+        return _load(text, source, sections)
+    except BadInput as exc:
+        exc.hint = f"`learnflow {command} --help` shows the answers-file format."
+        raise
+
+
+def _load(text: str, source: str, sections: tuple[str, ...]) -> "FileAnswers":
     from learnflow.skills import taxonomy
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _bad(source, f"not valid TOML: {exc}.") from None
-    unknown = set(data) - set(SECTIONS)
+    unknown = set(data) - set(sections)
     if unknown:
-        raise _bad(source, f"unknown section(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}.")
+        raise _bad(source, f"unknown section(s) {', '.join(sorted(unknown))}; known: {', '.join(sections)}.")
 
     reflection = data.get("reflection", {})
     keys = {q.key for q in load_questions()}

@@ -92,7 +92,7 @@ def print_report(report: GapReport, con=None) -> None:
                 say(con, f"{r.skill}: {r.evidence_text}", indent=2, hang=2)
         if never:
             say(con, "No evidence yet: " + ", ".join(never), indent=2, hang=2)
-        con.print("  [dim]`learnflow check` asks a question on each, to measure them.[/]")
+        con.print("  [dim]`learnflow check --skill SKILL` asks a few questions to measure one.[/]")
     top = report.top
     if top:
         con.print()

@@ -202,9 +202,16 @@ def pick_checks(
         [horizon, *taken, *([skill] if skill else []), limit - len(new)],
     )
     chosen = {r["skill"] for r in new + due}
-    probe_ids = probes.pick(store, limit - len(new) - len(due), exclude=set() if skill or rounds > 1 else chosen, now=now, skill=skill, rounds=rounds)
+    probe_ids = probes.pick(store, limit - len(new) - len(due), exclude=chosen, now=now, skill=skill, rounds=rounds)
     probed = {r["id"]: r for r in _cards(store, "r.id IN (%s)" % ",".join("?" * len(probe_ids)), probe_ids)} if probe_ids else {}
-    return [_check(r, "new") for r in new] + [_check(r, "review") for r in due] + [_check(probed[i], "probe") for i in probe_ids]
+    early = []
+    if skill and len(new) + len(due) + len(probe_ids) < limit:
+        # Asked for this skill and its cards are all scheduled: review the soonest early (FSRS allows it).
+        taken = [r["id"] for r in new + due] + probe_ids or [-1]
+        early = _cards(store, "r.skill = ? AND r.id NOT IN (%s) ORDER BY r.due LIMIT ?" % ",".join("?" * len(taken)),
+                       [skill, *taken, limit - len(new) - len(due) - len(probe_ids)])  # fmt: skip
+    return ([_check(r, "new") for r in new] + [_check(r, "review") for r in due] + [_check(probed[i], "probe") for i in probe_ids]
+            + [_check(r, "review") for r in early])  # fmt: skip
 
 
 def _cards(store: Store, where: str, params: list) -> list[dict]:

@@ -71,3 +71,40 @@ def test_gaps_next_steps_say_how_to_measure_the_skill(cli):
     (sql,) = [s for s in report["skills"] if s["skill"] == "sql"]
     assert sql["next_step"]["measure"] == "learnflow check --skill sql -n 3"
     assert "Measure" in cli("gaps").stdout
+
+
+def test_skipped_probes_leave_nothing_behind_and_the_placement_still_reaches_every_skill(cli):
+    from learnflow.goals import roles
+
+    skills = set(roles()["data-analyst"].skills)
+    cli("goals", "role", "data-analyst")
+    skipped = json.loads(cli("check", "--answers", "-", "--json", input="").stdout)  # answers ran out at once
+    assert (skipped["offered"], skipped["answered"]) == (5, 0)
+    assert rows("SELECT count(*) AS n FROM review_cards") == [{"n": 0}]  # never asked, never kept
+    answers = '[[checks]]\nanswer = "no idea"\n' * len(skills)
+    out = json.loads(cli("check", "-n", str(len(skills)), "--answers", "-", "--json", input=answers).stdout)
+    assert {c["skill"] for c in out["checks"]} == skills
+
+
+def test_a_closed_terminal_with_json_still_prints_what_was_kept(cli):
+    cli("goals", "set", "sql", "0.8")
+    cli("goals", "set", "git", "0.8")
+    result = cli("check", "--json", input="3\nno idea\n")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["answered"] == 1
+
+
+def test_asking_for_a_skill_whose_cards_are_all_scheduled_reviews_one_early(cli):
+    from learnflow.coach import load_cards
+
+    n = sum(1 for c in load_cards() if c.skill == "regex" and c.check_question)
+    cli("check", "--skill", "regex", "-n", str(n), "--answers", "-", input='[[checks]]\nanswer = "x"\nself_grade = true\n' * n)
+    again = json.loads(cli("check", "--skill", "regex", "-n", "1", "--answers", "-", "--json",
+                           input='[[checks]]\nanswer = "x"\nself_grade = true\n').stdout)  # fmt: skip
+    assert [(c["skill"], c["kind"]) for c in again["checks"]] == [("regex", "review")]
+
+
+def test_a_reflect_answers_file_is_refused_by_check_with_the_right_help(cli):
+    result = cli("check", "--answers", "-", input='[reflection]\ntrying = "x"\n')
+    assert result.exit_code == 3 and "unknown section(s) reflection" in result.stderr
+    assert "learnflow check --help" in result.stderr

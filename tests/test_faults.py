@@ -231,7 +231,7 @@ def test_forget_removes_rows_index_and_evidence(cli):
 def test_forget_tells_scripts_what_it_deleted(cli):
     for q in ("Explain SQL joins", "How do I rebase?"):
         cli("ask", q)
-    assert json.loads(cli("forget", "2", "--json").stdout) == {"interactions": 1, "ids": [2]}
+    assert json.loads(cli("forget", "2", "--json").stdout) == {"interactions": 1, "ids": [2], "confirmed": True}
     everything = json.loads(cli("forget", "--all", "--yes", "--json").stdout)
     assert everything["interactions"] == 1 and everything["tables"]["interactions"] == 1
 

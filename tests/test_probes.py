@@ -100,3 +100,12 @@ def test_a_reflection_probes_each_goal_skill_once(store):
     for skill in ("git", "sql"):
         set_goal(store, skill, 0.8)
     assert sorted(c.skill for c in review.pick_checks(store, [], datetime.now(UTC))) == ["git", "sql"]
+
+
+def test_a_skill_with_a_review_due_waits_a_round_for_its_probe(store):
+    now = datetime.now(UTC)
+    for skill in ("git", "sql"):
+        set_goal(store, skill, 0.8)
+    review._insert_card(store, now, question="Q?", skill="git", answer="A", check_keywords="[]")  # due now
+    checks = review.pick_checks(store, [], now, limit=3, rounds=3)
+    assert [(c.kind, c.skill) for c in checks] == [("review", "git"), ("probe", "sql"), ("probe", "git")]
