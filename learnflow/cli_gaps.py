@@ -4,7 +4,6 @@ Everything heavy (the model, rich, the HTML report) is imported inside the
 commands, so `learnflow --help` and `ask` never pay for it.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional

@@ -4,8 +4,6 @@ The loop itself is `learnflow.reflect`; this module only asks (TerminalAnswers)
 and shows. It is imported by `learnflow.cli` once the shared options exist.
 """
 
-from __future__ import annotations
-
 import sys
 import time
 from contextlib import contextmanager
@@ -97,12 +95,12 @@ class TerminalAnswers:
         elif event == "calibration":
             self._say(f"Calibration: {data.message}", "dim")
 
-    def action_status(self, action: Action) -> str | None:
+    def action_status(self, action: "Action") -> str | None:
         self._say(f"{action.when.capitalize()} you planned to: {action.text}", "bold")
         answer = self._ask("Done?", choices=["y", "n", "drop"], default="n")
         return {"y": "done", "drop": "dropped"}.get(answer)
 
-    def reflection(self, question: Question) -> str | None:
+    def reflection(self, question: "Question") -> str | None:
         if question.step != self._step:
             self._step = question.step
             self._say(f"\n{question.step_label}", "bold cyan")
@@ -111,7 +109,7 @@ class TerminalAnswers:
             self._say(question.hint, "dim")
         return self._text(">")
 
-    def attempt(self, check, index: int, total: int) -> Attempt | None:
+    def attempt(self, check, index: int, total: int) -> "Attempt | None":
         from learnflow.reflect import Attempt
 
         origin = {"review": "review from an earlier day", "probe": "gap probe: measuring a skill of your goals"}.get(

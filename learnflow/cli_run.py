@@ -1,7 +1,5 @@
 """`learnflow run`, `learnflow explain`, `learnflow shell-init`: learning at the moment a command fails."""
 
-from __future__ import annotations
-
 import json
 import os
 import sys

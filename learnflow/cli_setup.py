@@ -1,6 +1,5 @@
 """`learnflow config …` and `learnflow keys …`: setup commands, kept out of cli.py."""
 
-from __future__ import annotations
 
 from typing import Annotated, Optional
 

@@ -4,8 +4,6 @@ Parse, call the core (xapi.py, xapi_import.py, sync.py, team.py), render. The co
 modules are imported inside the commands so `learnflow --help` never pays for them.
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
