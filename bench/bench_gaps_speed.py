@@ -157,7 +157,10 @@ def main(argv=None) -> int:
             write_s = fill(home, n)
             db = home / "learnflow.db"
             daily = sqlite3.connect(db).execute("SELECT count(*) FROM evidence_daily").fetchone()[0]
-            env = {**os.environ, "LEARNFLOW_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "80"}
+            # Bytecode cached as in an installed copy (as bench_startup.py does): a dev shell's
+            # PYTHONDONTWRITEBYTECODE would make every run recompile learnflow's modules.
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env.update(LEARNFLOW_HOME=str(home), NO_COLOR="1", COLUMNS="80", PYTHONPYCACHEPREFIX=str(home / "pycache"))
             rows = {
                 "python -c pass": [sys.executable, "-c", "pass"],
                 "learnflow --help": [str(learnflow), "--help"],
