@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""A/B: one learnflow command, an earlier git revision against the working tree, side by side.
+
+    /work/venv/bin/python bench/bench_ab.py --rev HEAD~1 -- --help
+    /work/venv/bin/python bench/bench_ab.py --rev 2fc19a7~1 --home /tmp/big-log -- gaps
+
+The revision is checked out into a temporary git worktree and run with the same
+interpreter (and so the same installed dependencies) as the working tree; runs
+alternate (A, B, A, B, ...) after two warm-ups each, so load from other processes
+hits both sides alike. Bytecode is cached (a fresh PYTHONPYCACHEPREFIX, as for an
+installed copy). Both sides share LEARNFLOW_HOME (`--home`, default a fresh
+temporary one), so pick a command that does not change it much.
+
+Two traps this avoids: `python -m learnflow` puts the current directory first on
+sys.path, so the runs start in a neutral directory; and timing two separate bench
+invocations compares two machine states, not two versions (this machine's speed
+drifted ~1.5x within one session).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rev", required=True, help="the git revision to compare with (A)")
+    ap.add_argument("--runs", type=int, default=15, help="timed runs per side (default 15)")
+    ap.add_argument("--home", help="LEARNFLOW_HOME for both sides (default: a fresh temporary one)")
+    ap.add_argument("command", nargs=argparse.REMAINDER, help="learnflow's arguments, after --")
+    args = ap.parse_args(argv)
+    command = [a for a in args.command if a != "--"] or ["--help"]
+    with tempfile.TemporaryDirectory(prefix="learnflow-ab-") as tmp:
+        tree = Path(tmp) / "a"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), args.rev], check=True)
+        try:
+            home = args.home or str(Path(tmp) / "home")
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env.update(LEARNFLOW_HOME=home, PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache"), NO_COLOR="1", COLUMNS="80")
+            sides = {f"A {args.rev}": str(tree), "B working tree": str(ROOT)}
+
+            def run(path: str) -> float:
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "learnflow", *command], env={**env, "PYTHONPATH": path}, cwd=tmp,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)  # fmt: skip
+                return time.perf_counter() - start
+
+            for path in sides.values():
+                run(path), run(path)
+            times: dict[str, list[float]] = {name: [] for name in sides}
+            for _ in range(args.runs):
+                for name, path in sides.items():
+                    times[name].append(run(path))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+    print(f"learnflow {' '.join(command)}: {args.runs} alternating runs per side, load {os.getloadavg()[0]:.2f}")
+    for name, values in times.items():
+        print(f"  {name:<28} median {statistics.median(values):.3f} s   min {min(values):.3f} s")
+    a, b = (statistics.median(v) for v in times.values())
+    print(f"  B − A: {b - a:+.3f} s ({(b - a) / a:+.0%})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
