@@ -264,7 +264,6 @@ def check(
     from learnflow import render
     from learnflow.cli import _store
     from learnflow.modelcall import ModelCall
-    from learnflow.reflect import practice
 
     store = _store()
     if skill is not None:
@@ -275,7 +274,7 @@ def check(
     session = core.Practice(store, model=ModelCall.from_config(model=model), limit=count, skill=skill)
     with _keeping_answers(lambda: f"{len(session.results)} answered check(s) are kept.", "check",
                           partial=(lambda: core.summary(session)) if json_ else None):  # fmt: skip
-        practice(session, provider)
+        core.ask_checks(session, provider)
     out = core.summary(session)
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")

@@ -4,7 +4,7 @@ Due reviews first (FSRS), then gap probes on the goal skills `gaps` knows least
 about (probes.py). Right after `goals role …` nothing is due, so a first
 session with -n at the role's skill count is a placement: one check per skill,
 and every skill of the role gets a first measurement in minutes instead of weeks. The loop and
-the judging are reflect's (`reflect.practice`); results are stored one by one,
+the judging are shared with reflect (`ask_checks`); results are stored one by one,
 so Ctrl-C keeps what was answered.
 """
 
@@ -20,7 +20,7 @@ MAX_CHECKS = 30
 
 
 class Practice:
-    """One practice session: the same duck type `reflect.practice` drives, without a reflection row."""
+    """One practice session: the same duck type as a reflect.Session for `ask_checks`, without a reflection row."""
 
     reflection_id = None
 
@@ -48,6 +48,33 @@ class Practice:
         )  # fmt: skip
         self.results.append(result)
         return result
+
+
+def ask_checks(session, provider) -> None:
+    """Ask, judge and record each of `session.checks()`: a reflection's practice step, or a
+    `learnflow check`. `provider` is a reflect.Answers (the terminal or an answers file)."""
+    from learnflow.probes import drop_unanswered
+
+    checks = session.checks()
+    answered: set[int] = set()
+    try:
+        for index, check in enumerate(checks, 1):
+            review.add_answer_key(session.store, check, session.model)
+            attempt = provider.attempt(check, index, len(checks))
+            if attempt is None:
+                continue  # skipped: the card stays due
+            judgement = session.judge(check, attempt.answer) or review.judge_keywords(check, attempt.answer)
+            # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
+            if judgement is None or (judgement.method == "card" and not judgement.correct):
+                graded = provider.self_grade(check, judgement)
+                if graded is not None:
+                    judgement = review.self_judgement(graded, overruled=judgement is not None)
+            if judgement is None:
+                continue
+            provider.show("judged", session.record(check, attempt, judgement))
+            answered.add(check.card_id)
+    finally:
+        drop_unanswered(session.store, [c.card_id for c in checks if c.kind == "probe" and c.card_id not in answered])
 
 
 def summary(session: Practice) -> dict:

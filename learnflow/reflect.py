@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from learnflow import prompts, review
 from learnflow.action_items import Action, open_actions, resolve_action
+from learnflow.practice import ask_checks
 from learnflow.errors import ConfigError, NotFound
 from learnflow.store import Store
 from learnflow.timespec import iso, local_midnight, parse_iso
@@ -404,7 +405,7 @@ def run(session: Session, provider: Answers) -> dict:
         for question in session.questions:
             if question.key not in session.answers:  # answered before an interruption: kept
                 session.answer(question, provider.reflection(question))
-        practice(session, provider)
+        ask_checks(session, provider)
         for skill in _skills_to_rate(session, provider):
             if skill["skill"] in session.rated:
                 continue
@@ -424,32 +425,6 @@ def run(session: Session, provider: Answers) -> dict:
         raise
     session.finish("done")
     return result(session)
-
-
-def practice(session, provider: Answers) -> None:
-    """Ask, judge and record each of `session.checks()` (a reflection or a `learnflow check`)."""
-    from learnflow.probes import drop_unanswered
-
-    checks = session.checks()
-    answered: set[int] = set()
-    try:
-        for index, check in enumerate(checks, 1):
-            review.add_answer_key(session.store, check, session.model)
-            attempt = provider.attempt(check, index, len(checks))
-            if attempt is None:
-                continue  # skipped: the card stays due
-            judgement = session.judge(check, attempt.answer) or review.judge_keywords(check, attempt.answer)
-            # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
-            if judgement is None or (judgement.method == "card" and not judgement.correct):
-                graded = provider.self_grade(check, judgement)
-                if graded is not None:
-                    judgement = review.self_judgement(graded, overruled=judgement is not None)
-            if judgement is None:
-                continue
-            provider.show("judged", session.record(check, attempt, judgement))
-            answered.add(check.card_id)
-    finally:
-        drop_unanswered(session.store, [c.card_id for c in checks if c.kind == "probe" and c.card_id not in answered])
 
 
 def _skills_to_rate(session: Session, provider: Answers) -> list[dict]:
