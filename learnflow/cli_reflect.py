@@ -281,7 +281,7 @@ def check(
     if json_:
         render.print_json(out)
     elif not session.asked and skill:
-        render.notice(f"Nothing to check on {skill} now: no review of it is due and its skill cards are all in review.")
+        render.notice(f"Nothing to check on {skill}: it has no skill cards, and no earlier check of it is in review.")
     elif not session.asked:
         from learnflow.goals import goals
 
@@ -289,7 +289,7 @@ def check(
                       if goals(store.db) else "Nothing to check now: no review is due and no goals are set to probe. "
                       "`learnflow goals role --help` picks a role's skills to measure.")  # fmt: skip
     elif not out["answered"]:
-        render.notice("No check answered; they stay due.")
+        render.notice("No check answered (a skipped review stays due).")
     else:
         render.notice(f"{out['right']}/{out['answered']} right. `learnflow gaps` shows what they say about your skills.")
 

@@ -16,7 +16,6 @@ from learnflow import review
 from learnflow.store import Store
 
 DEFAULT_CHECKS = review.MAX_CHECKS
-MAX_CHECKS = 30
 
 
 class Practice:

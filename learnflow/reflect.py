@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from learnflow import prompts, review
 from learnflow.action_items import Action, open_actions, resolve_action
-from learnflow.practice import ask_checks
 from learnflow.errors import ConfigError, NotFound
+from learnflow.practice import ask_checks
 from learnflow.store import Store
 from learnflow.timespec import iso, local_midnight, parse_iso
 
@@ -256,20 +256,12 @@ class Session:
     """One reflection: created (status in_progress) by the constructor, each step written at once."""
 
     def __init__(self, store: Store, *, model, since: datetime | None = None, now: datetime | None = None):
-        self.store = store
-        self.model = model
-        self.now = now or datetime.now(UTC)
+        now = now or datetime.now(UTC)
         if since is None:
-            start, label = default_start(store, self.now)
+            start, label = default_start(store, now)
         else:
-            start, label = since, _label(since, self.now)
-        self.summary = summarize(store, start, self.now, label)
-        self.questions = questions_for(self.summary)  # a broken questions file fails before anything is written
-        self.results: list[review.CheckResult] = []
-        self.answers: dict[str, str] = {}
-        self.resolved: list[dict] = []
-        self.feedback = None
-        self.calibration = None
+            start, label = since, _label(since, now)
+        self._begin(store, model, now, summarize(store, start, now, label))
         stamp = iso(self.now)
 
         def write():
@@ -284,9 +276,19 @@ class Session:
             ).last_pk
 
         self.id = store._write(write)
+
+    def _begin(self, store: Store, model, now: datetime, summary: Summary) -> None:
+        """What a new and a resumed reflection both start from (a resumed one then fills in what was kept)."""
+        self.store, self.model, self.now, self.summary = store, model, now, summary
+        self.questions = questions_for(summary)  # a broken questions file fails before anything is written
+        self.results: list[review.CheckResult] = []
+        self.answers: dict[str, str] = {}
+        self.resolved: list[dict] = []
+        self.feedback = None
+        self.calibration = None
         self.told: str | None = None  # a narrative already written (a resumed reflection)
         self.rated: set[str] = set()
-        self.checked = 0
+        self.checked = 0  # checks answered before an interruption
 
     @classmethod
     def resume(cls, store: Store, *, model) -> Session:
@@ -297,11 +299,8 @@ class Session:
         if row is None:
             raise NotFound("No interrupted reflection to resume.", hint="`learnflow reflect` starts a new one.")
         self = cls.__new__(cls)
-        self.store, self.model, self.now = store, model, datetime.now(UTC)
+        self._begin(store, model, datetime.now(UTC), Summary(**json.loads(row[1])))
         self.id, self.told = row[0], row[2]
-        self.summary = Summary(**json.loads(row[1]))
-        self.questions = questions_for(self.summary)
-        self.results, self.resolved, self.feedback, self.calibration = [], [], None, None
         self.answers = dict(store.db.execute("SELECT key, answer FROM reflection_answers WHERE reflection_id = ?", [self.id]).fetchall())
         self.rated = {r for (r,) in store.db.execute("SELECT skill FROM skill_ratings WHERE reflection_id = ?", [self.id])}
         self.checked = store.db.execute("SELECT count(*) FROM check_results WHERE reflection_id = ?", [self.id]).fetchone()[0]
