@@ -184,9 +184,9 @@ def simulate_days(rng: random.Random, world: World, learner: Learner, start: flo
     return rows
 
 
-def _due(learner: Learner, before: float, taken: set[int], limit: int) -> list[dict]:
+def _due(learner: Learner, before: float, limit: int) -> list[dict]:
     """Cards due before `before`, most overdue first (review.pick_checks' ORDER BY due)."""
-    due = sorted((c for c in learner.cards if c["due"] < before and id(c) not in taken), key=lambda c: c["due"])
+    due = sorted((c for c in learner.cards if c["due"] < before), key=lambda c: c["due"])
     return due[:max(0, limit)]
 
 
@@ -249,7 +249,7 @@ def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, 
     rows: list[dict] = []
     m = learner.mastery
     end_of_day = ts - (ts % DAY) + DAY
-    due = _due(learner, end_of_day, set(), limit - len(new))
+    due = _due(learner, end_of_day, limit - len(new))
     exclude = {c["skill"] for c in new + due}
     probe_skills = _probes(learner, store, ts, exclude, limit - len(new) - len(due), rounds) if probes else []
     probe_cards = [{"skill": s, "state": None, "due": 0.0} for s in probe_skills]
