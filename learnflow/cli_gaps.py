@@ -127,7 +127,7 @@ def goals_role(
     for g in done.kept:
         render.notice(f"Kept your own target for {g.skill} ({g.target:g}).")
     n = len(done.role.skills)
-    render.notice(f"Measure where you stand: `learnflow check -n {n}` asks one question per skill (about {max(1, n // 2)} minutes).")
+    render.notice(f"Measure where you stand: `learnflow check -n {n}` asks one question per skill.")
 
 
 @goals_app.command("list")
