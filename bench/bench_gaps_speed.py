@@ -41,9 +41,9 @@ SPAN_DAYS = 730
 
 def fill(home: Path, n: int, seed: int = 7) -> float:
     """N evidence rows over two years on the bundled skills; returns seconds spent writing."""
-    from learnflow.goals import apply_role
-    from learnflow.skills import taxonomy
-    from learnflow.store import Store
+    from learnflow.learner.goals import apply_role
+    from learnflow.learner.skills import taxonomy
+    from learnflow.db.store import Store
 
     os.environ["LEARNFLOW_HOME"] = str(home)
     store = Store()
@@ -74,7 +74,7 @@ def fill(home: Path, n: int, seed: int = 7) -> float:
 
 def naive_main(db_path: str) -> int:
     """The model from every row, loaded into Python: the approach the daily table replaces."""
-    from learnflow.profile import PRIOR_ALPHA, PRIOR_BETA, QUESTION_KINDS, Params
+    from learnflow.learner.profile import PRIOR_ALPHA, PRIOR_BETA, QUESTION_KINDS, Params
 
     params = Params()
     now = time.time()

@@ -4,7 +4,7 @@ For each seed: N learners (bench/simulate.py) live a week each, logged into a
 real learnflow database; then, at the end of the week:
 
 - Spearman rank correlation, per learner, between the estimated gap
-  (target − posterior mean, from learnflow.profile: the code `gaps` runs) and
+  (target − posterior mean, from learnflow.learner.profile: the code `gaps` runs) and
   the true gap (target − true mastery); mean over learners;
 - top-3: the share of the truly 3 weakest skills (largest true gaps) that the
   estimate puts in its top 3;
@@ -182,7 +182,7 @@ def score_learner(acc: dict, method: str, learner, gap_of: dict[str, float], sub
 
 
 def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_bkt: bool) -> dict:
-    from learnflow.profile import posteriors_at, read_periods
+    from learnflow.learner.profile import posteriors_at, read_periods
 
     rng = random.Random(seed)
     judge = random.Random(seed + 10_000)  # the held-out checks: a separate stream
@@ -296,7 +296,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from learnflow.profile import Params
+    from learnflow.learner.profile import Params
 
     world = replace(World(), days=args.days, checks_per_day=args.checks_per_day, probes=not args.no_probes,
                     placement=args.placement, morning_checks=args.morning_checks, rating_noise=args.rating_noise)

@@ -14,7 +14,7 @@ pattern: some skills come up every hour, some once a week. Every simulated day:
   them: up to 3 from the day's questions (one per skill first), then due
   reviews (each check's card is scheduled by learnflow's own FSRS code), then
   gap probes on the goal skills learnflow knows least about (the same
-  `learnflow.probes.order`, over the same posteriors, read from the database as
+  `learnflow.learner.probes.order`, over the same posteriors, read from the database as
   it fills; a skill's probes stop when its bundled cards run out), 5 in all.
   Answered right with chance guess + (1 - guess - slip) * m, each written as a
   check and an FSRS review rating (Again when wrong, Hard/Good/Easy by m) as
@@ -87,7 +87,7 @@ class Learner:
 
 def make_learner(rng: random.Random, lid: int, in_play: int | None = None) -> Learner:
     """A learner of a random role; `in_play` keeps only that many of its skills (a focused job)."""
-    from learnflow.goals import roles
+    from learnflow.learner.goals import roles
 
     role = rng.choice(sorted(roles()))
     spec = roles()[role].skills
@@ -193,8 +193,8 @@ def _due(learner: Learner, before: float, limit: int) -> list[dict]:
 def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int, rounds: int = 1) -> list[str]:
     """The goal skills learnflow/probes.py would probe now, from the posteriors in `store`: one per
     skill in `probes.order` (skills in `exclude` wait a round), then more rounds up to `rounds`."""
-    from learnflow import probes
-    from learnflow.profile import Params, posteriors_at, read_periods
+    from learnflow.learner import probes
+    from learnflow.learner.profile import Params, posteriors_at, read_periods
 
     if slots <= 0 or store is None:
         return []
@@ -214,7 +214,7 @@ def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int, r
 
 
 def bundled_cards(skill: str) -> int:
-    from learnflow.coach import load_cards
+    from learnflow.tutor.coach import load_cards
 
     return sum(1 for c in load_cards() if c.skill == skill and c.check_question)
 
@@ -244,7 +244,7 @@ def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, 
     Each is answered (guess/slip), rated, and its card rescheduled by learnflow's FSRS code."""
     from datetime import UTC, datetime
 
-    from learnflow.review import schedule
+    from learnflow.practice.review import schedule
 
     rows: list[dict] = []
     m = learner.mastery
@@ -278,9 +278,9 @@ def check_session(rng, world: World, learner: Learner, ts: float, limit: int, st
 
 
 def open_learner(path: Path, learner: Learner):
-    """A real learnflow database with the learner's goals (goals through learnflow.goals), ready for evidence."""
-    from learnflow.goals import set_goal
-    from learnflow.store import Store
+    """A real learnflow database with the learner's goals (goals through learnflow.learner.goals), ready for evidence."""
+    from learnflow.learner.goals import set_goal
+    from learnflow.db.store import Store
 
     store = Store(path)
     for s in learner.skills:

@@ -1,4 +1,4 @@
-from learnflow.cli import main
+from learnflow.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -120,7 +120,7 @@ def parse_value(key: str, raw: str) -> Any:
         known = ", ".join([*SETTINGS, *(f"{t}.<skill>" for t in TABLES)])
         raise BadInput(f"Unknown setting {key!r}.", hint=f"Known settings: {known}.")
     if sub and table == "levels":
-        from learnflow.skills import taxonomy
+        from learnflow.learner.skills import taxonomy
 
         if sub not in taxonomy():
             raise BadInput(f"Unknown skill {sub!r} in {key}.", hint="The skill ids are in `learnflow gaps --json` or skills.toml.")

@@ -52,7 +52,7 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("LEARNFLOW_NO_PROBE", "1")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
-    from learnflow import skills
+    from learnflow.learner import skills
 
     skills.taxonomy.cache_clear()
     yield h
@@ -60,7 +60,7 @@ def home(tmp_path, monkeypatch):
 
 @pytest.fixture
 def store(home):
-    from learnflow.store import Store
+    from learnflow.db.store import Store
 
     s = Store()
     yield s
@@ -72,7 +72,7 @@ def cli():
     """Run the CLI in-process, the way a user would type it. Returns typer's Result."""
     from typer.testing import CliRunner
 
-    from learnflow.cli import app
+    from learnflow.cli.app import app
 
     runner = CliRunner()
 

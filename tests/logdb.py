@@ -1,6 +1,6 @@
 """Reading the test's learnflow log (the temp LEARNFLOW_HOME) the way a user's sqlite3 shell would."""
 
-from learnflow.store import Store
+from learnflow.db.store import Store
 
 
 def rows(sql, *params) -> list[dict]:

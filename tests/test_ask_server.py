@@ -6,7 +6,7 @@ import json
 import pytest
 from conftest import free_port
 
-from learnflow.store import Store
+from learnflow.db.store import Store
 
 QUESTION = "How do I undo my last git commit but keep the changes?"
 TAGGING = "Classify the user's question"

@@ -22,7 +22,7 @@ def run(tmp_path, **world):
 
 
 def test_a_simulated_week_lands_in_a_real_log_that_gaps_reads(tmp_path):
-    from learnflow.gaps import build_report
+    from learnflow.learner.gaps import build_report
 
     learner, store, rows = run(tmp_path)
     assert store.db["evidence"].count == len(rows) > 0

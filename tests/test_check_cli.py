@@ -15,7 +15,7 @@ def test_with_nothing_due_and_no_goals_it_says_how_to_get_started(cli):
 
 
 def test_after_choosing_a_role_the_first_check_is_a_placement_over_its_skills(cli):
-    from learnflow.goals import roles
+    from learnflow.learner.goals import roles
 
     skills = set(roles()["data-analyst"].skills)
     chosen = cli("goals", "role", "data-analyst")
@@ -74,7 +74,7 @@ def test_gaps_next_steps_say_how_to_measure_the_skill(cli):
 
 
 def test_skipped_probes_leave_nothing_behind_and_the_placement_still_reaches_every_skill(cli):
-    from learnflow.goals import roles
+    from learnflow.learner.goals import roles
 
     skills = set(roles()["data-analyst"].skills)
     cli("goals", "role", "data-analyst")
@@ -95,7 +95,7 @@ def test_a_closed_terminal_with_json_still_prints_what_was_kept(cli):
 
 
 def test_asking_for_a_skill_whose_cards_are_all_scheduled_reviews_one_early(cli):
-    from learnflow.coach import load_cards
+    from learnflow.tutor.coach import load_cards
 
     n = sum(1 for c in load_cards() if c.skill == "regex" and c.check_question)
     cli("check", "--skill", "regex", "-n", str(n), "--answers", "-", input='[[checks]]\nanswer = "x"\nself_grade = true\n' * n)

@@ -5,7 +5,7 @@ import time
 
 from conftest import free_port
 
-from learnflow.choose import choose, probe_local
+from learnflow.tutor.choose import choose, probe_local
 from learnflow.config import Config
 
 

@@ -23,7 +23,7 @@ def test_first_run_answers_offline_and_logs_it(cli):
 
 
 def test_every_command_and_subcommand_has_help_that_teaches(cli):
-    from learnflow.cli import app
+    from learnflow.cli.app import app
     from typer.main import get_command
 
     def walk(group, path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from learnflow import paths
-from learnflow.store import Store
+from learnflow.db.store import Store
 
 QUESTION = "How do I undo my last git commit but keep the changes?"
 LONG = " ".join(f"word{i}" for i in range(300))
@@ -81,8 +81,8 @@ def test_sigkill_mid_answer_leaves_a_consistent_database(server, cli):
 
 STRESS_SCRIPT = """
 import sys
-from learnflow.ask import Ask, AskOptions
-from learnflow.store import Store
+from learnflow.tutor.ask import Ask, AskOptions
+from learnflow.db.store import Store
 store = Store()
 errors = 0
 for i in range(int(sys.argv[1])):

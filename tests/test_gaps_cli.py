@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from learnflow.profile import DAY
+from learnflow.learner.profile import DAY
 
 
 @pytest.fixture
@@ -56,9 +56,9 @@ def test_terminal_report_fits_80_columns(cli, logged, monkeypatch):
     for args in (["gaps"], ["gaps", "--skill", "sql"], ["goals", "list"]):
         out = cli(*args).stdout
         assert max(len(line) for line in lines(out)) <= 80, args
-    from learnflow import render_gaps
-    from learnflow.gaps import build_report
-    from learnflow.store import Store
+    from learnflow.ui import gaps as render_gaps
+    from learnflow.learner.gaps import build_report
+    from learnflow.db.store import Store
 
     buf = io.StringIO()
     render_gaps.print_report(build_report(Store()), render_gaps.console(file=buf, width=80))
@@ -132,8 +132,8 @@ def test_html_report_is_self_contained(cli, logged, tmp_path):
 
 
 def test_hostile_skill_names_are_escaped_in_html(store, tmp_path):
-    from learnflow.gaps import build_report
-    from learnflow.report_html import render
+    from learnflow.learner.gaps import build_report
+    from learnflow.ui.html import render
 
     store.add_evidence([{"skill": "</script><b>x", "kind": "check", "value": 0.0}] * 5)
     page = render(build_report(store))
@@ -141,15 +141,15 @@ def test_hostile_skill_names_are_escaped_in_html(store, tmp_path):
 
 
 def test_help_and_ask_do_not_import_the_model():
-    code = "import sys, learnflow.cli; print(sorted(m for m in sys.modules if m.startswith('learnflow.')))"
+    code = "import sys, learnflow.cli.app; print(sorted(m for m in sys.modules if m.startswith('learnflow.')))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for heavy in ("learnflow.profile", "learnflow.gaps", "learnflow.report_html", "learnflow.render_gaps"):
+    for heavy in ("learnflow.learner.profile", "learnflow.learner.gaps", "learnflow.ui.html", "learnflow.ui.gaps"):
         assert heavy not in loaded
 
 
 def test_the_report_reads_the_log_without_importing_sqlite_utils(cli, logged):
     """sqlite-utils costs ~0.06 s to import; `gaps` reads plain SQL on an up-to-date log."""
-    code = ("import sys\nfrom learnflow.cli import main\nsys.argv = ['learnflow', 'gaps', '--json']\n"
+    code = ("import sys\nfrom learnflow.cli.app import main\nsys.argv = ['learnflow', 'gaps', '--json']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('sqlite_utils' in sys.modules, file=sys.stderr)")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["skills"] and done.stderr.strip().endswith("False")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from learnflow.profile import DAY
+from learnflow.learner.profile import DAY
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install -y chromium)")

@@ -6,11 +6,13 @@ import sqlite3
 
 import pytest
 
-from learnflow import beta, migrations
+from learnflow.learner import beta
+
+from learnflow.db import migrations
 from learnflow.errors import BadInput, ConfigError, NotFound
-from learnflow.gaps import build_report
-from learnflow.goals import apply_role, goals, roles, set_goal, unset_goal
-from learnflow.profile import DAY, Params, level_of, mastery_for, posteriors_at, read_periods, teaching_level
+from learnflow.learner.gaps import build_report
+from learnflow.learner.goals import apply_role, goals, roles, set_goal, unset_goal
+from learnflow.learner.profile import DAY, Params, level_of, mastery_for, posteriors_at, read_periods, teaching_level
 
 NOW = 1_780_000_000.0  # a fixed "now" (2026-05-28): tests never depend on the clock
 
@@ -159,7 +161,7 @@ def test_daily_table_follows_inserts_updates_and_deletes(store):
 def test_upgrade_fills_the_daily_table_from_existing_evidence(home):
     from sqlite_utils import Database
 
-    from learnflow.store import Store
+    from learnflow.db.store import Store
 
     home.mkdir(parents=True)
     path = home / "learnflow.db"
@@ -261,8 +263,8 @@ def test_role_profile_fills_targets_but_keeps_your_own(store):
 
 
 def test_bundled_roles_and_resources_cover_known_skills():
-    from learnflow.gaps import resources
-    from learnflow.skills import taxonomy
+    from learnflow.learner.gaps import resources
+    from learnflow.learner.skills import taxonomy
 
     known = taxonomy()
     assert {"backend-developer", "data-analyst", "devops-engineer", "ai-augmented-engineer"} <= set(roles())

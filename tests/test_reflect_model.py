@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from learnflow.store import Store
+from learnflow.db.store import Store
 
 TAGGING = "Classify the user's question"
 NARRATIVE = "Turn them into a short narrative"

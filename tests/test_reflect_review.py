@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from learnflow import reflect, review
+from learnflow.reflect import session as reflect
+
+from learnflow.practice import review
 from learnflow.errors import BadInput
-from learnflow.reflect import Answers, Attempt
-from learnflow.reflect_feedback import action_gaps, rules_feedback
+from learnflow.reflect.session import Answers, Attempt
+from learnflow.reflect.feedback import action_gaps, rules_feedback
 from learnflow.timespec import iso, local_midnight, parse_since
 
 T0 = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
@@ -290,7 +292,7 @@ def test_a_resumed_reflection_only_asks_the_checks_it_has_left(store):
     for i in range(review.MAX_CHECKS):
         store.db["check_results"].insert({"reflection_id": session.id, "skill": "git", "correct": 1})
     session.finish("interrupted")
-    from learnflow.goals import set_goal
+    from learnflow.learner.goals import set_goal
 
     set_goal(store, "sql", 0.8)  # a probe would be offered to a new reflection
     assert reflect.Session.resume(store, model=Offline()).checks() == []

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from learnflow import wrap
-from learnflow.store import Store
+from learnflow.tutor import wrap
+from learnflow.db.store import Store
 
 LEARNFLOW = [sys.executable, "-m", "learnflow"]
 

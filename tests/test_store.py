@@ -6,9 +6,9 @@ import stat
 import pytest
 from sqlite_utils import Database
 
-from learnflow import migrations
+from learnflow.db import migrations
 from learnflow.errors import DatabaseError, NotFound
-from learnflow.store import SkillTag, Store
+from learnflow.db.store import SkillTag, Store
 
 
 def test_blank_database_gets_every_migration_and_wal(home):
@@ -113,7 +113,7 @@ def test_abandoned_pending_rows_are_closed_as_interrupted(store):
 
 
 def test_store_knows_the_schema_version_without_importing_migrations():
-    from learnflow import store
+    from learnflow.db import store
 
     assert store.SCHEMA_VERSION == migrations.SCHEMA_VERSION
 
@@ -125,7 +125,7 @@ def test_an_up_to_date_database_opens_without_sqlite_utils(home):
 
     Store().close()
     code = (
-        "import sys; from learnflow.store import Store; s = Store(); s.history(); "
+        "import sys; from learnflow.db.store import Store; s = Store(); s.history(); "
         "print('sqlite_utils' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent / "lrs"))
 
 from testkit import evidence_rows, lrs_available, ralph_available, ralph_validate_in_background, simulate_log, start_lrs  # noqa: E402
 
-from learnflow import sync  # noqa: E402
+from learnflow.interop import lrs as sync  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_ten_thousand_statements_arrive_once_and_come_back_whole(cli, store, lrs
     imported = json.loads(cli("import", "--json", str(lrs_answer)).stdout)
     figures["import"] = time.perf_counter() - t
     assert imported["added"] == len(sent)
-    from learnflow.store import Store
+    from learnflow.db.store import Store
 
     assert evidence_rows(Store()) == mine
     print("\n10k figures (s): " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()) + f" for {len(sent)} statements")
@@ -111,7 +111,7 @@ def test_a_wrong_password_is_a_clear_error_with_exit_code_5(cli, store, real_lrs
 
 
 def test_an_lrs_refusal_names_the_statement_and_keeps_what_went_through(store, real_lrs):
-    from learnflow import xapi
+    from learnflow.interop import xapi
 
     simulate_log(store, asks=8, checks=0, ratings=0, reflections=0)
     sts = xapi.build_statements(store, xapi.resolve_actor(store, mbox="refusal@example.com"))

@@ -26,8 +26,8 @@ def exports(tmp_path_factory):
 
     from typer.testing import CliRunner
 
-    from learnflow.cli import app
-    from learnflow.store import Store
+    from learnflow.cli.app import app
+    from learnflow.db.store import Store
 
     folder = tmp_path_factory.mktemp("team")
     files, old = [], os.environ.get("LEARNFLOW_HOME")
@@ -104,7 +104,7 @@ def test_team_needs_some_input(cli, tmp_path):
 
 
 def test_other_tools_progress_counts_where_learnflow_has_no_evidence(tmp_path):
-    from learnflow.team import team_report
+    from learnflow.interop.team import team_report
 
     def progressed(who, skill, scaled):
         return {
@@ -136,8 +136,8 @@ def team_lrs(tmp_path_factory):
 
 
 def test_team_pulls_everyone_from_the_lrs(cli, exports, team_lrs, monkeypatch):
-    from learnflow import sync
-    from learnflow.xapi_import import parse_statements
+    from learnflow.interop import lrs as sync
+    from learnflow.interop.imports import parse_statements
 
     target = sync.Lrs(team_lrs.url, team_lrs.user, team_lrs.password)
     client = sync.Client(target)

@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent / "lrs"))
 
 from testkit import evidence_rows, ralph_available, ralph_validate, simulate_log  # noqa: E402
 
-from learnflow import xapi  # noqa: E402
-from learnflow.xapi_import import evidence_of, import_statements, parse_statements  # noqa: E402
+from learnflow.interop import xapi  # noqa: E402
+from learnflow.interop.imports import evidence_of, import_statements, parse_statements  # noqa: E402
 
 ADL_ASKED = "http://adlnet.gov/expapi/verbs/asked"
 ADL_ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
@@ -62,7 +62,7 @@ def test_ids_are_stable_across_exports_and_differ_between_installs(store, home, 
     assert first == again  # same content too: an LRS stores a re-export once
     assert len({s["id"] for s in first}) == len(first)
     switch_home(monkeypatch, tmp_path / "other")
-    from learnflow.store import Store
+    from learnflow.db.store import Store
 
     other = Store()
     simulate_log(other, asks=5, checks=3, ratings=1, reflections=1)
@@ -122,8 +122,8 @@ def test_actor_is_a_stable_pseudonym_unless_chosen(cli, home):
 
 
 def test_round_trip_into_an_empty_home_gives_the_same_evidence_and_profile(cli, store, monkeypatch, tmp_path):
-    from learnflow.gaps import build_report
-    from learnflow.store import Store
+    from learnflow.learner.gaps import build_report
+    from learnflow.db.store import Store
 
     simulate_log(store, asks=120, checks=60, ratings=12, reflections=6)
     store.add_evidence([{"skill": "shell", "kind": "check", "value": 1.0, "source": "some_future_table", "source_id": 7}])
@@ -278,8 +278,8 @@ def _a_check_outside_any_reflection(store):
     """What `learnflow check` writes: a probe answered with no reflection around it."""
     from datetime import UTC, datetime
 
-    from learnflow import review
-    from learnflow.goals import set_goal
+    from learnflow.practice import review
+    from learnflow.learner.goals import set_goal
 
     set_goal(store, "regex", 0.8)
     now = datetime.now(UTC)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from learnflow import coach, prompts
+from learnflow import prompts
+
+from learnflow.tutor import coach
 from learnflow.backends import Backend, ModelInfo, Request, Usage
-from learnflow.skills import taxonomy
+from learnflow.learner.skills import taxonomy
 
 # Below this BM25 score a card is too weak a match to put first.
 MIN_CARD_SCORE = 1.0

@@ -1,0 +1,220 @@
+"""`learnflow doctor`: what learnflow found on this machine, and what to fix.
+
+Each check returns data (name, status, detail, fix); the CLI renders them.
+Nothing here changes state except `repair_database`, which only runs on request.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sqlite3
+import stat
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+from learnflow import __version__, paths
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail | info
+    detail: str
+    fix: str = ""
+
+
+# Exit code of `doctor` when a check of this name fails (README, "Exit codes").
+EXIT_CODES = {"config": 4, "database": 7, "backend": 5, "local model": 4}
+
+
+def run_checks() -> list[Check]:
+    """Every check, each isolated: one broken piece (say, the config) must not hide the others."""
+    from learnflow.errors import LearnflowError
+
+    checks = [Check("learnflow", "info", f"{__version__} on Python {sys.version.split()[0]} ({sys.executable})")]
+    for name, check in [("folders", _home), ("config", _config), ("database", _database), ("backend", _backend),
+                        ("local servers", _local_servers), ("tokenizer", _tokenizer), ("litellm", _litellm),
+                        ("local model", _local_model)]:  # fmt: skip
+        try:
+            found = check()
+        except LearnflowError as exc:
+            found = Check(name, "fail", exc.message, exc.hint or "")
+        checks += found if isinstance(found, list) else [found]
+    return checks
+
+
+def exit_code(checks: list[Check]) -> int:
+    """0 when nothing failed, else the code of the first failing area."""
+    failed = [c for c in checks if c.status == "fail"]
+    return EXIT_CODES.get(failed[0].name, 1) if failed else 0
+
+
+def as_dicts(checks: list[Check]) -> list[dict]:
+    return [asdict(c) for c in checks]
+
+
+def _home() -> Check:
+    d = paths.data_dir()
+    where = f"data {d}, config {paths.config_dir()}" + (" (LEARNFLOW_HOME)" if paths.home_override() else "")
+    if d.exists() and stat.S_IMODE(d.stat().st_mode) & 0o077:
+        return Check("folders", "warn", f"{where}; the data folder is readable by others", f"chmod 700 {d}")
+    return Check("folders", "ok", where)
+
+
+def _config() -> Check:
+    from learnflow import config
+    from learnflow.errors import ConfigError
+
+    try:
+        data = config.load()
+    except ConfigError as exc:
+        return Check("config", "fail", exc.message, exc.hint or "")
+    unknown = [k for k in data if k not in config.SETTINGS and k not in config.TABLES]
+    detail = f"{paths.config_path()} ({len(data)} settings)" if data else f"no config file yet ({paths.config_path()})"
+    if unknown:
+        return Check("config", "warn", f"{detail}; unknown keys: {', '.join(unknown)}", "learnflow config list shows the known ones")
+    return Check("config", "ok", detail)
+
+
+def _database() -> Check:
+    from learnflow.db import migrations
+
+    path = paths.db_path()
+    if not path.exists():
+        return Check("database", "info", f"{path} will be created on the first ask")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        result = conn.execute("PRAGMA quick_check").fetchone()[0]
+        count = conn.execute("SELECT count(*) FROM interactions").fetchone()[0] if version else 0
+        conn.close()
+    except sqlite3.DatabaseError as exc:
+        return Check(
+            "database", "fail", f"{path} cannot be read: {exc}",
+            "learnflow doctor --repair copies it aside and rebuilds a new log from what can be read",
+        )  # fmt: skip
+    if result != "ok":
+        return Check("database", "fail", f"{path}: integrity check says {result}", "learnflow doctor --repair")
+    if version > migrations.SCHEMA_VERSION:
+        return Check("database", "fail", f"{path} is from a newer learnflow (schema {version})", "pip install -U learnflow")
+    return Check("database", "ok", f"{path}: {count} interactions, schema {version}/{migrations.SCHEMA_VERSION}, integrity ok")
+
+
+def _backend() -> list[Check]:
+    from learnflow import keys
+    from learnflow.tutor.choose import choose
+    from learnflow.config import Config
+    from learnflow.errors import LearnflowError
+
+    out = []
+    try:
+        choice = choose(Config())
+        out.append(Check("backend", "ok", f"{choice.model} via {choice.backend}: {choice.reason}"))
+    except LearnflowError as exc:
+        out.append(Check("backend", "fail", exc.message, exc.hint or ""))
+    names = [f"{p} (env)" for p in keys.env_providers()] + [f"{p} (keys file)" for p in keys.stored_providers()]
+    out.append(Check("keys", "info", ", ".join(names) if names else "no provider keys found (that is fine offline)"))
+    return out
+
+
+def _local_servers() -> list[Check]:
+    from learnflow.tutor.choose import _port_open, _ports, _server_model
+
+    out = []
+    for name, port, prefix in _ports():
+        t = time.perf_counter()
+        if not _port_open(port):
+            out.append(Check(f"local {name}", "info", f"nothing on 127.0.0.1:{port}"))
+            continue
+        model = _server_model(f"http://127.0.0.1:{port}/v1")
+        ms = (time.perf_counter() - t) * 1000
+        if model:
+            out.append(Check(f"local {name}", "ok", f"127.0.0.1:{port} serves {prefix}/{model} ({ms:.0f} ms)"))
+        else:
+            out.append(Check(f"local {name}", "warn", f"127.0.0.1:{port} is open but does not answer /v1/models"))
+    return out
+
+
+def _tokenizer() -> Check:
+    from learnflow import tokens
+
+    return (
+        Check("tokenizer", "ok", f"tiktoken {tokens.ENCODING} available offline")
+        if tokens.encoding() is not None
+        else Check("tokenizer", "warn", "no tiktoken encoding offline: token counts are estimated", "pip install litellm (ships the files)")
+    )
+
+
+def _litellm() -> Check:
+    spec = importlib.util.find_spec("litellm")
+    return Check("litellm", "ok" if spec else "warn", "installed (imported only when a litellm model answers)" if spec else "not installed")
+
+
+def _local_model() -> Check:
+    from learnflow.config import Config
+
+    model_file = Config().get("model_file")
+    has_engine = importlib.util.find_spec("xllamacpp") is not None
+    if model_file and not os.path.isfile(os.path.expanduser(str(model_file))):
+        return Check("local model", "fail", f"model_file {model_file} does not exist", "learnflow config set model_file /path/to/model.gguf")
+    if model_file:
+        return Check("local model", "ok" if has_engine else "fail", f"{model_file}" + ("" if has_engine else "; xllamacpp missing"),
+                     "" if has_engine else "pip install 'learnflow[local]'")  # fmt: skip
+    return Check("local model", "info", "none configured" + (" (xllamacpp installed)" if has_engine else ""))
+
+
+def repair_database() -> dict:
+    """Copy a damaged log aside and rebuild a fresh one from every row still readable.
+
+    Returns what was done. The damaged file is kept (never overwritten or deleted).
+    """
+    from learnflow.db.store import Store
+
+    path = paths.db_path()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.damaged-{stamp}")
+    shutil.copy2(path, backup)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            shutil.copy2(side, backup.with_name(backup.name + suffix))
+    salvaged: dict[str, int] = {}
+    rows_by_table: dict[str, list] = {}
+    try:
+        old = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        tables = [r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for t in tables:
+            if t.startswith("_") or t.endswith(("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")):
+                continue
+            try:
+                cur = old.execute(f'SELECT * FROM "{t}"')
+                cols = [d[0] for d in cur.description]
+                rows_by_table[t] = [dict(zip(cols, r)) for r in cur.fetchall()]
+            except sqlite3.DatabaseError:
+                rows_by_table[t] = []
+        old.close()
+    except sqlite3.DatabaseError:
+        pass  # nothing readable: start a fresh log; the damaged copy stays for experts
+    path.unlink()
+    for side in ("-wal", "-shm"):
+        p = path.with_name(path.name + side)
+        if p.exists():
+            p.unlink()
+    store = Store(path)
+    for t, rows in rows_by_table.items():
+        if t not in store.db.table_names() or not rows:
+            continue
+        columns = [c for c in rows[0] if c in store.db[t].columns_dict]
+        sql = f'INSERT OR IGNORE INTO "{t}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
+        with store.db.conn:
+            store.db.conn.executemany(sql, [[r.get(c) for c in columns] for r in rows])
+        salvaged[t] = len(rows)
+    if "interactions" in salvaged:
+        # Triggers indexed the copied rows; 'rebuild' makes sure the index matches the table.
+        store.db.execute("INSERT INTO interactions_fts(interactions_fts) VALUES('rebuild')")
+        store.db.conn.commit()
+    store.close()
+    return {"backup": str(backup), "salvaged": salvaged}

@@ -1,0 +1,177 @@
+"""`learnflow ask`, `history` and `show`: a question while you work, and the log of them."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from learnflow.cli.edge import Interrupted, interrupts_as_keyboard
+from learnflow.cli.options import JsonOpt, ModelOpt, open_store, read_stdin
+from learnflow.errors import LearnflowError
+
+
+def ask(
+    question: Annotated[Optional[list[str]], typer.Argument(metavar="QUESTION", help="Your question (quotes optional).", show_default=False)] = None,
+    file: Annotated[
+        Optional[list[str]], typer.Option("-f", "--file", metavar="FILE", help="Attach a file as context (repeatable).", show_default=False)
+    ] = None,
+    model: ModelOpt = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", metavar="NAME", help="Force a backend: offline, openai, litellm.")] = None,
+    continue_: Annotated[bool, typer.Option("-c", "--continue", help="Continue your last conversation.")] = False,
+    cid: Annotated[Optional[int], typer.Option("--cid", metavar="ID", help="Continue the conversation with this id.")] = None,
+    direct: Annotated[bool, typer.Option("--direct", help="Just the answer, no teaching (still logged).")] = False,
+    level: Annotated[
+        Optional[str], typer.Option("--level", metavar="LEVEL", help="Teach at this level: novice, intermediate, expert.", show_default=False)
+    ] = None,
+    no_redact: Annotated[
+        bool,
+        typer.Option("--no-redact", help="Send and store secrets (API keys, tokens, passwords) as they are. Off by default: they are replaced by [REDACTED:type]."),
+    ] = False,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not keep this question or its answer in the log.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Ask about what you are doing right now; the answer teaches and is logged.
+
+    \b
+    Examples:
+      learnflow ask "How do I undo my last git commit but keep the changes?"
+      pytest 2>&1 | learnflow ask "why does this test fail?"
+      learnflow ask -f app/config.py "is this an idiomatic way to load config?"
+      learnflow ask -c "and if I already pushed it?"
+      learnflow ask --json -m ollama/llama3.2 "explain this regex: ^a+$"
+
+    Novices get a worked example, experts get challenged; every answer ends with one check question.
+    """
+    from learnflow.tutor.ask import Ask, AskOptions
+    from learnflow.config import LEVELS
+    from learnflow.tutor.context import read_file
+    from learnflow.errors import BadInput
+
+    if level and level not in LEVELS:
+        raise BadInput(f"--level must be one of: {', '.join(LEVELS)}.")
+    parts = []
+    stdin = read_stdin()
+    if stdin:
+        parts.append(stdin)
+    parts.extend(read_file(path) for path in file or [])
+    text = " ".join(question or [])
+    if not text.strip() and stdin:
+        text = "Explain this and what I should do about it."
+    opts = AskOptions(
+        question=text, parts=parts, model=model, backend=backend, cid=cid,
+        continue_last=continue_, direct=direct, level=level, redact=not no_redact,
+    )  # fmt: skip
+    if no_log and (continue_ or cid is not None):
+        raise BadInput("--no-log cannot continue a conversation: the earlier turns are in the log.")
+    if no_log:
+        from learnflow.db.store import Store
+
+        # An in-memory log: the ask works the same and leaves no trace on disk.
+        run = Ask(Store(":memory:"), opts)
+    else:
+        run = Ask(open_store(), opts)
+        if not json_:
+            from learnflow.cli.reflect import remind_action
+
+            remind_action(run.store)  # "Yesterday you planned to …": stderr, once a day
+    stream_and_render(run, json_=json_)
+
+
+def stream_and_render(run, *, json_: bool = False):
+    """Stream a prepared Ask to the terminal (or collect it for --json); map failures.
+
+    Shared by `ask`, `run --explain` and `explain`.
+    """
+    from learnflow.ui import render
+
+    if run.warning and not json_:
+        render.notice(f"{run.choice.model}: {run.warning}.")
+    if run.redactions and not json_:
+        n = sum(run.redactions.values())
+        render.notice(f"Redacted {n} secret{'s' if n > 1 else ''} ({', '.join(sorted(run.redactions))}) before sending and logging; --no-redact keeps them.")
+    if run.context.cut_tokens and not json_:
+        render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
+    with interrupts_as_keyboard():
+        try:
+            if json_:
+                for _ in run.stream():
+                    pass
+            else:
+                render.stream_answer(run.stream(), waiting=f"Asking {run.choice.model}…")
+        except LearnflowError as exc:  # backend failures, and e.g. a bad local model file
+            if json_:
+                render.print_json(run.result())
+            if run.logged:
+                exc.message = f"{exc.message} (logged as #{run.id}, status {run.status})"
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted(f"Interrupted. The question and the partial answer are kept as #{run.id}.") from None
+    result = run.result()
+    if json_:
+        render.print_json(result)
+    else:
+        render.footer(result)
+    return result
+
+
+def history(
+    n: Annotated[int, typer.Option("-n", "--limit", metavar="N", min=1, help="How many to show, newest first.")] = 20,
+    q: Annotated[Optional[str], typer.Option("-q", "--query", metavar="TEXT", help="Full-text search over questions and answers.")] = None,
+    skill: Annotated[Optional[str], typer.Option("--skill", metavar="SKILL", help="Only interactions tagged with this skill.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List past questions, newest first; search them with -q.
+
+    Example: learnflow history -q rebase --skill git
+    """
+    from learnflow.ui import render
+
+    if skill:
+        from learnflow.errors import BadInput
+        from learnflow.learner.skills import taxonomy
+
+        if skill not in taxonomy():
+            raise BadInput(f"Unknown skill {skill!r}.", hint=f"Skills: {', '.join(taxonomy())}.")
+    rows = open_store().history(limit=n, query=q, skill=skill)
+    if json_:
+        render.print_json(rows)
+        return
+    if not rows:
+        render.notice("Nothing logged yet." if not (q or skill) else "No matches.")
+        return
+    for row in rows:
+        row["when"] = row["created_at"][:16].replace("T", " ")
+        row["question"] = row["question"][:70]
+    render.table(
+        rows,
+        [("id", "ID"), ("when", "When (UTC)"), ("skills", "Skills"), ("question", "Question"), ("status", "Status")],
+    )
+
+
+def show(
+    interaction_id: Annotated[int, typer.Argument(metavar="ID", help="Interaction id from `learnflow history`.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Show one logged interaction: question, context, answer and how it was produced."""
+    from learnflow.ui import render
+
+    row = open_store().get(interaction_id)
+    if json_:
+        render.print_json(row)
+        return
+    skills = ", ".join(f"{s['skill']} ({s['method']})" for s in row["skills"])
+    meta = [f"#{row['id']}", row["created_at"][:19].replace("T", " "), f"conversation {row['conversation_id']}",
+            row["model"] or "", row["level"] or "", row["status"]]  # fmt: skip
+    lines = [f"**Q:** {row['question']}", "", f"_{' · '.join(m for m in meta if m)}_", f"_skills: {skills}_"]
+    if row["context_summary"]:
+        lines.append(f"_context: {row['context_summary']}_")
+    if row["error"]:
+        lines.append(f"_error: {row['error']}_")
+    lines += ["", row["answer"] or "_(no answer)_"]
+    render.markdown("\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main app."""
+    app.command("ask", rich_help_panel="Work")(ask)
+    app.command("history", rich_help_panel="Log")(history)
+    app.command("show", rich_help_panel="Log")(show)

@@ -1,0 +1,376 @@
+"""`learnflow export`, `import`, `sync` and `team`: the log beyond one machine (xAPI).
+
+Parse, call the core (xapi.py, xapi_import.py, sync.py, team.py), render. The core
+modules are imported inside the commands so `learnflow --help` never pays for them.
+"""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from learnflow.cli.options import JsonOpt, open_store
+
+PANEL = "Share"
+ActorMbox = Annotated[
+    Optional[str],
+    typer.Option(
+        "--actor-mbox", help="Identify yourself by e-mail (else xapi_actor_mbox; default: a pseudonym).", show_default=False
+    ),
+]
+ActorHome = Annotated[
+    Optional[str],
+    typer.Option(
+        "--actor-homepage", help="Account system's home page, e.g. your SSO (with --actor-account).", show_default=False
+    ),
+]
+ActorAccount = Annotated[
+    Optional[str], typer.Option("--actor-account", help="Your account name on that system.", show_default=False)
+]
+ActorName = Annotated[
+    Optional[str], typer.Option("--actor-name", help="A display name to send with the statements.", show_default=False)
+]
+IncludeText = Annotated[
+    bool,
+    typer.Option("--include-text", help="Also send question, answer and reflection text (off: only skills, results and times)."),
+]
+Since = Annotated[
+    Optional[str], typer.Option("--since", metavar="WHEN", help="Only statements from then on: 2d, 1w, 2024-06-01.", show_default=False)
+]
+LrsUrl = Annotated[
+    Optional[str],
+    typer.Option("--lrs", metavar="URL", help="The LRS's xAPI endpoint (else LEARNFLOW_LRS_URL or xapi_lrs_url).", show_default=False),
+]
+LrsUser = Annotated[
+    Optional[str], typer.Option("--user", help="LRS user / key (else LEARNFLOW_LRS_USER or xapi_lrs_user).", show_default=False)
+]
+LrsPassword = Annotated[
+    Optional[str],
+    typer.Option(
+        "--password",
+        help="LRS password / secret (better: LEARNFLOW_LRS_PASSWORD or `learnflow keys set lrs`).",
+        show_default=False,
+    ),
+]
+
+
+def _statements(store, *, since, include_text, mbox, homepage, account, name) -> list[dict]:
+    from learnflow.interop import xapi
+
+    moment = None
+    if since:
+        from learnflow.timespec import parse_since
+
+        moment = parse_since(since)
+    actor = xapi.resolve_actor(store, mbox=mbox, homepage=homepage, account=account, name=name)
+    return xapi.build_statements(store, actor, include_text=include_text, since=moment)
+
+
+def _read(path: str) -> tuple[str, str]:
+    """A statements file, whole (exports are large: no size cap here); `-` is standard input."""
+    from learnflow.errors import BadInput
+
+    if path == "-":
+        return sys.stdin.read(), "standard input"
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8-sig"), path
+    except FileNotFoundError:
+        raise BadInput(f"File not found: {path}.") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a folder, not a statements file.") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text: not an xAPI export.") from None
+    except OSError as exc:
+        raise BadInput(f"Cannot read {path}: {exc.strerror}.") from None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Exports hold a person's learning record: readable by them only (0600)."""
+    from learnflow.files import write_user_file
+
+    write_user_file(path, text, private=True, example="-o statements.json")
+
+
+def export(
+    format_: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="xapi (statements), json or csv (one flat row per statement).")
+    ] = "xapi",
+    since: Since = None,
+    include_text: IncludeText = False,
+    output: Annotated[
+        Optional[Path],
+        typer.Option(
+            "-o", "--output", help="Write to FILE (0600) instead of standard output.", metavar="FILE", show_default=False
+        ),
+    ] = None,
+    actor_mbox: ActorMbox = None,
+    actor_homepage: ActorHome = None,
+    actor_account: ActorAccount = None,
+    actor_name: ActorName = None,
+) -> None:
+    """Export your log as xAPI 1.0.3 statements (or flat JSON / CSV) for an LRS or another machine.
+
+    \b
+    Examples:
+      learnflow export -o me.json                       # pseudonymous, no text
+      learnflow export --since 1w --format csv -o week.csv
+      learnflow export --actor-mbox ada@example.com --include-text -o full.json
+
+    Statement ids are stable, so exporting twice never duplicates anything in an LRS.
+    What is and is not sent: docs/xapi.md.
+    """
+    import json
+
+    from learnflow.ui import render
+    from learnflow.errors import BadInput
+
+    if format_ not in ("xapi", "json", "csv"):
+        raise BadInput(f"--format must be xapi, json or csv, not {format_!r}.")
+    sts = _statements(
+        open_store(),
+        since=since,
+        include_text=include_text,
+        mbox=actor_mbox,
+        homepage=actor_homepage,
+        account=actor_account,
+        name=actor_name,
+    )
+    if format_ == "xapi":
+        # One statement per line inside the array: still one JSON document, and easy to grep or diff.
+        text = (
+            "[\n" + ",\n".join(json.dumps(s, ensure_ascii=False, separators=(",", ":")) for s in sts) + "\n]\n" if sts else "[]\n"
+        )
+    else:
+        from learnflow.interop.imports import records, to_csv
+
+        rows = records(sts)
+        text = to_csv(rows) if format_ == "csv" else json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        _write_private(output, text)
+    privacy = "with question and answer text" if include_text else "no question or answer text (--include-text adds it)"
+    render.notice(f"Exported {len(sts):,} statements{f' to {output}' if output else ''}; {privacy}.")
+
+
+def import_(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help='Statements: a JSON array, an LRS answer {"statements": [...]}, or JSON lines; - for stdin.'
+        ),
+    ],
+    json_: JsonOpt = False,
+) -> None:
+    """Import xAPI statements (from another machine or an LRS) into your log; importing twice adds nothing.
+
+    \b
+    Examples:
+      learnflow import laptop.json
+      curl -u KEY:SECRET -H 'X-Experience-API-Version: 1.0.3' https://lrs.example.com/xapi/statements | learnflow import -
+
+    learnflow's own statements bring back the evidence your skill profile is computed from;
+    other tools' statements with a score on a learnflow skill count as imported evidence.
+    """
+    from dataclasses import asdict
+
+    from learnflow.ui import render
+    from learnflow.interop.imports import import_statements, parse_statements
+
+    text, origin = _read(file)
+    result = import_statements(open_store(), parse_statements(text, origin=origin))
+    if json_:
+        render.print_json(asdict(result))
+        return
+    skipped = [
+        f"{n:,} {what}"
+        for n, what in ((result.known, "imported before"), (result.own, "from this log"), (result.invalid, "not statements"))
+        if n
+    ]
+    render.notice(
+        f"Imported {result.added:,} statements ({result.evidence:,} pieces of evidence)"
+        + (f"; skipped {', '.join(skipped)}." if skipped else ".")
+    )
+    if result.people > 1:
+        # One log is one person's profile: several people's records would blur it.
+        render.notice(f"Note: they come from {result.people} different people. To compare people, use `learnflow team FILE...`.")
+
+
+def sync(
+    lrs: LrsUrl = None,
+    user: LrsUser = None,
+    password: LrsPassword = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=10000, help="Statements per request.")] = 500,
+    since: Since = None,
+    include_text: IncludeText = False,
+    actor_mbox: ActorMbox = None,
+    actor_homepage: ActorHome = None,
+    actor_account: ActorAccount = None,
+    actor_name: ActorName = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Send the statements your LRS has not acknowledged yet; safe to run again, or after a failure.
+
+    \b
+    Examples:
+      export LEARNFLOW_LRS_USER=key LEARNFLOW_LRS_PASSWORD=secret
+      learnflow sync --lrs https://lrs.example.com/xapi/
+      learnflow config set xapi_lrs_url https://lrs.example.com/xapi/ && learnflow sync
+
+    Retries on rate limits, server errors and lost connections; a wrong password exits 5.
+    """
+    from dataclasses import asdict
+
+    from learnflow.ui import render
+    from learnflow.interop import lrs as core
+
+    target = core.lrs_from(lrs, user, password)
+    store = open_store()
+    sts = _statements(
+        store,
+        since=since,
+        include_text=include_text,
+        mbox=actor_mbox,
+        homepage=actor_homepage,
+        account=actor_account,
+        name=actor_name,
+    )
+    show = None
+    if render.fancy(sys.stderr):
+
+        def show(done: int, total: int) -> None:
+            sys.stderr.write(f"\rSent {done:,} of {total:,} statements…")
+            sys.stderr.flush()
+
+    try:
+        result = core.sync(store, sts, target, batch=batch, progress=show)
+    finally:
+        if show is not None:
+            sys.stderr.write("\r\033[K")  # the progress line gives way to the summary
+    if json_:
+        render.print_json(asdict(result))
+    elif result.sent:
+        render.notice(
+            f"Sent {result.sent:,} statements to {result.lrs} in {result.batches} batches ({result.seconds:.1f} s); "
+            f"{result.already:,} were there already."
+        )
+    else:
+        render.notice(f"Nothing new to send: {result.lrs} has all {result.total:,} statements.")
+
+
+def team(
+    files: Annotated[
+        Optional[list[Path]],
+        typer.Argument(
+            metavar="[FILE]...", help="Exports of several people (learnflow export), or LRS answers.", show_default=False
+        ),
+    ] = None,
+    lrs: LrsUrl = None,
+    user: LrsUser = None,
+    password: LrsPassword = None,
+    target: Annotated[
+        Optional[float],
+        typer.Option(
+            "--target",
+            min=0.0,
+            max=1.0,
+            help="Target mastery for every skill (default: gaps_default_target).",
+            show_default=False,
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+    html: Annotated[
+        Optional[Path],
+        typer.Option("--html", help="Also write a self-contained HTML report to FILE.", metavar="FILE", show_default=False),
+    ] = None,
+) -> None:
+    """A team skill matrix: who is strong where, which gaps everyone shares, who could pair with whom.
+
+    \b
+    Examples:
+      learnflow team ada.json bob.json cy.json
+      learnflow team --lrs https://lrs.example.com/xapi/ --html team.html
+      learnflow team *.json --json | jq '.shared_gaps'
+
+    Each person is measured with the same learner model as `learnflow gaps`.
+    """
+    from learnflow.ui import render
+    from learnflow.errors import BadInput
+    from learnflow.interop.team import team_report
+
+    statements: list[dict] = []
+    if files:
+        from learnflow.interop.imports import parse_statements
+
+        for f in files:
+            text, origin = _read(str(f))
+            statements += parse_statements(text, origin=origin)
+    if lrs:
+        from learnflow.interop import lrs as core
+
+        statements += core.pull(core.lrs_from(lrs, user, password))
+    if not files and not lrs:
+        raise BadInput(
+            "Give people's exports as files, or --lrs URL to read them from an LRS.", hint="e.g. learnflow team ada.json bob.json"
+        )
+    report = team_report(statements, target=target)
+    if not report.people:
+        raise BadInput("No statements with an actor in the input: nobody to show.")
+    if html is not None:
+        from learnflow.interop.team import write_html
+
+        write_html(report, html)
+        render.notice(f"Wrote {html}")
+    if json_:
+        render.print_json(report.to_dict())
+        return
+    sys.stdout.write("\n".join(team_text(report)) + "\n")
+
+
+def team_text(report, width: int = 80) -> list[str]:
+    """The matrix as plain lines that fit `width` columns: the same on a terminal and in a pipe."""
+    marks = {"strong": "+", "gap": "!", "ok": " ", "thin": "", "none": ""}
+    skill_w = 18
+    cell_w = 7
+    fit = max(1, (width - skill_w) // cell_w)
+    shown = report.people[:fit]
+    lines = [
+        f"Team of {len(report.people)} · mastery 0..1 · target {report.target:.2f} · strong from {max(report.strong, report.target):.2f}",
+        "+ strong   ! below target   ? too little evidence   - no evidence",
+        "",
+        "Skill".ljust(skill_w) + "".join(p.label[: cell_w - 1].rjust(cell_w) for p in shown),
+    ]
+    for s in report.skills:
+        cells = []
+        for p in shown:
+            c = report.cells[s][p.key]
+            text = f"{c.mastery:.2f}{marks[c.status]}" if c.mastery is not None else ("?" if c.status == "thin" else "-")
+            cells.append(text.rjust(cell_w))
+        lines.append(s[: skill_w - 1].ljust(skill_w) + "".join(cells))
+    if len(report.people) > fit:
+        lines.append(f"… and {len(report.people) - fit} more people: see --json or --html.")
+    lines.append("")
+    if report.shared_gaps:
+        lines.append("Shared gaps (everyone measured is below target):")
+        lines += [f"  {g.skill}: {g.below} of {g.measured} below, mean {g.mean:.2f}" for g in report.shared_gaps]
+    else:
+        lines.append("Shared gaps: none (on every skill someone is at target).")
+    if report.pairs:
+        lines.append("Could pair (strong with below target, same skill):")
+        lines += [
+            f"  {p.mentor} ({p.mentor_mastery:.2f}) with {p.learner} ({p.learner_mastery:.2f}) on {p.skill}"
+            for p in report.pairs[:10]
+        ]
+        if len(report.pairs) > 10:
+            lines.append(f"  … {len(report.pairs) - 10} more in --json.")
+    return [line[:width] for line in lines]
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main app."""
+    app.command("export", rich_help_panel=PANEL)(export)
+    app.command("import", rich_help_panel=PANEL)(import_)
+    app.command("sync", rich_help_panel=PANEL)(sync)
+    app.command("team", rich_help_panel=PANEL)(team)

@@ -1,0 +1,102 @@
+"""`learnflow run`, `learnflow explain`, `learnflow shell-init`: learning at the moment a command fails."""
+
+import json
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from learnflow.cli.options import JsonOpt, ModelOpt, open_store
+
+
+def _explain_task(task: dict, *, model: Optional[str], json_: bool) -> None:
+    from learnflow.tutor.ask import Ask, AskOptions
+    from learnflow.cli.ask import stream_and_render
+    from learnflow.tutor.context import Part
+    from learnflow.tutor.wrap import Outcome, failure_question
+
+    outcome = Outcome(
+        argv=json.loads(task["command"]), cwd=task["cwd"], exit_code=task["exit_code"],
+        duration_ms=task["duration_ms"], stdout_tail=task["stdout_tail"], stderr_tail=task["stderr_tail"],
+    )  # fmt: skip
+    parts = [Part("command stderr (tail)", outcome.stderr_tail)] if outcome.stderr_tail.strip() else []
+    if outcome.stdout_tail.strip():
+        parts.insert(0, Part("command stdout (tail)", outcome.stdout_tail))
+    store = open_store()
+    run = Ask(store, AskOptions(question=failure_question(outcome), parts=parts, model=model))
+    store.link_task(task["id"], run.id)
+    stream_and_render(run, json_=json_)
+
+
+def run(
+    command: Annotated[list[str], typer.Argument(metavar="-- CMD [ARGS]...", help="The command to run, after --.")],
+    explain: Annotated[bool, typer.Option("--explain", help="If it fails, explain the failure without asking.")] = False,
+    no_offer: Annotated[bool, typer.Option("--no-offer", help="Never offer an explanation (just record the run).")] = False,
+    model: ModelOpt = None,
+) -> None:
+    """Run a command unchanged; when it fails, learn why.
+
+    Output stays live (colours kept) and learnflow exits with the command's own exit code.
+    The run is logged; on failure you are offered (or with --explain given) an explanation.
+
+    \b
+    Examples:
+      learnflow run -- pytest -x
+      learnflow run --explain -- python -c "import nosuchmodule"
+    """
+    from learnflow.ui import render
+    from learnflow.tutor import wrap
+
+    outcome = wrap.run(command)
+    task_id = open_store().add_task(outcome)
+    if outcome.failed and not no_offer:
+        wanted = explain
+        if not wanted and sys.stdin.isatty() and sys.stderr.isatty():
+            wanted = typer.confirm(f"`{command[0]}` failed (exit {outcome.exit_code}). Explain it?", default=True, err=True)
+        elif not wanted:
+            render.notice(f"learnflow: exit {outcome.exit_code}. `learnflow explain` explains this failure (task #{task_id}).")
+        if wanted:
+            try:
+                _explain_task(open_store().get_task(task_id), model=model, json_=False)
+            except BrokenPipeError:  # `learnflow run … | head`: the reader left; the exit code still matters
+                sys.stdout = open(os.devnull, "w")
+            except Exception as exc:  # the command's exit code matters more than our explanation
+                from learnflow.errors import LearnflowError
+
+                if not isinstance(exc, LearnflowError):
+                    raise
+                render.error(exc.message, exc.hint)
+    raise typer.Exit(outcome.exit_code)
+
+
+def explain(
+    task_id: Annotated[Optional[int], typer.Argument(metavar="[TASK]", help="Task id (default: the last failed one).")] = None,
+    model: ModelOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Explain the last command that failed under `learnflow run` (without re-running it)."""
+
+    _explain_task(open_store().get_task(task_id), model=model, json_=json_)
+
+
+def shell_init(shell: Annotated[str, typer.Argument(help="bash or zsh.")] = "bash") -> None:
+    """Print shell integration: `lf CMD` wraps a command, `lf?` or Alt-? explains the last failure.
+
+    Add to your shell's rc file:  eval "$(learnflow shell-init bash)"
+    """
+    from learnflow.errors import BadInput
+    from learnflow.tutor.wrap import SHELL_SNIPPETS
+
+    if shell not in SHELL_SNIPPETS:
+        raise BadInput(f"Unsupported shell {shell!r}.", hint=f"Choose one of: {', '.join(SHELL_SNIPPETS)}.")
+    typer.echo(SHELL_SNIPPETS[shell], nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "run",
+        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    )(run)
+    app.command("explain")(explain)
+    app.command("shell-init")(shell_init)

@@ -1,0 +1,259 @@
+"""Setup and housekeeping: `models`, `prompts`, `config …`, `keys …`, `doctor`, `forget`."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from learnflow.cli.options import JsonOpt, open_store
+
+config_app = typer.Typer(help="Read and change settings (a TOML file; `config path` shows where).", no_args_is_help=True)
+keys_app = typer.Typer(help="Store API keys in a private file (0600). Environment variables win over it.", no_args_is_help=True)
+
+
+@config_app.command("get")
+def config_get(key: Annotated[str, typer.Argument(help="Setting name, e.g. model or levels.git.")]) -> None:
+    """Print one setting (its default when unset)."""
+    from learnflow.config import Config
+
+    value = Config().get(key)
+    typer.echo("" if value is None else value)
+
+
+@config_app.command("set")
+def config_set(
+    key: Annotated[str, typer.Argument(help="Setting name; `learnflow config list` shows them all.")],
+    value: Annotated[str, typer.Argument(help="New value.")],
+) -> None:
+    """Change a setting, e.g. `learnflow config set model ollama/llama3.2`."""
+    from learnflow import config
+    from learnflow.ui import render
+
+    stored = config.set_value(key, value)
+    render.notice(f"{key} = {stored!r}")
+
+
+@config_app.command("unset")
+def config_unset(key: Annotated[str, typer.Argument(help="Setting name.")]) -> None:
+    """Remove a setting so its default applies again."""
+    from learnflow import config
+    from learnflow.ui import render
+
+    render.notice(f"{key} removed." if config.unset_value(key) else f"{key} was not set.")
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print where the config file, database and prompts live."""
+    from learnflow import paths
+
+    typer.echo(f"config:   {paths.config_path()}")
+    typer.echo(f"database: {paths.db_path()}")
+    typer.echo(f"prompts:  {paths.user_prompts_dir()}")
+    typer.echo(f"keys:     {paths.keys_path()}")
+
+
+@config_app.command("list")
+def config_list(json_: JsonOpt = False) -> None:
+    """Every setting with its current value, default and meaning."""
+    from learnflow.ui import render
+    from learnflow.config import SETTINGS, Config
+
+    cfg = Config()
+    rows = [{"key": k, "value": cfg.get(k), "default": s.default, "help": s.help} for k, s in SETTINGS.items()]
+    for skill, level in (cfg.data.get("levels") or {}).items():
+        rows.append({"key": f"levels.{skill}", "value": level, "default": None, "help": "Your level on this skill."})
+    if json_:
+        render.print_json(rows)
+    else:
+        render.table(rows, [("key", "Setting"), ("value", "Value"), ("default", "Default"), ("help", "Meaning")])
+
+
+@keys_app.command("set")
+def keys_set(
+    provider: Annotated[str, typer.Argument(help="openai, anthropic, gemini, mistral, groq…")],
+    value: Annotated[
+        Optional[str],
+        typer.Option("--value", metavar="KEY", help="The key. Avoid it: it lands in shell history. Omit it to be prompted (hidden) or pipe the key on stdin.", show_default=False),
+    ] = None,
+) -> None:
+    """Save a provider's API key to the keys file (readable by you only)."""
+    from learnflow import keys
+    from learnflow.ui import render
+
+    import sys
+
+    from learnflow.errors import BadInput
+
+    if value is None and not sys.stdin.isatty():
+        value = sys.stdin.readline()  # `pass show openai | learnflow keys set openai`
+    secret = (value if value is not None else typer.prompt(f"{provider} API key", hide_input=True)).strip()
+    if not secret:
+        raise BadInput("The key is empty.", hint=f"Pipe it in (… | learnflow keys set {provider}) or type it at the prompt.")
+    keys.set_key(provider, secret)
+    render.notice(f"Saved the {provider} key.")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Which providers have a key (names only, never the keys)."""
+    from learnflow import keys
+
+    for p in keys.stored_providers():
+        typer.echo(f"{p}\t(keys file)")
+    for p in keys.env_providers():
+        typer.echo(f"{p}\t(environment)")
+
+
+@keys_app.command("path")
+def keys_path() -> None:
+    """Print where the keys file lives."""
+    from learnflow import paths
+
+    typer.echo(paths.keys_path())
+
+
+def doctor(
+    repair: Annotated[bool, typer.Option("--repair", help="Copy a damaged log aside and rebuild it from what is readable.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Check this machine: folders, config, database, which model answers and why, local servers.
+
+    Exits with the code of the first failing area (4 config, 5 backend, 7 database).
+    --repair never deletes the damaged file: it is kept beside the new one.
+    """
+    from learnflow.admin import doctor as doc
+    from learnflow.ui import render
+
+    if repair:
+        done = doc.repair_database()
+        render.notice(f"Damaged log kept as {done['backup']}; rebuilt with {done['salvaged'] or 'no readable rows'}.")
+    checks = doc.run_checks()
+    if json_:
+        render.print_json(doc.as_dicts(checks))
+    else:
+        marks = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "info": "-"}
+        rows = [{**c.__dict__, "mark": marks[c.status]} for c in checks]
+        render.table(rows, [("mark", ""), ("name", "Check"), ("detail", "Found"), ("fix", "Fix")])
+    code = doc.exit_code(checks)
+    if code:
+        raise typer.Exit(code)
+
+
+def forget(
+    ids: Annotated[Optional[list[int]], typer.Argument(metavar="[ID]...", help="Interaction ids to delete.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="WHEN", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Delete your whole learning record.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Delete interactions for good: rows, full-text index and derived evidence, then VACUUM.
+
+    \b
+    Examples:
+      learnflow forget 42 43
+      learnflow forget --since 2h
+      learnflow forget --all --yes
+    """
+    from learnflow.ui import render
+    from learnflow.errors import BadInput
+    from learnflow.admin.forget import forget as do_forget
+
+    if not (ids or since or all_):
+        raise BadInput("Say what to forget: interaction ids, --since or --all.", hint="learnflow history lists the ids.")
+    since_iso = None
+    if since:
+        from learnflow.timespec import iso, parse_since
+
+        since_iso = iso(parse_since(since))
+    if all_ and not yes:
+        import sys
+
+        if not sys.stdin.isatty():
+            raise BadInput("forget --all needs confirmation, and there is no terminal to ask.", hint="Add --yes.")
+        if not typer.confirm("Delete your whole learnflow record (asks, reflections, reviews, goals)?", err=True):
+            if json_:
+                render.print_json({"interactions": 0, "confirmed": False})
+            render.notice("Nothing deleted.")
+            return
+    done = do_forget(open_store(), ids=ids, since=since_iso, everything=all_)
+    if ids and not all_ and done["interactions"] < len(set(ids)):
+        from learnflow.errors import NotFound
+
+        missing = sorted(set(ids) - set(done.get("ids", [])))
+        raise NotFound(f"No interaction with id {', '.join(map(str, missing))}; forgot {done['interactions']}.",
+                       hint="learnflow history lists the ids.")  # fmt: skip
+    if json_:
+        render.print_json({**done, "confirmed": True})
+        return
+    render.notice(f"Forgot {done['interactions']} interaction(s); the database was compacted.")
+
+
+def models(json_: JsonOpt = False) -> None:
+    """List backends and models, the one in use, and why it is the default."""
+    from learnflow.ui import render
+    from learnflow.backends import registry
+    from learnflow.tutor.choose import choose, describe
+    from learnflow.config import Config
+
+    choice = choose(Config())
+    rows = [
+        {"model": m.name, "backend": b.name, "note": m.note, "description": b.description}
+        for b in registry().all()
+        for m in b.models()
+    ]
+    if json_:
+        render.print_json({"default": describe(choice), "models": rows})
+        return
+    render.table(rows, [("model", "Model"), ("backend", "Backend"), ("note", "Note")], title="Backends and models")
+    render.markdown(f"**In use:** `{choice.model}` via `{choice.backend}` — {choice.reason}.")
+
+
+def prompts(
+    name: Annotated[Optional[str], typer.Argument(help="Print this prompt's text.", show_default=False)] = None,
+    copy: Annotated[bool, typer.Option("--copy", help="Copy the bundled prompt into your prompts folder to edit it.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Show the prompt files in use (bundled or your override) and where they are.
+
+    Override a prompt by putting a file of the same name in your prompts folder:
+    learnflow prompts system --copy, then edit the path it prints.
+    """
+    import shutil
+
+    from learnflow import paths
+
+    from learnflow.ui import render
+    from learnflow import prompts as prompt_files
+
+    if name is None:
+        rows = [{"name": p.name, "source": p.source, "path": str(p.path)} for p in prompt_files.list_prompts()]
+        if json_:
+            render.print_json(rows)
+        else:
+            render.table(rows, [("name", "Prompt"), ("source", "Source"), ("path", "Path")])
+            render.notice(f"Override any of them in {paths.user_prompts_dir()}")
+        return
+    pf = prompt_files.find(name)
+    if copy:
+        target = paths.user_prompts_dir() / f"{name}.md"
+        if target.exists():
+            render.notice(f"{target} already exists; left unchanged.")
+        else:
+            paths.ensure_private_dir(target.parent)
+            shutil.copyfile(paths.bundled_prompts_dir() / f"{name}.md", target)
+            render.notice(f"Copied to {target}: edit it there.")
+        return
+    if json_:
+        render.print_json({"name": pf.name, "source": pf.source, "path": str(pf.path), "text": prompt_files.text(name)})
+    else:
+        render.notice(f"{pf.path} ({pf.source})")
+        typer.echo(prompt_files.text(name))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("models", rich_help_panel="Setup")(models)
+    app.command("prompts", rich_help_panel="Setup")(prompts)
+    app.command("doctor")(doctor)
+    app.command("forget")(forget)
+    app.add_typer(config_app, name="config", rich_help_panel="Setup")
+    app.add_typer(keys_app, name="keys", rich_help_panel="Setup")

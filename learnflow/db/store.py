@@ -1,0 +1,353 @@
+"""The local log: one SQLite file, owned by this module.
+
+Every ask is written *before* the backend is called (status `pending`) and
+finished afterwards with the answer, or the partial answer and a status, so a
+crash, a Ctrl-C or a backend failure never loses the question.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from learnflow import paths
+from learnflow.errors import DatabaseError, NotFound
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class SkillTag:
+    skill: str
+    relevance: float
+    method: str  # model | offline | user
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str, *, any_word: bool = False, min_len: int = 1) -> str | None:
+    """Quote user text for FTS5 so punctuation is never FTS syntax.
+
+    `any_word` ORs the words (for "related answers"); the default ANDs them
+    (for `history -q`, where every word should match).
+    """
+    words = [w for w in _WORD.findall(text.lower()) if len(w) >= min_len]
+    if not words:
+        return None
+    quoted = [f'"{w}"' for w in dict.fromkeys(words)]
+    return (" OR " if any_word else " ").join(quoted)
+
+
+# The number of migrations in migrations.py (a test keeps the two in step). Knowing it
+# here lets an up-to-date database open without importing sqlite-utils, which costs
+# ~60 ms of every command: the hot path (ask, history) talks to sqlite3 directly.
+SCHEMA_VERSION = 7
+
+
+def _dict_rows(cursor: sqlite3.Cursor) -> list[dict]:
+    cols = [d[0] for d in cursor.description]
+    return [dict(zip(cols, row)) for row in cursor.fetchall()]
+
+
+class Store:
+    """Open (creating and migrating as needed) the learnflow database.
+
+    `conn` is the sqlite3 connection; `db` wraps it in sqlite-utils' Database
+    for the code that wants its conveniences (created on first use).
+    """
+
+    def __init__(self, path: Path | None = None):
+        self._db = None
+        if str(path) == ":memory:":
+            self.path = Path(":memory:")
+            self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+            self._migrate()
+            return
+        self.path = Path(path) if path else paths.db_path()
+        paths.ensure_private_dir(self.path.parent)
+        existed = self.path.exists()
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=30000")
+            # Read-only checks first: a file we must refuse is never written to.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(
+                f"The log at {self.path} cannot be opened: {exc}.",
+                hint="It may be damaged; it was left untouched. Run `learnflow doctor` for a backup and repair path.",
+            ) from None
+        if not existed:
+            self.path.chmod(0o600)
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise DatabaseError(
+                f"The log at {self.path} was written by a newer learnflow (schema {version}, this one knows {SCHEMA_VERSION}).",
+                hint="Upgrade learnflow (pip install -U learnflow); the file was left untouched.",
+            )
+        # WAL lets readers (history, Datasette) run while an answer streams in.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.conn = conn
+        if version < SCHEMA_VERSION:
+            try:
+                self._migrate()
+            except sqlite3.DatabaseError as exc:
+                raise DatabaseError(f"Cannot prepare the log at {self.path}: {exc}.") from None
+
+    def _migrate(self) -> None:
+        from learnflow.db import migrations
+
+        migrations.apply(self.db)
+
+    @property
+    def db(self):
+        """sqlite-utils' view of the same connection (imported on first use)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            # No plugin scan: learnflow uses none, and the scan reads every installed package.
+            self._db = Database(self.conn, execute_plugins=False)
+        return self._db
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def query(self, sql: str, params: Iterable = ()) -> list[dict]:
+        """Rows as dicts, straight from sqlite3."""
+        return _dict_rows(self.conn.execute(sql, list(params) if not isinstance(params, dict) else params))
+
+    # -- writes -----------------------------------------------------------
+
+    def _write(self, fn):
+        """Run `fn` in one IMMEDIATE transaction.
+
+        IMMEDIATE takes the write lock up front, so concurrent learnflow
+        processes queue on busy_timeout instead of failing with "database is
+        locked" when a read-then-write transaction cannot be upgraded.
+        """
+        conn = self.conn
+        if conn.in_transaction:  # nested: the outer transaction already holds the lock
+            conn.execute("SAVEPOINT learnflow_write")
+            try:
+                result = fn()
+            except BaseException:
+                conn.execute("ROLLBACK TO SAVEPOINT learnflow_write")
+                conn.execute("RELEASE SAVEPOINT learnflow_write")
+                raise
+            conn.execute("RELEASE SAVEPOINT learnflow_write")
+            return result
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn()
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return result
+        except sqlite3.OperationalError as exc:
+            raise DatabaseError(f"Cannot write to the log at {self.path}: {exc}.") from None
+
+    def _insert(self, table: str, row: dict) -> int:
+        cols = ", ".join(f"[{c}]" for c in row)
+        marks = ", ".join("?" * len(row))
+        return self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+
+    def _insert_many(self, table: str, rows: list[dict]) -> None:
+        if not rows:
+            return
+        cols = list(rows[0])
+        sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        self.conn.executemany(sql, [[r.get(c) for c in cols] for r in rows])
+
+    def new_conversation(self, title: str) -> int:
+        return self._write(lambda: self._insert("conversations", {"created_at": now_iso(), "title": title[:200]}))
+
+    def begin_interaction(self, **fields: Any) -> int:
+        """Record the question before anything else happens."""
+        row = {"created_at": now_iso(), "status": "pending", **fields}
+        return self._write(lambda: self._insert("interactions", row))
+
+    def update_interaction(self, interaction_id: int, **fields: Any) -> None:
+        sets = ", ".join(f"[{k}] = ?" for k in fields)
+        self._write(lambda: self.conn.execute(f"UPDATE interactions SET {sets} WHERE id = ?", [*fields.values(), interaction_id]))
+
+    def finish_interaction(self, interaction_id: int, **fields: Any) -> None:
+        self.update_interaction(interaction_id, finished_at=now_iso(), **fields)
+
+    def mark_abandoned(self) -> int:
+        """Close rows left `pending` by a process that no longer exists (killed, crashed)."""
+        import os
+
+        stale = []
+        for row in self.query("SELECT id, pid FROM interactions WHERE status = 'pending'"):
+            pid = row["pid"]
+            if pid == os.getpid():
+                continue
+            try:
+                if pid:
+                    os.kill(pid, 0)
+                    continue  # still running: another ask in progress
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # exists, owned by someone else
+            stale.append(row["id"])
+        for rid in stale:
+            self.finish_interaction(
+                rid, status="interrupted", error="the learnflow process ended before the answer was complete"
+            )
+        return len(stale)
+
+    def set_skills(self, interaction_id: int, tags: Iterable[SkillTag]) -> None:
+        def write():
+            self.conn.execute("DELETE FROM interaction_skills WHERE interaction_id = ?", [interaction_id])
+            self._insert_many(
+                "interaction_skills",
+                [{"interaction_id": interaction_id, "skill": t.skill, "relevance": round(t.relevance, 3), "method": t.method} for t in tags],
+            )
+
+        self._write(write)
+
+    def add_evidence(self, rows: Iterable[dict]) -> None:
+        """Append evidence rows: {ts?, skill, kind, value?, source?, source_id?}."""
+        import time
+
+        now = time.time()
+        batch = [{"ts": now, "skill": None, "kind": None, "value": None, "source": None, "source_id": None, **r} for r in rows]
+        if batch:
+            self._write(lambda: self._insert_many("evidence", batch))
+
+    def replace_evidence(self, source: str, source_id: int, rows: list[dict]) -> None:
+        """Evidence derived from one source row, replaced as a whole (e.g. re-tagged)."""
+        import time
+
+        now = time.time()
+
+        def write():
+            self.conn.execute("DELETE FROM evidence WHERE source = ? AND source_id = ?", [source, source_id])
+            self._insert_many(
+                "evidence",
+                [{"ts": now, "skill": None, "kind": None, "value": None, **r, "source": source, "source_id": source_id} for r in rows],
+            )
+
+        self._write(write)
+
+    def add_task(self, outcome) -> int:
+        """Record a command run by `learnflow run` (a wrap.Outcome)."""
+        import json
+
+        row = {
+            "created_at": now_iso(),
+            "command": json.dumps(outcome.argv),
+            "cwd": outcome.cwd,
+            "exit_code": outcome.exit_code,
+            "duration_ms": outcome.duration_ms,
+            "stdout_tail": outcome.stdout_tail,
+            "stderr_tail": outcome.stderr_tail,
+        }
+        return self._write(lambda: self._insert("tasks", row))
+
+    def link_task(self, task_id: int, interaction_id: int) -> None:
+        self._write(lambda: self.conn.execute("UPDATE tasks SET interaction_id = ? WHERE id = ?", [interaction_id, task_id]))
+
+    def get_task(self, task_id: int | None = None) -> dict:
+        """One task; by default the last one that failed."""
+        if task_id is None:
+            rows = self.query("SELECT * FROM tasks WHERE exit_code != 0 ORDER BY id DESC LIMIT 1")
+            if not rows:
+                raise NotFound("No failed command recorded yet.", hint="Run commands through `learnflow run -- CMD` (alias `lf`).")
+            return rows[0]
+        rows = self.query("SELECT * FROM tasks WHERE id = ?", [task_id])
+        if not rows:
+            raise NotFound(f"No task with id {task_id}.")
+        return rows[0]
+
+    # -- reads ------------------------------------------------------------
+
+    def last_conversation_id(self) -> int | None:
+        row = self.conn.execute("SELECT conversation_id FROM interactions ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def conversation_exists(self, cid: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM conversations WHERE id = ?", [cid]).fetchone() is not None
+
+    def conversation_turns(self, cid: int, limit: int = 10) -> list[dict]:
+        """The last `limit` answered turns of a conversation, oldest first."""
+        rows = self.query(
+            "SELECT question, context_text, answer FROM interactions "
+            "WHERE conversation_id = ? AND answer IS NOT NULL AND answer != '' "
+            "ORDER BY id DESC LIMIT ?",
+            [cid, limit],
+        )
+        return list(rows)[::-1]
+
+    def skills_of(self, ids: list[int]) -> dict[int, list[dict]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, list[dict]] = {i: [] for i in ids}
+        for row in self.query(
+            f"SELECT interaction_id, skill, relevance, method FROM interaction_skills "
+            f"WHERE interaction_id IN ({marks}) ORDER BY relevance DESC",
+            ids,
+        ):
+            out[row.pop("interaction_id")].append(row)
+        return out
+
+    def get(self, interaction_id: int) -> dict:
+        rows = self.query("SELECT * FROM interactions WHERE id = ?", [interaction_id])
+        if not rows:
+            raise NotFound(
+                f"No interaction with id {interaction_id}.",
+                hint="`learnflow history` lists the ids.",
+            )
+        row = rows[0]
+        row["skills"] = self.skills_of([interaction_id])[interaction_id]
+        return row
+
+    def history(self, *, limit: int = 20, query: str | None = None, skill: str | None = None) -> list[dict]:
+        """Newest first; `query` is full-text over question and answer."""
+        where, params = [], []
+        sql = "SELECT i.* FROM interactions i"
+        if query:
+            match = fts_query(query)
+            if match is None:
+                return []
+            sql += " JOIN interactions_fts f ON f.rowid = i.id"
+            where.append("interactions_fts MATCH ?")
+            params.append(match)
+        if skill:
+            where.append("i.id IN (SELECT interaction_id FROM interaction_skills WHERE skill = ?)")
+            params.append(skill)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY i.id DESC LIMIT ?"
+        params.append(limit)
+        rows = self.query(sql, params)
+        tags = self.skills_of([r["id"] for r in rows])
+        for r in rows:
+            r["skills"] = tags[r["id"]]
+        return rows
+
+    def related_answers(self, text: str, *, limit: int = 3, exclude: int | None = None) -> list[dict]:
+        """Past answered interactions ranked by BM25 against `text`."""
+        match = fts_query(text, any_word=True, min_len=3)
+        if match is None:
+            return []
+        # Questions weigh more than answers: they say what the person needed.
+        rows = self.query(
+            "SELECT i.id, i.created_at, i.question, i.answer, bm25(interactions_fts, 3.0, 1.0) AS score "
+            "FROM interactions_fts JOIN interactions i ON i.id = interactions_fts.rowid "
+            "WHERE interactions_fts MATCH ? AND i.status = 'ok' AND i.backend != 'offline' AND i.id != ? "
+            "ORDER BY score LIMIT ?",
+            [match, exclude or -1, limit],
+        )
+        return list(rows)

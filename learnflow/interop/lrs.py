@@ -1,0 +1,309 @@
+"""`learnflow sync`: push statements to a Learning Record Store; pull them back for `team`.
+
+Standard library HTTP only (http.client, one kept-alive connection). The LRS is the
+person's organisation's, so the rules are the polite ones:
+
+- Resumable: a batch's statement ids are recorded in `xapi_sent` (per LRS) as soon as
+  the LRS acknowledges it. A sync killed half way resends at most one batch, and
+  resending is harmless: an LRS stores an identical statement (same id, same content) once.
+- Idempotent: statements already acknowledged are never sent again; a second sync with
+  nothing new makes no request at all.
+- Retries with bounded, jittered exponential backoff on 429, 5xx and connection errors,
+  honouring Retry-After (capped); anything else is an error with the LRS's own words.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+from learnflow.errors import BackendError, ConfigError
+from learnflow.retry_after import parse_retry_after
+from learnflow.db.store import Store, now_iso
+
+DEFAULT_BATCH = 500
+ATTEMPTS = 6  # one try and five retries: 0.5 + 1 + 2 + 4 + 8 s of backoff at most, plus Retry-After
+MAX_WAIT = 60.0  # never wait longer than this for one Retry-After
+XAPI_VERSION = "1.0.3"
+RETRY_STATUS = {429, 500, 502, 503, 504}
+_URL_SAFE = "/?&=:;,+@!$'()*~%#"
+CREDENTIALS_HINT = (
+    "Set the LRS user and password: --user/--password, LEARNFLOW_LRS_USER / LEARNFLOW_LRS_PASSWORD, "
+    "or `learnflow config set xapi_lrs_user NAME` and `learnflow keys set lrs`."
+)
+
+
+class LrsError(BackendError):
+    """The LRS refused or could not be reached (exit code 5, like a model backend)."""
+
+
+@dataclass
+class Lrs:
+    """Where statements go: the xAPI endpoint (ends with '/') and Basic credentials."""
+
+    url: str
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+
+    @property
+    def key(self) -> str:
+        """The endpoint without credentials: what `xapi_sent` rows are recorded against."""
+        parts = urlsplit(self.url)
+        host = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
+        return f"{parts.scheme}://{host}{parts.path}"
+
+    def statements_url(self) -> str:
+        return urljoin(self.url, "statements")
+
+
+def lrs_from(url: str | None = None, user: str | None = None, password: str | None = None, config=None) -> Lrs:
+    """Resolve the LRS: flags, then LEARNFLOW_LRS_* environment, then config (and the keys file for the password)."""
+    from learnflow.config import Config, load_keys
+
+    cfg = config or Config()
+    url = url or os.environ.get("LEARNFLOW_LRS_URL") or cfg.get("xapi_lrs_url")
+    if not url:
+        raise ConfigError(
+            "No LRS given.",
+            hint="Pass --lrs https://lrs.example.com/xapi/ or `learnflow config set xapi_lrs_url URL`.",
+        )
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{url!r} is not an http(s) URL of an xAPI endpoint.", hint="e.g. https://lrs.example.com/xapi/")
+    # Credentials written into the URL are taken out of it: the URL is stored and printed.
+    user = user or parts.username or os.environ.get("LEARNFLOW_LRS_USER") or cfg.get("xapi_lrs_user")
+    password = password or parts.password or os.environ.get("LEARNFLOW_LRS_PASSWORD")
+    if password is None:
+        password = load_keys().get("lrs")
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return Lrs(f"{parts.scheme}://{netloc}{path}", user, password, float(cfg.get("read_timeout") or 30))
+
+
+class Client:
+    """A few xAPI calls over one kept-alive connection, with retries."""
+
+    def __init__(self, lrs: Lrs, *, sleep: Callable[[float], None] = time.sleep, attempts: int = ATTEMPTS):
+        self.lrs, self.sleep, self.attempts = lrs, sleep, attempts
+        self._conn: http.client.HTTPConnection | None = None
+        self.requests = 0
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self, parts) -> http.client.HTTPConnection:
+        if self._conn is None:
+            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            self._conn = cls(parts.hostname, parts.port, timeout=self.lrs.timeout)
+        return self._conn
+
+    def _headers(self, body: bool) -> dict:
+        headers = {"X-Experience-API-Version": XAPI_VERSION, "Accept": "application/json", "User-Agent": "learnflow"}
+        if body:
+            headers["Content-Type"] = "application/json"
+        if self.lrs.user is not None or self.lrs.password is not None:
+            token = base64.b64encode(f"{self.lrs.user or ''}:{self.lrs.password or ''}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return headers
+
+    def request(self, method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """Send, retrying what is worth retrying; return (status, body) of the final answer."""
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        problem = ""
+        for attempt in range(self.attempts):
+            wait = min(0.5 * 2**attempt, 8.0) * random.uniform(0.75, 1.0)
+            try:
+                conn = self._connection(parts)
+                self.requests += 1
+                conn.request(method, target, body=body, headers=self._headers(body is not None))
+                resp = conn.getresponse()
+                data = resp.read()
+            except http.client.InvalidURL as exc:
+                raise LrsError(
+                    f"Cannot ask the LRS at {self.lrs.key} for {target[:200]!r}: {exc}.", kind="bad_response"
+                ) from None
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()  # the connection may be half-used: start a new one
+                problem = f"cannot reach it ({exc.__class__.__name__}: {exc})"
+            else:
+                if resp.status not in RETRY_STATUS:
+                    return resp.status, data
+                problem = f"it answered HTTP {resp.status}"
+                wait = _retry_after(resp.getheader("Retry-After"), wait)
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.close()
+            if attempt + 1 < self.attempts:
+                self.sleep(wait)
+        kind = "rate_limit" if "429" in problem else "server" if "HTTP" in problem else "connection"
+        raise LrsError(
+            f"The LRS at {self.lrs.key} failed after {self.attempts} tries: {problem}.",
+            hint="Nothing is lost: what was acknowledged is recorded, run `learnflow sync` again later.",
+            kind=kind,
+        )
+
+    def post_statements(self, batch: list[dict]) -> list[str]:
+        body = json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
+        status, data = self.request("POST", self.lrs.statements_url(), body)
+        if status in (200, 204):
+            try:
+                ids = json.loads(data or b"[]")
+            except json.JSONDecodeError:
+                ids = []
+            return [str(i) for i in ids] if isinstance(ids, list) and ids else [s["id"] for s in batch]
+        raise _refusal(self.lrs, status, data, batch)
+
+    def get_statements(self, **params) -> Iterator[dict]:
+        """Every statement matching `params`, following `more` page by page."""
+        url = self.lrs.statements_url() + ("?" + urlencode(params) if params else "")
+        while url:
+            status, data = self.request("GET", url)
+            if status != 200:
+                raise _refusal(self.lrs, status, data, [])
+            try:
+                page = json.loads(data)
+            except json.JSONDecodeError:
+                raise LrsError(f"The LRS at {self.lrs.key} answered something that is not JSON.", kind="bad_response") from None
+            yield from page.get("statements") or []
+            more = page.get("more")
+            # `more` is relative to the server root (xAPI 1.0.3, 2.1.3): join it to the host, not the endpoint.
+            # Some LRSs put raw spaces or JSON in it: percent-encode what a request line cannot carry.
+            url = urljoin(self.lrs.url, quote(more, safe=_URL_SAFE)) if more else ""
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    """The server's Retry-After, capped at MAX_WAIT; `default` when it gave none."""
+    wait = parse_retry_after(value)
+    return default if wait is None else min(wait, MAX_WAIT)
+
+
+def _lrs_message(data: bytes) -> str:
+    try:
+        body = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return data.decode("utf-8", "replace").strip()[:300]
+    if isinstance(body, dict):
+        warnings = body.get("warnings")
+        if isinstance(warnings, list) and warnings:
+            return str(warnings[0])
+        return str(body.get("message") or body.get("error") or body)[:300]
+    return str(body)[:300]
+
+
+def _refusal(lrs: Lrs, status: int, data: bytes, batch: list[dict]) -> LrsError:
+    """The error for an answer that retrying will not fix, in the LRS's own words where it has some."""
+    import re
+
+    msg = _lrs_message(data)
+    if status in (401, 403):
+        return LrsError(
+            f"The LRS at {lrs.key} refused the credentials (HTTP {status}): {msg}",
+            hint=CREDENTIALS_HINT,
+            kind="auth",
+            status=status,
+        )
+    if status == 400:
+        # Many LRSs name the culprit by its index in the batch ("statements.12.verb.id").
+        m = re.search(r"statements\.(\d+)", msg)
+        which = ""
+        if m and int(m.group(1)) < len(batch):
+            which = f" statement {batch[int(m.group(1))].get('id')}"
+        return LrsError(
+            f"The LRS at {lrs.key} rejected{which or ' a statement'} (HTTP 400): {msg}",
+            hint="Check it with `learnflow export --format xapi`; if learnflow wrote it, please report it.",
+            kind="bad_request", status=status,
+        )  # fmt: skip
+    if status == 404:
+        return LrsError(
+            f"No xAPI statements resource at {lrs.statements_url()} (HTTP 404).",
+            hint="Give the LRS's xAPI endpoint, e.g. https://lrs.example.com/xapi/.",
+            kind="not_found",
+            status=status,
+        )
+    if status == 409:
+        return LrsError(
+            f"The LRS at {lrs.key} already holds a statement with the same id and other content (HTTP 409): {msg}",
+            hint="It was sent by another tool or an older export; the statements acknowledged so far are recorded.",
+            kind="conflict", status=status,
+        )  # fmt: skip
+    if status == 413:
+        return LrsError(
+            f"The LRS at {lrs.key} refused a batch as too large (HTTP 413).",
+            hint="Send smaller batches: --batch 100.",
+            kind="bad_request",
+            status=status,
+        )
+    return LrsError(f"The LRS at {lrs.key} answered HTTP {status}: {msg}", kind="error", status=status)
+
+
+# -- sync ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    lrs: str
+    total: int  # statements the log gives now
+    already: int  # acknowledged by this LRS before: not sent
+    sent: int  # sent and acknowledged now
+    batches: int
+    requests: int
+    seconds: float
+
+
+_RECORD_SENT = "INSERT OR IGNORE INTO xapi_sent (lrs, statement_id, sent_at) VALUES (?, ?, ?)"
+
+
+def acknowledged(store: Store, lrs: Lrs) -> set[str]:
+    """Statement ids this LRS has acknowledged: never sent to it again."""
+    return {r[0] for r in store.db.execute("SELECT statement_id FROM xapi_sent WHERE lrs = ?", [lrs.key])}
+
+
+def sync(
+    store: Store, statements: list[dict], lrs: Lrs, *, batch: int = DEFAULT_BATCH, client: Client | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncResult:  # fmt: skip
+    """Send what this LRS has not acknowledged yet, `batch` statements per request."""
+    start = time.perf_counter()
+    done = acknowledged(store, lrs)
+    todo = [s for s in statements if s["id"] not in done]
+    client = client or Client(lrs)
+    sent = batches = 0
+    try:
+        for i in range(0, len(todo), max(1, batch)):
+            chunk = todo[i : i + max(1, batch)]
+            client.post_statements(chunk)
+            when = now_iso()
+            rows = [(lrs.key, s["id"], when) for s in chunk]
+            # Recorded batch by batch: an interrupted sync resumes after the last acknowledged batch.
+            store._write(lambda rows=rows: store.db.conn.executemany(_RECORD_SENT, rows))
+            sent += len(chunk)
+            batches += 1
+            if progress:
+                progress(sent, len(todo))
+    finally:
+        client.close()
+    return SyncResult(
+        lrs.key, len(statements), len(statements) - len(todo), sent, batches, client.requests, time.perf_counter() - start
+    )
+
+
+def pull(lrs: Lrs, *, since: str | None = None, client: Client | None = None) -> list[dict]:
+    """Every statement the LRS lets these credentials read (for `team --lrs`)."""
+    client = client or Client(lrs)
+    params = {"limit": 500}
+    if since:
+        params["since"] = since
+    try:
+        return list(client.get_statements(**params))
+    finally:
+        client.close()

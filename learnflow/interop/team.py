@@ -1,0 +1,339 @@
+"""`learnflow team`: a skill matrix over several people's xAPI statements.
+
+Each person's statements are read into a throwaway log and measured with the same
+learner model as `learnflow gaps` (so a person's column here is their own `gaps`
+profile, with default targets). Statements from other tools that carry no
+learnflow evidence still count through their `progressed` snapshots or scores.
+
+Words used in the report:
+- strong: enough evidence, mastery at or above STRONG (the learner model's "expert"
+  cut) and the target;
+- gap: enough evidence, mastery below the target;
+- shared gap: a skill on which everyone measured is below target, measured on at
+  least two people and at least half the team: nobody in the team to learn it from;
+- pair: a strong person with a person who has a gap on the same skill.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from learnflow.interop.xapi import EXT, VERBS, actor_key, actor_label
+from learnflow.interop.imports import skills_of
+
+STRONG = 0.75
+
+
+@dataclass
+class Cell:
+    mastery: float | None  # None: no confident number
+    evidence: float  # weighted, decayed direct evidence (the learner model's unit)
+    status: str  # strong | ok | gap | thin | none
+
+
+@dataclass
+class Person:
+    key: str  # the actor's identifier (mbox, account…): one person across files and machines
+    label: str
+    statements: int
+
+
+@dataclass
+class SharedGap:
+    skill: str
+    name: str
+    below: int  # people measured below target
+    measured: int  # people with enough evidence
+    mean: float  # their mean mastery
+
+
+@dataclass
+class Pair:
+    skill: str
+    mentor: str
+    learner: str
+    mentor_mastery: float
+    learner_mastery: float
+
+
+@dataclass
+class TeamReport:
+    now: str
+    target: float
+    strong: float
+    people: list[Person]
+    skills: list[str]  # shared gaps first, then by team mean mastery, weakest first
+    names: dict[str, str]
+    cells: dict[str, dict[str, Cell]]  # skill -> person key -> cell
+    shared_gaps: list[SharedGap] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
+
+    def strengths(self, person: Person) -> list[str]:
+        return [s for s in self.skills if self.cells[s][person.key].status == "strong"]
+
+    def to_dict(self) -> dict:
+        people = {p.key: p.label for p in self.people}
+        return {
+            "now": self.now,
+            "target": self.target,
+            "strong": self.strong,
+            "people": [{**asdict(p), "strong": self.strengths(p)} for p in self.people],
+            "skills": [
+                {
+                    "skill": s,
+                    "name": self.names.get(s, s),
+                    "people": {people[k]: _round(asdict(c)) for k, c in self.cells[s].items()},
+                }
+                for s in self.skills
+            ],
+            "shared_gaps": [_round(asdict(g)) for g in self.shared_gaps],
+            "pairs": [_round(asdict(p)) for p in self.pairs],
+        }
+
+
+def _round(d: dict) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
+
+
+def by_person(statements: list[dict]) -> dict[str, list[dict]]:
+    """Statements grouped by actor; the same statement id twice (two files, an LRS and a file) counts once."""
+    out: dict[str, dict[str, dict]] = {}
+    for st in statements:
+        actor = st.get("actor")
+        if not isinstance(actor, dict):
+            continue
+        out.setdefault(actor_key(actor), {})[str(st.get("id") or id(st))] = st
+    return {k: list(v.values()) for k, v in out.items()}
+
+
+def _cells_for(statements: list[dict], *, now: float, params, target: float, strong: float) -> dict[str, Cell]:
+    """One person's profile: the `gaps` learner model over their evidence, in a throwaway log."""
+    from learnflow.learner.gaps import build_report
+    from learnflow.db.store import Store
+    from learnflow.interop.imports import import_statements
+
+    with tempfile.TemporaryDirectory(prefix="learnflow-team-") as tmp:
+        store = Store(Path(tmp) / "person.db")
+        try:
+            import_statements(store, statements)
+            report = build_report(store, now=now, params=params)
+        finally:
+            store.close()
+    cells = {}
+    for g in report.skills:
+        cells[g.skill] = _cell(g.mastery if g.enough else None, g.evidence, target, strong, seen=True)
+    # Other tools' statements: their latest progressed score per skill, where the model saw nothing.
+    snapshots: dict[str, tuple[str, float, bool]] = {}
+    for st in statements:
+        if (st.get("verb") or {}).get("id") != VERBS["progressed"]:
+            continue
+        scaled = ((st.get("result") or {}).get("score") or {}).get("scaled")
+        if not isinstance(scaled, (int, float)):
+            continue
+        enough = ((st.get("result") or {}).get("extensions") or {}).get(EXT["enough-evidence"], True)
+        for skill in skills_of(st):
+            when = str(st.get("timestamp") or "")
+            if skill not in snapshots or when >= snapshots[skill][0]:
+                snapshots[skill] = (when, float(scaled), bool(enough))
+    for skill, (_, scaled, enough) in snapshots.items():
+        if skill not in cells or cells[skill].status in ("none", "thin"):
+            cells[skill] = _cell(scaled if enough else None, math.nan, target, strong, seen=True)
+    return cells
+
+
+def _cell(mastery: float | None, evidence: float, target: float, strong: float, *, seen: bool) -> Cell:
+    if mastery is None:
+        return Cell(None, evidence, "thin" if seen else "none")
+    status = "strong" if mastery >= max(strong, target) else ("gap" if mastery < target else "ok")
+    return Cell(mastery, evidence, status)
+
+
+def team_report(
+    statements: list[dict], *, now: float | None = None, target: float | None = None, strong: float = STRONG, params=None
+) -> TeamReport:
+    """The matrix, the shared gaps and the pairs for everyone in `statements`."""
+    from learnflow.learner.profile import Params
+    from learnflow.learner.skills import taxonomy
+
+    params = params or Params.from_config()
+    target = params.default_target if target is None else target
+    now = time.time() if now is None else now
+    groups = by_person(statements)
+    people, per_person = [], {}
+    labels: dict[str, int] = {}
+    for key, sts in sorted(groups.items(), key=lambda kv: actor_label(kv[1][0]["actor"]).lower()):
+        label = actor_label(sts[0]["actor"])
+        labels[label] = labels.get(label, 0) + 1
+        if labels[label] > 1:  # two people shown with the same name: tell them apart
+            label = f"{label}#{labels[label]}"
+        people.append(Person(key, label, len(sts)))
+        per_person[key] = _cells_for(sts, now=now, params=params, target=target, strong=strong)
+    skills = sorted({s for cells in per_person.values() for s in cells})
+    cells = {s: {p.key: per_person[p.key].get(s, Cell(None, 0.0, "none")) for p in people} for s in skills}
+    known = taxonomy()
+    names = {s: known[s].name if s in known else s for s in skills}
+    shared = _shared_gaps(cells, names, len(people))
+    pairs = _pairs(cells, {p.key: p.label for p in people})
+    first = {g.skill: i for i, g in enumerate(shared)}
+
+    def order(skill: str):
+        measured = [c.mastery for c in cells[skill].values() if c.mastery is not None]
+        return (first.get(skill, len(first)), sum(measured) / len(measured) if measured else 2.0, skill)
+
+    return TeamReport(
+        now=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        target=target, strong=strong, people=people, skills=sorted(skills, key=order), names=names,
+        cells=cells, shared_gaps=shared, pairs=pairs,
+    )  # fmt: skip
+
+
+def _shared_gaps(cells: dict[str, dict[str, Cell]], names: dict[str, str], team_size: int) -> list[SharedGap]:
+    out = []
+    need = max(min(2, team_size), math.ceil(team_size / 2))
+    for skill, row in cells.items():
+        measured = [c for c in row.values() if c.mastery is not None]
+        below = [c for c in measured if c.status == "gap"]
+        if measured and len(measured) >= need and len(below) == len(measured):
+            mean = sum(c.mastery for c in measured) / len(measured)
+            out.append(SharedGap(skill, names.get(skill, skill), len(below), len(measured), mean))
+    return sorted(out, key=lambda g: (g.mean, g.skill))
+
+
+def _pairs(cells: dict[str, dict[str, Cell]], labels: dict[str, str]) -> list[Pair]:
+    """Each person with a gap gets the strongest mentor on that skill, spreading the load across mentors."""
+    out = []
+    for skill, row in cells.items():
+        mentors = sorted((c.mastery, k) for k, c in row.items() if c.status == "strong")[::-1]
+        learners = sorted((c.mastery, k) for k, c in row.items() if c.status == "gap")
+        for i, (m, learner) in enumerate(learners):
+            if not mentors:
+                break
+            top, mentor = mentors[i % len(mentors)]
+            out.append(Pair(skill, labels[mentor], labels[learner], top, m))
+    return sorted(out, key=lambda p: (-(p.mentor_mastery - p.learner_mastery), p.skill, p.learner))
+
+
+# -- HTML (the same kind of page as `gaps --html`: self-contained, Chart.js inlined) ----------
+
+_COLOURS = {"strong": "#bbf7d0", "ok": "#e0f2fe", "gap": "#fecaca", "thin": "#f3f4f6", "none": "#ffffff"}
+
+
+def render_html(report: TeamReport) -> str:
+    """The team page as a string: a chart of mastery per skill and person, the matrix, gaps and pairs."""
+    import html
+    import json
+
+    from learnflow.ui.html import chart_js
+
+    e = html.escape
+    head = "".join(f"<th>{e(p.label)}</th>" for p in report.people)
+    rows = []
+    for s in report.skills:
+        tds = []
+        for p in report.people:
+            c = report.cells[s][p.key]
+            text = f"{c.mastery:.2f}" if c.mastery is not None else ("?" if c.status == "thin" else "")
+            tds.append(f'<td class="{c.status}" title="{c.status}">{text}</td>')
+        rows.append(f"<tr><th scope=row>{e(report.names.get(s, s))} <small>{e(s)}</small></th>{''.join(tds)}</tr>")
+    shared = (
+        "".join(
+            f"<li><b>{e(g.skill)}</b>: {g.below} of {g.measured} measured below {report.target:.2f} (mean {g.mean:.2f})</li>"
+            for g in report.shared_gaps
+        )
+        or "<li>None: on every skill someone in the team is at target.</li>"
+    )
+    pairs = (
+        "".join(
+            f"<li><b>{e(p.mentor)}</b> ({p.mentor_mastery:.2f}) with <b>{e(p.learner)}</b> ({p.learner_mastery:.2f}) on {e(p.skill)}</li>"
+            for p in report.pairs
+        )
+        or "<li>No pair: nobody strong where someone has a gap.</li>"
+    )
+    data = {
+        "skills": report.skills,
+        "target": report.target,
+        "people": [{"label": p.label, "mastery": [report.cells[s][p.key].mastery for s in report.skills]} for p in report.people],
+    }
+    script = json.dumps(data).replace("</", "<\\/").replace("<!--", "<\\!--")
+    css = "".join(f"td.{k}{{background:{v}}}" for k, v in _COLOURS.items())
+    return _PAGE.format(
+        now=e(report.now[:16].replace("T", " ")), n=len(report.people), target=report.target, strong=report.strong,
+        head=head, rows="\n".join(rows), shared=shared, pairs=pairs, data=script, chartjs=chart_js(), css=css,
+    )  # fmt: skip
+
+
+def write_html(report: TeamReport, path: Path) -> Path:
+    """Write the page; a folder or an unwritable path is bad input with a hint."""
+    from learnflow.files import write_user_file
+
+    return write_user_file(path, render_html(report), example="--html team.html")
+
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>learnflow team skills · {now}</title>
+<style>
+  body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1100px;
+         padding: 1.5rem; color: #111827; background: #fff; }}
+  h1 {{ font-size: 1.5rem; margin-bottom: 0.2rem; }}
+  .meta {{ color: #6b7280; margin-top: 0; }}
+  .chart {{ position: relative; height: 360px; border: 1px solid #e5e7eb; border-radius: 8px; padding: 0.5rem; }}
+  table {{ border-collapse: collapse; width: 100%; font-size: 0.9rem; margin-top: 1rem; }}
+  th, td {{ text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #e5e7eb; }}
+  thead th {{ background: #f9fafb; }}
+  small {{ color: #6b7280; }}
+  {css}
+</style>
+</head>
+<body>
+<h1>Team skills</h1>
+<p class="meta">{n} people · {now} UTC · target {target:.2f} · strong ≥ {strong:.2f} · same learner model as <code>learnflow gaps</code></p>
+<div class="chart"><canvas id="chart-team"></canvas></div>
+<h2>Shared gaps</h2><ul>{shared}</ul>
+<h2>Who could pair with whom</h2><ul>{pairs}</ul>
+<h2>Matrix</h2>
+<p class="meta">Green: strong · blue: at target · red: below target · ?: not enough evidence yet.</p>
+<table><thead><tr><th>Skill</th>{head}</tr></thead><tbody>
+{rows}
+</tbody></table>
+<script type="application/json" id="team-data">{data}</script>
+<script>{chartjs}</script>
+<script>
+(function () {{
+  const data = JSON.parse(document.getElementById('team-data').textContent);
+  const palette = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
+  Chart.defaults.animation = false;
+  const chart = new Chart(document.getElementById('chart-team'), {{
+    data: {{
+      labels: data.skills,
+      datasets: data.people.map((p, i) => ({{type: 'bar', label: p.label, data: p.mastery,
+        backgroundColor: palette[i % palette.length]}})).concat([{{type: 'line', label: 'target',
+        data: data.skills.map(() => data.target), borderColor: '#111827', borderDash: [6, 4], pointRadius: 0}}]),
+    }},
+    options: {{responsive: true, maintainAspectRatio: false,
+      scales: {{y: {{min: 0, max: 1, title: {{display: true, text: 'mastery'}}}}}},
+      plugins: {{title: {{display: true, text: 'Mastery per skill and person'}}}}}},
+  }});
+  requestAnimationFrame(() => setTimeout(() => {{
+    const c = chart.canvas, px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) {{
+      const hi = Math.max(px[i], px[i + 1], px[i + 2]), lo = Math.min(px[i], px[i + 1], px[i + 2]);
+      if (px[i + 3] > 0 && hi - lo > 60) n++;
+    }}
+    document.body.dataset.chartInk = String(n);
+    document.body.dataset.chartsDrawn = String(n > 100 ? 1 : 0);
+  }}, 0));
+}})();
+</script>
+</body>
+</html>
+"""

@@ -1,0 +1,395 @@
+"""`learnflow gaps` as data: the profile, the gaps, their trend, and what to do next.
+
+The CLI renders a `GapReport` as a table, JSON or an HTML page; nothing here
+knows which. Ranking: importance × expected shortfall × recent need, where need
+grows with the questions asked about the skill in the last two weeks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from learnflow import paths
+from learnflow.learner.goals import goals as read_goals
+from learnflow.learner.profile import (
+    DAY, QUESTION_KINDS, Params, Period, Posterior, last_seen, level_of, posteriors_at, read_periods, window_counts,
+)  # fmt: skip
+
+DEFAULT_SINCE_DAYS = 30
+HISTORY_WEEKS = 12
+TOP_GAPS = 3
+RECENT_NEED_DAYS = 14
+# Need multiplies priority by 1 to 1 + NEED_WEIGHT; NEED_SCALE relevance-weighted questions give ~63% of it.
+NEED_WEIGHT, NEED_SCALE = 0.5, 3.0
+CREDIBLE_MASS = 0.8
+
+
+@dataclass
+class EvidenceSummary:
+    """What was logged about one skill in the report's window: the evidence behind the number."""
+
+    checks_right: int = 0
+    checks_wrong: int = 0
+    reviews: int = 0
+    review_mean: float | None = None  # FSRS rating 1-4
+    self_ratings: int = 0
+    self_rating_mean: float | None = None  # 1-5
+    imported: int = 0
+    questions_how: int = 0
+    questions_why: int = 0
+    last_seen: str | None = None  # UTC date of the last evidence, ever
+
+    @property
+    def direct(self) -> int:
+        return self.checks_right + self.checks_wrong + self.reviews + self.self_ratings + self.imported
+
+    def sentence(self, skill: str, period: str) -> str:
+        """E.g. "3 wrong and 1 right check on sql, self-rated 2/5, 4 how-questions in the last 2 weeks"."""
+        parts = []
+        right, wrong = self.checks_right, self.checks_wrong
+        if right or wrong:
+            noun = "check" if right + wrong == 1 else "checks"
+            if right and wrong:
+                parts.append(f"{wrong} wrong and {right} right {noun} on {skill}")
+            else:
+                parts.append(f"{wrong or right} {'wrong' if wrong else 'right'} {noun} on {skill}")
+        if self.reviews:
+            parts.append(f"{_n(self.reviews, 'review')} (average rating {self.review_mean:.1f}/4)")
+        if self.self_ratings:
+            parts.append(f"self-rated {self.self_rating_mean:.1f}/5" + (f" ({self.self_ratings}×)" if self.self_ratings > 1 else ""))
+        if self.imported:
+            parts.append(_n(self.imported, "imported result"))
+        if self.questions_how:
+            parts.append(_n(self.questions_how, "how-question"))
+        if self.questions_why:
+            parts.append(_n(self.questions_why, "why-question"))
+        if not parts:
+            seen = f" (last: {self.last_seen})" if self.last_seen else ""
+            return f"no evidence on {skill} {period}{seen}"
+        if not (right or wrong):
+            parts[0] = f"{parts[0]} on {skill}"
+        return ", ".join(parts) + f" {period}"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@dataclass
+class NextStep:
+    level: str
+    card_id: str | None
+    card_title: str | None
+    check_question: str | None
+    practice: str
+    docs: list[dict]
+    command: str | None
+    measure: str = ""  # answer a few checks on it now: new evidence for the number
+
+
+@dataclass
+class SkillGap:
+    skill: str
+    name: str
+    enough: bool  # False: "not enough evidence", and no confident numbers below
+    mastery: float | None
+    low: float | None  # 80% credible interval
+    high: float | None
+    sd: float
+    evidence: float  # weighted, decayed direct evidence
+    target: float
+    importance: float
+    goal: str  # user | role:<name> | default
+    gap: float | None  # target - mastery
+    p_below: float | None  # P(true mastery < target)
+    shortfall: float | None  # E[max(0, target - true mastery)]
+    need: float  # 1 .. 1 + NEED_WEIGHT, from recent questions
+    priority: float | None
+    rank: int | None
+    then: float | None  # mastery at the start of the window
+    delta: float | None
+    history: list[float | None]  # weekly, oldest first; None where evidence was too thin
+    level: str | None
+    evidence_text: str
+    summary: EvidenceSummary
+    next_step: NextStep | None = None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.enough else "not enough evidence"
+
+
+@dataclass
+class GapReport:
+    now: str
+    since: str
+    since_days: float
+    weeks: list[str]  # dates of the history points
+    params: dict
+    skills: list[SkillGap] = field(default_factory=list)
+    ranked_count: int = 0  # skills with a confident number, before any --skill filter
+
+    @property
+    def top(self) -> list[SkillGap]:
+        return [s for s in self.skills if s.next_step is not None and s.enough and s.rank is not None]
+
+    @property
+    def thin(self) -> list[SkillGap]:
+        return [s for s in self.skills if not s.enough]
+
+    def to_dict(self) -> dict:
+        skills = []
+        for s in self.skills:
+            d = asdict(s)
+            d["status"] = s.status
+            skills.append(_rounded(d))
+        return {
+            "now": self.now,
+            "since": self.since,
+            "since_days": round(self.since_days, 2),
+            "ranked_count": self.ranked_count,
+            "weeks": self.weeks,
+            "params": self.params,
+            "top": [s.skill for s in self.top],
+            "not_enough_evidence": [s.skill for s in self.thin],
+            "skills": skills,
+        }
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def percent(p: float) -> str:
+    """A probability for people: ">99%" and "<1%" rather than a confident 100% or 0%."""
+    return ">99%" if p > 0.995 else ("<1%" if p < 0.005 else f"{p:.0%}")
+
+
+def period_text(days: float) -> str:
+    """"in the last 30 days", "in the last 2 weeks", "in the last day"."""
+    d = max(1, round(days))
+    if d % 7 == 0 and d >= 14:
+        return f"in the last {d // 7} weeks"
+    return "in the last week" if d == 7 else ("in the last day" if d == 1 else f"in the last {d} days")
+
+
+def _iso(ts: float, *, date: bool = False) -> str:
+    moment = datetime.fromtimestamp(ts, UTC)
+    return moment.date().isoformat() if date else moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def summarize(counts: dict[str, tuple[int, float, float]]) -> EvidenceSummary:
+    """What one skill's window counts say, on the scales people answered on."""
+    s = EvidenceSummary()
+    n = lambda kind: counts.get(kind, (0, 0.0, 0.0))[0]  # noqa: E731
+    total = lambda kind: counts.get(kind, (0, 0.0, 0.0))[1]  # noqa: E731
+    s.checks_right = round(total("check"))
+    s.checks_wrong = n("check") - s.checks_right
+    s.reviews, s.self_ratings, s.imported = n("review"), n("self_rating"), n("imported")
+    s.questions_how, s.questions_why = n("question_how"), n("question_why")
+    # Values are stored on 0..1: back to FSRS's 1-4 and the 1-5 self-rating scale.
+    if s.reviews:
+        s.review_mean = 1 + 3 * total("review") / s.reviews
+    if s.self_ratings:
+        s.self_rating_mean = 1 + 4 * total("self_rating") / s.self_ratings
+    return s
+
+
+def need_of(counts: dict[str, tuple[int, float, float]]) -> float:
+    """1 .. 1 + NEED_WEIGHT: grows with the relevance-weighted questions of the last two weeks."""
+    recent = sum(counts.get(k, (0, 0.0, 0.0))[2] for k in QUESTION_KINDS)
+    return 1.0 + NEED_WEIGHT * (1.0 - math.exp(-recent / NEED_SCALE))
+
+
+def build_report(
+    store,
+    *,
+    since: float | None = None,
+    skill: str | None = None,
+    now: float | None = None,
+    params: Params | None = None,
+    weeks: int = HISTORY_WEEKS,
+    top: int = TOP_GAPS,
+) -> GapReport:
+    """The whole report. `since` and `now` are unix times (default: the last 30 days)."""
+    from learnflow.learner.skills import taxonomy
+
+    params = params or Params.from_config()
+    now = time.time() if now is None else now
+    since = now - DEFAULT_SINCE_DAYS * DAY if since is None else min(since, now)
+    known = taxonomy()
+    if skill is not None and skill not in known:
+        from learnflow.learner.goals import validate
+
+        validate(skill, 0.5, 1.0)  # raises BadInput with "did you mean"
+    history_times = [now - k * 7 * DAY for k in range(weeks - 1, -1, -1)]
+    times = sorted({*history_times, since})
+    # All skills even for --skill: its rank is among all of them (the read is per day, not per row).
+    # Day by day over the window (its start is exact to the day), by week before it; the weekly
+    # blocks then end the day before a weekly history point, so each point sees whole blocks.
+    daily_from = now - math.ceil((now - since) / (7 * DAY)) * 7 * DAY
+    # The raw sqlite3 connection: every read here is plain SQL, and importing sqlite-utils
+    # for `store.db` would cost ~0.06 s of the report's ~0.3 s.
+    db = store.conn
+    periods = read_periods(db, params, since=times[0] - params.horizon(), daily_from=daily_from)
+    counts = window_counts(db, since=since, recent=now - RECENT_NEED_DAYS * DAY)
+    goals = read_goals(db)
+    names = set(periods) | set(goals) | ({skill} if skill else set())
+    seen = last_seen(db, names)
+    rows = [_skill_gap(sk, periods.get(sk, []), counts.get(sk, {}), goals.get(sk), times, history_times, since, now,
+                       params, known, seen)
+            for sk in names]  # fmt: skip
+    ranked = sorted((r for r in rows if r.enough), key=lambda r: (-r.priority, r.skill))
+    thin = sorted((r for r in rows if not r.enough), key=lambda r: (-r.importance, r.skill))
+    for i, r in enumerate(ranked, 1):
+        r.rank = i
+    ranked_count = len(ranked)
+    wanted = [r for r in ranked if r.gap > 0][:top]  # below target on average: a gap worth a next step
+    if skill is not None:
+        ranked, thin = [r for r in ranked if r.skill == skill], [r for r in thin if r.skill == skill]
+        wanted = ranked + thin
+    for r in wanted:
+        r.next_step = next_step(db, r)
+    return GapReport(
+        now=_iso(now),
+        since=_iso(since),
+        since_days=(now - since) / DAY,
+        weeks=[_iso(t, date=True) for t in history_times],
+        params={"half_life_days": params.half_life_days, "min_evidence": params.min_evidence,
+                "default_target": params.default_target, "weights": dict(params.weights)},  # fmt: skip
+        skills=ranked + thin,
+        ranked_count=ranked_count,
+    )
+
+
+def _skill_gap(skill, periods: list[Period], counts, goal, times, history_times, since, now, params, known, seen) -> SkillGap:
+    posts = dict(zip(times, posteriors_at(periods, times, params)))
+    cur: Posterior = posts[now]
+    then: Posterior = posts[since]
+    target = goal.target if goal else params.default_target
+    importance = goal.importance if goal else 1.0
+    enough = cur.enough(params)
+    summary = summarize(counts)
+    if skill in seen:
+        summary.last_seen = _iso(seen[skill] - DAY, date=True)
+    need = need_of(counts)
+    gap = SkillGap(
+        skill=skill,
+        name=known[skill].name if skill in known else skill,
+        enough=enough,
+        mastery=cur.mean if enough else None,
+        low=None,
+        high=None,
+        sd=cur.sd,
+        evidence=cur.evidence,
+        target=target,
+        importance=importance,
+        goal=goal.source if goal else "default",
+        gap=(target - cur.mean) if enough else None,
+        p_below=cur.p_below(target) if enough else None,
+        shortfall=cur.shortfall(target) if enough else None,
+        need=need,
+        priority=None,
+        rank=None,
+        then=then.mean if then.enough(params) else None,
+        delta=None,
+        history=[p.mean if p.enough(params) else None for p in (posts[t] for t in history_times)],
+        level=level_of(cur.mean) if enough else None,
+        evidence_text=summary.sentence(skill, period_text((now - since) / DAY)),
+        summary=summary,
+    )
+    if enough:
+        gap.low, gap.high = cur.interval(CREDIBLE_MASS)
+        gap.priority = importance * gap.shortfall * need
+        if gap.then is not None:
+            gap.delta = gap.mastery - gap.then
+    return gap
+
+
+# -- what next ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def resources() -> dict[str, dict]:
+    """Bundled per-skill official docs and practice tasks (learnflow/data/resources.toml)."""
+    path = paths.package_dir() / "data" / "resources.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("skills", {})
+
+
+def _missed_card(db, skill: str) -> str | None:
+    """The bundled card behind the last check answered wrong on this skill, if reflect recorded one."""
+    import sqlite3
+
+    try:
+        row = db.execute(
+            "SELECT rc.card_id FROM check_results cr JOIN review_cards rc ON rc.id = cr.review_card_id "
+            "WHERE cr.skill = ? AND cr.correct = 0 AND rc.card_id IS NOT NULL ORDER BY cr.id DESC LIMIT 1",
+            [skill],
+        ).fetchone()
+    except sqlite3.Error:  # reflect's tables changed shape: the rotation below still works
+        return None
+    return row[0] if row else None
+
+
+def cards_for(skill: str) -> list:
+    """The skill's cards. Reads cards/<skill>.toml alone when it has them (parsing all ~26 files
+    costs ~0.1 s of a report that should take less than 0.5 s), else every card file."""
+    from learnflow.tutor.coach import Card, cards_dir, load_cards
+
+    path = cards_dir() / f"{skill}.toml"
+    if path.is_file():
+        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("cards", [])
+        cards = [Card(**{k: v for k, v in c.items() if k in Card.__dataclass_fields__}) for c in raw]
+        cards = [c for c in cards if c.skill == skill]
+        if cards:
+            return cards
+    return [c for c in load_cards() if c.skill == skill]
+
+
+def next_step(db, gap: SkillGap) -> NextStep:
+    """A card to study, a task sized to the level, official docs: one concrete thing to do."""
+    level = gap.level or "novice"
+    cards = cards_for(gap.skill)
+    card = None
+    if cards:
+        missed = _missed_card(db, gap.skill)
+        card = next((c for c in cards if c.id == missed), None)
+        if card is None:
+            # Rotate with practice, so the suggestion moves on as evidence comes in.
+            card = cards[gap.summary.direct % len(cards)]
+    res = resources().get(gap.skill, {})
+    practice = res.get("practice", {}).get(level) or f"Answer a few {gap.skill} checks: `learnflow check --skill {gap.skill}`."
+    docs = [dict(d) for d in res.get("docs", [])]
+    if not docs and card:
+        docs = [{"title": url, "url": url} for url in card.docs]
+    command = f'learnflow ask --level {level} "{card.title}"' if card else None
+    return NextStep(
+        level=level,
+        card_id=card.id if card else None,
+        card_title=card.title if card else None,
+        check_question=card.check_question if card else None,
+        practice=practice,
+        docs=docs,
+        command=command,
+        measure=f"learnflow check --skill {gap.skill} -n 3",
+    )
+
+
+def parse_since(text: str | None, now: float) -> float | None:
+    """`--since` as unix time (learnflow.timespec reads 30d, 2w, today, ISO dates)."""
+    if text is None:
+        return None
+    from learnflow.timespec import parse_since as parse
+
+    return parse(text, now=datetime.fromtimestamp(now, UTC)).timestamp()

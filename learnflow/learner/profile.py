@@ -1,0 +1,253 @@
+"""The learner model: one Beta posterior per skill, from weighted evidence that fades.
+
+Every piece of evidence is a (possibly fractional) Bernoulli observation of
+"can this person do it": a right check is one success, a self-rating of 4/5 is
+0.75 of a success and 0.25 of a failure, a "how do I" question is a small
+failure. Each counts with its kind's weight, halved every `gaps_half_life_days`,
+so an idle skill drifts back to the prior and its uncertainty grows again.
+docs/learner-model.md has the formulas and the reasons.
+
+Reads `evidence_daily` (per-day sums kept by triggers, migration m006), never
+the evidence rows themselves, and lets SQLite apply the weights: the cost
+depends on days × skills, not on how much was logged. Pure data in, data out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from learnflow.learner import beta
+from learnflow.errors import ConfigError
+
+DAY = 86400.0
+DIRECT_KINDS = ("check", "review", "self_rating", "imported")
+QUESTION_KINDS = ("question_how", "question_why")
+# Beta(1, 1): before any evidence every mastery level is equally plausible (mean 0.5).
+PRIOR_ALPHA = PRIOR_BETA = 1.0
+# Evidence older than this many half-lives weighs < 0.1%: not read at all.
+HORIZON_HALF_LIVES = 10
+# Teaching levels from mastery (expertise reversal: guidance shrinks as skill grows).
+LEVEL_CUTS = ((0.4, "novice"), (0.75, "intermediate"), (math.inf, "expert"))
+
+
+@dataclass(frozen=True)
+class Params:
+    """The model's configuration: `gaps_*` settings (see config.py)."""
+
+    half_life_days: float = 30.0
+    min_evidence: float = 3.0
+    default_target: float = 0.7
+    weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "check": 1.0, "review": 0.25, "self_rating": 0.5, "imported": 0.75,
+            "question_how": 0.15, "question_why": 0.05,
+        }
+    )  # fmt: skip
+
+    @classmethod
+    def from_config(cls, config=None) -> Params:
+        """Read the `gaps_*` settings; a value that would break the model is a ConfigError."""
+        from learnflow.config import Config
+
+        cfg = config or Config()
+
+        def number(key: str, low: float, high: float) -> float:
+            try:
+                value = float(cfg.get(key))
+            except (TypeError, ValueError):
+                value = math.nan
+            if not low <= value <= high:
+                raise ConfigError(
+                    f"Setting {key} = {cfg.get(key)!r} is out of range ({low:g} to {high:g}).",
+                    hint=f"Fix it with `learnflow config set {key} …`, or `learnflow config unset {key}`.",
+                )
+            return value
+
+        return cls(
+            half_life_days=number("gaps_half_life_days", 0.01, 36500),
+            min_evidence=number("gaps_min_evidence", 0, 1e6),
+            default_target=number("gaps_default_target", 0, 1),
+            weights={k: number(f"gaps_weight_{k}", 0, 100) for k in (*DIRECT_KINDS, *QUESTION_KINDS)},
+        )
+
+    @property
+    def rate(self) -> float:
+        """Decay per second: exp(-rate * age) halves every half-life."""
+        return math.log(2) / (self.half_life_days * DAY)
+
+    def horizon(self) -> float:
+        """Seconds after which evidence weighs < 0.1% and is not read."""
+        return HORIZON_HALF_LIVES * self.half_life_days * DAY
+
+
+class Period(NamedTuple):
+    """A day or a week of evidence on one skill, weights applied (summed in SQL from evidence_daily)."""
+
+    t: float  # mean unix time of the period's rows: where decay is measured from
+    succ: float  # weighted successes
+    fail: float  # weighted failures (questions count here)
+    evid: float  # weighted pieces of direct evidence
+    ques: float  # weighted questions
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Beta(alpha, beta) over the chance of getting this skill right, at one moment."""
+
+    alpha: float = PRIOR_ALPHA
+    beta: float = PRIOR_BETA
+    evidence: float = 0.0  # weighted, decayed pieces of direct evidence (checks, reviews, ratings)
+    questions: float = 0.0  # weighted, decayed questions (relevance-weighted)
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def sd(self) -> float:
+        a, b = self.alpha, self.beta
+        return math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+
+    def enough(self, params: Params) -> bool:
+        """Questions alone never make a confident number: they say what you need, not what you know."""
+        return self.evidence >= params.min_evidence and self.evidence > 0
+
+    def interval(self, mass: float = 0.8) -> tuple[float, float]:
+        """Central credible interval holding `mass` of the probability."""
+        tail = (1 - mass) / 2
+        return beta.quantile(tail, self.alpha, self.beta), beta.quantile(1 - tail, self.alpha, self.beta)
+
+    def p_below(self, target: float) -> float:
+        """P(true mastery < target)."""
+        return beta.cdf(target, self.alpha, self.beta)
+
+    def shortfall(self, target: float) -> float:
+        """Expected amount by which true mastery falls short of target (0 when above)."""
+        return beta.expected_shortfall(target, self.alpha, self.beta)
+
+
+def _weighted_sums(params: Params) -> tuple[str, dict[str, float]]:
+    """SQL for a period's weighted successes, failures, evidence and questions; named weights."""
+    weights = {f"w_{k}": params.weights.get(k, 0.0) for k in (*DIRECT_KINDS, *QUESTION_KINDS)}
+
+    def case(direct: str | None, question: str | None) -> str:
+        whens = [f"WHEN '{k}' THEN :w_{k} * {direct}" for k in DIRECT_KINDS if direct]
+        whens += [f"WHEN '{k}' THEN :w_{k} * {question}" for k in QUESTION_KINDS if question]
+        return f"sum(CASE kind {' '.join(whens)} ELSE 0 END)"  # unknown kinds count for nothing
+
+    return ", ".join([case("sv", None), case("(n - sv)", "sv"), case("n", None), case(None, "sv")]), weights
+
+
+def read_periods(db, params: Params, *, since: float, daily_from: float, skill: str | None = None) -> dict[str, list[Period]]:
+    """Per skill, its evidence from `since` on in periods, oldest first, with the kind weights applied.
+
+    Days from `daily_from` on are one period each (trend points there are exact
+    to the day); older evidence, which only matters through its decayed sum, is
+    grouped by week. SQLite does the per-row work in C over the (skill, day, kind)
+    key, so Python sees a few thousand rows whatever was logged. Decaying a
+    week's sum from its mean time instead of each row's own is off by < 0.2% at
+    a 30-day half-life.
+    """
+    sums, named = _weighted_sums(params)
+    split = int(daily_from // DAY)
+    # A day number either way: older days map to the last day of their week, so ORDER BY still sorts by time.
+    period = "CASE WHEN day >= :split THEN day ELSE :split - 1 - ((:split - 1 - day) / 7) * 7 END"
+    sql = (f"SELECT skill, {period} AS period, sum(day * {DAY} * n + st) / sum(n), {sums} "
+           "FROM evidence_daily WHERE day >= :since")  # fmt: skip
+    named.update(split=split, since=int(since // DAY))
+    if skill is not None:
+        sql += " AND skill = :skill"
+        named["skill"] = skill
+    sql += " GROUP BY skill, period ORDER BY skill, period"
+    out: dict[str, list[Period]] = {}
+    for sk, _, t, succ, fail, evid, ques in db.execute(sql, named):
+        # Sums of clamped values can drift by 1e-15 after deletes; never let them go negative.
+        out.setdefault(sk, []).append(Period(t, max(succ, 0.0), max(fail, 0.0), max(evid, 0.0), max(ques, 0.0)))
+    return out
+
+
+def last_seen(db, skills) -> dict[str, float]:
+    """Per skill, the end of the last day with any evidence (unix time), however old.
+
+    One primary-key lookup per skill (max(day) of a skill prefix), not a scan of the table."""
+    out = {}
+    for skill in skills:
+        day = db.execute("SELECT max(day) FROM evidence_daily WHERE skill = ?", [skill]).fetchone()[0]
+        if day is not None:
+            out[skill] = (day + 1) * DAY
+    return out
+
+
+def posteriors_at(periods: list[Period], times: list[float], params: Params) -> list[Posterior]:
+    """The posterior at each of `times` (ascending), in one pass over the periods (oldest first).
+
+    Running sums are decayed from one period to the next, so all the weekly
+    points of a trend cost the same as one. A period counts at a moment once its
+    mean time has passed.
+    """
+    rate = params.rate
+    succ = fail = evid = ques = 0.0
+    clock = None
+    i, out = 0, []
+    for when in times:
+        while i < len(periods) and periods[i].t <= when:
+            d = periods[i]
+            if clock is not None:
+                f = math.exp(-rate * (d.t - clock))
+                succ, fail, evid, ques = succ * f, fail * f, evid * f, ques * f
+            clock = d.t
+            succ, fail, evid, ques = succ + d.succ, fail + d.fail, evid + d.evid, ques + d.ques
+            i += 1
+        f = math.exp(-rate * (when - clock)) if clock is not None else 0.0
+        out.append(Posterior(PRIOR_ALPHA + succ * f, PRIOR_BETA + fail * f, evid * f, ques * f))
+    return out
+
+
+def window_counts(db, *, since: float, recent: float) -> dict[str, dict[str, tuple[int, float, float]]]:
+    """Per skill and kind: (rows, sum of values) over whole UTC days from `since`, and the
+    sum of values from `recent` (for the recent-need term). Unweighted: what people did."""
+    lo, hi = int(since // DAY), int(recent // DAY)
+    rows = db.execute(
+        "SELECT skill, kind, sum(CASE WHEN day >= ? THEN n ELSE 0 END), sum(CASE WHEN day >= ? THEN sv ELSE 0 END), "
+        "sum(CASE WHEN day >= ? THEN sv ELSE 0 END) FROM evidence_daily WHERE day >= ? GROUP BY skill, kind",
+        [lo, lo, hi, min(lo, hi)],
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for skill, kind, n, sv, recent_sv in rows:
+        out.setdefault(skill, {})[kind] = (n, max(sv, 0.0), max(recent_sv, 0.0))
+    return out
+
+
+class Mastery(NamedTuple):
+    """What `ask` needs to pick a teaching level."""
+
+    mean: float  # posterior mean, 0..1 (0.5 with no evidence)
+    evidence: float  # weighted, decayed direct evidence; compare with Params.min_evidence
+
+
+def mastery_for(store, skill: str, *, now: float | None = None, params: Params | None = None) -> Mastery:
+    """Current mastery of one skill: one read of its few hundred daily rows (primary-key prefix)."""
+    import time
+
+    params = params or Params.from_config()
+    now = time.time() if now is None else now
+    # The raw sqlite3 connection: `ask` calls this and should not pay for sqlite-utils.
+    periods = read_periods(store.conn, params, since=now - params.horizon(), daily_from=now - 7 * DAY, skill=skill)
+    periods = periods.get(skill, [])
+    post = posteriors_at(periods, [now], params)[0]
+    return Mastery(post.mean, post.evidence)
+
+
+def teaching_level(mastery: Mastery, params: Params | None = None) -> str | None:
+    """novice / intermediate / expert from mastery; None when the evidence is too thin to say."""
+    params = params or Params()
+    if mastery.evidence < params.min_evidence or mastery.evidence <= 0:
+        return None
+    return level_of(mastery.mean)
+
+
+def level_of(mean: float) -> str:
+    """The teaching level for a mastery mean (LEVEL_CUTS)."""
+    return next(name for cut, name in LEVEL_CUTS if mean < cut)

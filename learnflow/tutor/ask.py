@@ -1,0 +1,320 @@
+"""`ask`: one question, answered and logged.
+
+The order matters: validate → write the question (status `pending`) → call
+the backend → write the answer with its status. Whatever happens after the
+first write (backend error, Ctrl-C, a killed process) the question is in the
+log, and the row says how far it got.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import Counter
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from learnflow.tutor import context as ctxmod
+from learnflow import keys
+from learnflow.tutor import pedagogy
+from learnflow.learner import skills
+from learnflow.redact import redact
+from learnflow.backends import Request, Usage
+from learnflow.tutor.choose import Choice, choose, resolve_backend
+from learnflow.config import Config
+from learnflow.errors import BackendError, BadInput, NotFound
+from learnflow.db.store import SkillTag, Store
+
+MAX_QUESTION_CHARS = 20_000
+
+# "Why / trade-off" questions show curiosity beyond the task: weaker evidence of a gap
+# than "how do I" questions (see docs/learner-model.md).
+_WHY = re.compile(r"\b(why|trade-?offs?|differences?|versus|vs\.?|compare|when should|pros and cons|better to)\b", re.I)
+
+
+def backoff(exc: BackendError, attempt: int) -> float:
+    """Seconds before retry number `attempt`: Retry-After when given, else 0.5 s doubling, jittered."""
+    if exc.retry_after is not None:
+        return exc.retry_after
+    import random
+
+    return 0.5 * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+
+
+def question_kind(question: str) -> str:
+    return "question_why" if _WHY.search(question) else "question_how"
+
+
+@dataclass
+class AskOptions:
+    question: str
+    parts: list[ctxmod.Part] = field(default_factory=list)
+    model: str | None = None
+    backend: str | None = None
+    cid: int | None = None
+    continue_last: bool = False
+    direct: bool = False
+    level: str | None = None
+    redact: bool = True  # secrets never leave the machine unless the user says so
+
+
+@dataclass
+class AskResult:
+    id: int | None  # None when not logged (--no-log)
+    conversation_id: int
+    question: str
+    answer: str
+    status: str
+    backend: str
+    model: str
+    level: str
+    mode: str
+    skills: list[dict]
+    context_summary: str
+    context_cut_tokens: int
+    tokens_in: int | None
+    tokens_out: int | None
+    cost: float | None
+    latency_ms: int
+    ttft_ms: int | None
+    check_question: str | None
+    choice_reason: str
+    redacted: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+class Ask:
+    """Prepare with the constructor (writes the question), then iterate `stream()`."""
+
+    def __init__(self, store: Store, options: AskOptions, config: Config | None = None):
+        self.store = store
+        self.options = options
+        self.config = config or Config()
+        question = (options.question or "").strip()
+        if not question:
+            raise BadInput("The question is empty.", hint='Ask something: learnflow ask "why does this test fail?"')
+        if len(question) > MAX_QUESTION_CHARS:
+            raise BadInput(
+                f"The question is {len(question):,} characters long.",
+                hint="Put long text in a file and attach it with -f, or pipe it on stdin.",
+            )
+        self.redactions = Counter()
+        if options.redact:
+            found = redact(question)
+            question, self.redactions = found.text, found.counts
+        self.question = question
+        self.choice: Choice = choose(self.config, model=options.model, backend=options.backend)
+        self.backend = resolve_backend(self.choice)
+        # e.g. "small models answer poorly": shown to the user where they chose the model.
+        self.warning = self.backend.warning(self.choice.model)
+        self.mode = "direct" if options.direct else "teach"
+        self.context = ctxmod.build(options.parts, int(self.config.get("context_tokens")), redact=options.redact)
+        self.redactions.update(self.context.redactions)
+        self.conversation_id = self._conversation()
+        self.tags = skills.tag_offline(question, self.context.text)
+        main_skill = self.tags[0].skill
+        self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
+        turns = store.conversation_turns(self.conversation_id) if self._continuing else []
+        self.messages = pedagogy.build_messages(
+            question=question,
+            context_text=self.context.text,
+            turns=turns,
+            level=self.level,
+            skills=[t.skill for t in self.tags],
+            mode=self.mode,
+        )
+        store.mark_abandoned()
+        self.id = store.begin_interaction(
+            conversation_id=self.conversation_id,
+            question=question,
+            context_summary=self.context.summary,
+            context_text=self.context.text,
+            context_tokens=self.context.tokens,
+            context_cut_tokens=self.context.cut_tokens,
+            mode=self.mode,
+            level=self.level,
+            backend=self.backend.name,
+            model=self.choice.model,
+            pid=os.getpid(),
+        )
+        self._record_tags(self.tags)
+        self.answer = ""
+        self.usage = Usage()
+        self.status = "pending"
+        self.error: str | None = None
+        self.ttft_ms: int | None = None
+        self.latency_ms = 0
+
+    # -- setup helpers ------------------------------------------------------
+
+    def _conversation(self) -> int:
+        o = self.options
+        self._continuing = False
+        if o.cid is not None:
+            if not self.store.conversation_exists(o.cid):
+                raise NotFound(f"No conversation with id {o.cid}.", hint="`learnflow history` shows conversation ids.")
+            self._continuing = True
+            return o.cid
+        if o.continue_last:
+            last = self.store.last_conversation_id()
+            if last is not None:
+                self._continuing = True
+                return last
+        return self.store.new_conversation(self.question)
+
+    def _request(self, **extra) -> Request:
+        return Request(
+            model=self.choice.model,
+            messages=self.messages,
+            question=self.question,
+            context=self.context.text,
+            skills=self.tags,
+            level=self.level,
+            mode=self.mode,
+            api_base=self.choice.api_base,
+            connect_timeout=float(self.config.get("connect_timeout")),
+            read_timeout=float(self.config.get("read_timeout")),
+            **extra,
+        )
+
+    # -- the call -------------------------------------------------------------
+
+    def stream(self) -> Iterator[str]:
+        """Yield the answer as it arrives; the log is finished whatever happens.
+
+        Rate limits, server errors and dropped connections are retried with
+        backoff (honouring Retry-After), bounded in count and total wait, but
+        only before the first chunk: after that a retry would repeat text.
+        """
+        related = []
+        if self.backend.wants_related:
+            related = self.store.related_answers(self.question, exclude=self.id)
+        tagger = self._start_model_tagging()
+        start = time.perf_counter()
+        retries_left = int(self.config.get("retries"))
+        deadline = time.monotonic() + float(self.config.get("retry_max_seconds"))
+        self.attempts = 0
+        try:
+            while True:
+                self.attempts += 1
+                try:
+                    for chunk in self.backend.stream(request=self._request(related=related)):
+                        if isinstance(chunk, Usage):
+                            self.usage = chunk
+                            continue
+                        if self.ttft_ms is None:
+                            self.ttft_ms = int((time.perf_counter() - start) * 1000)
+                        self.answer += chunk
+                        yield chunk
+                    break
+                except BackendError as exc:
+                    wait = backoff(exc, self.attempts)
+                    if self.answer or not exc.retryable or retries_left <= 0 or time.monotonic() + wait > deadline:
+                        raise
+                    retries_left -= 1
+                    time.sleep(wait)
+        except BackendError as exc:
+            exc.message, exc.hint = keys.scrub(exc.message), keys.scrub(exc.hint)
+            self.answer = self.answer or exc.partial
+            note = f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
+            self._finish("interrupted" if exc.kind == "stream_cut" else "error", start, str(exc) + note)
+            raise
+        except BaseException as exc:  # Ctrl-C, a closed terminal, a bug: keep what arrived
+            interrupted = isinstance(exc, (KeyboardInterrupt, GeneratorExit, SystemExit))
+            error = "interrupted by the user" if interrupted else keys.scrub(f"{type(exc).__name__}: {exc}")
+            self._finish("interrupted" if interrupted else "error", start, error)
+            raise
+        self._finish("ok", start, None)
+        self._join_model_tagging(tagger)
+
+    def _finish(self, status: str, start: float, error: str | None) -> None:
+        self.status = status
+        self.error = error
+        self.latency_ms = int((time.perf_counter() - start) * 1000)
+        self.store.finish_interaction(
+            self.id,
+            answer=self.answer,
+            status=status,
+            error=error,
+            tokens_in=self.usage.tokens_in,
+            tokens_out=self.usage.tokens_out,
+            cost=self.usage.cost,
+            latency_ms=self.latency_ms,
+            ttft_ms=self.ttft_ms,
+            check_question=pedagogy.extract_check(self.answer),
+        )
+
+    # -- skill tagging by the model, concurrently with the answer -------------
+
+    def _start_model_tagging(self):
+        if not self.backend.is_model or self.config.get("tagging") != "model":
+            return None
+        if self.warning:
+            return None  # a tiny local model's tags are noise; the offline tags are better
+        box: dict = {}
+
+        def run():
+            try:
+                req = self._request(json_mode=True)
+                req.messages = skills.tagging_messages(self.question, self.context.summary)
+                box["tags"] = skills.parse_model_tags(self.backend.complete(request=req))
+            except Exception as exc:  # tagging is best effort: the offline tags stay
+                box["error"] = exc
+
+        thread = threading.Thread(target=run, name="learnflow-tagging", daemon=True)
+        thread.start()
+        return thread, box
+
+    def _join_model_tagging(self, tagger) -> None:
+        if tagger is None:
+            return
+        thread, box = tagger
+        thread.join(timeout=min(15.0, float(self.config.get("read_timeout"))))
+        tags: list[SkillTag] | None = box.get("tags")
+        if tags:
+            self.tags = tags
+            self._record_tags(tags)
+
+    def _record_tags(self, tags: list[SkillTag]) -> None:
+        """Store the tags, and the question as (weak) evidence of need on each skill."""
+        self.store.set_skills(self.id, tags)
+        kind = question_kind(self.question)
+        self.store.replace_evidence(
+            "interactions",
+            self.id,
+            [{"skill": t.skill, "kind": kind, "value": t.relevance} for t in tags],
+        )
+
+    # -- result -----------------------------------------------------------------
+
+    @property
+    def logged(self) -> bool:
+        """False for `--no-log` asks, answered through an in-memory store."""
+        return str(self.store.path) != ":memory:"
+
+    def result(self) -> AskResult:
+        return AskResult(
+            id=self.id if self.logged else None,
+            conversation_id=self.conversation_id,
+            question=self.question,
+            answer=self.answer,
+            status=self.status,
+            backend=self.backend.name,
+            model=self.choice.model,
+            level=self.level,
+            mode=self.mode,
+            skills=[{"skill": t.skill, "relevance": t.relevance, "method": t.method} for t in self.tags],
+            context_summary=self.context.summary,
+            context_cut_tokens=self.context.cut_tokens,
+            tokens_in=self.usage.tokens_in,
+            tokens_out=self.usage.tokens_out,
+            cost=self.usage.cost,
+            latency_ms=self.latency_ms,
+            ttft_ms=self.ttft_ms,
+            check_question=pedagogy.extract_check(self.answer),
+            choice_reason=self.choice.reason,
+            redacted=dict(self.redactions),
+            error=self.error,
+        )

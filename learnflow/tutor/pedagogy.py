@@ -1,0 +1,78 @@
+"""Turning a question into a teaching prompt, and reading the answer back.
+
+The teaching itself lives in prompt files (prompts/*.md); this module picks the
+level and assembles the messages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from learnflow import prompts
+from learnflow.config import LEVELS, Config
+from learnflow.learner.skills import taxonomy
+
+
+def level_for(skill: str, config: Config, override: str | None = None, store=None) -> tuple[str, str]:
+    """(level, why) for the main skill of a question.
+
+    Order: --level flag, `levels.<skill>` in config, the learner model's
+    mastery when it has enough evidence (the same model `gaps` reports), then
+    `default_level`. Guidance fades as mastery grows (expertise reversal).
+    """
+    if override:
+        return override, "--level"
+    configured = config.level_for(skill)
+    if configured:
+        return configured, f"config levels.{skill}"
+    if store is not None:
+        from learnflow.learner import profile
+
+        params = profile.Params.from_config(config)
+        mastery = profile.mastery_for(store, skill, params=params)
+        level = profile.teaching_level(mastery, params)
+        if level:
+            return level, f"mastery {mastery.mean:.2f} on {skill}"
+    default = config.get("default_level")
+    return (default if default in LEVELS else "novice"), "default_level"
+
+
+def system_prompt(*, level: str, skills: list[str], mode: str) -> str:
+    if mode == "direct":
+        return prompts.text("direct")
+    names = taxonomy()
+    skill_names = ", ".join(names[s].name if s in names else s for s in skills) or "general problem solving"
+    return prompts.render(
+        "system",
+        level=level,
+        skills=skill_names,
+        level_block=prompts.text(f"level-{level}"),
+    )
+
+
+def build_messages(
+    *,
+    question: str,
+    context_text: str,
+    turns: list[dict],
+    level: str,
+    skills: list[str],
+    mode: str,
+) -> list[dict]:
+    """System prompt, earlier turns of the conversation, then this question."""
+    messages = [{"role": "system", "content": system_prompt(level=level, skills=skills, mode=mode)}]
+    for turn in turns:
+        messages.append({"role": "user", "content": turn["question"]})
+        messages.append({"role": "assistant", "content": turn["answer"]})
+    user = question if not context_text else f"{context_text}\n\n{question}"
+    messages.append({"role": "user", "content": user})
+    return messages
+
+
+_CHECK = re.compile(r"^\s*(?:[-*>]\s*)?(?:\*\*|__)?check(?: question)?:?(?:\*\*|__)?:?\s*(.+?)\s*$", re.I | re.M)
+
+
+def extract_check(answer: str) -> str | None:
+    """The answer's closing check question, if it has one."""
+    found = _CHECK.findall(answer or "")
+    return found[-1].strip("* _") if found else None

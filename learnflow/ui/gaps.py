@@ -1,0 +1,190 @@
+"""Drawing a GapReport on the terminal: a table that fits 80 columns, then next steps.
+
+The same layout on a terminal and in a pipe (rich drops colour when the output
+is not a terminal or NO_COLOR is set), so `learnflow gaps | less` reads the same.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from learnflow.learner.gaps import GapReport, SkillGap, percent
+
+BARS = "▁▂▃▄▅▆▇█"
+MAX_WIDTH = 100
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per value on an absolute 0..1 scale; '·' where evidence was too thin."""
+    return "".join("·" if v is None else BARS[min(len(BARS) - 1, max(0, int(v * len(BARS))))] for v in values)
+
+
+def console(file=None, width: int | None = None):
+    from rich.console import Console
+
+    con = Console(file=file or sys.stdout, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    con.width = width or min(con.width, MAX_WIDTH)
+    return con
+
+
+def _signed(x: float | None) -> str:
+    return "—" if x is None else f"{x:+.2f}"
+
+
+def _style(row: SkillGap) -> str:
+    if row.p_below is None:
+        return ""
+    return "red" if row.p_below >= 0.8 else ("yellow" if row.p_below >= 0.5 else "green")
+
+
+def profile_table(report: GapReport, rows: list[SkillGap]):
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    days = round(report.since_days)
+    # 2+16+9+6+5+5+12+5 columns and 7 three-space gutters: 81 at most; the skill name gives way first.
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False, collapse_padding=True)
+    t.add_column("#", justify="right", no_wrap=True)
+    t.add_column("Skill", no_wrap=True, overflow="ellipsis", max_width=16)
+    t.add_column("Mastery", justify="right", no_wrap=True)
+    t.add_column("Target", justify="right", no_wrap=True)
+    t.add_column("Gap", justify="right", no_wrap=True)
+    t.add_column("P<tgt", justify="right", no_wrap=True)
+    t.add_column(f"{len(report.weeks)} weeks", no_wrap=True)
+    t.add_column(f"Δ{days}d", justify="right", no_wrap=True)
+    for r in rows:
+        t.add_row(
+            str(r.rank),
+            escape(r.skill),
+            f"[{_style(r)}]{r.mastery:.2f}±{r.sd:.2f}[/]" if _style(r) else f"{r.mastery:.2f}±{r.sd:.2f}",
+            f"{r.target:.2f}",
+            _signed(r.gap),
+            percent(r.p_below),
+            sparkline(r.history),
+            _signed(r.delta),
+        )
+    return t
+
+
+def print_report(report: GapReport, con=None) -> None:
+    """The profile (ranked), the skills without enough evidence, then next steps for the top gaps."""
+    from rich.markup import escape
+
+    con = con or console()
+    ranked = [r for r in report.skills if r.enough]
+    if not report.skills:
+        con.print("No evidence yet. Ask questions with `learnflow ask`, answer checks in `learnflow reflect`,")
+        con.print("and set targets with `learnflow goals role NAME` or `learnflow goals set SKILL 0.8`.")
+        return
+    con.print(f"[bold]Skill profile[/] · {report.now[:10]} · {escape(_window(report))} · "
+              f"evidence half-life {report.params['half_life_days']:g} days")  # fmt: skip
+    if ranked:
+        con.print(profile_table(report, ranked))
+        con.print("[dim]Mastery: chance of a right check (mean±sd). P<tgt: chance it is below target.[/]")
+    if report.thin:
+        con.print()
+        con.print(f"[bold]Not enough evidence[/] (under {report.params['min_evidence']:g} weighted checks, reviews, ratings)")
+        never = [r.skill for r in report.thin if r.summary.last_seen is None]
+        for r in report.thin:
+            if r.summary.last_seen is not None:
+                say(con, f"{r.skill}: {r.evidence_text}", indent=2, hang=2)
+        if never:
+            say(con, "No evidence yet: " + ", ".join(never), indent=2, hang=2)
+        con.print("  [dim]`learnflow check --skill SKILL` asks a few questions to measure one.[/]")
+    top = report.top
+    if top:
+        con.print()
+        con.print("[bold]What next[/]")
+        for r in top:
+            print_next_step(con, r, number=r.rank)
+
+
+def _window(report: GapReport) -> str:
+    from learnflow.learner.gaps import period_text
+
+    return period_text(report.since_days).replace("in the last", "last")
+
+
+def say(con, text: str, *, indent: int = 0, hang: int = 0, label: str = "") -> None:
+    """Print plain text wrapped to the console with a hanging indent (rich would wrap to column 0).
+
+    `label` is drawn dim in the first `hang` columns; continuation lines are indented by `hang`.
+    """
+    import textwrap
+
+    from rich.markup import escape
+
+    room = max(20, con.width - indent - hang)
+    lines = textwrap.wrap(text, room, break_on_hyphens=False) or [""]
+    pad = " " * indent
+    first = f"{pad}[dim]{escape(label.ljust(hang))}[/]" if label else pad
+    con.print(first + escape(lines[0]), soft_wrap=True)
+    for line in lines[1:]:
+        con.print(pad + " " * hang + escape(line), soft_wrap=True)
+
+
+def print_next_step(con, r: SkillGap, *, number: int | None = None) -> None:
+    """One next step: labelled lines that wrap under their own text."""
+    from rich.markup import escape
+
+    s = r.next_step
+    if s is None:
+        return
+    head = f"{number}. " if number else ""
+    level = f" · teach me at {s.level} level" if r.enough else " · not enough evidence yet"
+    con.print(f"{head}[bold]{escape(r.skill)}[/]{level}", soft_wrap=True)
+    lines = [("Why", r.evidence_text), ("Card", s.card_title), ("Check", s.check_question), ("Practice", s.practice)]
+    lines += [("Docs", d["url"]) for d in s.docs[:2]]
+    lines += [("Try", s.command), ("Measure", s.measure)]
+    for label, text in lines:
+        if text:
+            say(con, text, indent=3, hang=9, label=label)
+
+
+def print_skill(report: GapReport, con=None) -> None:
+    """`gaps --skill X`: the numbers, the weekly history, the evidence and the next step."""
+    from rich.markup import escape
+
+    con = con or console()
+    r = report.skills[0]
+    con.print(f"[bold]{escape(r.name)}[/] ({escape(r.skill)}) · {report.now[:10]}", soft_wrap=True)
+    goal = {"user": "your goal", "default": "default target"}.get(r.goal, r.goal.replace("role:", "role "))
+    if r.enough:
+        say(con, f"Mastery {r.mastery:.2f}, 80% sure between {r.low:.2f} and {r.high:.2f}; "
+                 f"target {r.target:.2f} ({goal}).", indent=2, hang=2)  # fmt: skip
+        say(con, f"Gap {r.gap:+.2f}; chance mastery is below target: {percent(r.p_below)}; "
+                 f"rank {r.rank} of {report.ranked_count}.", indent=2, hang=2)  # fmt: skip
+        if r.delta is not None:
+            say(con, f"Change since {report.since[:10]}: {r.delta:+.2f} (from {r.then:.2f}).", indent=2, hang=2)
+    else:
+        say(con, f"Not enough evidence for a number yet; target {r.target:.2f} ({goal}).", indent=2, hang=2)
+    say(con, f"Evidence: {r.evidence_text}.", indent=2, hang=2)
+    con.print()
+    con.print("[bold]Weekly history[/] (mastery at the end of each week)")
+    for day, value in zip(report.weeks, r.history):
+        if value is None:
+            con.print(f"  {day}  [dim]—     not enough evidence[/]")
+        else:
+            con.print(f"  {day}  {value:.2f}  {'█' * round(value * 40)}")
+    if r.next_step:
+        con.print()
+        con.print("[bold]What next[/]")
+        print_next_step(con, r)
+
+
+def print_goals(rows: list[dict], con=None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    con = con or console()
+    if not rows:
+        con.print("No goals yet: `learnflow goals role backend-developer` or `learnflow goals set sql 0.8`.")
+        return
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name, justify in (("Skill", "left"), ("Target", "right"), ("Importance", "right"), ("Source", "left"), ("Set", "left")):
+        t.add_column(name, justify=justify, no_wrap=True)
+    for g in rows:
+        t.add_row(g["skill"], f"{g['target']:.2f}", f"{g['importance']:g}", g["source"], (g["updated_at"] or "")[:10])
+    con.print(t)
