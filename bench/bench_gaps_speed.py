@@ -41,9 +41,9 @@ SPAN_DAYS = 730
 
 def fill(home: Path, n: int, seed: int = 7) -> float:
     """N evidence rows over two years on the bundled skills; returns seconds spent writing."""
+    from learnflow.db.store import Store
     from learnflow.learner.goals import apply_role
     from learnflow.learner.skills import taxonomy
-    from learnflow.db.store import Store
 
     os.environ["LEARNFLOW_HOME"] = str(home)
     store = Store()

@@ -59,6 +59,7 @@ LABELS = {
 
 # --------------------------------------------------------------------------- statistics
 
+
 def ranks(values: list[float]) -> list[float]:
     """Average ranks (ties share the mean rank), 1-based."""
     order = sorted(range(len(values)), key=lambda i: values[i])
@@ -166,6 +167,7 @@ IN_PLAY: dict[int, int | None] = {}
 def world_skills(world: World) -> int | None:
     return IN_PLAY.get(id(world))
 
+
 SUBSETS = ("ranked", "seen", "all")
 
 
@@ -200,10 +202,13 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         rows = simulate.simulate_days(rng, world, learner, START, world.days, store)
         uid = f"{seed}-{i}"
         buckets = read_periods(store.db, params, since=now - params.horizon(), daily_from=START)
-        questions = dict(store.db.execute(
-            "SELECT skill, count(*) FROM evidence WHERE kind LIKE 'question%' GROUP BY skill").fetchall())
-        checks = {s: (r, n) for s, r, n in store.db.execute(
-            "SELECT skill, sum(value), count(*) FROM evidence WHERE kind = 'check' GROUP BY skill").fetchall()}
+        questions = dict(store.db.execute("SELECT skill, count(*) FROM evidence WHERE kind LIKE 'question%' GROUP BY skill").fetchall())
+        checks = {
+            s: (r, n)
+            for s, r, n in store.db.execute(
+                "SELECT skill, sum(value), count(*) FROM evidence WHERE kind = 'check' GROUP BY skill"
+            ).fetchall()
+        }
         store.close()
         bkt_train += [{"user_id": uid, "skill_name": r["skill"], "correct": int(r["value"]), "ts": r["ts"]}
                       for r in rows if r["kind"] == "check"]  # fmt: skip
@@ -275,22 +280,38 @@ def run_pybkt(seed, workdir, train, keys, labels) -> tuple[dict, dict]:
 
 # --------------------------------------------------------------------------- main
 
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--learners", type=int, default=50, help="learners per seed (default 50)")
     ap.add_argument("--days", type=int, default=7, help="days of simulated use (default 7: a week)")
     ap.add_argument("--checks-per-day", type=float, default=World.checks_per_day)
-    ap.add_argument("--in-play", type=int, default=None, metavar="K",
-                    help="each learner works on only K of the role's skills (a focused job; default: all)")
-    ap.add_argument("--no-probes", action="store_true",
-                    help="reflect without gap probes (learnflow before probes): checks from questions and due reviews only")
-    ap.add_argument("--placement", action="store_true",
-                    help="the learner runs `learnflow check -n <role's skills>` once, right after `goals role`")
-    ap.add_argument("--morning-checks", type=int, default=0, metavar="K",
-                    help="and a `learnflow check -n K` every morning (default 0: none)")
-    ap.add_argument("--rating-noise", type=float, default=World.rating_noise, metavar="SD",
-                    help=f"noise of self-ratings on the 0-1 scale (default {World.rating_noise}: within a learner r ≈ 0.73 with true mastery; 0.3: 0.50; 0.4: 0.39)")
+    ap.add_argument(
+        "--in-play",
+        type=int,
+        default=None,
+        metavar="K",
+        help="each learner works on only K of the role's skills (a focused job; default: all)",
+    )
+    ap.add_argument(
+        "--no-probes",
+        action="store_true",
+        help="reflect without gap probes (learnflow before probes): checks from questions and due reviews only",
+    )
+    ap.add_argument(
+        "--placement", action="store_true", help="the learner runs `learnflow check -n <role's skills>` once, right after `goals role`"
+    )
+    ap.add_argument(
+        "--morning-checks", type=int, default=0, metavar="K", help="and a `learnflow check -n K` every morning (default 0: none)"
+    )
+    ap.add_argument(
+        "--rating-noise",
+        type=float,
+        default=World.rating_noise,
+        metavar="SD",
+        help=f"noise of self-ratings on the 0-1 scale (default {World.rating_noise}: within a learner r ≈ 0.73 with true mastery; 0.3: 0.50; 0.4: 0.39)",
+    )
     ap.add_argument("--no-pybkt", action="store_true", help="skip pyBKT even if bench/.venv-gaps has it")
     ap.add_argument("--ablations", action="store_true", help="also score the model without questions / self-ratings / decay")
     ap.add_argument("--json", action="store_true")
@@ -298,8 +319,15 @@ def main(argv=None) -> int:
 
     from learnflow.learner.profile import Params
 
-    world = replace(World(), days=args.days, checks_per_day=args.checks_per_day, probes=not args.no_probes,
-                    placement=args.placement, morning_checks=args.morning_checks, rating_noise=args.rating_noise)
+    world = replace(
+        World(),
+        days=args.days,
+        checks_per_day=args.checks_per_day,
+        probes=not args.no_probes,
+        placement=args.placement,
+        morning_checks=args.morning_checks,
+        rating_noise=args.rating_noise,
+    )
     IN_PLAY[id(world)] = args.in_play
     use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
     if not use_bkt and not args.no_pybkt:
@@ -331,7 +359,8 @@ def main(argv=None) -> int:
     else:
         print_table(summary, args, world)
     ok = summary["gaps"]["spearman_ranked"][0] >= 0.8 and all(
-        summary["gaps"][k][0] > summary["naive"][k][0] for k in ("spearman_ranked", "auc_all"))
+        summary["gaps"][k][0] > summary["naive"][k][0] for k in ("spearman_ranked", "auc_all")
+    )
     print(f"\nDone-when (Spearman ≥ 0.8 and beats naive on Spearman and AUC): {'MET' if ok else 'NOT MET'}")
     return 0
 
@@ -372,9 +401,11 @@ def print_table(summary: dict, args, world: World) -> None:
     for key, row in summary.items():
         if key == "coverage":
             continue
-        label = {"oracle": "oracle (true mastery; AUC ceiling)", "ideal": "ideal observer (knows the simulator)",
-                 "ideal_noself": "ideal observer without self-ratings"}.get(
-            key, LABELS.get(key, key))
+        label = {
+            "oracle": "oracle (true mastery; AUC ceiling)",
+            "ideal": "ideal observer (knows the simulator)",
+            "ideal_noself": "ideal observer without self-ratings",
+        }.get(key, LABELS.get(key, key))
         cells = []
         for k, _ in COLUMNS:
             mu, sd = row.get(k, (math.nan, math.nan))

@@ -76,10 +76,25 @@ REF_LLM_ASK = 0.60
 # tests' sitecustomize, PYTHONDONTWRITEBYTECODE disables bytecode caching, ...).
 SCRUB_PREFIXES = ("PYTHON", "LEARNFLOW_", "LLM_", "LITELLM_", "OPENAI_")
 SCRUB_NAMES = {
-    "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY",
-    "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY", "TOGETHERAI_API_KEY", "OLLAMA_HOST",
-    "LM_STUDIO_API_BASE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
-    "https_proxy", "all_proxy", "NO_PROXY", "no_proxy", "FORCE_COLOR", "CLICOLOR_FORCE",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "MISTRAL_API_KEY",
+    "GROQ_API_KEY",
+    "OPENROUTER_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "TOGETHERAI_API_KEY",
+    "OLLAMA_HOST",
+    "LM_STUDIO_API_BASE",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "FORCE_COLOR",
+    "CLICOLOR_FORCE",
 }
 
 
@@ -101,6 +116,7 @@ class Row:
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
@@ -130,8 +146,7 @@ def find_learnflow(explicit: str | None) -> Path | None:
 
 
 def base_env(pycache: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(SCRUB_PREFIXES) and k not in SCRUB_NAMES}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUB_PREFIXES) and k not in SCRUB_NAMES}
     env["NO_COLOR"] = "1"
     env["COLUMNS"] = "100"
     if pycache:
@@ -147,8 +162,7 @@ def run_once(row: Row, extra_env: dict[str, str] | None = None, timeout: float =
         env.update(extra_env)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(row.argv, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    proc = subprocess.run(row.argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc.cpu_s = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
@@ -157,8 +171,9 @@ def run_once(row: Row, extra_env: dict[str, str] | None = None, timeout: float =
 
 def machine_info(python: str) -> dict:
     try:
-        pyver = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
-                               capture_output=True, text=True, timeout=30).stdout.strip()
+        pyver = subprocess.run(
+            [python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         pyver = "?"
     try:
@@ -187,11 +202,15 @@ def machine_info(python: str) -> dict:
 def git_state() -> str:
     """Commit of the code under test, and whether learnflow/ has uncommitted changes."""
     try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--",
-                                "learnflow", "prompts", "pyproject.toml"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "learnflow", "prompts", "pyproject.toml"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
     if not head:
@@ -202,8 +221,7 @@ def git_state() -> str:
 
 def version_of(argv: list[str], env: dict[str, str]) -> str:
     try:
-        out = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                             text=True, timeout=60)
+        out = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
         return (out.stdout or out.stderr).strip().splitlines()[0]
     except (OSError, subprocess.SubprocessError, IndexError):
         return "?"
@@ -214,6 +232,7 @@ def fmt(x: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- rows
+
 
 def build_rows(args, workdir: Path, env0: dict[str, str], url: str | None) -> list[Row]:
     rows: list[Row] = []
@@ -230,45 +249,72 @@ def build_rows(args, workdir: Path, env0: dict[str, str], url: str | None) -> li
 
     missing_lf = None if lf and lf.exists() else "learnflow not found (pass --learnflow PATH)"
     lf_cmd = str(lf) if lf else "learnflow"
-    rows.append(Row("lf_help", "learnflow --help", [lf_cmd, "--help"], lf_env("help"),
-                    target=TARGET_HELP, expect="Usage", skip=missing_lf))
-    rows.append(Row("lf_offline", "learnflow ask -m offline",
-                    [lf_cmd, "ask", "-m", "offline", QUESTION], lf_env("offline"),
-                    expect="git reset", skip=missing_lf))
-    rows.append(Row("lf_ask", "learnflow ask (loopback)", [lf_cmd, "ask", QUESTION],
-                    lf_env("ask", OPENAI_BASE_URL=url or "", OPENAI_API_KEY=API_KEY,
-                           LEARNFLOW_MODEL=f"openai/{LLM_MODEL_ID}"),
-                    target=TARGET_ASK, expect="Loopback answer to:", server_model=LLM_MODEL_ID,
-                    skip=missing_lf))
+    rows.append(Row("lf_help", "learnflow --help", [lf_cmd, "--help"], lf_env("help"), target=TARGET_HELP, expect="Usage", skip=missing_lf))
+    rows.append(
+        Row(
+            "lf_offline",
+            "learnflow ask -m offline",
+            [lf_cmd, "ask", "-m", "offline", QUESTION],
+            lf_env("offline"),
+            expect="git reset",
+            skip=missing_lf,
+        )
+    )
+    rows.append(
+        Row(
+            "lf_ask",
+            "learnflow ask (loopback)",
+            [lf_cmd, "ask", QUESTION],
+            lf_env("ask", OPENAI_BASE_URL=url or "", OPENAI_API_KEY=API_KEY, LEARNFLOW_MODEL=f"openai/{LLM_MODEL_ID}"),
+            target=TARGET_ASK,
+            expect="Loopback answer to:",
+            server_model=LLM_MODEL_ID,
+            skip=missing_lf,
+        )
+    )
 
     llm = Path(args.llm) if args.llm else HERE / ".venv" / "bin" / "llm"
-    skip_llm = None if llm.exists() else (
-        f"llm not installed at {llm}: run `bash bench/setup.sh` to compare with it")
+    skip_llm = None if llm.exists() else (f"llm not installed at {llm}: run `bash bench/setup.sh` to compare with it")
     user = workdir / "llm-user"
     user.mkdir()
     if url:
         (user / "extra-openai-models.yaml").write_text(
-            f"- model_id: {LLM_MODEL_ID}\n"
-            f"  model_name: {LLM_MODEL_ID}\n"
-            f"  api_base: \"{url}\"\n"
-            f"  api_key_name: bench\n")
+            f'- model_id: {LLM_MODEL_ID}\n  model_name: {LLM_MODEL_ID}\n  api_base: "{url}"\n  api_key_name: bench\n'
+        )
         (user / "keys.json").write_text(json.dumps({"bench": API_KEY}))
     help_user = workdir / "llm-user-help"
     help_user.mkdir()
     if url:
         shutil.copy(user / "extra-openai-models.yaml", help_user)
         shutil.copy(user / "keys.json", help_user)
-    rows.append(Row("llm_help", "llm --help", [str(llm), "--help"],
-                    dict(env0, LLM_USER_PATH=str(help_user), OPENAI_API_KEY=API_KEY),
-                    ref=REF_LLM_HELP, expect="Usage", skip=skip_llm))
-    rows.append(Row("llm_ask", "llm prompt (loopback)", [str(llm), "-m", LLM_MODEL_ID, QUESTION],
-                    dict(env0, LLM_USER_PATH=str(user), OPENAI_API_KEY=API_KEY),
-                    ref=REF_LLM_ASK, expect="Loopback answer to:", server_model=LLM_MODEL_ID,
-                    skip=skip_llm))
+    rows.append(
+        Row(
+            "llm_help",
+            "llm --help",
+            [str(llm), "--help"],
+            dict(env0, LLM_USER_PATH=str(help_user), OPENAI_API_KEY=API_KEY),
+            ref=REF_LLM_HELP,
+            expect="Usage",
+            skip=skip_llm,
+        )
+    )
+    rows.append(
+        Row(
+            "llm_ask",
+            "llm prompt (loopback)",
+            [str(llm), "-m", LLM_MODEL_ID, QUESTION],
+            dict(env0, LLM_USER_PATH=str(user), OPENAI_API_KEY=API_KEY),
+            ref=REF_LLM_ASK,
+            expect="Loopback answer to:",
+            server_model=LLM_MODEL_ID,
+            skip=skip_llm,
+        )
+    )
     return rows
 
 
 # --------------------------------------------------------------------------- phases
+
 
 def sanity_pass(rows: list[Row], srv, workdir: Path, use_guard: bool) -> list[str]:
     """Run each row once (under the netguard): right output, server hit, nothing blocked."""
@@ -276,8 +322,7 @@ def sanity_pass(rows: list[Row], srv, workdir: Path, use_guard: bool) -> list[st
     guard_env = {}
     guard_log = workdir / "netguard.log"
     if use_guard:
-        guard_env = {"PYTHONPATH": str(NETGUARD), "LEARNFLOW_NETGUARD": "1",
-                     "LEARNFLOW_NETGUARD_LOG": str(guard_log)}
+        guard_env = {"PYTHONPATH": str(NETGUARD), "LEARNFLOW_NETGUARD": "1", "LEARNFLOW_NETGUARD_LOG": str(guard_log)}
     for row in rows:
         if row.skip:
             continue
@@ -345,8 +390,7 @@ def _import_tree(stderr: str) -> list[dict]:
         if not m:
             continue
         lvl = (len(m[3]) - 1) // 2
-        node = {"mod": m[4], "self": int(m[1]), "cum": int(m[2]),
-                "children": pending.pop(lvl + 1, [])}
+        node = {"mod": m[4], "self": int(m[1]), "cum": int(m[2]), "children": pending.pop(lvl + 1, [])}
         pending.setdefault(lvl, []).append(node)
     return pending.get(0, [])
 
@@ -376,8 +420,7 @@ def import_costs(row: Row, reps: int = 5, top: int = 12) -> dict:
     pkg: dict[str, list[int]] = {}
     totals = []
     for _ in range(reps):
-        proc = subprocess.run(argv, env=row.env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(argv, env=row.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
         roots = _import_tree(proc.stderr)
         totals.append(sum(n["cum"] for n in roots))
         own_self: dict[str, int] = {}
@@ -405,8 +448,7 @@ def import_costs(row: Row, reps: int = 5, top: int = 12) -> dict:
     return {
         "row": row.name,
         "total_import_s": statistics.median(totals) / 1e6 if totals else None,
-        "pulled_in_s": [{"module": k[0], "imported_by": k[1], "cumulative_s": v}
-                        for k, v in med(out)],
+        "pulled_in_s": [{"module": k[0], "imported_by": k[1], "cumulative_s": v} for k, v in med(out)],
         "learnflow_self_s": [{"module": k, "self_s": v} for k, v in med(own)],
         "packages_self_s": [{"package": k, "self_s": v} for k, v in med(pkg)],
     }
@@ -414,27 +456,40 @@ def import_costs(row: Row, reps: int = 5, top: int = 12) -> dict:
 
 # --------------------------------------------------------------------------- output
 
+
 def summarize(rows: list[Row]) -> list[dict]:
     floor = next((r for r in rows if r.key == "floor" and r.samples), None)
     floor_med = statistics.median(floor.samples) if floor else None
     out = []
     for r in rows:
-        d = {"key": r.key, "name": r.name, "argv": r.argv, "target": r.target, "ref": r.ref,
-             "runs": len(r.samples), "failures": r.failures, "skip": r.skip, "note": r.note}
+        d = {
+            "key": r.key,
+            "name": r.name,
+            "argv": r.argv,
+            "target": r.target,
+            "ref": r.ref,
+            "runs": len(r.samples),
+            "failures": r.failures,
+            "skip": r.skip,
+            "note": r.note,
+        }
         if r.samples:
             med = statistics.median(r.samples)
-            d.update(median=med, min=min(r.samples), max=max(r.samples),
-                     over_floor=(med - floor_med) if floor_med is not None and r is not floor else None,
-                     samples=[round(x, 5) for x in r.samples],
-                     cpu_median=statistics.median(r.cpu) if r.cpu else None)
+            d.update(
+                median=med,
+                min=min(r.samples),
+                max=max(r.samples),
+                over_floor=(med - floor_med) if floor_med is not None and r is not floor else None,
+                samples=[round(x, 5) for x in r.samples],
+                cpu_median=statistics.median(r.cpu) if r.cpu else None,
+            )
             d["ok"] = (med <= r.target) if r.target is not None else None
         out.append(d)
     return out
 
 
 def print_table(summary: list[dict], info: dict, args) -> None:
-    hdr = (f"{'row':<26} {'median':>7} {'min':>7} {'max':>7} {'−floor':>7} {'cpu':>6} "
-           f"{'target':>8}  verdict")
+    hdr = f"{'row':<26} {'median':>7} {'min':>7} {'max':>7} {'−floor':>7} {'cpu':>6} {'target':>8}  verdict"
     print(hdr)
     print("-" * len(hdr))
     for d in summary:
@@ -451,37 +506,49 @@ def print_table(summary: list[dict], info: dict, args) -> None:
             target, verdict = "—", ""
         if d["failures"]:
             verdict += f" ({d['failures']} failed runs)"
-        print(f"{d['name']:<26} {d['median']:7.3f} {d['min']:7.3f} {d['max']:7.3f} "
-              f"{fmt(d.get('over_floor')):>7} {fmt(d.get('cpu_median')):>6} {target:>8}  {verdict}")
+        print(
+            f"{d['name']:<26} {d['median']:7.3f} {d['min']:7.3f} {d['max']:7.3f} "
+            f"{fmt(d.get('over_floor')):>7} {fmt(d.get('cpu_median')):>6} {target:>8}  {verdict}"
+        )
     by = {d["key"]: d for d in summary}
     ratios = []
     for a, b, label in (("lf_help", "llm_help", "--help"), ("lf_ask", "llm_ask", "ask round trip")):
         if "median" in by.get(a, {}) and "median" in by.get(b, {}):
             ratios.append(f"{label}: learnflow {by[a]['median'] / by[b]['median']:.2f}× llm's time")
     print()
-    print("seconds, wall time per run (cpu = median user+sys CPU time of the process, "
-          "less sensitive to load);\n" + f"{args.runs} runs after {args.warmups} warm-ups, "
-          "round-robin; (x.xx) = the issue's reference figure for llm")
+    print(
+        "seconds, wall time per run (cpu = median user+sys CPU time of the process, "
+        "less sensitive to load);\n" + f"{args.runs} runs after {args.warmups} warm-ups, "
+        "round-robin; (x.xx) = the issue's reference figure for llm"
+    )
     if ratios:
         print("; ".join(ratios))
     checked = [d for d in summary if not d.get("skip")]
     notes = [f"{d['name']}: {d['note']}" for d in checked if d.get("note")]
-    print(f"check run: {len(checked)} rows ran once first "
-          f"{'under tests/netguard (loopback only), nothing blocked' if info.get('netguard') else 'without netguard'}"
-          + (f"; {'; '.join(notes)}" if notes else ""))
+    print(
+        f"check run: {len(checked)} rows ran once first "
+        f"{'under tests/netguard (loopback only), nothing blocked' if info.get('netguard') else 'without netguard'}"
+        + (f"; {'; '.join(notes)}" if notes else "")
+    )
     la = info["loadavg_start"]
-    print(f"machine: nproc={info['nproc']} cpu={info['cpu']!r} python {info['python']} "
-          f"({info['python_path']}); loadavg at start {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}, "
-          f"at end {info['loadavg_end'][0]:.2f}")
-    print(f"versions: {info.get('learnflow_version')} (git {info.get('git')}); {info.get('llm_version')}; "
-          f"bytecode cache: {'on (fresh PYTHONPYCACHEPREFIX)' if info['bytecode_cache'] else 'off'}; "
-          f"{info['date']}")
+    print(
+        f"machine: nproc={info['nproc']} cpu={info['cpu']!r} python {info['python']} "
+        f"({info['python_path']}); loadavg at start {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}, "
+        f"at end {info['loadavg_end'][0]:.2f}"
+    )
+    print(
+        f"versions: {info.get('learnflow_version')} (git {info.get('git')}); {info.get('llm_version')}; "
+        f"bytecode cache: {'on (fresh PYTHONPYCACHEPREFIX)' if info['bytecode_cache'] else 'off'}; "
+        f"{info['date']}"
+    )
 
 
 def print_imports(report: dict) -> None:
     print()
-    print(f"import costs for `{report['row']}` (python -X importtime, median of 5 runs; "
-          f"importtime inflates them): total {report['total_import_s']:.3f} s")
+    print(
+        f"import costs for `{report['row']}` (python -X importtime, median of 5 runs; "
+        f"importtime inflates them): total {report['total_import_s']:.3f} s"
+    )
     print("  outside modules pulled in (cumulative), and the learnflow module importing them:")
     for d in report["pulled_in_s"]:
         if d["cumulative_s"] >= 0.001:
@@ -496,20 +563,17 @@ def print_imports(report: dict) -> None:
 
 # --------------------------------------------------------------------------- main
 
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15, help="timed runs per row (default 15)")
     ap.add_argument("--warmups", type=int, default=2, help="untimed runs per row first (default 2)")
     ap.add_argument("--json", action="store_true", help="write the figures to stdout as JSON")
     ap.add_argument("--learnflow", help="the learnflow executable (default: beside this python, or PATH)")
     ap.add_argument("--llm", help="the llm executable (default: bench/.venv/bin/llm)")
-    ap.add_argument("--no-netguard", action="store_true",
-                    help="check run without tests/netguard (it is on by default)")
-    ap.add_argument("--no-bytecode-cache", action="store_true",
-                    help="PYTHONDONTWRITEBYTECODE=1 instead of a fresh PYTHONPYCACHEPREFIX")
-    ap.add_argument("--importtime", action="store_true",
-                    help="also report the top import costs of the learnflow rows")
+    ap.add_argument("--no-netguard", action="store_true", help="check run without tests/netguard (it is on by default)")
+    ap.add_argument("--no-bytecode-cache", action="store_true", help="PYTHONDONTWRITEBYTECODE=1 instead of a fresh PYTHONPYCACHEPREFIX")
+    ap.add_argument("--importtime", action="store_true", help="also report the top import costs of the learnflow rows")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args(argv)
     if args.runs < 1 or args.warmups < 0:
@@ -535,13 +599,10 @@ def main(argv: list[str] | None = None) -> int:
         info["server"] = srv.url
         lf_row = next(r for r in rows if r.key == "lf_help")
         llm_row = next(r for r in rows if r.key == "llm_help")
-        info["learnflow_version"] = (version_of([lf_row.argv[0], "--version"], lf_row.env)
-                                     if not lf_row.skip else "learnflow: missing")
-        info["llm_version"] = (version_of([llm_row.argv[0], "--version"], llm_row.env)
-                               if not llm_row.skip else "llm: not installed")
+        info["learnflow_version"] = version_of([lf_row.argv[0], "--version"], lf_row.env) if not lf_row.skip else "learnflow: missing"
+        info["llm_version"] = version_of([llm_row.argv[0], "--version"], llm_row.env) if not llm_row.skip else "llm: not installed"
 
-        log(f"learnflow bench: {args.runs} runs + {args.warmups} warm-ups per row, "
-            f"server {srv.url}")
+        log(f"learnflow bench: {args.runs} runs + {args.warmups} warm-ups per row, server {srv.url}")
         problems = sanity_pass(rows, srv, workdir, use_guard=not args.no_netguard)
         for p in problems:
             log("CHECK FAILED: " + p)
@@ -562,9 +623,19 @@ def main(argv: list[str] | None = None) -> int:
                     imports.append(import_costs(r))
 
     if args.json:
-        json.dump({"machine": info, "runs": args.runs, "warmups": args.warmups,
-                   "question": QUESTION, "rows": summary, "problems": problems,
-                   "imports": imports}, sys.stdout, indent=2)
+        json.dump(
+            {
+                "machine": info,
+                "runs": args.runs,
+                "warmups": args.warmups,
+                "question": QUESTION,
+                "rows": summary,
+                "problems": problems,
+                "imports": imports,
+            },
+            sys.stdout,
+            indent=2,
+        )
         print()
     else:
         print_table(summary, info, args)

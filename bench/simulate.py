@@ -187,7 +187,7 @@ def simulate_days(rng: random.Random, world: World, learner: Learner, start: flo
 def _due(learner: Learner, before: float, limit: int) -> list[dict]:
     """Cards due before `before`, most overdue first (review.pick_checks' ORDER BY due)."""
     due = sorted((c for c in learner.cards if c["due"] < before), key=lambda c: c["due"])
-    return due[:max(0, limit)]
+    return due[: max(0, limit)]
 
 
 def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int, rounds: int = 1) -> list[str]:
@@ -214,7 +214,7 @@ def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int, r
 
 
 def bundled_cards(skill: str) -> int:
-    from learnflow.tutor.coach import load_cards
+    from learnflow.learner.cards import load_cards
 
     return sum(1 for c in load_cards() if c.skill == skill and c.check_question)
 
@@ -227,7 +227,7 @@ def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, st
     """
     limit = round(world.checks_per_day)
     distinct = list(dict.fromkeys(asked))
-    new = [{"skill": s, "state": None, "due": 0.0} for s in (distinct + [s for s in asked if s not in distinct[:3]])[:min(3, limit)]]
+    new = [{"skill": s, "state": None, "due": 0.0} for s in (distinct + [s for s in asked if s not in distinct[:3]])[: min(3, limit)]]
     rows = run_checks(rng, world, learner, new, ts, limit, store, probes=world.probes)
     m = learner.mastery
     pool = distinct or learner.skills
@@ -279,8 +279,8 @@ def check_session(rng, world: World, learner: Learner, ts: float, limit: int, st
 
 def open_learner(path: Path, learner: Learner):
     """A real learnflow database with the learner's goals (goals through learnflow.learner.goals), ready for evidence."""
-    from learnflow.learner.goals import set_goal
     from learnflow.db.store import Store
+    from learnflow.learner.goals import set_goal
 
     store = Store(path)
     for s in learner.skills:

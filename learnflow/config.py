@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,17 @@ SETTINGS: dict[str, Setting] = {
     "xapi_lrs_url": Setting(str, None, "Your LRS's xAPI endpoint for `learnflow sync` / `team --lrs`."),
     "xapi_lrs_user": Setting(str, None, "LRS user / key (password: LEARNFLOW_LRS_PASSWORD or `learnflow keys set lrs`)."),
     # `learnflow gaps`: the learner model's knobs (docs/learner-model.md explains each).
-    "gaps_half_life_days": Setting(float, 30.0, "Days after which a piece of evidence counts half: idle skills drift back to unknown.", low=0.01, high=36500),
+    "gaps_half_life_days": Setting(
+        float, 30.0, "Days after which a piece of evidence counts half: idle skills drift back to unknown.", low=0.01, high=36500
+    ),
     "gaps_default_target": Setting(float, 0.7, "Target mastery (0..1) of a skill without a goal (`learnflow goals set`).", low=0, high=1),
-    "gaps_min_evidence": Setting(float, 3.0, "Weighted, decayed evidence below which gaps says 'not enough evidence'.", low=0, high=1000000.0),
+    "gaps_min_evidence": Setting(
+        float, 3.0, "Weighted, decayed evidence below which gaps says 'not enough evidence'.", low=0, high=1000000.0
+    ),
     "gaps_weight_check": Setting(float, 1.0, "Weight of one check question answered (right or wrong).", low=0, high=100),
-    "gaps_weight_review": Setting(float, 0.25, "Weight of one review rating (reflect logs it beside the check it grades).", low=0, high=100),
+    "gaps_weight_review": Setting(
+        float, 0.25, "Weight of one review rating (reflect logs it beside the check it grades).", low=0, high=100
+    ),
     "gaps_weight_self_rating": Setting(float, 0.5, "Weight of one self-rating (people misjudge themselves).", low=0, high=100),
     "gaps_weight_imported": Setting(float, 0.75, "Weight of one imported (xAPI) result.", low=0, high=100),
     "gaps_weight_question_how": Setting(float, 0.15, "Weight of a 'how do I' question as evidence of a gap.", low=0, high=100),
@@ -112,17 +119,18 @@ class Config:
 _TYPE_NAMES = {int: "a whole number", float: "a number", str: "text"}
 
 
-def parse_value(key: str, raw: str) -> Any:
-    """Turn a command-line string into the typed value a setting needs, or say why not."""
+def parse_value(key: str, raw: str, *, skills: Collection[str] = ()) -> Any:
+    """Turn a command-line string into the typed value a setting needs, or say why not.
+
+    `skills` are the known skill ids, for the `levels.<skill>` keys (the caller reads the
+    taxonomy: config is a leaf and knows nothing of skills)."""
     table, _, sub = key.partition(".")
     setting = TABLES.get(table) if sub else SETTINGS.get(key)
     if setting is None:
         known = ", ".join([*SETTINGS, *(f"{t}.<skill>" for t in TABLES)])
         raise BadInput(f"Unknown setting {key!r}.", hint=f"Known settings: {known}.")
     if sub and table == "levels":
-        from learnflow.learner.skills import taxonomy
-
-        if sub not in taxonomy():
+        if sub not in skills:
             raise BadInput(f"Unknown skill {sub!r} in {key}.", hint="The skill ids are in `learnflow gaps --json` or skills.toml.")
     try:
         value = setting.type(raw)
@@ -135,12 +143,12 @@ def parse_value(key: str, raw: str) -> Any:
     return value
 
 
-def set_value(key: str, raw: str, path: Path | None = None) -> Any:
-    """Validate and write one setting; returns the stored value."""
+def set_value(key: str, raw: str, path: Path | None = None, *, skills: Collection[str] = ()) -> Any:
+    """Validate and write one setting; returns the stored value. `skills`: see parse_value."""
     import tomli_w
 
     path = path or paths.config_path()
-    value = parse_value(key, raw)
+    value = parse_value(key, raw, skills=skills)
     data = load(path)
     table, _, sub = key.partition(".")
     if sub:

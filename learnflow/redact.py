@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 # (type, pattern). A pattern with a group named `s` redacts only that group;
 # otherwise the whole match. Order matters: specific shapes before generic ones.
 PATTERNS: list[tuple[str, str]] = [
-    ("private-key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)"),
+    (
+        "private-key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    ),
     ("anthropic-key", r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}"),
     ("openrouter-key", r"\bsk-or-v1-[a-f0-9]{40,}"),
     ("openai-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
@@ -62,9 +65,15 @@ PATTERNS: list[tuple[str, str]] = [
     ("connection-string-password", r"(?i)(?:^|[;\s\"'])(?:password|pwd)\s*=\s*(?P<s>[^;\s\"'()\[\]]{3,})\s*(?=;|$)"),
     ("docker-auth", r"\"auth\"\s*:\s*\"(?P<s>[A-Za-z0-9+/=]{12,})\""),
     # .env / shell assignments: NAME_KEY=value (upper-case names: environment style).
-    ("env-secret", r"\b(?:export\s+)?[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)[A-Z0-9_]*\s*=\s*(?P<q>['\"]?)(?P<s>[^\s'\"$`{}()]{4,})(?P=q)"),
+    (
+        "env-secret",
+        r"\b(?:export\s+)?[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)[A-Z0-9_]*\s*=\s*(?P<q>['\"]?)(?P<s>[^\s'\"$`{}()]{4,})(?P=q)",
+    ),
     # key: "value" / key = "value" in code, JSON, YAML, TOML, with a string literal value.
-    ("password-literal", r"(?i)(?:password|passwd|secret|api_?key|access_?token|auth_?token|client_?secret)[\w.-]*[\"']?\s*[:=]\s*(?P<q>[\"'])(?P<s>[^\"'\s$`{}]{4,})(?P=q)"),
+    (
+        "password-literal",
+        r"(?i)(?:password|passwd|secret|api_?key|access_?token|auth_?token|client_?secret)[\w.-]*[\"']?\s*[:=]\s*(?P<q>[\"'])(?P<s>[^\"'\s$`{}]{4,})(?P=q)",
+    ),
     ("password-flag", r"(?i)--(?:password|passwd|token|api-key|secret)[= ](?P<s>[^\s'\"-][^\s'\"]{3,})"),
 ]
 # Compiled when first triggered: compiling all of them costs ~15 ms on every ask,
@@ -76,6 +85,7 @@ def _pattern(i: int) -> re.Pattern:
     if i not in _COMPILED:
         _COMPILED[i] = re.compile(PATTERNS[i][1], re.M)
     return _COMPILED[i]
+
 
 # A pattern only runs when the (lower-cased) text contains one of its trigger
 # strings: `in` scans at memory speed, a regex with a leading \b does not, and

@@ -89,8 +89,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = [
     "FakeOpenAI",
@@ -104,27 +105,34 @@ DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o", "fake-model"]
 
 _DEFAULT_ERRORS = {
     400: ("Bad request", "invalid_request_error", None),
-    401: ("Incorrect API key provided: sk-****. You can find your API key at "
-          "https://platform.openai.com/account/api-keys.", "invalid_request_error",
-          "invalid_api_key"),
-    403: ("You are not allowed to access this resource.", "invalid_request_error",
-          "forbidden"),
-    404: ("The model does not exist or you do not have access to it.",
-          "invalid_request_error", "model_not_found"),
-    429: ("Rate limit reached. Please try again later.", "requests",
-          "rate_limit_exceeded"),
+    401: (
+        "Incorrect API key provided: sk-****. You can find your API key at https://platform.openai.com/account/api-keys.",
+        "invalid_request_error",
+        "invalid_api_key",
+    ),
+    403: ("You are not allowed to access this resource.", "invalid_request_error", "forbidden"),
+    404: ("The model does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"),
+    429: ("Rate limit reached. Please try again later.", "requests", "rate_limit_exceeded"),
     500: ("The server had an error while processing your request.", "server_error", None),
     502: ("Bad gateway.", "server_error", None),
-    503: ("The engine is currently overloaded, please try again later.", "server_error",
-          None),
+    503: ("The engine is currently overloaded, please try again later.", "server_error", None),
 }
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
-            502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def _text_of(content: Any) -> str:
     """Text of a message `content` (a str or a list of content parts)."""
@@ -167,10 +175,10 @@ def split_words(text: str, per_chunk: int = 3) -> list[str]:
         return [""]
     m = re.match(r"\s*", text)
     lead = m.group(0)
-    words = re.findall(r"\S+\s*", text[len(lead):])
+    words = re.findall(r"\S+\s*", text[len(lead) :])
     if not words:
         return [text]
-    pieces = ["".join(words[i:i + per_chunk]) for i in range(0, len(words), per_chunk)]
+    pieces = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
     pieces[0] = lead + pieces[0]
     return pieces
 
@@ -182,6 +190,7 @@ def _as_text(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------------- state
+
 
 class _State:
     def __init__(self) -> None:
@@ -249,6 +258,7 @@ class _State:
 
 
 # ----------------------------------------------------------------------------- handler
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -341,40 +351,56 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/_control/"):
                 self._control(method, path, raw, body)
                 return
-            rec = self.state.record({
-                "time": time.time(),
-                "method": method,
-                "path": self.path,
-                "headers": {k.lower(): v for k, v in self.headers.items()},
-                "body": raw,
-                "json": body,
-                "served": None,
-            })
+            rec = self.state.record(
+                {
+                    "time": time.time(),
+                    "method": method,
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": raw,
+                    "json": body,
+                    "served": None,
+                }
+            )
             norm = path.rstrip("/")
             if norm.endswith("/chat/completions") and method == "POST":
                 self._chat(rec, raw, body)
             elif norm.endswith("/models") and method == "GET":
-                self._send_json(200, {"object": "list", "data": [
-                    {"id": m, "object": "model", "created": 1700000000,
-                     "owned_by": "fake-openai"} for m in self.state.snapshot()["models"]]})
+                self._send_json(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [
+                            {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake-openai"}
+                            for m in self.state.snapshot()["models"]
+                        ],
+                    },
+                )
             elif "/models/" in norm and method == "GET":
                 mid = norm.split("/models/", 1)[1]
                 if mid in self.state.snapshot()["models"]:
-                    self._send_json(200, {"id": mid, "object": "model",
-                                          "created": 1700000000, "owned_by": "fake-openai"})
+                    self._send_json(200, {"id": mid, "object": "model", "created": 1700000000, "owned_by": "fake-openai"})
                 else:
                     self._error(404, None, {})
             else:
-                self._send_json(404, {"error": {
-                    "message": f"Unknown endpoint {method} {path} (fake_openai)",
-                    "type": "invalid_request_error", "param": None, "code": "unknown_url"}})
+                self._send_json(
+                    404,
+                    {
+                        "error": {
+                            "message": f"Unknown endpoint {method} {path} (fake_openai)",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": "unknown_url",
+                        }
+                    },
+                )
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
 
     # --- control
     def _control(self, method: str, path: str, raw: str, body: Any) -> None:
         st = self.state
-        name = path[len("/_control/"):].strip("/")
+        name = path[len("/_control/") :].strip("/")
         try:
             if name == "script" and method == "POST":
                 items = body if isinstance(body, list) else [body]
@@ -447,8 +473,7 @@ class _Handler(BaseHTTPRequestHandler):
             chunks = split_words(content)
         prompt_tokens = sum(_count_tokens(_text_of(m.get("content"))) for m in _messages(body))
         completion_tokens = _count_tokens(content)
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                 "total_tokens": prompt_tokens + completion_tokens}
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
         usage.update(resp.get("usage") or {})
         finish = resp.get("finish_reason", "stop")
         cid = f"chatcmpl-fake{rec['seq']:06d}"
@@ -463,12 +488,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, data, extra)
             return
         obj = {
-            "id": cid, "object": "chat.completion", "created": created, "model": model,
+            "id": cid,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
             "system_fingerprint": "fp_fake",
-            "choices": [{"index": 0,
-                         "message": {"role": "assistant", "content": content,
-                                     "refusal": None},
-                         "logprobs": None, "finish_reason": finish}],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish,
+                }
+            ],
             "usage": usage,
         }
         data = json.dumps(obj).encode()
@@ -484,8 +516,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_json(200, data, extra)
 
-    def _stream(self, resp: dict, extra: dict, req: dict, cid: str, created: int,
-                model: str, chunks: list[str], usage: dict, finish: str) -> None:
+    def _stream(
+        self, resp: dict, extra: dict, req: dict, cid: str, created: int, model: str, chunks: list[str], usage: dict, finish: str
+    ) -> None:
         include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -504,17 +537,21 @@ class _Handler(BaseHTTPRequestHandler):
             write(f"data: {payload}\n\n".encode())
 
         def chunk(delta: dict, finish_reason: Any, with_usage: bool = True) -> dict:
-            c = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                 "model": model, "system_fingerprint": "fp_fake",
-                 "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                              "finish_reason": finish_reason}]}
+            c = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_fake",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            }
             if include_usage and with_usage:
                 c["usage"] = None
             return c
 
         chunk_delay = resp.get("chunk_delay")
         if resp.get("garbage"):
-            for line in ("this is not json", "{\"id\": broken", "<html>oops</html>"):
+            for line in ("this is not json", '{"id": broken', "<html>oops</html>"):
                 event(line)
             event("[DONE]")
             write(b"")
@@ -577,6 +614,7 @@ class _Server(ThreadingHTTPServer):
 
 # ------------------------------------------------------------------------- public API
 
+
 class _ControlAPI:
     """Methods shared by the in-process server and the HTTP control client."""
 
@@ -586,7 +624,7 @@ class _ControlAPI:
     def _get(self, name: str) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def script(self, *responses: dict | list) -> "_ControlAPI":
+    def script(self, *responses: dict | list) -> _ControlAPI:
         """Queue responses (or add standing rules: dicts with "match"). Lists are flattened."""
         items: list = []
         for r in responses:
@@ -594,22 +632,22 @@ class _ControlAPI:
         self._post("script", items)
         return self
 
-    def rule(self, match: str, response: dict | None = None, **fields: Any) -> "_ControlAPI":
+    def rule(self, match: str, response: dict | None = None, **fields: Any) -> _ControlAPI:
         """Standing rule: rule("Classify the user's question", content='{"skills": []}')."""
         r = dict(response or {}, **fields)
         r["match"] = match
         return self.script(r)
 
-    def set_default(self, response: dict | None) -> "_ControlAPI":
+    def set_default(self, response: dict | None) -> _ControlAPI:
         """Response used when no rule matches and the queue is empty (None = built-in)."""
         self._post("default", response)
         return self
 
-    def set_models(self, models: list[str]) -> "_ControlAPI":
+    def set_models(self, models: list[str]) -> _ControlAPI:
         self._post("models", list(models))
         return self
 
-    def reset(self) -> "_ControlAPI":
+    def reset(self) -> _ControlAPI:
         self._post("reset", None)
         return self
 
@@ -619,8 +657,7 @@ class _ControlAPI:
 
     @property
     def chat_requests(self) -> list[dict]:
-        return [r for r in self.requests if r["path"].split("?")[0].rstrip("/")
-                .endswith("/chat/completions")]
+        return [r for r in self.requests if r["path"].split("?")[0].rstrip("/").endswith("/chat/completions")]
 
     @property
     def last_request(self) -> dict | None:
@@ -656,11 +693,11 @@ class FakeOpenAI(_ControlAPI):
 
     base_url = url
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-                name=f"fake-openai-{self.port}", daemon=True)
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=f"fake-openai-{self.port}", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -676,7 +713,7 @@ class FakeOpenAI(_ControlAPI):
         self._server.close_all_connections()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -736,8 +773,7 @@ class FakeOpenAIClient(_ControlAPI):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             data = json.dumps(payload).encode() if method == "POST" else None
-            conn.request(method, "/_control/" + name, body=data,
-                         headers={"Content-Type": "application/json"})
+            conn.request(method, "/_control/" + name, body=data, headers={"Content-Type": "application/json"})
             r = conn.getresponse()
             out = r.read()
             if r.status != 200:
@@ -756,20 +792,18 @@ class FakeOpenAIClient(_ControlAPI):
 class FakeOpenAIProcess(FakeOpenAIClient):
     """Run ``python tests/fake_openai.py`` as a subprocess; control it over HTTP."""
 
-    def __init__(self, python: str | None = None, env: dict | None = None,
-                 startup_timeout: float = 10.0) -> None:
+    def __init__(self, python: str | None = None, env: dict | None = None, startup_timeout: float = 10.0) -> None:
         self._python = python or sys.executable
         self._env = env
         self._startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "FakeOpenAIProcess":
+    def start(self) -> FakeOpenAIProcess:
         self.proc = subprocess.Popen(
-            [self._python, os.path.abspath(__file__)],
-            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=self._env)
+            [self._python, os.path.abspath(__file__)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=self._env
+        )
         port_box: list = []
-        t = threading.Thread(target=lambda: port_box.append(self.proc.stdout.readline()),
-                             daemon=True)
+        t = threading.Thread(target=lambda: port_box.append(self.proc.stdout.readline()), daemon=True)
         t.start()
         t.join(self._startup_timeout)
         line = port_box[0] if port_box else ""
@@ -792,7 +826,7 @@ class FakeOpenAIProcess(FakeOpenAIClient):
                 self.proc.stdout.close()
             self.proc = None
 
-    def __enter__(self) -> "FakeOpenAIProcess":
+    def __enter__(self) -> FakeOpenAIProcess:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

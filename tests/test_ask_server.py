@@ -256,8 +256,8 @@ def test_a_key_echoed_by_the_server_is_never_printed_or_logged(cli, openai_env, 
 
 
 def test_retry_after_is_read_as_seconds_or_as_an_http_date():
-    from email.utils import format_datetime
     from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
 
     from learnflow.retry_after import parse_retry_after
 

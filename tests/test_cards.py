@@ -133,9 +133,7 @@ def test_cards_exist():
 
 def test_one_cards_file_per_taxonomy_skill():
     files = {p.stem for p in CARDS_DIR.glob("*.toml")}
-    assert files == set(TAXONOMY), (
-        f"missing: {sorted(set(TAXONOMY) - files)}; unknown: {sorted(files - set(TAXONOMY))}"
-    )
+    assert files == set(TAXONOMY), f"missing: {sorted(set(TAXONOMY) - files)}; unknown: {sorted(files - set(TAXONOMY))}"
 
 
 @pytest.mark.parametrize("skill", sorted(TAXONOMY))
@@ -308,9 +306,7 @@ needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 
 def sh(cmd: str, cwd: Path, env: dict | None = None) -> str:
     """Run `cmd` with bash in `cwd`; fail the test on a non-zero exit; return stdout."""
-    proc = subprocess.run(
-        [BASH, "-c", cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=30
-    )
+    proc = subprocess.run([BASH, "-c", cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, f"{cmd!r} exited {proc.returncode}: {proc.stderr}"
     return proc.stdout
 
@@ -458,7 +454,7 @@ PYTHON_OUTPUTS = [
     ("regex-capture-groups-and-replace", "import re\nprint(re.findall", "[('a', '1'), ('b', '2')]"),
     ("regex-greedy-vs-lazy", "import re\nprint(re.findall(r'\"(.*)\"'", "['hi\" and \"bye']"),
     ("regex-greedy-vs-lazy", "import re\nprint(re.findall(r'\"(.*?)\"'", "['hi', 'bye']"),
-    ("regex-greedy-vs-lazy", "import re\nprint(re.findall(r'\"([^\"]*)\"'", "['hi', 'bye']"),
+    ("regex-greedy-vs-lazy", 'import re\nprint(re.findall(r\'"([^"]*)"\'', "['hi', 'bye']"),
 ]
 
 

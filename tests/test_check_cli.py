@@ -5,7 +5,6 @@ import json
 from logdb import rows
 
 
-
 def test_with_nothing_due_and_no_goals_it_says_how_to_get_started(cli):
     result = cli("check")
     assert result.exit_code == 0
@@ -95,7 +94,7 @@ def test_a_closed_terminal_with_json_still_prints_what_was_kept(cli):
 
 
 def test_asking_for_a_skill_whose_cards_are_all_scheduled_reviews_one_early(cli):
-    from learnflow.tutor.coach import load_cards
+    from learnflow.learner.cards import load_cards
 
     n = sum(1 for c in load_cards() if c.skill == "regex" and c.check_question)
     cli("check", "--skill", "regex", "-n", str(n), "--answers", "-", input='[[checks]]\nanswer = "x"\nself_grade = true\n' * n)

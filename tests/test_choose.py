@@ -5,8 +5,8 @@ import time
 
 from conftest import free_port
 
-from learnflow.tutor.choose import choose, probe_local
 from learnflow.config import Config
+from learnflow.tutor.choose import choose, probe_local
 
 
 def test_nothing_configured_is_the_offline_coach():

@@ -23,8 +23,9 @@ def test_first_run_answers_offline_and_logs_it(cli):
 
 
 def test_every_command_and_subcommand_has_help_that_teaches(cli):
-    from learnflow.cli.app import app
     from typer.main import get_command
+
+    from learnflow.cli.app import app
 
     def walk(group, path):
         for name, command in group.commands.items():
@@ -229,6 +230,7 @@ def test_the_cli_modules_keep_their_annotations_evaluated_at_import():
     they are compiled and eval'd on every run: ~0.02 s (15%) of `--help`, measured A/B with
     bench/bench_ab.py (0.113 s with them, 0.096 s without)."""
     import __future__
+
     import importlib
     from pathlib import Path
 

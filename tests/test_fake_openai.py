@@ -34,14 +34,12 @@ from fake_openai import (  # noqa: E402
     split_words,
 )
 
-TAGGING_PROMPT = (
-    "Classify the user's question into skills. Answer with JSON "
-    '{"skills": [{"skill": str, "relevance": float}]}'
-)
+TAGGING_PROMPT = 'Classify the user\'s question into skills. Answer with JSON {"skills": [{"skill": str, "relevance": float}]}'
 MSGS = [{"role": "user", "content": "How do I undo my last commit but keep changes?"}]
 
 
 # ------------------------------------------------------------------------- fixtures
+
 
 @pytest.fixture(scope="module", autouse=True)
 def guard():
@@ -81,9 +79,12 @@ def litellm():
 
 def _post(port: int, body: dict, conn: http.client.HTTPConnection | None = None):
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("POST", "/v1/chat/completions", body=json.dumps(body),
-                 headers={"Content-Type": "application/json",
-                          "Authorization": "Bearer sk-http"})
+    conn.request(
+        "POST",
+        "/v1/chat/completions",
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json", "Authorization": "Bearer sk-http"},
+    )
     return conn, conn.getresponse()
 
 
@@ -101,18 +102,18 @@ def _payloads(lines: list[bytes]) -> list:
     out = []
     for line in lines:
         assert line.startswith(b"data: ")
-        data = line[len(b"data: "):]
+        data = line[len(b"data: ") :]
         out.append(data.decode() if data == b"[DONE]" else json.loads(data))
     return out
 
 
 # ----------------------------------------------------------------- real clients: openai
 
+
 def test_openai_sdk_non_stream(srv, oai):
     r = oai.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
     assert r.choices[0].message.content == default_answer({"messages": MSGS})
-    assert r.choices[0].message.content.startswith(
-        "Loopback answer to: How do I undo my last commit but keep")
+    assert r.choices[0].message.content.startswith("Loopback answer to: How do I undo my last commit but keep")
     assert r.choices[0].finish_reason == "stop"
     assert r.model == "gpt-4o-mini"
     assert r.usage.prompt_tokens == 10 and r.usage.completion_tokens > 0
@@ -125,8 +126,7 @@ def test_openai_sdk_non_stream(srv, oai):
 
 def test_openai_sdk_stream_with_usage(srv, oai):
     srv.script({"content": "Use git reset --soft HEAD~1 to undo the last commit."})
-    stream = oai.chat.completions.create(model="m", messages=MSGS, stream=True,
-                                         stream_options={"include_usage": True})
+    stream = oai.chat.completions.create(model="m", messages=MSGS, stream=True, stream_options={"include_usage": True})
     pieces, finish, usage = [], None, None
     for ch in stream:
         if ch.choices:
@@ -158,14 +158,13 @@ def test_models_endpoint(srv, oai):
 
 # ---------------------------------------------------------------- real clients: litellm
 
+
 def test_litellm_stream_and_non_stream(srv, litellm):
     srv.script({"content": "one two three four five six seven"})
-    resp = litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-test",
-                              messages=MSGS, stream=True)
+    resp = litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-test", messages=MSGS, stream=True)
     text = "".join(ch.choices[0].delta.content or "" for ch in resp)
     assert text == "one two three four five six seven"
-    r = litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-test",
-                           messages=MSGS)
+    r = litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-test", messages=MSGS)
     assert r.choices[0].message.content.startswith("Loopback answer to: How do I")
     assert r.usage.total_tokens > 0
     assert [q["json"]["model"] for q in srv.requests] == ["x", "x"]
@@ -176,29 +175,26 @@ def test_litellm_stream_and_non_stream(srv, litellm):
 def test_litellm_errors_and_cut_stream(srv, litellm):
     srv.script({"status": 401})
     with pytest.raises(litellm.AuthenticationError):
-        litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-bad",
-                           messages=MSGS, stream=True)
+        litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-bad", messages=MSGS, stream=True)
     srv.script({"status": 500})
     with pytest.raises(litellm.InternalServerError):
         # note: without num_retries=0 the openai SDK inside litellm retries 2x
-        litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-test",
-                           messages=MSGS, num_retries=0)
+        litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-test", messages=MSGS, num_retries=0)
     assert len(srv.requests) == 2
     srv.script({"content": "a b c d e f g h i j k l m n o", "cut_after": 2})
     got = []
-    with pytest.raises(Exception):
-        for ch in litellm.completion(model="openai/x", api_base=srv.url,
-                                     api_key="sk-test", messages=MSGS, stream=True):
+    with pytest.raises(Exception):  # noqa: B017  (the SDK raises its own or a bare error: either is a failure)
+        for ch in litellm.completion(model="openai/x", api_base=srv.url, api_key="sk-test", messages=MSGS, stream=True):
             got.append(ch.choices[0].delta.content)
     assert "".join(g or "" for g in got) == "a b c d e f "
 
 
 # ----------------------------------------------------------- real clients: http.client
 
+
 def test_http_client_sse_line_by_line_keepalive(srv):
     srv.script({"content": "alpha beta gamma delta epsilon"})
-    conn, r = _post(srv.port, {"model": "m", "stream": True, "messages": MSGS,
-                               "stream_options": {"include_usage": True}})
+    conn, r = _post(srv.port, {"model": "m", "stream": True, "messages": MSGS, "stream_options": {"include_usage": True}})
     assert r.status == 200
     assert r.getheader("Content-Type").startswith("text/event-stream")
     assert r.getheader("Transfer-Encoding") == "chunked"
@@ -211,8 +207,7 @@ def test_http_client_sse_line_by_line_keepalive(srv):
     assert text == "alpha beta gamma delta epsilon"
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["choices"] == []
-    assert chunks[-1]["usage"] == {"prompt_tokens": 10, "completion_tokens": 5,
-                                   "total_tokens": 15}
+    assert chunks[-1]["usage"] == {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
     # same connection again (keep-alive works after a chunked stream), non-stream JSON
     conn, r = _post(srv.port, {"model": "m", "messages": MSGS}, conn)
     body = json.loads(r.read())
@@ -233,13 +228,17 @@ def test_unknown_endpoint_is_404(srv):
 
 # ------------------------------------------------------------------------ scripted errors
 
-@pytest.mark.parametrize("status,exc_name,code", [
-    (401, "AuthenticationError", "invalid_api_key"),
-    (429, "RateLimitError", "rate_limit_exceeded"),
-    (500, "InternalServerError", None),
-    (503, "InternalServerError", None),
-    (404, "NotFoundError", "model_not_found"),
-])
+
+@pytest.mark.parametrize(
+    "status,exc_name,code",
+    [
+        (401, "AuthenticationError", "invalid_api_key"),
+        (429, "RateLimitError", "rate_limit_exceeded"),
+        (500, "InternalServerError", None),
+        (503, "InternalServerError", None),
+        (404, "NotFoundError", "model_not_found"),
+    ],
+)
 def test_scripted_errors_openai(srv, oai, status, exc_name, code):
     import openai
 
@@ -254,8 +253,7 @@ def test_scripted_errors_openai(srv, oai, status, exc_name, code):
 
 
 def test_scripted_error_custom_body_http_client(srv):
-    err = {"message": "Incorrect API key", "type": "invalid_request_error",
-           "code": "invalid_api_key"}
+    err = {"message": "Incorrect API key", "type": "invalid_request_error", "code": "invalid_api_key"}
     srv.script({"status": 401, "error": err})
     conn, r = _post(srv.port, {"model": "m", "messages": MSGS})
     assert r.status == 401
@@ -278,11 +276,12 @@ def test_garbage(srv, oai):
             json.loads(line[6:])
     conn.close()
     srv.script({"garbage": True})
-    with pytest.raises(Exception):  # the SDK surfaces a bare json.JSONDecodeError here
+    with pytest.raises(Exception):  # noqa: B017  (the SDK surfaces a bare json.JSONDecodeError here)
         list(oai.chat.completions.create(model="m", messages=MSGS, stream=True))
 
 
 # --------------------------------------------------------------------------- cut streams
+
 
 def test_cut_stream_openai(srv, oai):
     import openai
@@ -328,6 +327,7 @@ def test_cut_non_stream_and_clean_cut(srv, oai):
 
 # ---------------------------------------------------------------------------- timing
 
+
 def test_delay_and_chunk_delay(srv, oai):
     import openai
 
@@ -338,7 +338,7 @@ def test_delay_and_chunk_delay(srv, oai):
     srv.script({"content": "a b c d e f g h i", "chunk_delay": 0.05})
     t = time.perf_counter()
     stamps = []
-    for ch in oai.chat.completions.create(model="m", messages=MSGS, stream=True):
+    for _ch in oai.chat.completions.create(model="m", messages=MSGS, stream=True):
         stamps.append(time.perf_counter() - t)
     assert len(stamps) == 4 and stamps[-1] - stamps[0] >= 0.14
     srv.script({"content": "too late", "delay": 2})
@@ -347,6 +347,7 @@ def test_delay_and_chunk_delay(srv, oai):
 
 
 # ----------------------------------------------------------------- scripting semantics
+
 
 def test_queue_order_then_default_and_reset(srv, oai):
     srv.script([{"content": "first"}, {"content": "second"}])
@@ -363,14 +364,12 @@ def test_queue_order_then_default_and_reset(srv, oai):
 
 def test_match_rules_with_concurrent_tagging_request(srv, oai):
     # "tagging requests get {skills...}, everything else gets 'Use git reset ...'"
-    srv.rule("Classify the user's question",
-             content={"skills": [{"skill": "git", "relevance": 0.9}]})
+    srv.rule("Classify the user's question", content={"skills": [{"skill": "git", "relevance": 0.9}]})
     srv.set_default({"content": "Use git reset --soft HEAD~1"})
     results = {}
 
     def tag():
-        r = oai.chat.completions.create(model="m", messages=[
-            {"role": "system", "content": TAGGING_PROMPT}, *MSGS])
+        r = oai.chat.completions.create(model="m", messages=[{"role": "system", "content": TAGGING_PROMPT}, *MSGS])
         results["tag"] = json.loads(r.choices[0].message.content)
 
     t = threading.Thread(target=tag)
@@ -378,16 +377,19 @@ def test_match_rules_with_concurrent_tagging_request(srv, oai):
     stream = oai.chat.completions.create(model="m", messages=MSGS, stream=True)
     results["answer"] = "".join(c.choices[0].delta.content or "" for c in stream)
     t.join(10)
-    assert results == {"tag": {"skills": [{"skill": "git", "relevance": 0.9}]},
-                       "answer": "Use git reset --soft HEAD~1"}
+    assert results == {"tag": {"skills": [{"skill": "git", "relevance": 0.9}]}, "answer": "Use git reset --soft HEAD~1"}
     assert sorted(r["served"] for r in srv.requests) == ["default", "rule:0"]
 
 
 def test_rules_take_precedence_over_queue_and_times(srv, oai):
-    srv.script({"content": "queued"},
-               {"match": "NEEDLE", "content": "ruled", "times": 1})
-    ask = lambda text: oai.chat.completions.create(  # noqa: E731
-        model="m", messages=[{"role": "user", "content": text}]).choices[0].message.content
+    srv.script({"content": "queued"}, {"match": "NEEDLE", "content": "ruled", "times": 1})
+    ask = lambda text: (
+        oai.chat.completions.create(  # noqa: E731
+            model="m", messages=[{"role": "user", "content": text}]
+        )
+        .choices[0]
+        .message.content
+    )
     assert ask("has NEEDLE") == "ruled"
     assert ask("has NEEDLE") == "queued"  # rule retired after 1 use
     assert ask("plain").startswith("Loopback")
@@ -398,8 +400,7 @@ def test_requests_record_everything_and_no_secret_in_bodies(srv, oai):
     oai.chat.completions.create(model="m", messages=MSGS)
     oai.models.list()
     reqs = srv.requests
-    assert [(r["method"], r["path"]) for r in reqs] == [
-        ("POST", "/v1/chat/completions"), ("GET", "/v1/models")]
+    assert [(r["method"], r["path"]) for r in reqs] == [("POST", "/v1/chat/completions"), ("GET", "/v1/models")]
     assert [r["seq"] for r in reqs] == [1, 2]
     assert all(r["headers"]["authorization"] == "Bearer sk-test" for r in reqs)
     assert all("sk-test" not in r["body"] for r in reqs)
@@ -412,6 +413,7 @@ def test_split_words_roundtrip():
 
 
 # ------------------------------------------------------------- control over HTTP / subprocess
+
 
 def test_control_endpoints_over_http(srv, oai):
     ctl = FakeOpenAIClient(srv.url)
@@ -429,13 +431,11 @@ def test_subprocess_mode():
     env = dict(os.environ, PYTHONPATH=str(NETGUARD_DIR), LEARNFLOW_NETGUARD="1")
     with FakeOpenAIProcess(env=env) as proc:
         assert proc.proc.poll() is None and proc.port > 0
-        proc.script({"status": 429, "error": {"message": "slow down"}},
-                    {"content": "from subprocess"})
+        proc.script({"status": 429, "error": {"message": "slow down"}}, {"content": "from subprocess"})
         client = openai.OpenAI(base_url=proc.url, api_key="sk-sub", max_retries=0)
         with pytest.raises(openai.RateLimitError, match="slow down"):
             client.chat.completions.create(model="m", messages=MSGS)
-        text = "".join(c.choices[0].delta.content or "" for c in
-                       client.chat.completions.create(model="m", messages=MSGS, stream=True))
+        text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(model="m", messages=MSGS, stream=True))
         assert text == "from subprocess"
         assert [r["served"] for r in proc.requests] == ["queue", "queue"]
         assert proc.requests[0]["headers"]["authorization"] == "Bearer sk-sub"
@@ -445,8 +445,7 @@ def test_subprocess_mode():
 
 
 def test_subprocess_prints_ready_line():
-    p = subprocess.Popen([sys.executable, str(TESTS / "fake_openai.py")],
-                         stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, str(TESTS / "fake_openai.py")], stdout=subprocess.PIPE, text=True)
     try:
         line = p.stdout.readline()
         assert line.startswith("READY ")
@@ -463,6 +462,7 @@ def test_subprocess_prints_ready_line():
 
 # --------------------------------------------------------------------------- netguard
 
+
 def _assert_guarded():
     # never attempt a real non-loopback connection unless the guard is surely in place
     assert learnflow_netguard.is_installed()
@@ -474,8 +474,7 @@ def _assert_guarded():
 def test_guard_blocks_create_connection(addr):
     _assert_guarded()
     with learnflow_netguard.expected():  # deliberate: keep it out of the session's leak log
-        with pytest.raises(OSError, match=f"learnflow netguard: blocked connection to "
-                                          f"{addr[0]}:{addr[1]}"):
+        with pytest.raises(OSError, match=f"learnflow netguard: blocked connection to {addr[0]}:{addr[1]}"):
             socket.create_connection(addr, timeout=1)
     assert learnflow_netguard.BLOCKED[-1].endswith(f"{addr[0]}:{addr[1]}")
 
@@ -510,8 +509,7 @@ def test_guard_logs_unexpected_blocks_only(tmp_path, monkeypatch):
     assert not log.exists()
     with pytest.raises(OSError):
         socket.create_connection(("10.9.9.8", 443), timeout=1)
-    assert log.read_text().startswith(
-        "learnflow netguard: blocked connection to 10.9.9.8:443 (op=create_connection")
+    assert log.read_text().startswith("learnflow netguard: blocked connection to 10.9.9.8:443 (op=create_connection")
 
 
 def test_guard_allows_loopback(srv):
@@ -522,8 +520,7 @@ def test_guard_allows_loopback(srv):
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", srv.port)) == 0
     assert socket.getaddrinfo("localhost", 80)
-    assert socket.getaddrinfo(None, 0, socket.AF_INET, socket.SOCK_STREAM, 0,
-                              socket.AI_PASSIVE)
+    assert socket.getaddrinfo(None, 0, socket.AF_INET, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
     if hasattr(socket, "AF_UNIX"):
         a, b = socket.socketpair()
         a.close()
@@ -531,10 +528,8 @@ def test_guard_allows_loopback(srv):
 
 
 def test_is_loopback():
-    ok = ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "LOCALHOST.",
-          "::ffff:127.0.0.1", "0.0.0.0", None, "", b"127.0.0.1"]
-    bad = ["example.com", "10.1.2.3", "93.184.216.34", "2001:db8::1", "localhost.evil.com",
-           "::ffff:10.0.0.1", "128.0.0.1"]
+    ok = ["127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost", "LOCALHOST.", "::ffff:127.0.0.1", "0.0.0.0", None, "", b"127.0.0.1"]
+    bad = ["example.com", "10.1.2.3", "93.184.216.34", "2001:db8::1", "localhost.evil.com", "::ffff:10.0.0.1", "128.0.0.1"]
     assert all(learnflow_netguard.is_loopback(h) for h in ok)
     assert not any(learnflow_netguard.is_loopback(h) for h in bad)
 
@@ -560,10 +555,10 @@ def test_guard_in_subprocess_via_sitecustomize(tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "sitecustomize.py").write_text("MARK = 'other-ran'\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(NETGUARD_DIR), str(other)]),
-               LEARNFLOW_NETGUARD="1", LEARNFLOW_NETGUARD_LOG=str(log))
-    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True,
-                         text=True, timeout=20)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(NETGUARD_DIR), str(other)]), LEARNFLOW_NETGUARD="1", LEARNFLOW_NETGUARD_LOG=str(log)
+    )
+    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, timeout=20)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "ERR: learnflow netguard: blocked connection to 93.184.216.34:80" in out.stdout
     assert "chained: other-ran" in out.stdout
@@ -574,6 +569,5 @@ def test_guard_off_without_env_var():
     env = dict(os.environ, PYTHONPATH=str(NETGUARD_DIR))
     env.pop("LEARNFLOW_NETGUARD", None)
     code = "import socket, learnflow_netguard; print(learnflow_netguard.is_installed())"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, timeout=20)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=20)
     assert out.stdout.strip() == "False", out.stderr

@@ -101,8 +101,9 @@ def test_eight_processes_asking_at_once_lose_nothing(server):
     server.rule("Classify", {"content": '{"skills": ["git"]}'})
     env = {**os.environ, **server_env(server)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", STRESS_SCRIPT, "50", str(w)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", STRESS_SCRIPT, "50", str(w)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )  # fmt: skip
         for w in range(8)
     ]
     results = [p.communicate(timeout=300) for p in procs]

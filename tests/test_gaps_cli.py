@@ -56,9 +56,9 @@ def test_terminal_report_fits_80_columns(cli, logged, monkeypatch):
     for args in (["gaps"], ["gaps", "--skill", "sql"], ["goals", "list"]):
         out = cli(*args).stdout
         assert max(len(line) for line in lines(out)) <= 80, args
-    from learnflow.ui import gaps as render_gaps
-    from learnflow.learner.gaps import build_report
     from learnflow.db.store import Store
+    from learnflow.learner.gaps import build_report
+    from learnflow.ui import gaps as render_gaps
 
     buf = io.StringIO()
     render_gaps.print_report(build_report(Store()), render_gaps.console(file=buf, width=80))

@@ -6,10 +6,9 @@ import sqlite3
 
 import pytest
 
-from learnflow.learner import beta
-
 from learnflow.db import migrations
 from learnflow.errors import BadInput, ConfigError, NotFound
+from learnflow.learner import beta
 from learnflow.learner.gaps import build_report
 from learnflow.learner.goals import apply_role, goals, roles, set_goal, unset_goal
 from learnflow.learner.profile import DAY, Params, level_of, mastery_for, posteriors_at, read_periods, teaching_level
@@ -144,7 +143,10 @@ def test_daily_table_follows_inserts_updates_and_deletes(store):
             value = None if (kind == "question_how" and rng.random() < 0.3) else round(rng.random(), 2)
             log(store, rng.choice(["git", "sql"]), kind, value, days_ago=rng.uniform(0, 10))
         elif op < 0.8:
-            store.db.execute("UPDATE evidence SET value = ?, ts = ts - 86400 WHERE id = (SELECT id FROM evidence ORDER BY random() LIMIT 1)", [rng.random()])
+            store.db.execute(
+                "UPDATE evidence SET value = ?, ts = ts - 86400 WHERE id = (SELECT id FROM evidence ORDER BY random() LIMIT 1)",
+                [rng.random()],
+            )
         else:
             store.db.execute("DELETE FROM evidence WHERE id = (SELECT id FROM evidence ORDER BY random() LIMIT 1)")
     store.db.conn.commit()

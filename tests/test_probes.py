@@ -4,10 +4,9 @@ import time
 from datetime import UTC, datetime
 
 from learnflow.learner import probes
-
-from learnflow.practice import review
 from learnflow.learner.goals import set_goal
 from learnflow.learner.profile import Params, Posterior
+from learnflow.practice import review
 
 P = Params()
 
@@ -79,7 +78,7 @@ def test_an_answered_probe_is_evidence_for_gaps_and_its_card_is_scheduled(store)
 
 
 def test_a_skill_whose_bundled_cards_are_all_in_review_is_left_to_its_schedule(store):
-    from learnflow.tutor.coach import load_cards
+    from learnflow.learner.cards import load_cards
 
     set_goal(store, "sql", 0.8)
     now = datetime.now(UTC)

@@ -179,9 +179,7 @@ def test_secrets_never_reach_the_server_or_the_database(cli, openai_env):
     sent = json.dumps([r["json"] for r in openai_env.chat_requests])
     leaked = [s for s in secrets_in if s in sent]
     assert leaked == []
-    db_bytes = paths.db_path().read_bytes() + b"".join(
-        p.read_bytes() for p in paths.db_path().parent.glob("learnflow.db-wal")
-    )
+    db_bytes = paths.db_path().read_bytes() + b"".join(p.read_bytes() for p in paths.db_path().parent.glob("learnflow.db-wal"))
     assert [s for s in secrets_in if s.encode() in db_bytes] == []
     record = json.loads(cli("history", "--json").stdout)[0]
     assert "[REDACTED:openai-key]" in record["question"]

@@ -4,9 +4,9 @@ asks, from an answers file and interactively; what is stored, the feedback, the 
 import json
 
 import pytest
+from logdb import rows
 
 from learnflow.db.store import Store
-from logdb import rows
 
 GIT = "How do I undo my last git commit but keep the changes?"
 SQL = "How do I write a SQL join between orders and customers?"
@@ -52,8 +52,6 @@ def reflect_with(cli, tmp_path, text, *args):
     return cli("reflect", "--since", "1h", "--answers", str(path), *args)
 
 
-
-
 def test_reflect_from_an_answers_file_stores_every_step(cli, day, tmp_path):
     result = reflect_with(cli, tmp_path, ANSWERS, "--json")
     assert result.exit_code == 0, result.output
@@ -67,9 +65,7 @@ def test_reflect_from_an_answers_file_stores_every_step(cli, day, tmp_path):
     assert "3 question(s) asked" in r["narrative"] and "`pytest -x` exited 1" in r["narrative"]
 
     answers = rows("SELECT step, key, question, answer FROM reflection_answers ORDER BY id")
-    assert [(a["step"], a["key"]) for a in answers] == [
-        ("what", "trying"), ("what", "worked"), ("so_what", "rule"), ("now_what", "action")
-    ]
+    assert [(a["step"], a["key"]) for a in answers] == [("what", "trying"), ("what", "worked"), ("so_what", "rule"), ("now_what", "action")]
     # The questions adapt to the day: the top skill, and the failed command.
     assert "mostly about Git" in answers[0]["question"]
     assert rows("SELECT text, status FROM action_items") == [{"text": "be better at git", "status": "open"}]
@@ -79,7 +75,15 @@ def test_reflect_from_an_answers_file_stores_every_step(cli, day, tmp_path):
     assert [(c["skill"], c["card_id"], c["reps"]) for c in cards] == [("git", "git-undo-last-commit", 1), ("sql", cards[1]["card_id"], 1)]
     assert all(json.loads(c["fsrs"])["state"] == 2 and json.loads(c["fsrs"])["due"] for c in cards)
     checks = rows("SELECT skill, question, confidence, correct, score, rating, judge_method FROM check_results ORDER BY id")
-    assert checks[0] == {"skill": "git", "question": GIT_CHECK, "confidence": 4, "correct": 1, "score": 1.0, "rating": 4, "judge_method": "card"}
+    assert checks[0] == {
+        "skill": "git",
+        "question": GIT_CHECK,
+        "confidence": 4,
+        "correct": 1,
+        "score": 1.0,
+        "rating": 4,
+        "judge_method": "card",
+    }
     assert (checks[1]["skill"], checks[1]["correct"], checks[1]["rating"]) == ("sql", 0, 1)
 
     evidence = rows("SELECT skill, kind, value, source FROM evidence WHERE source != 'interactions' ORDER BY id")
@@ -103,7 +107,9 @@ def test_reflect_from_an_answers_file_stores_every_step(cli, day, tmp_path):
 
 
 def test_a_concrete_plan_and_a_general_rule_are_recognised(cli, day, tmp_path):
-    text = ANSWERS.replace('"reset is useful"', '"Before rewriting history, always check whether the branch is shared, because others build on it."')
+    text = ANSWERS.replace(
+        '"reset is useful"', '"Before rewriting history, always check whether the branch is shared, because others build on it."'
+    )
     text = text.replace('"be better at git"', '"Tomorrow before pushing, I will run `git log -p` to review my commit."')
     out = json.loads(reflect_with(cli, tmp_path, text, "--json").stdout)
     kinds = {(i["kind"], i["key"]) for i in out["feedback_items"]}

@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from learnflow.reflect import session as reflect
-
-from learnflow.practice import review
 from learnflow.errors import BadInput
-from learnflow.reflect.session import Answers, Attempt
+from learnflow.practice import review
+from learnflow.reflect import session as reflect
 from learnflow.reflect.feedback import action_gaps, rules_feedback
+from learnflow.reflect.session import Answers, Attempt
 from learnflow.timespec import iso, local_midnight, parse_since
 
 T0 = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
@@ -111,9 +110,7 @@ def test_overruling_the_keyword_judge_is_good_at_best():
 
 
 def add_results(store, pairs):
-    store.db["check_results"].insert_all(
-        {"created_at": iso(T0), "skill": "git", "confidence": c, "correct": k} for c, k in pairs
-    )
+    store.db["check_results"].insert_all({"created_at": iso(T0), "skill": "git", "confidence": c, "correct": k} for c, k in pairs)
 
 
 def test_calibration_needs_a_few_checks(store):
@@ -148,8 +145,14 @@ NOW = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     "text,back",
-    [("2d", timedelta(days=2)), ("12h", timedelta(hours=12)), ("1w", timedelta(weeks=1)), ("30m", timedelta(minutes=30)),
-     (" 1.5d ", timedelta(days=1.5)), ("90min", timedelta(minutes=90))],  # fmt: skip
+    [
+        ("2d", timedelta(days=2)),
+        ("12h", timedelta(hours=12)),
+        ("1w", timedelta(weeks=1)),
+        ("30m", timedelta(minutes=30)),
+        (" 1.5d ", timedelta(days=1.5)),
+        ("90min", timedelta(minutes=90)),
+    ],  # fmt: skip
 )
 def test_durations(text, back):
     assert parse_since(text, now=NOW) == NOW - back
@@ -289,7 +292,7 @@ def test_short_answers_are_vague_and_there_is_always_one_suggestion():
 
 def test_a_resumed_reflection_only_asks_the_checks_it_has_left(store):
     session = reflect.Session(store, model=Offline(), since=datetime.now(UTC) - timedelta(hours=1))
-    for i in range(review.MAX_CHECKS):
+    for _i in range(review.MAX_CHECKS):
         store.db["check_results"].insert({"reflection_id": session.id, "skill": "git", "correct": 1})
     session.finish("interrupted")
     from learnflow.learner.goals import set_goal

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from learnflow.tutor import wrap
 from learnflow.db.store import Store
+from learnflow.tutor import wrap
 
 LEARNFLOW = [sys.executable, "-m", "learnflow"]
 
@@ -97,7 +97,7 @@ def test_tty_mode_keeps_colours(home):
 
 def test_shell_init_snippets(cli):
     bash = cli("shell-init", "bash").stdout
-    assert "lf() { learnflow run -- \"$@\"; }" in bash and "learnflow explain" in bash
+    assert 'lf() { learnflow run -- "$@"; }' in bash and "learnflow explain" in bash
     check = subprocess.run(["bash", "-n"], input=bash, text=True, capture_output=True)
     assert check.returncode == 0, check.stderr
     assert "bindkey" in cli("shell-init", "zsh").stdout

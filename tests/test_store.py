@@ -7,8 +7,8 @@ import pytest
 from sqlite_utils import Database
 
 from learnflow.db import migrations
-from learnflow.errors import DatabaseError, NotFound
 from learnflow.db.store import SkillTag, Store
+from learnflow.errors import DatabaseError, NotFound
 
 
 def test_blank_database_gets_every_migration_and_wal(home):
@@ -124,9 +124,6 @@ def test_an_up_to_date_database_opens_without_sqlite_utils(home):
     import sys
 
     Store().close()
-    code = (
-        "import sys; from learnflow.db.store import Store; s = Store(); s.history(); "
-        "print('sqlite_utils' in sys.modules)"
-    )
+    code = "import sys; from learnflow.db.store import Store; s = Store(); s.history(); print('sqlite_utils' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).parent / "lrs"))
 from testkit import simulate_log  # noqa: E402
 
 from learnflow.interop import lrs as sync
-
 from learnflow.interop import xapi  # noqa: E402
 from learnflow.interop.lrs import Client, Lrs, LrsError  # noqa: E402
 

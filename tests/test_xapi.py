@@ -122,8 +122,8 @@ def test_actor_is_a_stable_pseudonym_unless_chosen(cli, home):
 
 
 def test_round_trip_into_an_empty_home_gives_the_same_evidence_and_profile(cli, store, monkeypatch, tmp_path):
-    from learnflow.learner.gaps import build_report
     from learnflow.db.store import Store
+    from learnflow.learner.gaps import build_report
 
     simulate_log(store, asks=120, checks=60, ratings=12, reflections=6)
     store.add_evidence([{"skill": "shell", "kind": "check", "value": 1.0, "source": "some_future_table", "source_id": 7}])
@@ -278,8 +278,8 @@ def _a_check_outside_any_reflection(store):
     """What `learnflow check` writes: a probe answered with no reflection around it."""
     from datetime import UTC, datetime
 
-    from learnflow.practice import review
     from learnflow.learner.goals import set_goal
+    from learnflow.practice import review
 
     set_goal(store, "regex", 0.8)
     now = datetime.now(UTC)
@@ -309,12 +309,8 @@ def test_the_log_schema_has_the_sync_tables(store):
 def test_importing_several_peoples_statements_says_so(cli, store, tmp_path):
     simulate_log(store, asks=2, checks=0, ratings=0, reflections=0)
     sts = build(store)
-    other = [
-        {**s, "id": s["id"][:-1] + ("0" if s["id"][-1] != "0" else "1"), "actor": {"mbox": "mailto:bob@example.com"}} for s in sts
-    ]
+    other = [{**s, "id": s["id"][:-1] + ("0" if s["id"][-1] != "0" else "1"), "actor": {"mbox": "mailto:bob@example.com"}} for s in sts]
     f = tmp_path / "mixed.json"
-    f.write_text(
-        json.dumps(other + [{**o, "id": o["id"][:-2] + "ff", "actor": {"mbox": "mailto:cy@example.com"}} for o in other])
-    )
+    f.write_text(json.dumps(other + [{**o, "id": o["id"][:-2] + "ff", "actor": {"mbox": "mailto:cy@example.com"}} for o in other]))
     result = cli("import", str(f))
     assert result.exit_code == 0 and "from 2 different people" in result.stderr and "learnflow team" in result.stderr

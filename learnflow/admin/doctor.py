@@ -105,9 +105,9 @@ def _database() -> Check:
 
 def _backend() -> list[Check]:
     from learnflow import keys
-    from learnflow.tutor.choose import choose
     from learnflow.config import Config
     from learnflow.errors import LearnflowError
+    from learnflow.tutor.choose import choose
 
     out = []
     try:
@@ -159,7 +159,9 @@ def _local_model() -> Check:
     model_file = Config().get("model_file")
     has_engine = importlib.util.find_spec("xllamacpp") is not None
     if model_file and not os.path.isfile(os.path.expanduser(str(model_file))):
-        return Check("local model", "fail", f"model_file {model_file} does not exist", "learnflow config set model_file /path/to/model.gguf")
+        return Check(
+            "local model", "fail", f"model_file {model_file} does not exist", "learnflow config set model_file /path/to/model.gguf"
+        )
     if model_file:
         return Check("local model", "ok" if has_engine else "fail", f"{model_file}" + ("" if has_engine else "; xllamacpp missing"),
                      "" if has_engine else "pip install 'learnflow[local]'")  # fmt: skip

@@ -53,7 +53,9 @@ def forget(store: Store, *, ids: list[int] | None = None, since: str | None = No
         if "review_cards" in db.table_names():
             db.execute(f"UPDATE review_cards SET interaction_id = NULL WHERE interaction_id IN ({marks})", chosen)
         db.execute(f"DELETE FROM interactions WHERE id IN ({marks})", chosen)  # FTS follows via triggers
-        db.execute("DELETE FROM conversations WHERE id NOT IN (SELECT DISTINCT conversation_id FROM interactions WHERE conversation_id IS NOT NULL)")
+        db.execute(
+            "DELETE FROM conversations WHERE id NOT IN (SELECT DISTINCT conversation_id FROM interactions WHERE conversation_id IS NOT NULL)"
+        )
 
     store._write(delete)
     _compact(store)

@@ -8,7 +8,7 @@ one from the internet at import time (+5 s where traffic is silently dropped).
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 from learnflow import keys
 from learnflow.backends import Backend, ModelInfo, Request, Usage
@@ -104,7 +104,13 @@ def map_litellm_error(exc: Exception, model: str, got_any: bool) -> BackendError
     detail = raw.split(" - ", 1)[-1][:200]
     provider = model.partition("/")[0]
     env = keys.ENV_VARS.get(provider, f"{provider.upper()}_API_KEY")
-    if name == "AuthenticationError" or status in (401, 403) or "Missing credentials" in raw or "api_key" in raw.lower() and "missing" in raw.lower():
+    if (
+        name == "AuthenticationError"
+        or status in (401, 403)
+        or "Missing credentials" in raw
+        or "api_key" in raw.lower()
+        and "missing" in raw.lower()
+    ):
         return BackendError(
             f"{model}: the provider rejected or is missing the API key ({detail}).",
             hint=f"export {env}=… or `learnflow keys set {provider}`.",
@@ -117,7 +123,9 @@ def map_litellm_error(exc: Exception, model: str, got_any: bool) -> BackendError
             kind="rate_limit", status=status, retry_after=_retry_after(exc),
         )  # fmt: skip
     if name == "NotFoundError" or status == 404:
-        return BackendError(f"{model}: model not found ({detail}).", hint="Check the model name (`learnflow models`).", kind="not_found", status=status)
+        return BackendError(
+            f"{model}: model not found ({detail}).", hint="Check the model name (`learnflow models`).", kind="not_found", status=status
+        )
     if name in ("APIConnectionError", "Timeout", "APITimeoutError") and not got_any:
         return BackendError(
             f"{model}: cannot reach the provider ({detail}).",

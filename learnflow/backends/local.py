@@ -31,9 +31,9 @@ import atexit
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from learnflow.backends import Backend, ModelInfo, Request, Usage
 from learnflow.errors import BackendError, BadInput
@@ -191,7 +191,7 @@ def _looks_like_path(spec: str) -> bool:
 
 def resolve(model: str) -> Path:
     """The GGUF file for `local/<path or name>`; BadInput when there is none."""
-    spec = model[len(PREFIX):] if model.startswith(PREFIX) else model
+    spec = model[len(PREFIX) :] if model.startswith(PREFIX) else model
     if not spec.strip():
         raise BadInput("The local model needs a file or a name: local/<file.gguf> or local/<name>.")
     path = Path(spec).expanduser()

@@ -8,12 +8,10 @@ scaffolding for their level. It says plainly that it is the offline coach.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from learnflow import prompts
-
-from learnflow.tutor import coach
-from learnflow.backends import Backend, ModelInfo, Request, Usage
+from learnflow.backends import Backend, ModelInfo, Request, Usage, coach
 from learnflow.learner.skills import taxonomy
 
 # Below this BM25 score a card is too weak a match to put first.
@@ -54,10 +52,7 @@ def compose(request: Request) -> str:
     if card:
         parts.append(_card_section(card, request.level, request.mode))
     else:
-        parts.append(
-            "I have no built-in guide that matches this question closely. "
-            "Here is how to work it out, and what your own log says."
-        )
+        parts.append("I have no built-in guide that matches this question closely. Here is how to work it out, and what your own log says.")
 
     if request.related:
         parts.append(_related_section(request.related))
@@ -128,9 +123,7 @@ def _card_section(card, level: str, mode: str) -> str:
         ]
     else:
         # Novice: a worked example, step by step.
-        steps = "\n".join(
-            f"{i}. `{c['cmd']}` — {c.get('what', '')}" for i, c in enumerate(card.commands, 1)
-        )
+        steps = "\n".join(f"{i}. `{c['cmd']}` — {c.get('what', '')}" for i, c in enumerate(card.commands, 1))
         body = [
             head,
             card.concept,

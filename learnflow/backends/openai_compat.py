@@ -13,7 +13,7 @@ import http.client
 import json
 import os
 import socket
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from learnflow import keys
@@ -115,7 +115,7 @@ def _post_stream(base: str, key: str | None, body: dict, request: Request) -> It
         conn.sock.settimeout(request.read_timeout)
         conn.request("POST", path, body=json.dumps(body).encode("utf-8"), headers=headers)
         resp = conn.getresponse()
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         conn.close()
         raise _read_timeout(host, request) from None
     except (ConnectionError, OSError, http.client.HTTPException) as exc:
@@ -129,7 +129,7 @@ def _post_stream(base: str, key: str | None, body: dict, request: Request) -> It
         else:
             # Some servers ignore "stream": a plain JSON completion is fine too.
             yield from _read_json(resp.read(), host)
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise _read_timeout(host, request) from None
     finally:
         conn.close()

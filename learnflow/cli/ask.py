@@ -10,7 +10,9 @@ from learnflow.errors import LearnflowError
 
 
 def ask(
-    question: Annotated[Optional[list[str]], typer.Argument(metavar="QUESTION", help="Your question (quotes optional).", show_default=False)] = None,
+    question: Annotated[
+        Optional[list[str]], typer.Argument(metavar="QUESTION", help="Your question (quotes optional).", show_default=False)
+    ] = None,
     file: Annotated[
         Optional[list[str]], typer.Option("-f", "--file", metavar="FILE", help="Attach a file as context (repeatable).", show_default=False)
     ] = None,
@@ -20,11 +22,15 @@ def ask(
     cid: Annotated[Optional[int], typer.Option("--cid", metavar="ID", help="Continue the conversation with this id.")] = None,
     direct: Annotated[bool, typer.Option("--direct", help="Just the answer, no teaching (still logged).")] = False,
     level: Annotated[
-        Optional[str], typer.Option("--level", metavar="LEVEL", help="Teach at this level: novice, intermediate, expert.", show_default=False)
+        Optional[str],
+        typer.Option("--level", metavar="LEVEL", help="Teach at this level: novice, intermediate, expert.", show_default=False),
     ] = None,
     no_redact: Annotated[
         bool,
-        typer.Option("--no-redact", help="Send and store secrets (API keys, tokens, passwords) as they are. Off by default: they are replaced by [REDACTED:type]."),
+        typer.Option(
+            "--no-redact",
+            help="Send and store secrets (API keys, tokens, passwords) as they are. Off by default: they are replaced by [REDACTED:type].",
+        ),
     ] = False,
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not keep this question or its answer in the log.")] = False,
     json_: JsonOpt = False,
@@ -41,10 +47,10 @@ def ask(
 
     Novices get a worked example, experts get challenged; every answer ends with one check question.
     """
-    from learnflow.tutor.ask import Ask, AskOptions
     from learnflow.config import LEVELS
-    from learnflow.tutor.context import read_file
     from learnflow.errors import BadInput
+    from learnflow.tutor.ask import Ask, AskOptions
+    from learnflow.tutor.context import read_file
 
     if level and level not in LEVELS:
         raise BadInput(f"--level must be one of: {', '.join(LEVELS)}.")
@@ -87,7 +93,9 @@ def stream_and_render(run, *, json_: bool = False):
         render.notice(f"{run.choice.model}: {run.warning}.")
     if run.redactions and not json_:
         n = sum(run.redactions.values())
-        render.notice(f"Redacted {n} secret{'s' if n > 1 else ''} ({', '.join(sorted(run.redactions))}) before sending and logging; --no-redact keeps them.")
+        render.notice(
+            f"Redacted {n} secret{'s' if n > 1 else ''} ({', '.join(sorted(run.redactions))}) before sending and logging; --no-redact keeps them."
+        )
     if run.context.cut_tokens and not json_:
         render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
     with interrupts_as_keyboard():

@@ -4,14 +4,12 @@ Everything heavy (the model, rich, the HTML report) is imported inside the
 commands, so `learnflow --help` and `ask` never pay for it.
 """
 
-
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from learnflow.cli.options import JsonOpt, open_store
-
 
 goals_app = typer.Typer(
     help="Target levels per skill, set by hand or from a role profile; `learnflow gaps` measures against them.",
@@ -23,10 +21,13 @@ def gaps(
     since: Annotated[
         str, typer.Option("--since", metavar="WHEN", help="Window for the trend and the evidence counts: 30d, 2w, 2024-06-01.")
     ] = "30d",
-    skill: Annotated[Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill, with its weekly history.", show_default=False)] = None,
+    skill: Annotated[
+        Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill, with its weekly history.", show_default=False)
+    ] = None,
     json_: JsonOpt = False,
     html: Annotated[
-        Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report with charts to FILE.", metavar="FILE", show_default=False)
+        Optional[Path],
+        typer.Option("--html", help="Also write a self-contained HTML report with charts to FILE.", metavar="FILE", show_default=False),
     ] = None,
 ) -> None:
     """Your skill profile: where you are strong, where the gaps are, whether they close, what next.
@@ -43,8 +44,8 @@ def gaps(
     """
     import time
 
-    from learnflow.ui import render
     from learnflow.learner.gaps import build_report, parse_since
+    from learnflow.ui import render
 
     now = time.time()
     report = build_report(open_store(), since=parse_since(since, now), skill=skill, now=now)
@@ -68,12 +69,14 @@ def gaps(
 def goals_set(
     skill: Annotated[str, typer.Argument(help="Skill id, e.g. sql, git, prompting (see learnflow/data/skills.toml).")],
     target: Annotated[float, typer.Argument(help="Target mastery from 0 to 1: 0.8 = right on ~8 checks in 10.")],
-    importance: Annotated[float, typer.Option("--importance", metavar="N", help="Weight in the ranking: 1 normal, 2 twice as important.")] = 1.0,
+    importance: Annotated[
+        float, typer.Option("--importance", metavar="N", help="Weight in the ranking: 1 normal, 2 twice as important.")
+    ] = 1.0,
     json_: JsonOpt = False,
 ) -> None:
     """Set your target for one skill, e.g. `learnflow goals set sql 0.8 --importance 2`."""
-    from learnflow.ui import render
     from learnflow.learner.goals import set_goal
+    from learnflow.ui import render
 
     goal = set_goal(open_store(), skill, target, importance)
     if json_:
@@ -85,8 +88,8 @@ def goals_set(
 @goals_app.command("unset")
 def goals_unset(skill: Annotated[str, typer.Argument(help="Skill id.")], json_: JsonOpt = False) -> None:
     """Remove the goal of one skill; it falls back to the default target (gaps_default_target)."""
-    from learnflow.ui import render
     from learnflow.learner.goals import unset_goal
+    from learnflow.ui import render
 
     removed = unset_goal(open_store(), skill)
     if json_:
@@ -97,7 +100,9 @@ def goals_unset(skill: Annotated[str, typer.Argument(help="Skill id.")], json_: 
 
 @goals_app.command("role")
 def goals_role(
-    role: Annotated[Optional[str], typer.Argument(help="Role profile, e.g. backend-developer; omit to list them.", show_default=False)] = None,
+    role: Annotated[
+        Optional[str], typer.Argument(help="Role profile, e.g. backend-developer; omit to list them.", show_default=False)
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Take the targets of a bundled role profile; targets you set yourself are kept.
@@ -105,8 +110,8 @@ def goals_role(
     Roles: backend-developer, frontend-developer, data-analyst, devops-engineer,
     ai-augmented-engineer, tech-lead. Without ROLE, lists them.
     """
-    from learnflow.ui import render
     from learnflow.learner.goals import apply_role, roles
+    from learnflow.ui import render
 
     if role is None:
         rows = [{"role": r.id, "name": r.name, "skills": len(r.skills), "description": r.description} for r in roles().values()]
@@ -130,8 +135,8 @@ def goals_role(
 @goals_app.command("list")
 def goals_list(json_: JsonOpt = False) -> None:
     """Your goals: target, importance, and where each came from (you or a role)."""
-    from learnflow.ui import render
     from learnflow.learner.goals import goals
+    from learnflow.ui import render
 
     rows = [g.__dict__ for g in goals(open_store().db).values()]
     if json_:

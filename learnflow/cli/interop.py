@@ -15,22 +15,14 @@ from learnflow.cli.options import JsonOpt, open_store
 PANEL = "Share"
 ActorMbox = Annotated[
     Optional[str],
-    typer.Option(
-        "--actor-mbox", help="Identify yourself by e-mail (else xapi_actor_mbox; default: a pseudonym).", show_default=False
-    ),
+    typer.Option("--actor-mbox", help="Identify yourself by e-mail (else xapi_actor_mbox; default: a pseudonym).", show_default=False),
 ]
 ActorHome = Annotated[
     Optional[str],
-    typer.Option(
-        "--actor-homepage", help="Account system's home page, e.g. your SSO (with --actor-account).", show_default=False
-    ),
+    typer.Option("--actor-homepage", help="Account system's home page, e.g. your SSO (with --actor-account).", show_default=False),
 ]
-ActorAccount = Annotated[
-    Optional[str], typer.Option("--actor-account", help="Your account name on that system.", show_default=False)
-]
-ActorName = Annotated[
-    Optional[str], typer.Option("--actor-name", help="A display name to send with the statements.", show_default=False)
-]
+ActorAccount = Annotated[Optional[str], typer.Option("--actor-account", help="Your account name on that system.", show_default=False)]
+ActorName = Annotated[Optional[str], typer.Option("--actor-name", help="A display name to send with the statements.", show_default=False)]
 IncludeText = Annotated[
     bool,
     typer.Option("--include-text", help="Also send question, answer and reflection text (off: only skills, results and times)."),
@@ -100,9 +92,7 @@ def export(
     include_text: IncludeText = False,
     output: Annotated[
         Optional[Path],
-        typer.Option(
-            "-o", "--output", help="Write to FILE (0600) instead of standard output.", metavar="FILE", show_default=False
-        ),
+        typer.Option("-o", "--output", help="Write to FILE (0600) instead of standard output.", metavar="FILE", show_default=False),
     ] = None,
     actor_mbox: ActorMbox = None,
     actor_homepage: ActorHome = None,
@@ -122,8 +112,8 @@ def export(
     """
     import json
 
-    from learnflow.ui import render
     from learnflow.errors import BadInput
+    from learnflow.ui import render
 
     if format_ not in ("xapi", "json", "csv"):
         raise BadInput(f"--format must be xapi, json or csv, not {format_!r}.")
@@ -138,9 +128,7 @@ def export(
     )
     if format_ == "xapi":
         # One statement per line inside the array: still one JSON document, and easy to grep or diff.
-        text = (
-            "[\n" + ",\n".join(json.dumps(s, ensure_ascii=False, separators=(",", ":")) for s in sts) + "\n]\n" if sts else "[]\n"
-        )
+        text = "[\n" + ",\n".join(json.dumps(s, ensure_ascii=False, separators=(",", ":")) for s in sts) + "\n]\n" if sts else "[]\n"
     else:
         from learnflow.interop.imports import records, to_csv
 
@@ -158,9 +146,7 @@ def export(
 def import_(
     file: Annotated[
         str,
-        typer.Argument(
-            metavar="FILE", help='Statements: a JSON array, an LRS answer {"statements": [...]}, or JSON lines; - for stdin.'
-        ),
+        typer.Argument(metavar="FILE", help='Statements: a JSON array, an LRS answer {"statements": [...]}, or JSON lines; - for stdin.'),
     ],
     json_: JsonOpt = False,
 ) -> None:
@@ -176,8 +162,8 @@ def import_(
     """
     from dataclasses import asdict
 
-    from learnflow.ui import render
     from learnflow.interop.imports import import_statements, parse_statements
+    from learnflow.ui import render
 
     text, origin = _read(file)
     result = import_statements(open_store(), parse_statements(text, origin=origin))
@@ -223,8 +209,8 @@ def sync(
     """
     from dataclasses import asdict
 
-    from learnflow.ui import render
     from learnflow.interop import lrs as core
+    from learnflow.ui import render
 
     target = core.lrs_from(lrs, user, password)
     store = open_store()
@@ -263,9 +249,7 @@ def sync(
 def team(
     files: Annotated[
         Optional[list[Path]],
-        typer.Argument(
-            metavar="[FILE]...", help="Exports of several people (learnflow export), or LRS answers.", show_default=False
-        ),
+        typer.Argument(metavar="[FILE]...", help="Exports of several people (learnflow export), or LRS answers.", show_default=False),
     ] = None,
     lrs: LrsUrl = None,
     user: LrsUser = None,
@@ -296,9 +280,9 @@ def team(
 
     Each person is measured with the same learner model as `learnflow gaps`.
     """
-    from learnflow.ui import render
     from learnflow.errors import BadInput
     from learnflow.interop.team import team_report
+    from learnflow.ui import render
 
     statements: list[dict] = []
     if files:
@@ -360,8 +344,7 @@ def team_text(report, width: int = 80) -> list[str]:
     if report.pairs:
         lines.append("Could pair (strong with below target, same skill):")
         lines += [
-            f"  {p.mentor} ({p.mentor_mastery:.2f}) with {p.learner} ({p.learner_mastery:.2f}) on {p.skill}"
-            for p in report.pairs[:10]
+            f"  {p.mentor} ({p.mentor_mastery:.2f}) with {p.learner} ({p.learner_mastery:.2f}) on {p.skill}" for p in report.pairs[:10]
         ]
         if len(report.pairs) > 10:
             lines.append(f"  … {len(report.pairs) - 10} more in --json.")

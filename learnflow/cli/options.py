@@ -12,7 +12,13 @@ import typer
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of formatted text.")]
 ModelOpt = Annotated[
     Optional[str],
-    typer.Option("-m", "--model", metavar="MODEL", help="Model as litellm spells it: openai/gpt-4o-mini, anthropic/…, ollama/llama3.2, or offline.", show_default=False),
+    typer.Option(
+        "-m",
+        "--model",
+        metavar="MODEL",
+        help="Model as litellm spells it: openai/gpt-4o-mini, anthropic/…, ollama/llama3.2, or offline.",
+        show_default=False,
+    ),
 ]
 
 
@@ -33,4 +39,3 @@ def read_stdin():
     if not text.strip():
         return None
     return Part("stdin", text, binary, skipped_bytes=skipped)
-

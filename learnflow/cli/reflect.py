@@ -12,10 +12,11 @@ import typer
 from learnflow.cli.edge import interruptible
 from learnflow.cli.options import JsonOpt, ModelOpt, open_store
 
+
 def remind_action(store) -> None:
     """The `ask` hook: one stderr line about the latest open action item, at most once a day."""
-    from learnflow.ui import render
     from learnflow.reflect.actions import open_action
+    from learnflow.ui import render
 
     action = open_action(store, once_a_day=True)
     if action:
@@ -24,17 +25,24 @@ def remind_action(store) -> None:
 
 SinceOpt = Annotated[
     Optional[str],
-    typer.Option("--since", metavar="WHEN", help="Period to reflect on: 2d, 12h, 1w, today, yesterday, or a date (2024-06-03).", show_default=False),
+    typer.Option(
+        "--since", metavar="WHEN", help="Period to reflect on: 2d, 12h, 1w, today, yesterday, or a date (2024-06-03).", show_default=False
+    ),
 ]
 
 
 def reflect(
     since: SinceOpt = None,
     answers: Annotated[
-        Optional[str], typer.Option("--answers", metavar="FILE", help="Answer from a TOML file instead of prompts (- reads stdin).", show_default=False)
+        Optional[str],
+        typer.Option("--answers", metavar="FILE", help="Answer from a TOML file instead of prompts (- reads stdin).", show_default=False),
     ] = None,
-    done: Annotated[Optional[int], typer.Option("--done", metavar="ID", help="Mark an action item done and exit.", show_default=False)] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Go on with the last interrupted reflection: what you answered is kept, the rest is asked.")] = False,
+    done: Annotated[
+        Optional[int], typer.Option("--done", metavar="ID", help="Mark an action item done and exit.", show_default=False)
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Go on with the last interrupted reflection: what you answered is kept, the rest is asked.")
+    ] = False,
     model: ModelOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -60,11 +68,11 @@ def reflect(
                            skill = "git" (optional)  self_grade = true|false (optional)
       [ratings]            git = 3   (1-5 per skill)
     """
-    from learnflow.ui import render
     from learnflow.reflect import session as core
     from learnflow.reflect.actions import resolve_action
-    from learnflow.tutor.modelcall import ModelCall
     from learnflow.timespec import parse_since
+    from learnflow.tutor.modelcall import ModelCall
+    from learnflow.ui import render
 
     store = open_store()
     if done is not None:
@@ -83,7 +91,9 @@ def reflect(
     call = ModelCall.from_config(model=model)
     session = core.Session.resume(store, model=call) if resume else core.Session(store, model=call, since=start)
     kept = lambda: f"What you answered is kept in reflection #{session.id}; `learnflow reflect --resume` goes on from there."  # noqa: E731
-    with interruptible(kept, command="reflect", ended="before the reflection did", partial=(lambda: core.load(store, session.id)) if json_ else None):
+    with interruptible(
+        kept, command="reflect", ended="before the reflection did", partial=(lambda: core.load(store, session.id)) if json_ else None
+    ):
         out = core.run(session, provider)
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
@@ -100,13 +110,30 @@ def reflect(
 
 def check(
     count: Annotated[
-        int, typer.Option("-n", "--count", metavar="N", min=1, max=30, help="How many checks at most. After `goals role`, the role's skill count makes it a placement.")
+        int,
+        typer.Option(
+            "-n",
+            "--count",
+            metavar="N",
+            min=1,
+            max=30,
+            help="How many checks at most. After `goals role`, the role's skill count makes it a placement.",
+        ),
     ] = 5,
     skill: Annotated[
-        Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill (goal or not): its due reviews, then its skill cards.", show_default=False)
+        Optional[str],
+        typer.Option(
+            "--skill", metavar="SKILL", help="Only this skill (goal or not): its due reviews, then its skill cards.", show_default=False
+        ),
     ] = None,
     answers: Annotated[
-        Optional[str], typer.Option("--answers", metavar="FILE", help="Answer from a TOML file ([[checks]] entries) instead of prompts (- reads stdin).", show_default=False)
+        Optional[str],
+        typer.Option(
+            "--answers",
+            metavar="FILE",
+            help="Answer from a TOML file ([[checks]] entries) instead of prompts (- reads stdin).",
+            show_default=False,
+        ),
     ] = None,
     model: ModelOpt = None,
     json_: JsonOpt = False,
@@ -130,8 +157,8 @@ def check(
       learnflow check --answers answers.toml --json
     """
     from learnflow.practice import checks as core
-    from learnflow.ui import render
     from learnflow.tutor.modelcall import ModelCall
+    from learnflow.ui import render
 
     store = open_store()
     if skill is not None:
@@ -188,9 +215,12 @@ def _read_answers(path: str) -> str:
 
 
 def reflections(
-    reflection_id: Annotated[Optional[int], typer.Option("--id", metavar="N", help="Only this reflection, in full.", show_default=False)] = None,
+    reflection_id: Annotated[
+        Optional[int], typer.Option("--id", metavar="N", help="Only this reflection, in full.", show_default=False)
+    ] = None,
     export: Annotated[
-        Optional[str], typer.Option("--export", metavar="FORMAT", help="Print as a document: md (Markdown for your journal).", show_default=False)
+        Optional[str],
+        typer.Option("--export", metavar="FORMAT", help="Print as a document: md (Markdown for your journal).", show_default=False),
     ] = None,
     limit: Annotated[int, typer.Option("-n", "--limit", metavar="N", help="How many, newest first.")] = 20,
     json_: JsonOpt = False,
@@ -204,11 +234,11 @@ def reflections(
       learnflow reflections --export md > journal.md
       learnflow reflections --export md --id 4 | pbcopy
     """
-    from learnflow.reflect import session as core
-    from learnflow.ui import render
-    from learnflow.reflect.actions import open_actions
     from learnflow.errors import BadInput
+    from learnflow.reflect import session as core
+    from learnflow.reflect.actions import open_actions
     from learnflow.reflect.export import journal, to_markdown
+    from learnflow.ui import render
 
     if export is not None and export != "md":
         raise BadInput(f"--export {export!r} is not a format I can write.", hint="Use --export md (Markdown).")
@@ -237,7 +267,14 @@ def reflections(
         row["checks"] = f"{row['checks_right']}/{row['checks']}" if row["checks"] else ""
     render.table(
         rows,
-        [("id", "ID"), ("when", "When (UTC)"), ("status", "Status"), ("answers", "Answers"), ("checks", "Checks right"), ("action", "Action")],
+        [
+            ("id", "ID"),
+            ("when", "When (UTC)"),
+            ("status", "Status"),
+            ("answers", "Answers"),
+            ("checks", "Checks right"),
+            ("action", "Action"),
+        ],
     )
     for action in open_actions(store, limit=5):
         render.notice(f"Open action #{action.id} ({action.when}): {action.text} — `learnflow reflect --done {action.id}`")

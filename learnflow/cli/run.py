@@ -11,8 +11,8 @@ from learnflow.cli.options import JsonOpt, ModelOpt, open_store
 
 
 def _explain_task(task: dict, *, model: Optional[str], json_: bool) -> None:
-    from learnflow.tutor.ask import Ask, AskOptions
     from learnflow.cli.ask import stream_and_render
+    from learnflow.tutor.ask import Ask, AskOptions
     from learnflow.tutor.context import Part
     from learnflow.tutor.wrap import Outcome, failure_question
 
@@ -45,8 +45,8 @@ def run(
       learnflow run -- pytest -x
       learnflow run --explain -- python -c "import nosuchmodule"
     """
-    from learnflow.ui import render
     from learnflow.tutor import wrap
+    from learnflow.ui import render
 
     outcome = wrap.run(command)
     task_id = open_store().add_task(outcome)

@@ -26,9 +26,10 @@ def config_set(
 ) -> None:
     """Change a setting, e.g. `learnflow config set model ollama/llama3.2`."""
     from learnflow import config
+    from learnflow.learner.skills import taxonomy
     from learnflow.ui import render
 
-    stored = config.set_value(key, value)
+    stored = config.set_value(key, value, skills=taxonomy())
     render.notice(f"{key} = {stored!r}")
 
 
@@ -55,8 +56,8 @@ def config_path() -> None:
 @config_app.command("list")
 def config_list(json_: JsonOpt = False) -> None:
     """Every setting with its current value, default and meaning."""
-    from learnflow.ui import render
     from learnflow.config import SETTINGS, Config
+    from learnflow.ui import render
 
     cfg = Config()
     rows = [{"key": k, "value": cfg.get(k), "default": s.default, "help": s.help} for k, s in SETTINGS.items()]
@@ -73,16 +74,20 @@ def keys_set(
     provider: Annotated[str, typer.Argument(help="openai, anthropic, gemini, mistral, groq…")],
     value: Annotated[
         Optional[str],
-        typer.Option("--value", metavar="KEY", help="The key. Avoid it: it lands in shell history. Omit it to be prompted (hidden) or pipe the key on stdin.", show_default=False),
+        typer.Option(
+            "--value",
+            metavar="KEY",
+            help="The key. Avoid it: it lands in shell history. Omit it to be prompted (hidden) or pipe the key on stdin.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Save a provider's API key to the keys file (readable by you only)."""
-    from learnflow import keys
-    from learnflow.ui import render
-
     import sys
 
+    from learnflow import keys
     from learnflow.errors import BadInput
+    from learnflow.ui import render
 
     if value is None and not sys.stdin.isatty():
         value = sys.stdin.readline()  # `pass show openai | learnflow keys set openai`
@@ -141,7 +146,9 @@ def doctor(
 
 def forget(
     ids: Annotated[Optional[list[int]], typer.Argument(metavar="[ID]...", help="Interaction ids to delete.")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", metavar="WHEN", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")] = None,
+    since: Annotated[
+        Optional[str], typer.Option("--since", metavar="WHEN", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Delete your whole learning record.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     json_: JsonOpt = False,
@@ -154,9 +161,9 @@ def forget(
       learnflow forget --since 2h
       learnflow forget --all --yes
     """
-    from learnflow.ui import render
-    from learnflow.errors import BadInput
     from learnflow.admin.forget import forget as do_forget
+    from learnflow.errors import BadInput
+    from learnflow.ui import render
 
     if not (ids or since or all_):
         raise BadInput("Say what to forget: interaction ids, --since or --all.", hint="learnflow history lists the ids.")
@@ -190,16 +197,14 @@ def forget(
 
 def models(json_: JsonOpt = False) -> None:
     """List backends and models, the one in use, and why it is the default."""
-    from learnflow.ui import render
     from learnflow.backends import registry
-    from learnflow.tutor.choose import choose, describe
     from learnflow.config import Config
+    from learnflow.tutor.choose import choose, describe
+    from learnflow.ui import render
 
     choice = choose(Config())
     rows = [
-        {"model": m.name, "backend": b.name, "note": m.note, "description": b.description}
-        for b in registry().all()
-        for m in b.models()
+        {"model": m.name, "backend": b.name, "note": m.note, "description": b.description} for b in registry().all() for m in b.models()
     ]
     if json_:
         render.print_json({"default": describe(choice), "models": rows})
@@ -221,9 +226,8 @@ def prompts(
     import shutil
 
     from learnflow import paths
-
-    from learnflow.ui import render
     from learnflow import prompts as prompt_files
+    from learnflow.ui import render
 
     if name is None:
         rows = [{"name": p.name, "source": p.source, "path": str(p.path)} for p in prompt_files.list_prompts()]

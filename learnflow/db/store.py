@@ -7,14 +7,15 @@ crash, a Ctrl-C or a backend failure never loses the question.
 
 from __future__ import annotations
 
-import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from learnflow import paths
+from learnflow.db.search import fts_query
 from learnflow.errors import DatabaseError, NotFound
 
 
@@ -27,22 +28,6 @@ class SkillTag:
     skill: str
     relevance: float
     method: str  # model | offline | user
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def fts_query(text: str, *, any_word: bool = False, min_len: int = 1) -> str | None:
-    """Quote user text for FTS5 so punctuation is never FTS syntax.
-
-    `any_word` ORs the words (for "related answers"); the default ANDs them
-    (for `history -q`, where every word should match).
-    """
-    words = [w for w in _WORD.findall(text.lower()) if len(w) >= min_len]
-    if not words:
-        return None
-    quoted = [f'"{w}"' for w in dict.fromkeys(words)]
-    return (" OR " if any_word else " ").join(quoted)
 
 
 # The number of migrations in migrations.py (a test keeps the two in step). Knowing it
@@ -201,9 +186,7 @@ class Store:
                 continue  # exists, owned by someone else
             stale.append(row["id"])
         for rid in stale:
-            self.finish_interaction(
-                rid, status="interrupted", error="the learnflow process ended before the answer was complete"
-            )
+            self.finish_interaction(rid, status="interrupted", error="the learnflow process ended before the answer was complete")
         return len(stale)
 
     def set_skills(self, interaction_id: int, tags: Iterable[SkillTag]) -> None:
@@ -211,7 +194,10 @@ class Store:
             self.conn.execute("DELETE FROM interaction_skills WHERE interaction_id = ?", [interaction_id])
             self._insert_many(
                 "interaction_skills",
-                [{"interaction_id": interaction_id, "skill": t.skill, "relevance": round(t.relevance, 3), "method": t.method} for t in tags],
+                [
+                    {"interaction_id": interaction_id, "skill": t.skill, "relevance": round(t.relevance, 3), "method": t.method}
+                    for t in tags
+                ],
             )
 
         self._write(write)

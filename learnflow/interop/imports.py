@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from learnflow.errors import BadInput
 from learnflow.db.store import Store, now_iso
+from learnflow.errors import BadInput
 from learnflow.interop.xapi import EXT, VERB_NAMES, VERBS, actor_key, actor_label, own_ids, parse_time, skill_of_iri
 
 
@@ -70,10 +70,7 @@ def evidence_of(statement: dict) -> list[dict]:
         value = 1.0 if result["success"] else 0.0
     if value is None:
         return []
-    return [
-        {"ts": _stamp(statement), "skill": s, "kind": "imported", "value": min(max(value, 0.0), 1.0)}
-        for s in skills_of(statement)
-    ]
+    return [{"ts": _stamp(statement), "skill": s, "kind": "imported", "value": min(max(value, 0.0), 1.0)} for s in skills_of(statement)]
 
 
 def skills_of(statement: dict) -> list[str]:

@@ -20,13 +20,13 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
+from learnflow.db.store import Store, now_iso
 from learnflow.errors import BackendError, ConfigError
 from learnflow.retry_after import parse_retry_after
-from learnflow.db.store import Store, now_iso
 
 DEFAULT_BATCH = 500
 ATTEMPTS = 6  # one try and five retries: 0.5 + 1 + 2 + 4 + 8 s of backoff at most, plus Retry-After
@@ -130,9 +130,7 @@ class Client:
                 resp = conn.getresponse()
                 data = resp.read()
             except http.client.InvalidURL as exc:
-                raise LrsError(
-                    f"Cannot ask the LRS at {self.lrs.key} for {target[:200]!r}: {exc}.", kind="bad_response"
-                ) from None
+                raise LrsError(f"Cannot ask the LRS at {self.lrs.key} for {target[:200]!r}: {exc}.", kind="bad_response") from None
             except (OSError, http.client.HTTPException) as exc:
                 self.close()  # the connection may be half-used: start a new one
                 problem = f"cannot reach it ({exc.__class__.__name__}: {exc})"
@@ -292,9 +290,7 @@ def sync(
                 progress(sent, len(todo))
     finally:
         client.close()
-    return SyncResult(
-        lrs.key, len(statements), len(statements) - len(todo), sent, batches, client.requests, time.perf_counter() - start
-    )
+    return SyncResult(lrs.key, len(statements), len(statements) - len(todo), sent, batches, client.requests, time.perf_counter() - start)
 
 
 def pull(lrs: Lrs, *, since: str | None = None, client: Client | None = None) -> list[dict]:

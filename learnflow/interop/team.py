@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from learnflow.interop.xapi import EXT, VERBS, actor_key, actor_label
 from learnflow.interop.imports import skills_of
+from learnflow.interop.xapi import EXT, VERBS, actor_key, actor_label
 
 STRONG = 0.75
 
@@ -113,9 +113,9 @@ def by_person(statements: list[dict]) -> dict[str, list[dict]]:
 
 def _cells_for(statements: list[dict], *, now: float, params, target: float, strong: float) -> dict[str, Cell]:
     """One person's profile: the `gaps` learner model over their evidence, in a throwaway log."""
-    from learnflow.learner.gaps import build_report
     from learnflow.db.store import Store
     from learnflow.interop.imports import import_statements
+    from learnflow.learner.gaps import build_report
 
     with tempfile.TemporaryDirectory(prefix="learnflow-team-") as tmp:
         store = Store(Path(tmp) / "person.db")

@@ -23,12 +23,13 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote, unquote
 
-from learnflow.errors import BadInput
 from learnflow.db.store import Store
+from learnflow.errors import BadInput
 
 NS = "https://learnflow.dev/xapi"
 ADL = "http://adlnet.gov/expapi/verbs"
@@ -101,9 +102,7 @@ def resolve_actor(
     if mbox:
         mbox = str(mbox).removeprefix("mailto:")
         if "@" not in mbox or " " in mbox:
-            raise BadInput(
-                f"{mbox!r} is not an e-mail address.", hint="Give the actor's e-mail, e.g. --actor-mbox ada@example.com."
-            )
+            raise BadInput(f"{mbox!r} is not an e-mail address.", hint="Give the actor's e-mail, e.g. --actor-mbox ada@example.com.")
         actor["mbox"] = f"mailto:{mbox}"
     elif account or homepage:
         if not (account and homepage):
@@ -246,9 +245,7 @@ class _Builder:
 
 def _evidence_groups(store: Store) -> dict[tuple, list[dict]]:
     groups: dict[tuple, list[dict]] = {}
-    rows = store.db.execute(
-        "SELECT id, ts, skill, kind, value, source, source_id FROM evidence WHERE source IS NOT 'xapi' ORDER BY id"
-    )
+    rows = store.db.execute("SELECT id, ts, skill, kind, value, source, source_id FROM evidence WHERE source IS NOT 'xapi' ORDER BY id")
     for id_, ts, skill, kind, value, source, source_id in rows:
         key = (source, source_id) if source_id is not None else ("evidence-row", id_)
         groups.setdefault(key, []).append({"id": id_, "ts": ts, "skill": skill, "kind": kind, "value": value, "source": source})
@@ -268,9 +265,7 @@ def build_statements(
         name = f"evidenced:{source}:{source_id}" if source != "evidence-row" else f"evidenced-row:{source_id}"
         result = {"extensions": {EXT["evidence"]: _evidence_ext(rows), EXT["source"]: rows[0]["source"]}}
         obj = b.skill(rows[0]["skill"])
-        out.append(
-            b.statement(b.sid(name), "evidenced", obj, _iso_ts(rows[0]["ts"]), skills=[r["skill"] for r in rows], result=result)
-        )
+        out.append(b.statement(b.sid(name), "evidenced", obj, _iso_ts(rows[0]["ts"]), skills=[r["skill"] for r in rows], result=result))
     if snapshots:
         out.extend(_snapshots(b))
     out.extend(_imported(store))
@@ -353,9 +348,7 @@ def _reflections(b: _Builder, groups) -> Iterable[dict]:
     answers: dict[int, list[dict]] = {}
     if b.text:
         for a in b.store.db.query("SELECT * FROM reflection_answers ORDER BY id"):
-            answers.setdefault(a["reflection_id"], []).append(
-                {"step": a["step"], "question": a["question"], "answer": a["answer"]}
-            )
+            answers.setdefault(a["reflection_id"], []).append({"step": a["step"], "question": a["question"], "answer": a["answer"]})
     for r in b.store.db.query("SELECT * FROM reflections WHERE status = 'done' ORDER BY id"):
         ext: dict[str, Any] = {EXT["evidence"]: _evidence_ext(groups.get(("reflections", r["id"]), []))}
         if b.text:
@@ -421,11 +414,8 @@ def own_ids(store: Store) -> set[str]:
     names += [f"self-assessed:{i}" for (i,) in store.db.execute("SELECT id FROM skill_ratings")]
     names += [f"reflected:{i}" for (i,) in store.db.execute("SELECT id FROM reflections")]
     names += [
-        f"evidenced:{s}:{i}"
-        for s, i in store.db.execute("SELECT DISTINCT source, source_id FROM evidence WHERE source_id IS NOT NULL")
+        f"evidenced:{s}:{i}" for s, i in store.db.execute("SELECT DISTINCT source, source_id FROM evidence WHERE source_id IS NOT NULL")
     ]
     names += [f"evidenced-row:{i}" for (i,) in store.db.execute("SELECT id FROM evidence WHERE source_id IS NULL")]
-    names += [
-        f"progressed:{s}:{c}:{m}" for s, c, m in store.db.execute("SELECT skill, count(*), max(id) FROM evidence GROUP BY skill")
-    ]
+    names += [f"progressed:{s}:{c}:{m}" for s, c, m in store.db.execute("SELECT skill, count(*), max(id) FROM evidence GROUP BY skill")]
     return {str(uuid.uuid5(ns, n)) for n in names}

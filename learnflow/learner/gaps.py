@@ -15,9 +15,19 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from learnflow import paths
+from learnflow.learner.cards import cards_for
 from learnflow.learner.goals import goals as read_goals
 from learnflow.learner.profile import (
-    DAY, QUESTION_KINDS, Params, Period, Posterior, last_seen, level_of, posteriors_at, read_periods, window_counts,
+    DAY,
+    QUESTION_KINDS,
+    Params,
+    Period,
+    Posterior,
+    last_seen,
+    level_of,
+    posteriors_at,
+    read_periods,
+    window_counts,
 )  # fmt: skip
 
 DEFAULT_SINCE_DAYS = 30
@@ -177,7 +187,7 @@ def percent(p: float) -> str:
 
 
 def period_text(days: float) -> str:
-    """"in the last 30 days", "in the last 2 weeks", "in the last day"."""
+    """ "in the last 30 days", "in the last 2 weeks", "in the last day"."""
     d = max(1, round(days))
     if d % 7 == 0 and d >= 14:
         return f"in the last {d // 7} weeks"
@@ -266,8 +276,12 @@ def build_report(
         since=_iso(since),
         since_days=(now - since) / DAY,
         weeks=[_iso(t, date=True) for t in history_times],
-        params={"half_life_days": params.half_life_days, "min_evidence": params.min_evidence,
-                "default_target": params.default_target, "weights": dict(params.weights)},  # fmt: skip
+        params={
+            "half_life_days": params.half_life_days,
+            "min_evidence": params.min_evidence,
+            "default_target": params.default_target,
+            "weights": dict(params.weights),
+        },  # fmt: skip
         skills=ranked + thin,
         ranked_count=ranked_count,
     )
@@ -340,21 +354,6 @@ def _missed_card(db, skill: str) -> str | None:
     except sqlite3.Error:  # reflect's tables changed shape: the rotation below still works
         return None
     return row[0] if row else None
-
-
-def cards_for(skill: str) -> list:
-    """The skill's cards. Reads cards/<skill>.toml alone when it has them (parsing all ~26 files
-    costs ~0.1 s of a report that should take less than 0.5 s), else every card file."""
-    from learnflow.tutor.coach import Card, cards_dir, load_cards
-
-    path = cards_dir() / f"{skill}.toml"
-    if path.is_file():
-        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("cards", [])
-        cards = [Card(**{k: v for k, v in c.items() if k in Card.__dataclass_fields__}) for c in raw]
-        cards = [c for c in cards if c.skill == skill]
-        if cards:
-            return cards
-    return [c for c in load_cards() if c.skill == skill]
 
 
 def next_step(db, gap: SkillGap) -> NextStep:

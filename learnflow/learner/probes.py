@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from learnflow.learner.profile import Params, Posterior, posteriors_at, read_periods
 from learnflow.db.store import Store
+from learnflow.learner.profile import Params, Posterior, posteriors_at, read_periods
 
 
 def order(goals: dict[str, tuple[float, float]], posts: dict[str, Posterior], params: Params) -> list[str]:
@@ -52,7 +52,7 @@ def pick(store: Store, slots: int, *, exclude: set[str], now: datetime, params: 
     """
     if slots <= 0:
         return []
-    from learnflow.tutor.coach import load_cards
+    from learnflow.learner.cards import load_cards
     from learnflow.learner.goals import goals as read_goals
     from learnflow.practice.review import _insert_card
 

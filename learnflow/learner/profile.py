@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from learnflow.learner import beta
 from learnflow.errors import ConfigError
+from learnflow.learner import beta
 
 DAY = 86400.0
 DIRECT_KINDS = ("check", "review", "self_rating", "imported")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from learnflow import paths
-from learnflow.errors import ConfigError
 from learnflow.db.store import SkillTag
+from learnflow.errors import ConfigError
 
 FALLBACK_SKILL = "general"
 

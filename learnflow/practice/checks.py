@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from learnflow.practice import review
 from learnflow.db.store import Store
+from learnflow.practice import review
 
 DEFAULT_CHECKS = review.MAX_CHECKS
 

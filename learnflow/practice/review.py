@@ -132,7 +132,7 @@ def collect_cards(store: Store, start: str, end: str, now: datetime) -> list[int
     One card per bundled skill card (asking the offline coach the same thing
     twice does not make two cards) and per distinct model check question.
     """
-    from learnflow.tutor.coach import load_cards
+    from learnflow.learner.cards import load_cards
 
     bundled = {c.check_question: c for c in load_cards() if c.check_question}
     rows = store.db.query(
@@ -149,7 +149,12 @@ def collect_cards(store: Store, start: str, end: str, now: datetime) -> list[int
             continue  # the coach's generic closing question: nothing to remember
         if card is not None:
             exists = store.db.execute("SELECT 1 FROM review_cards WHERE card_id = ?", [card.id]).fetchone()
-            fields = {"skill": card.skill, "answer": card.check_answer, "check_keywords": json.dumps(card.check_keywords), "card_id": card.id}
+            fields = {
+                "skill": card.skill,
+                "answer": card.check_answer,
+                "check_keywords": json.dumps(card.check_keywords),
+                "card_id": card.id,
+            }
         else:
             exists = store.db.execute("SELECT 1 FROM review_cards WHERE question = ?", [row["check_question"]]).fetchone()
             fields = {"skill": row["skill"] or "general"}
@@ -217,8 +222,7 @@ def pick_checks(
 def _cards(store: Store, where: str, params: list) -> list[dict]:
     return list(
         store.db.query(
-            "SELECT r.*, i.answer AS source_answer FROM review_cards r "
-            f"LEFT JOIN interactions i ON i.id = r.interaction_id WHERE {where}",
+            f"SELECT r.*, i.answer AS source_answer FROM review_cards r LEFT JOIN interactions i ON i.id = r.interaction_id WHERE {where}",
             params,
         )
     )
@@ -345,14 +349,26 @@ def record(
     state, due = schedule(card["fsrs"], rating, now, check.card_id)
 
     def write():
-        rid = store.db["check_results"].insert(
-            {
-                "created_at": iso(now), "reflection_id": reflection_id, "review_card_id": check.card_id,
-                "skill": check.skill, "question": check.question, "answer": answer, "confidence": confidence,
-                "correct": int(judgement.correct), "score": judgement.score, "rating": rating,
-                "judge_method": judgement.method, "feedback": judgement.feedback,
-            }  # fmt: skip
-        ).last_pk
+        rid = (
+            store.db["check_results"]
+            .insert(
+                {
+                    "created_at": iso(now),
+                    "reflection_id": reflection_id,
+                    "review_card_id": check.card_id,
+                    "skill": check.skill,
+                    "question": check.question,
+                    "answer": answer,
+                    "confidence": confidence,
+                    "correct": int(judgement.correct),
+                    "score": judgement.score,
+                    "rating": rating,
+                    "judge_method": judgement.method,
+                    "feedback": judgement.feedback,
+                }  # fmt: skip
+            )
+            .last_pk
+        )
         store.db["review_cards"].update(
             check.card_id, {"fsrs": state, "due": iso(due), "last_review": iso(now), "reps": (card["reps"] or 0) + 1}
         )
@@ -360,9 +376,7 @@ def record(
             {"skill": check.skill, "kind": "check", "value": float(judgement.correct)},
             {"skill": check.skill, "kind": "review", "value": round((rating - 1) / 3, 3)},
         ]
-        store.db["evidence"].insert_all(
-            {"ts": now.timestamp(), "source": "check_results", "source_id": rid, **e} for e in evidence
-        )
+        store.db["evidence"].insert_all({"ts": now.timestamp(), "source": "check_results", "source_id": rid, **e} for e in evidence)
         return rid
 
     rid = store._write(write)

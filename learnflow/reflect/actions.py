@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from learnflow import paths
-from learnflow.errors import NotFound
 from learnflow.db.store import Store
+from learnflow.errors import NotFound
 from learnflow.timespec import iso, parse_iso
 
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import tomllib
 
-from learnflow.reflect.actions import Action
 from learnflow.errors import BadInput
-from learnflow.reflect.session import Answers, Attempt, Question, load_questions
 from learnflow.practice.review import Check, Judgement
+from learnflow.reflect.actions import Action
+from learnflow.reflect.session import Answers, Attempt, Question, load_questions
 
 SECTIONS = ("actions", "reflection", "checks", "ratings")
 CHECK_FIELDS = ("skill", "confidence", "answer", "self_grade")
@@ -54,7 +54,7 @@ def _ids(value, source: str, where: str) -> list[int] | bool:
     return value
 
 
-def load_answers(text: str, source: str = "answers file", *, command: str = "reflect") -> "FileAnswers":
+def load_answers(text: str, source: str = "answers file", *, command: str = "reflect") -> FileAnswers:
     """Parse and validate an answers file before anything is written. Raises BadInput.
     `learnflow check` takes only [[checks]]: other sections would be dropped without a word."""
     sections = SECTIONS if command == "reflect" else ("checks",)
@@ -65,7 +65,7 @@ def load_answers(text: str, source: str = "answers file", *, command: str = "ref
         raise
 
 
-def _load(text: str, source: str, sections: tuple[str, ...]) -> "FileAnswers":
+def _load(text: str, source: str, sections: tuple[str, ...]) -> FileAnswers:
     from learnflow.learner.skills import taxonomy
 
     try:
@@ -79,9 +79,11 @@ def _load(text: str, source: str, sections: tuple[str, ...]) -> "FileAnswers":
     reflection = data.get("reflection", {})
     keys = {q.key for q in load_questions()}
     if not isinstance(reflection, dict) or not all(isinstance(v, str) for v in reflection.values()):
-        raise _bad(source, "[reflection] holds text answers: key = \"answer\".")
+        raise _bad(source, '[reflection] holds text answers: key = "answer".')
     if set(reflection) - keys:
-        raise _bad(source, f"[reflection] has no question {', '.join(sorted(set(reflection) - keys))}; the keys are {', '.join(sorted(keys))}.")
+        raise _bad(
+            source, f"[reflection] has no question {', '.join(sorted(set(reflection) - keys))}; the keys are {', '.join(sorted(keys))}."
+        )
 
     checks = data.get("checks", [])
     if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
@@ -92,7 +94,7 @@ def _load(text: str, source: str, sections: tuple[str, ...]) -> "FileAnswers":
         if extra:
             raise _bad(source, f"{where} has unknown field(s) {', '.join(extra)}; known: {', '.join(CHECK_FIELDS)}.")
         if not isinstance(entry.get("answer"), str):
-            raise _bad(source, f"{where} needs answer = \"…\" (an empty string if you had no idea).")
+            raise _bad(source, f'{where} needs answer = "…" (an empty string if you had no idea).')
         if "confidence" in entry:
             _one_to_five(entry["confidence"], source, f"{where} confidence")
         if "self_grade" in entry and not isinstance(entry["self_grade"], bool):

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from learnflow.reflect.session import STEPS
 from learnflow.practice.review import RATING_NAMES
+from learnflow.reflect.session import STEPS
 from learnflow.timespec import parse_iso
 
 

@@ -108,8 +108,12 @@ def rules_feedback(answers: dict[str, str], summary, results) -> Feedback:
         gaps = action_gaps(action)
         if gaps:
             items.append(
-                Item("vague", "action", f"Your plan “{_quote(action)}” has no concrete next step: it lacks {', '.join(gaps)}. "
-                     "For example: “Tomorrow before pushing, I will run `git log -p` to review my commit.”")  # fmt: skip
+                Item(
+                    "vague",
+                    "action",
+                    f"Your plan “{_quote(action)}” has no concrete next step: it lacks {', '.join(gaps)}. "
+                    "For example: “Tomorrow before pushing, I will run `git log -p` to review my commit.”",
+                )  # fmt: skip
             )
         else:
             items.append(Item("good", "action", f"Your plan is concrete: “{_quote(action)}” says what you will do and when."))
@@ -122,8 +126,12 @@ def rules_feedback(answers: dict[str, str], summary, results) -> Feedback:
                 items.append(Item("good", "rule", f"“{_quote(rule)}” is a rule a colleague can reuse; add *because …* and it will stick."))
         else:
             items.append(
-                Item("vague", "rule", f"“{_quote(rule)}” reads like today's fix, not a rule. A rule names the situation and "
-                     "the move: “When X, do Y, because Z.”")  # fmt: skip
+                Item(
+                    "vague",
+                    "rule",
+                    f"“{_quote(rule)}” reads like today's fix, not a rule. A rule names the situation and "
+                    "the move: “When X, do Y, because Z.”",
+                )  # fmt: skip
             )
     for key, text in answers.items():
         if key not in ("action", "rule") and len(_words(text)) < 3:

@@ -17,12 +17,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from learnflow import prompts
-
-from learnflow.practice import review
-from learnflow.reflect.actions import Action, open_actions, resolve_action
-from learnflow.errors import ConfigError, NotFound
-from learnflow.practice.checks import ask_checks
 from learnflow.db.store import Store
+from learnflow.errors import ConfigError, NotFound
+from learnflow.practice import review
+from learnflow.practice.checks import ask_checks
+from learnflow.reflect.actions import Action, open_actions, resolve_action
 from learnflow.timespec import iso, local_midnight, parse_iso
 
 STEPS = {"what": "What?", "so_what": "So what?", "now_what": "Now what?"}
@@ -269,13 +268,21 @@ class Session:
         def write():
             # A reflection still in progress belongs to a process that is gone.
             store.db.execute("UPDATE reflections SET status = 'interrupted', finished_at = ? WHERE status = 'in_progress'", [stamp])
-            return store.db["reflections"].insert(
-                {
-                    "created_at": stamp, "period_start": self.summary.start, "period_end": self.summary.end,
-                    "summary": json.dumps(asdict(self.summary)), "backend": model.choice.backend,
-                    "model": model.choice.model, "status": "in_progress",
-                }  # fmt: skip
-            ).last_pk
+            return (
+                store.db["reflections"]
+                .insert(
+                    {
+                        "created_at": stamp,
+                        "period_start": self.summary.start,
+                        "period_end": self.summary.end,
+                        "summary": json.dumps(asdict(self.summary)),
+                        "backend": model.choice.backend,
+                        "model": model.choice.model,
+                        "status": "in_progress",
+                    }  # fmt: skip
+                )
+                .last_pk
+            )
 
         self.id = store._write(write)
 
@@ -309,7 +316,9 @@ class Session:
         stamp = iso(self.now)
 
         def reopen():
-            store.db.execute("UPDATE reflections SET status = 'interrupted', finished_at = ? WHERE status = 'in_progress' AND id != ?", [stamp, self.id])
+            store.db.execute(
+                "UPDATE reflections SET status = 'interrupted', finished_at = ? WHERE status = 'in_progress' AND id != ?", [stamp, self.id]
+            )
             store.db.execute("UPDATE reflections SET status = 'in_progress', finished_at = NULL WHERE id = ?", [self.id])
 
         store._write(reopen)
@@ -337,8 +346,14 @@ class Session:
 
         def write():
             self.store.db["reflection_answers"].insert(
-                {"reflection_id": self.id, "created_at": iso(datetime.now(UTC)), "step": question.step,
-                 "key": question.key, "question": question.text, "answer": text}  # fmt: skip
+                {
+                    "reflection_id": self.id,
+                    "created_at": iso(datetime.now(UTC)),
+                    "step": question.step,
+                    "key": question.key,
+                    "question": question.text,
+                    "answer": text,
+                }  # fmt: skip
             )
             if question.key == "action":
                 self.store.db["action_items"].insert(
@@ -367,12 +382,20 @@ class Session:
 
     def rate(self, skill: str, rating: int) -> None:
         def write():
-            rid = self.store.db["skill_ratings"].insert(
-                {"created_at": iso(datetime.now(UTC)), "reflection_id": self.id, "skill": skill, "rating": rating}
-            ).last_pk
+            rid = (
+                self.store.db["skill_ratings"]
+                .insert({"created_at": iso(datetime.now(UTC)), "reflection_id": self.id, "skill": skill, "rating": rating})
+                .last_pk
+            )
             self.store.db["evidence"].insert(
-                {"ts": time.time(), "skill": skill, "kind": "self_rating", "value": round((rating - 1) / 4, 3),
-                 "source": "skill_ratings", "source_id": rid}  # fmt: skip
+                {
+                    "ts": time.time(),
+                    "skill": skill,
+                    "kind": "self_rating",
+                    "value": round((rating - 1) / 4, 3),
+                    "source": "skill_ratings",
+                    "source_id": rid,
+                }  # fmt: skip
             )
 
         self.store._write(write)

@@ -11,21 +11,21 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections import Counter
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
-from learnflow.tutor import context as ctxmod
 from learnflow import keys
-from learnflow.tutor import pedagogy
+from learnflow.backends import Request, Usage
+from learnflow.config import Config
+from learnflow.db.store import SkillTag, Store
+from learnflow.errors import BackendError, BadInput, NotFound
 from learnflow.learner import skills
 from learnflow.redact import redact
-from learnflow.backends import Request, Usage
+from learnflow.tutor import context as ctxmod
+from learnflow.tutor import pedagogy
 from learnflow.tutor.choose import Choice, choose, resolve_backend
-from learnflow.config import Config
-from learnflow.errors import BackendError, BadInput, NotFound
-from learnflow.db.store import SkillTag, Store
 
 MAX_QUESTION_CHARS = 20_000
 

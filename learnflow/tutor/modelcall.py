@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from learnflow import prompts
-from learnflow.tutor.choose import Choice, choose, resolve_backend
 from learnflow.config import Config
 from learnflow.errors import BackendError
+from learnflow.tutor.choose import Choice, choose, resolve_backend
 
 _OBJECT = re.compile(r"\{.*\}", re.S)
 
@@ -27,7 +27,7 @@ class ModelCall:
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_config(cls, config: Config | None = None, *, model: str | None = None, backend: str | None = None) -> "ModelCall":
+    def from_config(cls, config: Config | None = None, *, model: str | None = None, backend: str | None = None) -> ModelCall:
         config = config or Config()
         return cls(choose(config, model=model, backend=backend), config)
 

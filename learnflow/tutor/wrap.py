@@ -166,15 +166,15 @@ def failure_question(outcome: Outcome) -> str:
 
 
 SHELL_SNIPPETS = {
-    "bash": r'''# learnflow shell integration (bash). Add to ~/.bashrc:  eval "$(learnflow shell-init bash)"
+    "bash": r"""# learnflow shell integration (bash). Add to ~/.bashrc:  eval "$(learnflow shell-init bash)"
 # lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
 lf() { learnflow run -- "$@"; }
 # lf?       explain the last command that failed under lf (no re-run)
 alias 'lf?'='learnflow explain'
 # Alt-? (Esc then ?) types and runs `learnflow explain`
 bind '"\e?": "\C-a\C-klearnflow explain\C-m"' 2>/dev/null
-''',
-    "zsh": r'''# learnflow shell integration (zsh). Add to ~/.zshrc:  eval "$(learnflow shell-init zsh)"
+""",
+    "zsh": r"""# learnflow shell integration (zsh). Add to ~/.zshrc:  eval "$(learnflow shell-init zsh)"
 # lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
 lf() { learnflow run -- "$@"; }
 # lf?       explain the last command that failed under lf (no re-run)
@@ -183,5 +183,5 @@ alias 'lf?'='learnflow explain'
 _learnflow_explain() { BUFFER="learnflow explain"; zle accept-line; }
 zle -N _learnflow_explain
 bindkey '\e?' _learnflow_explain
-''',
+""",
 }

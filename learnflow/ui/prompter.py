@@ -21,7 +21,6 @@ class TerminalAnswers:
     goes to stderr and stdout stays JSON. (Duck-typed, so this module does not import the core.)"""
 
     def __init__(self, *, stderr: bool = False):
-        from learnflow.ui import render
 
         self.console = render.err_console() if stderr else render._console()
         self._step = None
@@ -83,12 +82,12 @@ class TerminalAnswers:
         elif event == "calibration":
             self._say(f"Calibration: {data.message}", "dim")
 
-    def action_status(self, action: "Action") -> str | None:
+    def action_status(self, action: Action) -> str | None:
         self._say(f"{action.when.capitalize()} you planned to: {action.text}", "bold")
         answer = self._ask("Done?", choices=["y", "n", "drop"], default="n")
         return {"y": "done", "drop": "dropped"}.get(answer)
 
-    def reflection(self, question: "Question") -> str | None:
+    def reflection(self, question: Question) -> str | None:
         if question.step != self._step:
             self._step = question.step
             self._say(f"\n{question.step_label}", "bold cyan")
@@ -97,14 +96,17 @@ class TerminalAnswers:
             self._say(question.hint, "dim")
         return self._text(">")
 
-    def attempt(self, check, index: int, total: int) -> "Attempt | None":
+    def attempt(self, check, index: int, total: int) -> Attempt | None:
         from learnflow.reflect.session import Attempt
 
         origin = {"review": "review from an earlier day", "probe": "gap probe: measuring a skill of your goals"}.get(
-            check.kind, f"from #{check.interaction_id}")
+            check.kind, f"from #{check.interaction_id}"
+        )
         self._say(f"\nCheck {index}/{total} · {check.skill} · {origin}", "bold cyan")
         self._say(check.question, "bold")
-        sure = self._ask("How sure are you? 1 guessing … 5 certain (s skips)", choices=["1", "2", "3", "4", "5", "s"], show_choices=False, default=...)
+        sure = self._ask(
+            "How sure are you? 1 guessing … 5 certain (s skips)", choices=["1", "2", "3", "4", "5", "s"], show_choices=False, default=...
+        )
         if sure == "s":
             return None
         start = time.monotonic()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, is_dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 
 def fancy(stream=None) -> bool:

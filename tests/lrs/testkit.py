@@ -76,9 +76,7 @@ def simulate_log(store, *, asks=100, checks=50, ratings=10, reflections=5, start
                 "skill": s, "question": f"what does {s} do here?", "answer": "my answer", "confidence": rng.randint(1, 5),
                 "correct": int(right), "score": 1.0 if right else 0.0, "rating": rating, "judge_method": "card",
             }).last_pk  # fmt: skip
-            ev.append(
-                {"ts": ts + 1, "skill": s, "kind": "check", "value": float(right), "source": "check_results", "source_id": rid}
-            )
+            ev.append({"ts": ts + 1, "skill": s, "kind": "check", "value": float(right), "source": "check_results", "source_id": rid})
             ev.append(
                 {
                     "ts": ts + 1,

@@ -33,8 +33,7 @@ import os
 import socket
 import threading
 
-__all__ = ["install", "uninstall", "is_installed", "is_loopback", "expected", "NetguardError",
-           "BLOCKED"]
+__all__ = ["install", "uninstall", "is_installed", "is_loopback", "expected", "NetguardError", "BLOCKED"]
 
 PREFIX = "learnflow netguard: blocked connection to"
 
@@ -129,8 +128,7 @@ def _create_connection(address, *args, **kwargs):
 
 def _getaddrinfo(host, port, *args, **kwargs):
     if not is_loopback(host):
-        _block(host if not isinstance(host, bytes) else host.decode("ascii", "replace"),
-               port, "getaddrinfo")
+        _block(host if not isinstance(host, bytes) else host.decode("ascii", "replace"), port, "getaddrinfo")
     return _originals["getaddrinfo"](host, port, *args, **kwargs)
 
 

@@ -14,8 +14,7 @@ def _chain_next_sitecustomize() -> None:
     import sys
 
     here = os.path.dirname(os.path.abspath(__file__))
-    rest = [p for p in sys.path
-            if os.path.abspath(p or os.getcwd()) != here]
+    rest = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != here]
     spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
     if spec is None or spec.loader is None:
         return
@@ -26,8 +25,7 @@ def _chain_next_sitecustomize() -> None:
     try:
         spec.loader.exec_module(mod)
     except Exception as e:  # never let a broken chained hook stop the interpreter
-        sys.stderr.write(f"learnflow netguard: chained sitecustomize {spec.origin} "
-                         f"failed: {e!r}\n")
+        sys.stderr.write(f"learnflow netguard: chained sitecustomize {spec.origin} failed: {e!r}\n")
 
 
 def _install_guard() -> None:

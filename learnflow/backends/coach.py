@@ -11,84 +11,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
-import tomllib
-from dataclasses import dataclass, field
 from functools import lru_cache
 
-from learnflow import paths
-from learnflow.db.store import fts_query
-
-
-@dataclass
-class Card:
-    id: str
-    skill: str
-    title: str
-    concept: str
-    lang: str = "text"
-    keywords: list[str] = field(default_factory=list)
-    commands: list[dict] = field(default_factory=list)
-    pitfalls: list[str] = field(default_factory=list)
-    check_question: str = ""
-    check_answer: str = ""
-    check_keywords: list[str] = field(default_factory=list)
-    docs: list[str] = field(default_factory=list)
-
-
-def cards_dir():
-    return paths.package_dir() / "data" / "cards"
+from learnflow.db import search
+from learnflow.db.search import fts_query
+from learnflow.learner.cards import Card, load_cards
 
 
 @lru_cache(maxsize=1)
-def load_cards() -> tuple[Card, ...]:
-    """All bundled cards. Parsed TOML is cached as JSON (tomllib takes ~30 ms for them all)."""
-    import json
-
-    files = sorted(cards_dir().glob("*.toml"))
-    key = f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
-    cache = paths.cache_dir() / "cards.json"
-    try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
-        if data.get("key") == key:
-            return tuple(Card(**c) for c in data["cards"])
-    except (OSError, ValueError, TypeError):
-        pass
-    out = []
-    for path in files:
-        for raw in tomllib.loads(path.read_text(encoding="utf-8")).get("cards", []):
-            fields = {k: v for k, v in raw.items() if k in Card.__dataclass_fields__}
-            fields["concept"] = fields.get("concept", "").strip()
-            out.append(Card(**fields))
-    try:
-        from dataclasses import asdict
-
-        paths.ensure_private_dir(cache.parent)
-        cache.write_text(json.dumps({"key": key, "cards": [asdict(c) for c in out]}), encoding="utf-8")
-    except OSError:
-        pass  # a read-only cache folder only costs speed
-    return tuple(out)
-
-
-@lru_cache(maxsize=1)
-def _index() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:", check_same_thread=False)
-    conn.execute("CREATE VIRTUAL TABLE cards USING fts5(id UNINDEXED, title, keywords, body, tokenize='porter')")
-    conn.executemany(
-        "INSERT INTO cards(rowid, id, title, keywords, body) VALUES (?, ?, ?, ?, ?)",
-        [
-            (
-                i,
-                c.id,
-                c.title,
-                " ".join(c.keywords),
-                " ".join([c.concept, *(cmd.get("cmd", "") + " " + cmd.get("what", "") for cmd in c.commands), *c.pitfalls]),
-            )
-            for i, c in enumerate(load_cards())
-        ],
-    )
-    return conn
+def _index():
+    return search.card_index(load_cards())
 
 
 # Words too common in questions to say anything about which card fits.
@@ -107,10 +40,7 @@ def rank_cards(question: str, skills: list[str] = (), *, limit: int = 3) -> list
     if match is None:
         return []
     cards = load_cards()
-    rows = _index().execute(
-        "SELECT rowid, -bm25(cards, 0.0, 4.0, 3.0, 1.0) FROM cards WHERE cards MATCH ? ORDER BY rowid",
-        [match],
-    ).fetchall()
+    rows = search.card_scores(_index(), match)
     scored = []
     for rowid, score in rows:
         card = cards[rowid]
