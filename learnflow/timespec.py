@@ -53,12 +53,29 @@ def parse_since(value: str, *, now: datetime | None = None, option: str = "--sin
     return parsed
 
 
-def iso(moment: datetime) -> str:
-    """The log's own timestamp format (UTC, milliseconds, `Z`), so string comparison in SQL is ordering."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def iso(moment: datetime, *, timespec: str = "milliseconds") -> str:
+    """The log's own timestamp format (UTC, milliseconds, `Z`), so string comparison in SQL is ordering.
+
+    `timespec="seconds"` is the shorter form reports show."""
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    """This moment in the log's format."""
+    return iso(datetime.now(UTC))
+
+
+def iso_ts(ts: float, *, timespec: str = "milliseconds") -> str:
+    """A Unix timestamp in the log's format."""
+    return iso(datetime.fromtimestamp(ts, UTC), timespec=timespec)
+
+
+def day_ts(ts: float) -> str:
+    """The UTC date of a Unix timestamp, YYYY-MM-DD."""
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
 
 
 def parse_iso(value: str) -> datetime:
-    """Read a timestamp written by `iso` (or `store.now_iso`)."""
+    """Read a timestamp written by `iso`."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

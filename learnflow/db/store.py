@@ -10,17 +10,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from learnflow import paths
 from learnflow.db.search import fts_query
 from learnflow.errors import DatabaseError, NotFound
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from learnflow.timespec import now_iso
 
 
 @dataclass

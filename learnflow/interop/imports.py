@@ -13,9 +13,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from learnflow.db.store import Store, now_iso
+from learnflow.db.store import Store
 from learnflow.errors import BadInput
 from learnflow.interop.xapi import EXT, VERB_NAMES, VERBS, actor_key, actor_label, own_ids, parse_time, skill_of_iri
+from learnflow.timespec import now_iso
 
 
 def parse_statements(text: str, *, origin: str = "the input") -> list[dict]:

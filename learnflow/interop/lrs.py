@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-from learnflow.db.store import Store, now_iso
+from learnflow.db.store import Store
 from learnflow.errors import BackendError, ConfigError
 from learnflow.retry_after import parse_retry_after
+from learnflow.timespec import now_iso
 
 DEFAULT_BATCH = 500
 ATTEMPTS = 6  # one try and five retries: 0.5 + 1 + 2 + 4 + 8 s of backoff at most, plus Retry-After

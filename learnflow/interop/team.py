@@ -20,11 +20,11 @@ import math
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from learnflow.interop.imports import skills_of
 from learnflow.interop.xapi import EXT, VERBS, actor_key, actor_label
+from learnflow.timespec import iso_ts
 
 STRONG = 0.75
 
@@ -186,7 +186,7 @@ def team_report(
         return (first.get(skill, len(first)), sum(measured) / len(measured) if measured else 2.0, skill)
 
     return TeamReport(
-        now=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        now=iso_ts(now, timespec="seconds"),
         target=target, strong=strong, people=people, skills=sorted(skills, key=order), names=names,
         cells=cells, shared_gaps=shared, pairs=pairs,
     )  # fmt: skip

@@ -30,6 +30,7 @@ from urllib.parse import quote, unquote
 
 from learnflow.db.store import Store
 from learnflow.errors import BadInput
+from learnflow.timespec import iso, iso_ts
 
 NS = "https://learnflow.dev/xapi"
 ADL = "http://adlnet.gov/expapi/verbs"
@@ -175,10 +176,6 @@ def _duration(ms: float | None) -> str | None:
     return f"PT{ms / 1000:.3f}S" if ms is not None and ms >= 0 else None
 
 
-def _iso_ts(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _evidence_ext(rows: list[dict]) -> list[dict]:
     # ts as stored (float seconds): the learner model's daily buckets need it exactly.
     return [{"skill": r["skill"], "kind": r["kind"], "value": r["value"], "ts": r["ts"]} for r in rows]
@@ -265,12 +262,12 @@ def build_statements(
         name = f"evidenced:{source}:{source_id}" if source != "evidence-row" else f"evidenced-row:{source_id}"
         result = {"extensions": {EXT["evidence"]: _evidence_ext(rows), EXT["source"]: rows[0]["source"]}}
         obj = b.skill(rows[0]["skill"])
-        out.append(b.statement(b.sid(name), "evidenced", obj, _iso_ts(rows[0]["ts"]), skills=[r["skill"] for r in rows], result=result))
+        out.append(b.statement(b.sid(name), "evidenced", obj, iso_ts(rows[0]["ts"]), skills=[r["skill"] for r in rows], result=result))
     if snapshots:
         out.extend(_snapshots(b))
     out.extend(_imported(store))
     if since is not None:
-        cut = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        cut = iso(since)
         out = [s for s in out if s.get("timestamp", "") >= cut]
     out.sort(key=lambda s: s.get("timestamp", ""))
     return out
@@ -390,7 +387,7 @@ def _snapshots(b: _Builder) -> Iterable[dict]:
             },
         }
         yield b.statement(
-            b.sid(f"progressed:{skill}:{count}:{last_id}"), "progressed", b.skill(skill), _iso_ts(last_ts),
+            b.sid(f"progressed:{skill}:{count}:{last_id}"), "progressed", b.skill(skill), iso_ts(last_ts),
             skills=[skill], result=result,
         )  # fmt: skip
 

@@ -29,6 +29,7 @@ from learnflow.learner.profile import (
     read_periods,
     window_counts,
 )  # fmt: skip
+from learnflow.timespec import day_ts, iso_ts
 
 DEFAULT_SINCE_DAYS = 30
 HISTORY_WEEKS = 12
@@ -194,11 +195,6 @@ def period_text(days: float) -> str:
     return "in the last week" if d == 7 else ("in the last day" if d == 1 else f"in the last {d} days")
 
 
-def _iso(ts: float, *, date: bool = False) -> str:
-    moment = datetime.fromtimestamp(ts, UTC)
-    return moment.date().isoformat() if date else moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def summarize(counts: dict[str, tuple[int, float, float]]) -> EvidenceSummary:
     """What one skill's window counts say, on the scales people answered on."""
     s = EvidenceSummary()
@@ -272,10 +268,10 @@ def build_report(
     for r in wanted:
         r.next_step = next_step(db, r)
     return GapReport(
-        now=_iso(now),
-        since=_iso(since),
+        now=iso_ts(now, timespec="seconds"),
+        since=iso_ts(since, timespec="seconds"),
         since_days=(now - since) / DAY,
-        weeks=[_iso(t, date=True) for t in history_times],
+        weeks=[day_ts(t) for t in history_times],
         params={
             "half_life_days": params.half_life_days,
             "min_evidence": params.min_evidence,
@@ -296,7 +292,7 @@ def _skill_gap(skill, periods: list[Period], counts, goal, times, history_times,
     enough = cur.enough(params)
     summary = summarize(counts)
     if skill in seen:
-        summary.last_seen = _iso(seen[skill] - DAY, date=True)
+        summary.last_seen = day_ts(seen[skill] - DAY)
     need = need_of(counts)
     gap = SkillGap(
         skill=skill,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from learnflow import paths
-from learnflow.db.store import now_iso
 from learnflow.errors import BadInput, ConfigError, NotFound
+from learnflow.timespec import now_iso
 
 MAX_IMPORTANCE = 5.0
 
