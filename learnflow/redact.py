@@ -11,6 +11,7 @@ entropy plugins are left off because they flag git hashes and UUIDs.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -139,10 +140,8 @@ def redact(text: str, *, deep: bool = False) -> Redaction:
         if not any(t in lowered for t in TRIGGERS[kind]):
             continue
         rx = _pattern(i)
-        if "s" in rx.groupindex:
-            text = rx.sub(lambda m, k=kind: _replace_group(m, k, counts), text)
-        else:
-            text = rx.sub(lambda m, k=kind: _replace_all(m, k, counts), text)
+        replace = _replace_group if "s" in rx.groupindex else _replace_all
+        text = rx.sub(functools.partial(_replace_with, replace, kind, counts), text)
     if deep:
         text = _detect_secrets(text, counts)
     return Redaction(text, counts)
@@ -151,6 +150,10 @@ def redact(text: str, *, deep: bool = False) -> Redaction:
 def _replace_all(m: re.Match, kind: str, counts: Counter) -> str:
     counts[kind] += 1
     return f"[REDACTED:{kind}]"
+
+
+def _replace_with(replace, kind: str, counts: Counter, match: re.Match) -> str:
+    return replace(match, kind, counts)
 
 
 def _replace_group(m: re.Match, kind: str, counts: Counter) -> str:

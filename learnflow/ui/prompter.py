@@ -7,7 +7,7 @@ conversation goes to stderr and stdout stays JSON.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from learnflow.ui import render
 
@@ -23,7 +23,7 @@ class TerminalAnswers:
     def __init__(self, *, stderr: bool = False):
 
         self.console = render.err_console() if stderr else render._console()
-        self._step = None
+        self._step: str | None = None
         self._rated = False
 
     # -- helpers --------------------------------------------------------------------
@@ -38,7 +38,7 @@ class TerminalAnswers:
 
         self.console.print(Markdown(text))
 
-    def _ask(self, prompt: str, *, suffix: str = ": ", default: str = "", **kw) -> str:
+    def _ask(self, prompt: str, *, suffix: str = ": ", default: Any = "", **kw) -> str:
         from rich.prompt import Prompt
 
         ask = Prompt(prompt, console=self.console, **kw)
