@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from learnflow.cli.edge import Interrupted, interrupts_as_keyboard
+from learnflow.cli.edge import interruptible
 from learnflow.cli.options import JsonOpt, ModelOpt, open_store, read_stdin
 from learnflow.errors import LearnflowError
 
@@ -98,7 +98,7 @@ def stream_and_render(run, *, json_: bool = False):
         )
     if run.context.cut_tokens and not json_:
         render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
-    with interrupts_as_keyboard():
+    with interruptible(lambda: f"The question and the partial answer are kept as #{run.id}."):
         try:
             if json_:
                 for _ in run.stream():
@@ -111,8 +111,6 @@ def stream_and_render(run, *, json_: bool = False):
             if run.logged:
                 exc.message = f"{exc.message} (logged as #{run.id}, status {run.status})"
             raise
-        except KeyboardInterrupt:
-            raise Interrupted(f"Interrupted. The question and the partial answer are kept as #{run.id}.") from None
     result = run.result()
     if json_:
         render.print_json(result)
