@@ -8,6 +8,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class ScriptedLrs:
         self.stored: dict[str, dict] = {}
         self.posts = 0
         self.auth: list[str | None] = []
+        self.hang: list[float] = []  # seconds to sit on the next POSTs before answering
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +42,8 @@ class ScriptedLrs:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.posts += 1
                 outer.auth.append(self.headers.get("Authorization"))
+                if outer.hang:
+                    time.sleep(outer.hang.pop(0))
                 assert self.headers["X-Experience-API-Version"] == "1.0.3"
                 if outer.script:
                     status, headers, payload = outer.script.pop(0)
@@ -111,6 +115,27 @@ def test_retry_after_is_capped(store, statements, lrs):
     waits: list[float] = []
     sync.sync(store, statements, Lrs(lrs.url), client=quiet_client(Lrs(lrs.url), waits))
     assert waits == [sync.MAX_WAIT]
+
+
+def test_retry_after_as_an_http_date_is_honoured(store, statements, lrs):
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    in_thirty_seconds = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    lrs.script = [(503, {"Retry-After": in_thirty_seconds}, {"message": "down for maintenance"})]
+    waits: list[float] = []
+    result = sync.sync(store, statements, Lrs(lrs.url), client=quiet_client(Lrs(lrs.url), waits))
+    assert result.sent == len(statements) and lrs.posts == 2
+    assert len(waits) == 1 and 25 <= waits[0] <= 30  # the date, read against our clock (whole seconds)
+
+
+def test_a_timeout_is_retried(store, statements, lrs):
+    lrs.hang = [1.0]  # the first POST gets no answer within the timeout
+    target = Lrs(lrs.url, timeout=0.2)
+    waits: list[float] = []
+    result = sync.sync(store, statements, target, client=quiet_client(target, waits))
+    assert result.sent == len(statements) and lrs.posts == 2 and len(waits) == 1
+    assert result.requests == 2
 
 
 def test_gives_up_after_bounded_retries_when_nobody_listens(store, statements):

@@ -1,7 +1,8 @@
 """`learnflow sync`: push statements to a Learning Record Store; pull them back for `team`.
 
-Standard library HTTP only (http.client, one kept-alive connection). The LRS is the
-person's organisation's, so the rules are the polite ones:
+HTTP through httpx (one kept-alive connection pool), retries through tenacity; both are imported
+only when a request is made, so no other command pays for them. The LRS is the person's
+organisation's, so the rules are the polite ones:
 
 - Resumable: a batch's statement ids are recorded in `xapi_sent` (per LRS) as soon as
   the LRS acknowledges it. A sync killed half way resends at most one batch, and
@@ -9,25 +10,28 @@ person's organisation's, so the rules are the polite ones:
 - Idempotent: statements already acknowledged are never sent again; a second sync with
   nothing new makes no request at all.
 - Retries with bounded, jittered exponential backoff on 429, 5xx and connection errors,
-  honouring Retry-After (capped); anything else is an error with the LRS's own words.
+  honouring Retry-After (seconds or an HTTP date, capped); anything else, a refused password
+  first of all, is an error at once with the LRS's own words.
 """
 
 from __future__ import annotations
 
-import base64
-import http.client
 import json
 import os
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from learnflow.db.store import Store
 from learnflow.errors import BackendError, ConfigError
 from learnflow.retry_after import parse_retry_after
 from learnflow.timespec import now_iso
+
+if TYPE_CHECKING:
+    import httpx
+    from tenacity import Future, RetryCallState
 
 DEFAULT_BATCH = 500
 ATTEMPTS = 6  # one try and five retries: 0.5 + 1 + 2 + 4 + 8 s of backoff at most, plus Retry-After
@@ -62,6 +66,7 @@ class Lrs:
         return f"{parts.scheme}://{host}{parts.path}"
 
     def statements_url(self) -> str:
+        """The xAPI statements resource under this endpoint."""
         return urljoin(self.url, "statements")
 
 
@@ -90,68 +95,99 @@ def lrs_from(url: str | None = None, user: str | None = None, password: str | No
 
 
 class Client:
-    """A few xAPI calls over one kept-alive connection, with retries."""
+    """A few xAPI calls over one kept-alive httpx connection pool, with tenacity's retries.
+
+    `sleep` is how the retries wait (tests pass `list.append` to record the waits instead).
+    """
 
     def __init__(self, lrs: Lrs, *, sleep: Callable[[float], None] = time.sleep, attempts: int = ATTEMPTS):
         self.lrs, self.sleep, self.attempts = lrs, sleep, attempts
-        self._conn: http.client.HTTPConnection | None = None
+        self._http: httpx.Client | None = None  # opened by the first request: a sync with nothing new opens none
         self.requests = 0
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close the connections (the client opens new ones if used again)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
-    def _connection(self, parts) -> http.client.HTTPConnection:
-        if self._conn is None:
-            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            self._conn = cls(parts.hostname, parts.port, timeout=self.lrs.timeout)
-        return self._conn
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            import ssl
 
-    def _headers(self, body: bool) -> dict:
-        headers = {"X-Experience-API-Version": XAPI_VERSION, "Accept": "application/json", "User-Agent": "learnflow"}
-        if body:
-            headers["Content-Type"] = "application/json"
-        if self.lrs.user is not None or self.lrs.password is not None:
-            token = base64.b64encode(f"{self.lrs.user or ''}:{self.lrs.password or ''}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
-        return headers
+            import httpx
+
+            auth = None
+            if self.lrs.user is not None or self.lrs.password is not None:
+                auth = httpx.BasicAuth(self.lrs.user or "", self.lrs.password or "")
+            self._http = httpx.Client(
+                auth=auth,
+                headers={"X-Experience-API-Version": XAPI_VERSION, "Accept": "application/json", "User-Agent": "learnflow"},
+                timeout=self.lrs.timeout,
+                # The same network as the standard-library client this replaced: the system's trust store
+                # (an organisation's LRS may have an internal CA that certifi lacks; SSL_CERT_FILE still
+                # applies through OpenSSL) and no proxy taken from the environment.
+                verify=ssl.create_default_context(),
+                trust_env=False,
+            )
+        return self._http
 
     def request(self, method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
         """Send, retrying what is worth retrying; return (status, body) of the final answer."""
-        parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        problem = ""
-        for attempt in range(self.attempts):
-            wait = min(0.5 * 2**attempt, 8.0) * random.uniform(0.75, 1.0)
-            try:
-                conn = self._connection(parts)
-                self.requests += 1
-                conn.request(method, target, body=body, headers=self._headers(body is not None))
-                resp = conn.getresponse()
-                data = resp.read()
-            except http.client.InvalidURL as exc:
-                raise LrsError(f"Cannot ask the LRS at {self.lrs.key} for {target[:200]!r}: {exc}.", kind="bad_response") from None
-            except (OSError, http.client.HTTPException) as exc:
-                self.close()  # the connection may be half-used: start a new one
-                problem = f"cannot reach it ({exc.__class__.__name__}: {exc})"
-            else:
-                if resp.status not in RETRY_STATUS:
-                    return resp.status, data
-                problem = f"it answered HTTP {resp.status}"
-                wait = _retry_after(resp.getheader("Retry-After"), wait)
-                if resp.getheader("Connection", "").lower() == "close":
-                    self.close()
-            if attempt + 1 < self.attempts:
-                self.sleep(wait)
-        kind = "rate_limit" if "429" in problem else "server" if "HTTP" in problem else "connection"
-        raise LrsError(
+        from tenacity import RetryError, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt, wait_random_exponential
+
+        backoff = wait_random_exponential(multiplier=0.5, max=8)  # full jitter: 0.5, 1, 2, 4, 8 s windows
+
+        def wait(state: RetryCallState) -> float:
+            outcome = state.outcome
+            if outcome is not None and not outcome.failed:
+                told = parse_retry_after(outcome.result().headers.get("Retry-After"))
+                if told is not None:
+                    return min(told, MAX_WAIT)
+            return backoff(state)
+
+        retrying = Retrying(
+            sleep=self.sleep,
+            stop=stop_after_attempt(self.attempts),
+            wait=wait,
+            retry=retry_if_exception_type(_transient()) | retry_if_result(lambda r: r.status_code in RETRY_STATUS),
+        )
+        try:
+            resp = retrying(self._send, method, url, body)
+        except RetryError as exc:
+            raise self._gave_up(exc.last_attempt) from None
+        return resp.status_code, resp.content
+
+    def _send(self, method: str, url: str, body: bytes | None) -> httpx.Response:
+        import httpx
+
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        self.requests += 1
+        try:
+            return self._client().request(method, url, content=body, headers=headers)
+        except _transient():
+            raise  # tenacity retries these
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a URL it cannot send, a protocol it cannot speak
+            parts = urlsplit(url)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            raise LrsError(f"Cannot ask the LRS at {self.lrs.key} for {target[:200]!r}: {exc}.", kind="bad_response") from None
+
+    def _gave_up(self, last: Future) -> LrsError:
+        """The error once every try failed, named after the last one."""
+        if last.failed:
+            exc = last.exception()
+            problem, kind = f"cannot reach it ({exc.__class__.__name__}: {exc})", "connection"
+        else:
+            status = last.result().status_code
+            problem, kind = f"it answered HTTP {status}", "rate_limit" if status == 429 else "server"
+        return LrsError(
             f"The LRS at {self.lrs.key} failed after {self.attempts} tries: {problem}.",
             hint="Nothing is lost: what was acknowledged is recorded, run `learnflow sync` again later.",
             kind=kind,
         )
 
     def post_statements(self, batch: list[dict]) -> list[str]:
+        """Send one batch; the ids the LRS acknowledged."""
         body = json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
         status, data = self.request("POST", self.lrs.statements_url(), body)
         if status in (200, 204):
@@ -180,10 +216,11 @@ class Client:
             url = urljoin(self.lrs.url, quote(more, safe=_URL_SAFE)) if more else ""
 
 
-def _retry_after(value: str | None, default: float) -> float:
-    """The server's Retry-After, capped at MAX_WAIT; `default` when it gave none."""
-    wait = parse_retry_after(value)
-    return default if wait is None else min(wait, MAX_WAIT)
+def _transient() -> tuple[type[Exception], ...]:
+    """What a new try may cure: no connection, a timeout, a connection dropped before the whole answer came."""
+    import httpx
+
+    return (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 def _lrs_message(data: bytes) -> str:
@@ -297,7 +334,7 @@ def sync(
 def pull(lrs: Lrs, *, since: str | None = None, client: Client | None = None) -> list[dict]:
     """Every statement the LRS lets these credentials read (for `team --lrs`)."""
     client = client or Client(lrs)
-    params = {"limit": 500}
+    params: dict[str, str | int] = {"limit": 500}
     if since:
         params["since"] = since
     try:
