@@ -1,4 +1,4 @@
-"""The HTTP Retry-After header, shared by the model backends and the LRS client."""
+"""The HTTP Retry-After header, shared by the model backends and the LRS client: the one parser of it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ def parse_retry_after(value: str | None) -> float | None:
         from datetime import UTC, datetime
         from email.utils import parsedate_to_datetime
 
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    # HTTP dates are always GMT (RFC 9110, 5.6.7), but the asctime form carries no zone and parses naive.
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

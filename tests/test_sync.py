@@ -117,11 +117,9 @@ def test_retry_after_is_capped(store, statements, lrs):
     assert waits == [sync.MAX_WAIT]
 
 
-def test_retry_after_as_an_http_date_is_honoured(store, statements, lrs):
-    from datetime import UTC, datetime, timedelta
-    from email.utils import format_datetime
-
-    in_thirty_seconds = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+@pytest.mark.parametrize("form", ["%a, %d %b %Y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"], ids=["IMF-fixdate", "asctime"])
+def test_retry_after_as_an_http_date_is_honoured(store, statements, lrs, form):
+    in_thirty_seconds = time.strftime(form, time.gmtime(time.time() + 30))
     lrs.script = [(503, {"Retry-After": in_thirty_seconds}, {"message": "down for maintenance"})]
     waits: list[float] = []
     result = sync.sync(store, statements, Lrs(lrs.url), client=quiet_client(Lrs(lrs.url), waits))
@@ -226,3 +224,52 @@ def test_sync_command_reports_what_it_did(cli, store, lrs):
     assert first.exit_code == 0 and "Sent " in first.stderr and "were there already" in first.stderr
     second = cli("sync", "--lrs", lrs.url, "--json")
     assert json.loads(second.stdout)["sent"] == 0
+
+
+# -- the progress bar (ui.render.progress) --------------------------------------------------
+
+
+def test_progress_draws_nothing_when_stderr_is_not_a_terminal(capsys):
+    from learnflow.ui import render
+
+    with render.progress("Sending statements") as show:
+        show(5, 10)
+        show(10, 10)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_sync_on_a_terminal_shows_a_progress_bar_that_gives_way_to_the_summary(store, statements, lrs, monkeypatch):
+    """A real pty as stderr: the bar counts the statements, then the summary line is what remains."""
+    import os
+    import pty
+    import select
+    import subprocess
+
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "xterm")
+    n = len(statements)
+    parent, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "learnflow", "sync", "--lrs", lrs.url, "--user", "k", "--password", "s", "--batch", "5"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=child,
+    )  # fmt: skip
+    os.close(child)
+    seen = b""
+    while True:  # read as it comes, so the pty's buffer never blocks the child
+        if select.select([parent], [], [], 60)[0] == []:
+            break
+        try:
+            chunk = os.read(parent, 4096)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(parent)
+    assert proc.wait(timeout=60) == 0 and proc.stdout.read() == b""
+    text = seen.decode()
+    assert "Sending statements" in text and f"{n}/{n}" in text  # the bar, at its last count
+    assert "\r" in text and "\x1b[" in text  # drawn in place, not line after line
+    tail = text[text.rindex(f"{n}/{n}") :]
+    assert "\x1b[2K" in tail and f"Sent {n:,} statements" in tail  # the bar is erased; the summary follows
+    assert len(lrs.stored) == n
