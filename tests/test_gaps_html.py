@@ -3,7 +3,7 @@
 The page counts the coloured pixels of each chart canvas after drawing and
 writes them on <body data-chart-ink data-charts-drawn>; `--dump-dom` shows them.
 CI installs Chromium from Debian (`apt-get install -y chromium`); without it
-this test is skipped, saying so.
+the browser tests are skipped, saying so.
 """
 
 import re
@@ -16,7 +16,9 @@ import pytest
 from learnflow.learner.profile import DAY
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install -y chromium)")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install -y chromium)")
+# A skill name that would run if the page pasted it in unescaped, in the HTML or in the chart data.
+HOSTILE = "<script>document.body.dataset.pwned='yes'</script>"
 
 
 def chromium(tmp_path, *args, timeout=90):
@@ -30,16 +32,22 @@ def chromium(tmp_path, *args, timeout=90):
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def drawn_and_ink(tmp_path, page):
+def body_tag(tmp_path, page) -> str:
     proc = chromium(tmp_path, "--dump-dom", page.as_uri())
     body = re.search(r"<body[^>]*>", proc.stdout)
     assert body, f"no DOM from Chromium: {proc.stderr[-2000:]}"
-    drawn = re.search(r'data-charts-drawn="(\d+)"', body.group(0))
-    ink = re.search(r'data-chart-ink="([\d,]+)"', body.group(0))
-    assert drawn and ink, f"the page's script did not finish: {body.group(0)}"
+    return body.group(0)
+
+
+def drawn_and_ink(tmp_path, page):
+    body = body_tag(tmp_path, page)
+    drawn = re.search(r'data-charts-drawn="(\d+)"', body)
+    ink = re.search(r'data-chart-ink="([\d,]+)"', body)
+    assert drawn and ink, f"the page's script did not finish: {body}"
     return int(drawn.group(1)), [int(x) for x in ink.group(1).split(",")]
 
 
+@needs_chromium
 def test_charts_are_drawn_in_headless_chromium(cli, store, tmp_path):
     now = time.time()
     rows = []
@@ -61,9 +69,51 @@ def test_charts_are_drawn_in_headless_chromium(cli, store, tmp_path):
     assert shot.exists() and shot.stat().st_size > 20_000  # a blank page is a few kB
 
 
+@needs_chromium
 def test_the_pixel_check_sees_an_empty_chart(cli, tmp_path):
     """Control: with nothing logged the frames are there but no data is drawn, and the check says so."""
     page = tmp_path / "empty.html"
     assert cli("gaps", "--html", str(page)).exit_code == 0
     drawn, ink = drawn_and_ink(tmp_path, page)
     assert drawn == 0 and ink == [0, 0, 0]
+
+
+def checks(skill: str, right: list[float]) -> list[dict]:
+    now = time.time()
+    return [{"ts": now - i * DAY, "skill": skill, "kind": "check", "value": v} for i, v in enumerate(right)]
+
+
+def test_a_hostile_skill_name_is_text_in_the_page_and_data_in_the_script(store):
+    import json
+
+    from learnflow.learner.gaps import build_report
+    from learnflow.ui.html import render
+
+    store.add_evidence(checks(HOSTILE, [0.0, 1.0] * 6))
+    page = render(build_report(store))
+    assert HOSTILE not in page and "<script>document" not in page
+    assert "<td>&lt;script&gt;document.body.dataset.pwned=&#39;yes&#39;&lt;/script&gt;</td>" in page
+    data = json.loads(page.split('<script type="application/json" id="gaps-data">')[1].split("</script>")[0])
+    assert data["skills"][0]["skill"] == HOSTILE  # the chart still gets the name, as data
+
+
+@needs_chromium
+def test_a_hostile_skill_name_does_not_run_in_the_browser(cli, store, tmp_path):
+    store.add_evidence(checks(HOSTILE, [0.0, 1.0] * 6) + checks("sql", [1.0, 0.0, 0.0] * 4))
+    page = tmp_path / "report.html"
+    assert cli("gaps", "--html", str(page)).exit_code == 0
+    body = body_tag(tmp_path, page)
+    assert "pwned" not in body  # the name never ran as a script
+    assert 'data-charts-drawn="' in body and "data-chart-ink" in body  # and the page's own script still did
+
+
+def test_only_html_output_imports_jinja2(cli, store):
+    """The template engine is for --html only: plain `gaps` and `team` never import it."""
+    import subprocess
+    import sys
+
+    store.add_evidence(checks("sql", [1.0, 0.0] * 4))
+    code = ("import sys\nfrom learnflow.cli.app import main\nsys.argv = ['learnflow', 'gaps']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\nprint('jinja2' in sys.modules, file=sys.stderr)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "sql" in done.stdout and done.stderr.strip().endswith("False")

@@ -103,23 +103,52 @@ def test_team_needs_some_input(cli, tmp_path):
     assert result.exit_code == 3 and "nobody to show" in result.stderr
 
 
+def progressed(who, skill, scaled, name=None):
+    """Another tool's statement: `who` is at `scaled` on `skill`."""
+    from urllib.parse import quote
+
+    actor = {"mbox": f"mailto:{who}@example.com", **({"name": name} if name else {})}
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{who}/{skill}")),
+        "actor": actor,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/progressed"},
+        "object": {"id": f"https://learnflow.dev/xapi/skills/{quote(skill, safe='')}"},
+        "result": {"score": {"scaled": scaled}},
+        "timestamp": "2026-01-01T00:00:00Z",
+    }
+
+
 def test_other_tools_progress_counts_where_learnflow_has_no_evidence(tmp_path):
     from learnflow.interop.team import team_report
-
-    def progressed(who, skill, scaled):
-        return {
-            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{who}/{skill}")),
-            "actor": {"mbox": f"mailto:{who}@example.com"},
-            "verb": {"id": "http://adlnet.gov/expapi/verbs/progressed"},
-            "object": {"id": f"https://learnflow.dev/xapi/skills/{skill}"},
-            "result": {"score": {"scaled": scaled}},
-            "timestamp": "2026-01-01T00:00:00Z",
-        }
 
     report = team_report([progressed("eve", "sql", 0.9), progressed("fay", "sql", 0.2)])
     cells = report.cells["sql"]
     assert [c.status for c in cells.values()] == ["strong", "gap"]
     assert [(p.mentor, p.learner) for p in report.pairs] == [("eve", "fay")]
+
+
+# A name and a skill that would run if the page pasted them in unescaped (HTML or chart data).
+HOSTILE = "<script>document.body.dataset.pwned='yes'</script>"
+
+
+@pytest.fixture
+def hostile_page(cli, tmp_path):
+    """A team page where a person's name and a skill are both a script tag."""
+    file = tmp_path / "hostile.json"
+    file.write_text(json.dumps([progressed("eve", HOSTILE, 0.9, name=HOSTILE), progressed("fay", HOSTILE, 0.2)]))
+    page = tmp_path / "team.html"
+    assert cli("team", str(file), "--html", str(page)).exit_code == 0
+    return page
+
+
+def test_a_hostile_name_and_skill_are_text_in_the_page_and_data_in_the_script(hostile_page):
+    html = hostile_page.read_text()
+    assert HOSTILE not in html and "<script>document" not in html
+    escaped = "&lt;script&gt;document.body.dataset.pwned=&#39;yes&#39;&lt;/script&gt;"
+    assert f"<th>{escaped}</th>" in html  # the person's column
+    assert f"<b>{escaped}</b> (0.90) with <b>fay</b>" in html  # the pair
+    data = json.loads(html.split('<script type="application/json" id="team-data">')[1].split("</script>")[0])
+    assert data["skills"] == [HOSTILE] and data["people"][0]["label"] == HOSTILE  # the chart gets them as data
 
 
 # -- from a real LRS -----------------------------------------------------------------------
@@ -151,8 +180,8 @@ def test_team_pulls_everyone_from_the_lrs(cli, exports, team_lrs, monkeypatch):
     assert [g["skill"] for g in data["shared_gaps"]] == ["sql"]
 
 
-def test_the_html_chart_is_drawn_in_headless_chromium(cli, exports, tmp_path):
-    """Like the gaps report: the page counts the coloured pixels of its chart once drawn."""
+def body_tag(tmp_path, page) -> str:
+    """The <body> tag of `page` once headless Chromium has run its scripts (offline)."""
     import re
     import shutil
     import subprocess
@@ -160,8 +189,6 @@ def test_the_html_chart_is_drawn_in_headless_chromium(cli, exports, tmp_path):
     browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
     if browser is None:
         pytest.skip("headless Chromium not installed (apt-get install -y chromium)")
-    page = tmp_path / "team.html"
-    cli("team", *exports, "--html", str(page))
     argv = [
         browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
         f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
@@ -170,5 +197,21 @@ def test_the_html_chart_is_drawn_in_headless_chromium(cli, exports, tmp_path):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
     body = re.search(r"<body[^>]*>", proc.stdout)
     assert body, proc.stderr[-2000:]
-    assert 'data-charts-drawn="1"' in body.group(0), body.group(0)
-    assert int(re.search(r'data-chart-ink="(\d+)"', body.group(0)).group(1)) > 1000
+    return body.group(0)
+
+
+def test_the_html_chart_is_drawn_in_headless_chromium(cli, exports, tmp_path):
+    """Like the gaps report: the page counts the coloured pixels of its chart once drawn."""
+    import re
+
+    page = tmp_path / "team.html"
+    cli("team", *exports, "--html", str(page))
+    body = body_tag(tmp_path, page)
+    assert 'data-charts-drawn="1"' in body, body
+    assert int(re.search(r'data-chart-ink="(\d+)"', body).group(1)) > 1000
+
+
+def test_a_hostile_name_does_not_run_in_the_browser(hostile_page, tmp_path):
+    body = body_tag(tmp_path, hostile_page)
+    assert "pwned" not in body  # neither the name nor the skill ran as a script
+    assert 'data-charts-drawn="1"' in body  # and the page's own script still drew the chart

@@ -1,7 +1,8 @@
 """`learnflow export`, `import`, `sync` and `team`: the log beyond one machine (xAPI).
 
-Parse, call the core (xapi.py, xapi_import.py, sync.py, team.py), render. The core
-modules are imported inside the commands so `learnflow --help` never pays for them.
+Parse, call the core (interop/xapi.py, imports.py, lrs.py, team.py), render (ui/render.py,
+ui/team.py, ui/html.py). Both are imported inside the commands so `learnflow --help`
+never pays for them.
 """
 
 import sys
@@ -223,18 +224,8 @@ def sync(
         account=actor_account,
         name=actor_name,
     )
-    show = None
-    if render.fancy(sys.stderr):
-
-        def show(done: int, total: int) -> None:
-            sys.stderr.write(f"\rSent {done:,} of {total:,} statements…")
-            sys.stderr.flush()
-
-    try:
+    with render.progress("Sending statements") as show:
         result = core.sync(store, sts, target, batch=batch, progress=show)
-    finally:
-        if show is not None:
-            sys.stderr.write("\r\033[K")  # the progress line gives way to the summary
     if json_:
         render.print_json(asdict(result))
     elif result.sent:
@@ -303,52 +294,16 @@ def team(
     if not report.people:
         raise BadInput("No statements with an actor in the input: nobody to show.")
     if html is not None:
-        from learnflow.interop.team import write_html
+        from learnflow.ui.html import write_team_html
 
-        write_html(report, html)
+        write_team_html(report, html)
         render.notice(f"Wrote {html}")
     if json_:
         render.print_json(report.to_dict())
         return
+    from learnflow.ui.team import team_text
+
     sys.stdout.write("\n".join(team_text(report)) + "\n")
-
-
-def team_text(report, width: int = 80) -> list[str]:
-    """The matrix as plain lines that fit `width` columns: the same on a terminal and in a pipe."""
-    marks = {"strong": "+", "gap": "!", "ok": " ", "thin": "", "none": ""}
-    skill_w = 18
-    cell_w = 7
-    fit = max(1, (width - skill_w) // cell_w)
-    shown = report.people[:fit]
-    lines = [
-        f"Team of {len(report.people)} · mastery 0..1 · target {report.target:.2f} · strong from {max(report.strong, report.target):.2f}",
-        "+ strong   ! below target   ? too little evidence   - no evidence",
-        "",
-        "Skill".ljust(skill_w) + "".join(p.label[: cell_w - 1].rjust(cell_w) for p in shown),
-    ]
-    for s in report.skills:
-        cells = []
-        for p in shown:
-            c = report.cells[s][p.key]
-            text = f"{c.mastery:.2f}{marks[c.status]}" if c.mastery is not None else ("?" if c.status == "thin" else "-")
-            cells.append(text.rjust(cell_w))
-        lines.append(s[: skill_w - 1].ljust(skill_w) + "".join(cells))
-    if len(report.people) > fit:
-        lines.append(f"… and {len(report.people) - fit} more people: see --json or --html.")
-    lines.append("")
-    if report.shared_gaps:
-        lines.append("Shared gaps (everyone measured is below target):")
-        lines += [f"  {g.skill}: {g.below} of {g.measured} below, mean {g.mean:.2f}" for g in report.shared_gaps]
-    else:
-        lines.append("Shared gaps: none (on every skill someone is at target).")
-    if report.pairs:
-        lines.append("Could pair (strong with below target, same skill):")
-        lines += [
-            f"  {p.mentor} ({p.mentor_mastery:.2f}) with {p.learner} ({p.learner_mastery:.2f}) on {p.skill}" for p in report.pairs[:10]
-        ]
-        if len(report.pairs) > 10:
-            lines.append(f"  … {len(report.pairs) - 10} more in --json.")
-    return [line[:width] for line in lines]
 
 
 def register(app: typer.Typer) -> None:

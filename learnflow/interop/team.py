@@ -74,9 +74,11 @@ class TeamReport:
     pairs: list[Pair] = field(default_factory=list)
 
     def strengths(self, person: Person) -> list[str]:
+        """The skills on which `person` is strong, in the report's order."""
         return [s for s in self.skills if self.cells[s][person.key].status == "strong"]
 
     def to_dict(self) -> dict:
+        """The report as JSON-ready data, people named by their labels (`team --json`)."""
         people = {p.key: p.label for p in self.people}
         return {
             "now": self.now,
@@ -196,11 +198,11 @@ def _shared_gaps(cells: dict[str, dict[str, Cell]], names: dict[str, str], team_
     out = []
     need = max(min(2, team_size), math.ceil(team_size / 2))
     for skill, row in cells.items():
-        measured = [c for c in row.values() if c.mastery is not None]
-        below = [c for c in measured if c.status == "gap"]
-        if measured and len(measured) >= need and len(below) == len(measured):
-            mean = sum(c.mastery for c in measured) / len(measured)
-            out.append(SharedGap(skill, names.get(skill, skill), len(below), len(measured), mean))
+        measured = [(c.mastery, c.status) for c in row.values() if c.mastery is not None]
+        below = sum(status == "gap" for _, status in measured)
+        if measured and len(measured) >= need and below == len(measured):
+            mean = sum(m for m, _ in measured) / len(measured)
+            out.append(SharedGap(skill, names.get(skill, skill), below, len(measured), mean))
     return sorted(out, key=lambda g: (g.mean, g.skill))
 
 
@@ -208,132 +210,12 @@ def _pairs(cells: dict[str, dict[str, Cell]], labels: dict[str, str]) -> list[Pa
     """Each person with a gap gets the strongest mentor on that skill, spreading the load across mentors."""
     out = []
     for skill, row in cells.items():
-        mentors = sorted((c.mastery, k) for k, c in row.items() if c.status == "strong")[::-1]
-        learners = sorted((c.mastery, k) for k, c in row.items() if c.status == "gap")
+        # Strong and gap cells always carry a mastery; the None test is for the type checker.
+        mentors = sorted((c.mastery, k) for k, c in row.items() if c.status == "strong" and c.mastery is not None)[::-1]
+        learners = sorted((c.mastery, k) for k, c in row.items() if c.status == "gap" and c.mastery is not None)
         for i, (m, learner) in enumerate(learners):
             if not mentors:
                 break
             top, mentor = mentors[i % len(mentors)]
             out.append(Pair(skill, labels[mentor], labels[learner], top, m))
     return sorted(out, key=lambda p: (-(p.mentor_mastery - p.learner_mastery), p.skill, p.learner))
-
-
-# -- HTML (the same kind of page as `gaps --html`: self-contained, Chart.js inlined) ----------
-
-_COLOURS = {"strong": "#bbf7d0", "ok": "#e0f2fe", "gap": "#fecaca", "thin": "#f3f4f6", "none": "#ffffff"}
-
-
-def render_html(report: TeamReport) -> str:
-    """The team page as a string: a chart of mastery per skill and person, the matrix, gaps and pairs."""
-    import html
-    import json
-
-    from learnflow.ui.html import chart_js
-
-    e = html.escape
-    head = "".join(f"<th>{e(p.label)}</th>" for p in report.people)
-    rows = []
-    for s in report.skills:
-        tds = []
-        for p in report.people:
-            c = report.cells[s][p.key]
-            text = f"{c.mastery:.2f}" if c.mastery is not None else ("?" if c.status == "thin" else "")
-            tds.append(f'<td class="{c.status}" title="{c.status}">{text}</td>')
-        rows.append(f"<tr><th scope=row>{e(report.names.get(s, s))} <small>{e(s)}</small></th>{''.join(tds)}</tr>")
-    shared = (
-        "".join(
-            f"<li><b>{e(g.skill)}</b>: {g.below} of {g.measured} measured below {report.target:.2f} (mean {g.mean:.2f})</li>"
-            for g in report.shared_gaps
-        )
-        or "<li>None: on every skill someone in the team is at target.</li>"
-    )
-    pairs = (
-        "".join(
-            f"<li><b>{e(p.mentor)}</b> ({p.mentor_mastery:.2f}) with <b>{e(p.learner)}</b> ({p.learner_mastery:.2f}) on {e(p.skill)}</li>"
-            for p in report.pairs
-        )
-        or "<li>No pair: nobody strong where someone has a gap.</li>"
-    )
-    data = {
-        "skills": report.skills,
-        "target": report.target,
-        "people": [{"label": p.label, "mastery": [report.cells[s][p.key].mastery for s in report.skills]} for p in report.people],
-    }
-    script = json.dumps(data).replace("</", "<\\/").replace("<!--", "<\\!--")
-    css = "".join(f"td.{k}{{background:{v}}}" for k, v in _COLOURS.items())
-    return _PAGE.format(
-        now=e(report.now[:16].replace("T", " ")), n=len(report.people), target=report.target, strong=report.strong,
-        head=head, rows="\n".join(rows), shared=shared, pairs=pairs, data=script, chartjs=chart_js(), css=css,
-    )  # fmt: skip
-
-
-def write_html(report: TeamReport, path: Path) -> Path:
-    """Write the page; a folder or an unwritable path is bad input with a hint."""
-    from learnflow.files import write_user_file
-
-    return write_user_file(path, render_html(report), example="--html team.html")
-
-
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>learnflow team skills · {now}</title>
-<style>
-  body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1100px;
-         padding: 1.5rem; color: #111827; background: #fff; }}
-  h1 {{ font-size: 1.5rem; margin-bottom: 0.2rem; }}
-  .meta {{ color: #6b7280; margin-top: 0; }}
-  .chart {{ position: relative; height: 360px; border: 1px solid #e5e7eb; border-radius: 8px; padding: 0.5rem; }}
-  table {{ border-collapse: collapse; width: 100%; font-size: 0.9rem; margin-top: 1rem; }}
-  th, td {{ text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #e5e7eb; }}
-  thead th {{ background: #f9fafb; }}
-  small {{ color: #6b7280; }}
-  {css}
-</style>
-</head>
-<body>
-<h1>Team skills</h1>
-<p class="meta">{n} people · {now} UTC · target {target:.2f} · strong ≥ {strong:.2f} · same learner model as <code>learnflow gaps</code></p>
-<div class="chart"><canvas id="chart-team"></canvas></div>
-<h2>Shared gaps</h2><ul>{shared}</ul>
-<h2>Who could pair with whom</h2><ul>{pairs}</ul>
-<h2>Matrix</h2>
-<p class="meta">Green: strong · blue: at target · red: below target · ?: not enough evidence yet.</p>
-<table><thead><tr><th>Skill</th>{head}</tr></thead><tbody>
-{rows}
-</tbody></table>
-<script type="application/json" id="team-data">{data}</script>
-<script>{chartjs}</script>
-<script>
-(function () {{
-  const data = JSON.parse(document.getElementById('team-data').textContent);
-  const palette = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
-  Chart.defaults.animation = false;
-  const chart = new Chart(document.getElementById('chart-team'), {{
-    data: {{
-      labels: data.skills,
-      datasets: data.people.map((p, i) => ({{type: 'bar', label: p.label, data: p.mastery,
-        backgroundColor: palette[i % palette.length]}})).concat([{{type: 'line', label: 'target',
-        data: data.skills.map(() => data.target), borderColor: '#111827', borderDash: [6, 4], pointRadius: 0}}]),
-    }},
-    options: {{responsive: true, maintainAspectRatio: false,
-      scales: {{y: {{min: 0, max: 1, title: {{display: true, text: 'mastery'}}}}}},
-      plugins: {{title: {{display: true, text: 'Mastery per skill and person'}}}}}},
-  }});
-  requestAnimationFrame(() => setTimeout(() => {{
-    const c = chart.canvas, px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < px.length; i += 4) {{
-      const hi = Math.max(px[i], px[i + 1], px[i + 2]), lo = Math.min(px[i], px[i + 1], px[i + 2]);
-      if (px[i + 3] > 0 && hi - lo > 60) n++;
-    }}
-    document.body.dataset.chartInk = String(n);
-    document.body.dataset.chartsDrawn = String(n > 100 ? 1 : 0);
-  }}, 0));
-}})();
-</script>
-</body>
-</html>
-"""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ def err_console():
 
 
 def print_json(data: Any) -> None:
-    if is_dataclass(data):
+    if is_dataclass(data) and not isinstance(data, type):
         data = asdict(data)
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
@@ -56,6 +57,25 @@ def notice(message: str) -> None:
         err_console().print(f"[dim]{_esc(message)}[/]")
     else:
         sys.stderr.write(message + "\n")
+
+
+@contextmanager
+def progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for a long job; yields the callback `(done, total)` to feed it.
+
+    Drawn only when stderr is a terminal that allows it (see `fancy`); otherwise the
+    callback does nothing, so pipes and logs stay clean. The bar is removed when the
+    job ends, leaving the place to the summary that follows.
+    """
+    if not fancy(sys.stderr):
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console(), transient=True) as bar:
+        task = bar.add_task(description, total=None)  # no total yet: a pulsing bar until the first report
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _esc(text: str) -> str:
