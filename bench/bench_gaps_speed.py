@@ -54,7 +54,7 @@ def fill(home: Path, n: int, seed: int = 7) -> float:
     now = time.time()
     kinds, kind_w = zip(*KINDS)
     t0 = time.perf_counter()
-    conn = store.db.conn
+    conn = store.conn
     batch = 50_000
     for start in range(0, n, batch):
         rows = []

@@ -201,11 +201,11 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         store = simulate.open_learner(workdir / f"s{seed}-l{i}.db", learner)
         rows = simulate.simulate_days(rng, world, learner, START, world.days, store)
         uid = f"{seed}-{i}"
-        buckets = read_periods(store.db, params, since=now - params.horizon(), daily_from=START)
-        questions = dict(store.db.execute("SELECT skill, count(*) FROM evidence WHERE kind LIKE 'question%' GROUP BY skill").fetchall())
+        buckets = read_periods(store, params, since=now - params.horizon(), daily_from=START)
+        questions = dict(store.conn.execute("SELECT skill, count(*) FROM evidence WHERE kind LIKE 'question%' GROUP BY skill").fetchall())
         checks = {
             s: (r, n)
-            for s, r, n in store.db.execute(
+            for s, r, n in store.conn.execute(
                 "SELECT skill, sum(value), count(*) FROM evidence WHERE kind = 'check' GROUP BY skill"
             ).fetchall()
         }

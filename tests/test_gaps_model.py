@@ -22,7 +22,7 @@ def log(store, skill, kind, value=None, days_ago=0.0, times=1):
 
 def posterior(store, skill, at=NOW, params=None):
     params = params or Params()
-    periods = read_periods(store.db, params, since=at - params.horizon(), daily_from=at - 30 * DAY, skill=skill)
+    periods = read_periods(store, params, since=at - params.horizon(), daily_from=at - 30 * DAY, skill=skill)
     return posteriors_at(periods.get(skill, []), [at], params)[0]
 
 
@@ -243,7 +243,7 @@ def test_mastery_for_and_teaching_level(store):
 
 def test_goals_set_validate_and_unset(store):
     set_goal(store, "sql", 0.8, 2)
-    assert goals(store.db)["sql"].target == 0.8 and goals(store.db)["sql"].importance == 2
+    assert goals(store)["sql"].target == 0.8 and goals(store)["sql"].importance == 2
     with pytest.raises(BadInput, match="between 0 and 1"):
         set_goal(store, "sql", 1.5)
     with pytest.raises(BadInput) as exc:
@@ -255,7 +255,7 @@ def test_goals_set_validate_and_unset(store):
 def test_role_profile_fills_targets_but_keeps_your_own(store):
     set_goal(store, "sql", 0.95)
     done = apply_role(store, "backend-developer")
-    current = goals(store.db)
+    current = goals(store)
     assert current["sql"].target == 0.95 and current["sql"].source == "user"
     assert current["python"].source == "role:backend-developer"
     assert [g.skill for g in done.kept] == ["sql"]

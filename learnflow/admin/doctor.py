@@ -80,17 +80,13 @@ def _config() -> Check:
 
 
 def _database() -> Check:
-    from learnflow.db import migrations
+    from learnflow.db import admin, migrations
 
     path = paths.db_path()
     if not path.exists():
         return Check("database", "info", f"{path} will be created on the first ask")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        result = conn.execute("PRAGMA quick_check").fetchone()[0]
-        count = conn.execute("SELECT count(*) FROM interactions").fetchone()[0] if version else 0
-        conn.close()
+        version, result, count = admin.file_health(path)
     except sqlite3.DatabaseError as exc:
         return Check(
             "database", "fail", f"{path} cannot be read: {exc}",
@@ -121,15 +117,15 @@ def _backend() -> list[Check]:
 
 
 def _local_servers() -> list[Check]:
-    from learnflow.tutor.choose import _port_open, _ports, _server_model
+    from learnflow.tutor.choose import local_servers, port_open, server_model
 
     out = []
-    for name, port, prefix in _ports():
+    for name, port, prefix in local_servers():
         t = time.perf_counter()
-        if not _port_open(port):
+        if not port_open(port):
             out.append(Check(f"local {name}", "info", f"nothing on 127.0.0.1:{port}"))
             continue
-        model = _server_model(f"http://127.0.0.1:{port}/v1")
+        model = server_model(f"http://127.0.0.1:{port}/v1")
         ms = (time.perf_counter() - t) * 1000
         if model:
             out.append(Check(f"local {name}", "ok", f"127.0.0.1:{port} serves {prefix}/{model} ({ms:.0f} ms)"))
@@ -173,6 +169,7 @@ def repair_database() -> dict:
 
     Returns what was done. The damaged file is kept (never overwritten or deleted).
     """
+    from learnflow.db import admin
     from learnflow.db.store import Store
 
     path = paths.db_path()
@@ -183,40 +180,13 @@ def repair_database() -> dict:
         side = path.with_name(path.name + suffix)
         if side.exists():
             shutil.copy2(side, backup.with_name(backup.name + suffix))
-    salvaged: dict[str, int] = {}
-    rows_by_table: dict[str, list] = {}
-    try:
-        old = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-        tables = [r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for t in tables:
-            if t.startswith("_") or t.endswith(("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")):
-                continue
-            try:
-                cur = old.execute(f'SELECT * FROM "{t}"')
-                cols = [d[0] for d in cur.description]
-                rows_by_table[t] = [dict(zip(cols, r)) for r in cur.fetchall()]
-            except sqlite3.DatabaseError:
-                rows_by_table[t] = []
-        old.close()
-    except sqlite3.DatabaseError:
-        pass  # nothing readable: start a fresh log; the damaged copy stays for experts
+    rows_by_table = admin.readable_rows(backup)  # nothing readable: a fresh log; the damaged copy stays for experts
     path.unlink()
     for side in ("-wal", "-shm"):
         p = path.with_name(path.name + side)
         if p.exists():
             p.unlink()
     store = Store(path)
-    for t, rows in rows_by_table.items():
-        if t not in store.db.table_names() or not rows:
-            continue
-        columns = [c for c in rows[0] if c in store.db[t].columns_dict]
-        sql = f'INSERT OR IGNORE INTO "{t}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
-        with store.db.conn:
-            store.db.conn.executemany(sql, [[r.get(c) for c in columns] for r in rows])
-        salvaged[t] = len(rows)
-    if "interactions" in salvaged:
-        # Triggers indexed the copied rows; 'rebuild' makes sure the index matches the table.
-        store.db.execute("INSERT INTO interactions_fts(interactions_fts) VALUES('rebuild')")
-        store.db.conn.commit()
+    salvaged = admin.restore_rows(store, rows_by_table)
     store.close()
     return {"backup": str(backup), "salvaged": salvaged}

@@ -138,7 +138,7 @@ def goals_list(json_: JsonOpt = False) -> None:
     from learnflow.learner.goals import goals
     from learnflow.ui import render
 
-    rows = [g.__dict__ for g in goals(open_store().db).values()]
+    rows = [g.__dict__ for g in goals(open_store()).values()]
     if json_:
         render.print_json(rows)
         return

@@ -131,7 +131,7 @@ def export(
         # One statement per line inside the array: still one JSON document, and easy to grep or diff.
         text = "[\n" + ",\n".join(json.dumps(s, ensure_ascii=False, separators=(",", ":")) for s in sts) + "\n]\n" if sts else "[]\n"
     else:
-        from learnflow.interop.imports import records, to_csv
+        from learnflow.interop.export import records, to_csv
 
         rows = records(sts)
         text = to_csv(rows) if format_ == "csv" else json.dumps(rows, ensure_ascii=False, indent=1) + "\n"

@@ -181,7 +181,7 @@ def check(
         from learnflow.learner.goals import goals
 
         render.notice("Nothing to check now: no review is due and every goal skill has been probed."
-                      if goals(store.db) else "Nothing to check now: no review is due and no goals are set to probe. "
+                      if goals(store) else "Nothing to check now: no review is due and no goals are set to probe. "
                       "`learnflow goals role --help` picks a role's skills to measure.")  # fmt: skip
     elif not out["answered"]:
         render.notice("No check answered (a skipped review stays due).")

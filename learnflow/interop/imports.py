@@ -1,6 +1,5 @@
-"""Statements back into the log (`learnflow import`), and flat records (json / csv export).
+"""Statements back into the log (`learnflow import`): parsing, the evidence they carry, and adding them.
 
-Split from xapi.py (which builds statements) to keep each module readable in one sitting.
 Import is idempotent: a statement id seen before, or one this install issues itself,
 adds nothing. Every imported statement is kept whole in `xapi_imported`, so a later
 export or sync passes it on unchanged (same id: an LRS stores it once).
@@ -13,9 +12,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from learnflow.db import xapi as xapi_db
 from learnflow.db.store import Store
 from learnflow.errors import BadInput
-from learnflow.interop.xapi import EXT, VERB_NAMES, VERBS, actor_key, actor_label, own_ids, parse_time, skill_of_iri
+from learnflow.interop.xapi import EXT, VERBS, actor_key, own_ids, parse_time, skill_of_iri
 from learnflow.timespec import now_iso
 
 
@@ -121,7 +121,7 @@ def import_statements(store: Store, statements: list[dict]) -> ImportResult:
     """Add statements not seen before, and their evidence (source "xapi"). Idempotent."""
     res = ImportResult()
     own = own_ids(store)
-    known = {r[0] for r in store.db.execute("SELECT statement_id FROM xapi_imported")}
+    known = xapi_db.imported_ids(store)
     fresh = []
     for st in statements:
         if not all(isinstance(st.get(k), dict) for k in ("actor", "verb", "object")):
@@ -135,68 +135,12 @@ def import_statements(store: Store, statements: list[dict]) -> ImportResult:
         else:
             known.add(sid)
             fresh.append((sid, {k: v for k, v in st.items() if k not in _LRS_FIELDS}))
-    now = now_iso()
-
-    def write():
-        conn = store.db.conn  # plain sqlite3: 10,000 statements in well under a second
-        evidence = []
-        for sid, st in fresh:
-            st["id"] = sid
-            cur = conn.execute(
-                "INSERT INTO xapi_imported (statement_id, imported_at, timestamp, statement) VALUES (?, ?, ?, ?)",
-                [sid, now, st.get("timestamp"), json.dumps(st, ensure_ascii=False, separators=(",", ":"))],
-            )
-            evidence += [(r["ts"], r["skill"], r["kind"], r["value"], "xapi", cur.lastrowid) for r in evidence_of(st)]
-        conn.executemany("INSERT INTO evidence (ts, skill, kind, value, source, source_id) VALUES (?, ?, ?, ?, ?, ?)", evidence)
-        res.evidence = len(evidence)
-
-    store._write(write)
+    kept = []
+    for sid, st in fresh:
+        st["id"] = sid
+        evidence = [(r["ts"], r["skill"], r["kind"], r["value"]) for r in evidence_of(st)]
+        kept.append((sid, st.get("timestamp"), json.dumps(st, ensure_ascii=False, separators=(",", ":")), evidence))
+    res.evidence = xapi_db.add_imported(store, kept, now_iso())
     res.added = len(fresh)
     res.people = len({actor_key(st["actor"]) for _, st in fresh})
     return res
-
-
-# -- flat records (json / csv) -------------------------------------------------------------
-
-RECORD_FIELDS = (
-    "id", "timestamp", "verb", "actor", "object", "skills", "success", "score", "raw",
-    "confidence", "evidence", "question", "response",
-)  # fmt: skip
-
-
-def records(statements: list[dict]) -> list[dict]:
-    """One flat row per statement, for spreadsheets (text columns empty unless exported with text)."""
-    out = []
-    for st in statements:
-        result = st.get("result") or {}
-        score = result.get("score") or {}
-        ext = result.get("extensions") or {}
-        desc = ((st.get("object") or {}).get("definition") or {}).get("description") or {}
-        out.append({
-            "id": st.get("id"),
-            "timestamp": st.get("timestamp"),
-            "verb": VERB_NAMES.get((st.get("verb") or {}).get("id"), (st.get("verb") or {}).get("id")),
-            "actor": actor_label(st.get("actor") or {}),
-            "object": (st.get("object") or {}).get("id"),
-            "skills": ";".join(skills_of(st)),
-            "success": result.get("success"),
-            "score": score.get("scaled"),
-            "raw": score.get("raw"),
-            "confidence": ext.get(EXT["confidence"]),
-            "evidence": len(evidence_of(st)),
-            "question": next(iter(desc.values()), None),
-            "response": result.get("response"),
-        })  # fmt: skip
-    return out
-
-
-def to_csv(rows: list[dict]) -> str:
-    """`records` as CSV with a header row."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RECORD_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
+from learnflow.db import xapi as xapi_db
 from learnflow.db.store import Store
 from learnflow.errors import BadInput
 from learnflow.timespec import iso, iso_ts
@@ -67,12 +68,8 @@ _SOURCES = frozenset({"interactions", "check_results", "reflections", "skill_rat
 
 
 def _meta(store: Store, key: str, make) -> str:
-    row = store.db.execute("SELECT value FROM xapi_meta WHERE key = ?", [key]).fetchone()
-    if row:
-        return row[0]
-    value = make()
-    store._write(lambda: store.db.execute("INSERT OR IGNORE INTO xapi_meta (key, value) VALUES (?, ?)", [key, value]))
-    return store.db.execute("SELECT value FROM xapi_meta WHERE key = ?", [key]).fetchone()[0]
+    value = xapi_db.meta(store, key)
+    return value if value is not None else xapi_db.keep_meta(store, key, make())
 
 
 def namespace(store: Store) -> uuid.UUID:
@@ -242,8 +239,7 @@ class _Builder:
 
 def _evidence_groups(store: Store) -> dict[tuple, list[dict]]:
     groups: dict[tuple, list[dict]] = {}
-    rows = store.db.execute("SELECT id, ts, skill, kind, value, source, source_id FROM evidence WHERE source IS NOT 'xapi' ORDER BY id")
-    for id_, ts, skill, kind, value, source, source_id in rows:
+    for id_, ts, skill, kind, value, source, source_id in xapi_db.exportable_evidence(store):
         key = (source, source_id) if source_id is not None else ("evidence-row", id_)
         groups.setdefault(key, []).append({"id": id_, "ts": ts, "skill": skill, "kind": kind, "value": value, "source": source})
     return groups
@@ -273,16 +269,16 @@ def build_statements(
     return out
 
 
-def _skills_by(store: Store, sql: str) -> dict[int, list[str]]:
+def _skills_by(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for key, skill in store.db.execute(sql):
+    for key, skill in pairs:
         out.setdefault(key, []).append(skill)
     return out
 
 
 def _asks(b: _Builder, groups) -> Iterable[dict]:
-    tags = _skills_by(b.store, "SELECT interaction_id, skill FROM interaction_skills ORDER BY interaction_id, relevance DESC")
-    for r in b.store.db.query("SELECT * FROM interactions WHERE status != 'pending' ORDER BY id"):
+    tags = _skills_by(xapi_db.interaction_skills(b.store))
+    for r in xapi_db.finished_interactions(b.store):
         ev = groups.get(("interactions", r["id"]), [])
         ext = {EXT["evidence"]: _evidence_ext(ev), EXT["level"]: r["level"], EXT["mode"]: r["mode"]}
         if b.text and r["answer"]:
@@ -300,7 +296,7 @@ def _reflection_parent(b: _Builder, reflection_id: int | None) -> dict | None:
 
 
 def _checks(b: _Builder, groups) -> Iterable[dict]:
-    for r in b.store.db.query("SELECT * FROM check_results ORDER BY id"):
+    for r in xapi_db.check_results(b.store):
         ext = {
             EXT["evidence"]: _evidence_ext(groups.get(("check_results", r["id"]), [])),
             EXT["confidence"]: r["confidence"],
@@ -324,7 +320,7 @@ def _checks(b: _Builder, groups) -> Iterable[dict]:
 
 
 def _ratings(b: _Builder, groups) -> Iterable[dict]:
-    for r in b.store.db.query("SELECT * FROM skill_ratings WHERE rating BETWEEN 1 AND 5 ORDER BY id"):
+    for r in xapi_db.self_ratings(b.store):
         ev = groups.get(("skill_ratings", r["id"]), [])
         result = {
             "score": {"raw": r["rating"], "min": 1, "max": 5, "scaled": round((r["rating"] - 1) / 4, 4)},
@@ -337,16 +333,12 @@ def _ratings(b: _Builder, groups) -> Iterable[dict]:
 
 
 def _reflections(b: _Builder, groups) -> Iterable[dict]:
-    skills = _skills_by(
-        b.store,
-        "SELECT reflection_id, skill FROM check_results WHERE reflection_id IS NOT NULL "
-        "UNION SELECT reflection_id, skill FROM skill_ratings WHERE reflection_id IS NOT NULL",
-    )
+    skills = _skills_by(xapi_db.reflection_skills(b.store))
     answers: dict[int, list[dict]] = {}
     if b.text:
-        for a in b.store.db.query("SELECT * FROM reflection_answers ORDER BY id"):
+        for a in xapi_db.reflection_answers(b.store):
             answers.setdefault(a["reflection_id"], []).append({"step": a["step"], "question": a["question"], "answer": a["answer"]})
-    for r in b.store.db.query("SELECT * FROM reflections WHERE status = 'done' ORDER BY id"):
+    for r in xapi_db.done_reflections(b.store):
         ext: dict[str, Any] = {EXT["evidence"]: _evidence_ext(groups.get(("reflections", r["id"]), []))}
         if b.text:
             ext[EXT["reflection-answers"]] = answers.get(r["id"], [])
@@ -376,8 +368,7 @@ def _snapshots(b: _Builder) -> Iterable[dict]:
     except ImportError:  # the learner model is not there: no snapshots, nothing else lost
         return
     params = Params.from_config()
-    rows = b.store.db.execute("SELECT skill, count(*), max(id), max(ts) FROM evidence GROUP BY skill ORDER BY skill").fetchall()
-    for skill, count, last_id, last_ts in rows:
+    for skill, count, last_id, last_ts in xapi_db.evidence_per_skill(b.store):
         m = mastery_for(b.store, skill, now=last_ts, params=params)
         result = {
             "score": {"scaled": round(m.mean, 4)},
@@ -393,7 +384,7 @@ def _snapshots(b: _Builder) -> Iterable[dict]:
 
 
 def _imported(store: Store) -> Iterable[dict]:
-    for (text,) in store.db.execute("SELECT statement FROM xapi_imported ORDER BY id"):
+    for text in xapi_db.imported_statements(store):
         yield json.loads(text)
 
 
@@ -406,13 +397,10 @@ def parse_time(value: str) -> datetime:
 def own_ids(store: Store) -> set[str]:
     """Ids this install gives its own statements (cheap: no statement is built)."""
     ns = namespace(store)
-    names = [f"asked:{i}" for (i,) in store.db.execute("SELECT id FROM interactions")]
-    names += [f"answered:{i}" for (i,) in store.db.execute("SELECT id FROM check_results")]
-    names += [f"self-assessed:{i}" for (i,) in store.db.execute("SELECT id FROM skill_ratings")]
-    names += [f"reflected:{i}" for (i,) in store.db.execute("SELECT id FROM reflections")]
-    names += [
-        f"evidenced:{s}:{i}" for s, i in store.db.execute("SELECT DISTINCT source, source_id FROM evidence WHERE source_id IS NOT NULL")
-    ]
-    names += [f"evidenced-row:{i}" for (i,) in store.db.execute("SELECT id FROM evidence WHERE source_id IS NULL")]
-    names += [f"progressed:{s}:{c}:{m}" for s, c, m in store.db.execute("SELECT skill, count(*), max(id) FROM evidence GROUP BY skill")]
+    verbs = {"interactions": "asked", "check_results": "answered", "skill_ratings": "self-assessed", "reflections": "reflected"}
+    names = [f"{verb}:{i}" for table, verb in verbs.items() for i in xapi_db.row_ids(store, table)]
+    sources, loose = xapi_db.evidence_keys(store)
+    names += [f"evidenced:{s}:{i}" for s, i in sources]
+    names += [f"evidenced-row:{i}" for i in loose]
+    names += [f"progressed:{s}:{c}:{m}" for s, c, m, _ in xapi_db.evidence_per_skill(store)]
     return {str(uuid.uuid5(ns, n)) for n in names}

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from learnflow import paths
+from learnflow.db import profile as profile_db
 from learnflow.learner.cards import cards_for
 from learnflow.learner.goals import goals as read_goals
 from learnflow.learner.profile import (
@@ -245,14 +246,11 @@ def build_report(
     # Day by day over the window (its start is exact to the day), by week before it; the weekly
     # blocks then end the day before a weekly history point, so each point sees whole blocks.
     daily_from = now - math.ceil((now - since) / (7 * DAY)) * 7 * DAY
-    # The raw sqlite3 connection: every read here is plain SQL, and importing sqlite-utils
-    # for `store.db` would cost ~0.06 s of the report's ~0.3 s.
-    db = store.conn
-    periods = read_periods(db, params, since=times[0] - params.horizon(), daily_from=daily_from)
-    counts = window_counts(db, since=since, recent=now - RECENT_NEED_DAYS * DAY)
-    goals = read_goals(db)
+    periods = read_periods(store, params, since=times[0] - params.horizon(), daily_from=daily_from)
+    counts = window_counts(store, since=since, recent=now - RECENT_NEED_DAYS * DAY)
+    goals = read_goals(store)
     names = set(periods) | set(goals) | ({skill} if skill else set())
-    seen = last_seen(db, names)
+    seen = last_seen(store, names)
     rows = [_skill_gap(sk, periods.get(sk, []), counts.get(sk, {}), goals.get(sk), times, history_times, since, now,
                        params, known, seen)
             for sk in names]  # fmt: skip
@@ -266,7 +264,7 @@ def build_report(
         ranked, thin = [r for r in ranked if r.skill == skill], [r for r in thin if r.skill == skill]
         wanted = ranked + thin
     for r in wanted:
-        r.next_step = next_step(db, r)
+        r.next_step = next_step(store, r)
     return GapReport(
         now=iso_ts(now, timespec="seconds"),
         since=iso_ts(since, timespec="seconds"),
@@ -337,28 +335,13 @@ def resources() -> dict[str, dict]:
     return tomllib.loads(path.read_text(encoding="utf-8")).get("skills", {})
 
 
-def _missed_card(db, skill: str) -> str | None:
-    """The bundled card behind the last check answered wrong on this skill, if reflect recorded one."""
-    import sqlite3
-
-    try:
-        row = db.execute(
-            "SELECT rc.card_id FROM check_results cr JOIN review_cards rc ON rc.id = cr.review_card_id "
-            "WHERE cr.skill = ? AND cr.correct = 0 AND rc.card_id IS NOT NULL ORDER BY cr.id DESC LIMIT 1",
-            [skill],
-        ).fetchone()
-    except sqlite3.Error:  # reflect's tables changed shape: the rotation below still works
-        return None
-    return row[0] if row else None
-
-
-def next_step(db, gap: SkillGap) -> NextStep:
+def next_step(store, gap: SkillGap) -> NextStep:
     """A card to study, a task sized to the level, official docs: one concrete thing to do."""
     level = gap.level or "novice"
     cards = cards_for(gap.skill)
     card = None
     if cards:
-        missed = _missed_card(db, gap.skill)
+        missed = profile_db.last_missed_card(store, gap.skill)
         card = next((c for c in cards if c.id == missed), None)
         if card is None:
             # Rotate with practice, so the suggestion moves on as evidence comes in.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from learnflow import paths
+from learnflow.db import goals as goals_db
 from learnflow.errors import BadInput, ConfigError, NotFound
 from learnflow.timespec import now_iso
 
@@ -70,9 +71,9 @@ def validate(skill: str, target: float, importance: float) -> None:
         raise BadInput(f"Importance {importance:g} is not between 0 and {MAX_IMPORTANCE:g}.", hint="1 is normal, 2 twice as important.")
 
 
-def goals(db) -> dict[str, Goal]:
+def goals(store) -> dict[str, Goal]:
     """All goals, by skill."""
-    rows = db.execute("SELECT skill, target, importance, source, updated_at FROM goals ORDER BY skill").fetchall()
+    rows = goals_db.all_goals(store)
     return {r[0]: Goal(r[0], float(r[1]), float(r[2] if r[2] is not None else 1.0), r[3] or "user", r[4] or "") for r in rows}
 
 
@@ -80,14 +81,13 @@ def set_goal(store, skill: str, target: float, importance: float = 1.0, *, sourc
     """Create or replace the goal for one skill."""
     validate(skill, target, importance)
     goal = Goal(skill, round(target, 4), round(importance, 4), source, now_iso())
-    store._write(lambda: store.db["goals"].upsert(goal.__dict__, pk="skill"))
+    goals_db.upsert_goals(store, [goal.__dict__])
     return goal
 
 
 def unset_goal(store, skill: str) -> bool:
     """Remove a goal; the skill falls back to `gaps_default_target`. False when there was none."""
-    cur = store._write(lambda: store.db.execute("DELETE FROM goals WHERE skill = ?", [skill]))
-    return bool(cur.rowcount)
+    return goals_db.delete_goal(store, skill)
 
 
 @dataclass
@@ -103,7 +103,7 @@ def apply_role(store, role_id: str) -> RoleApplied:
     role = available.get(role_id)
     if role is None:
         raise NotFound(f"No role profile {role_id!r}.", hint=f"Bundled roles: {', '.join(sorted(available))}.")
-    current = goals(store.db)
+    current = goals(store)
     kept = [current[s] for s in role.skills if s in current and current[s].source == "user"]
     stamp = now_iso()
     applied = [
@@ -113,5 +113,5 @@ def apply_role(store, role_id: str) -> RoleApplied:
     ]
     for g in applied:
         validate(g.skill, g.target, g.importance)
-    store._write(lambda: store.db["goals"].upsert_all([g.__dict__ for g in applied], pk="skill"))
+    goals_db.upsert_goals(store, [g.__dict__ for g in applied])
     return RoleApplied(role, applied, kept)

@@ -7,9 +7,9 @@ failure. Each counts with its kind's weight, halved every `gaps_half_life_days`,
 so an idle skill drifts back to the prior and its uncertainty grows again.
 docs/learner-model.md has the formulas and the reasons.
 
-Reads `evidence_daily` (per-day sums kept by triggers, migration m006), never
-the evidence rows themselves, and lets SQLite apply the weights: the cost
-depends on days × skills, not on how much was logged. Pure data in, data out.
+Reads `evidence_daily` (per-day sums kept by triggers, migration m006) through
+db.profile, never the evidence rows themselves, and lets SQLite apply the weights:
+the cost depends on days × skills, not on how much was logged.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from learnflow.db import profile as profile_db
+from learnflow.db.profile import DAY  # the daily table's bucket, in seconds
 from learnflow.errors import ConfigError
 from learnflow.learner import beta
 
-DAY = 86400.0
 DIRECT_KINDS = ("check", "review", "self_rating", "imported")
 QUESTION_KINDS = ("question_how", "question_why")
 # Beta(1, 1): before any evidence every mastery level is equally plausible (mean 0.5).
@@ -128,56 +129,33 @@ class Posterior:
         return beta.expected_shortfall(target, self.alpha, self.beta)
 
 
-def _weighted_sums(params: Params) -> tuple[str, dict[str, float]]:
-    """SQL for a period's weighted successes, failures, evidence and questions; named weights."""
-    weights = {f"w_{k}": params.weights.get(k, 0.0) for k in (*DIRECT_KINDS, *QUESTION_KINDS)}
-
-    def case(direct: str | None, question: str | None) -> str:
-        whens = [f"WHEN '{k}' THEN :w_{k} * {direct}" for k in DIRECT_KINDS if direct]
-        whens += [f"WHEN '{k}' THEN :w_{k} * {question}" for k in QUESTION_KINDS if question]
-        return f"sum(CASE kind {' '.join(whens)} ELSE 0 END)"  # unknown kinds count for nothing
-
-    return ", ".join([case("sv", None), case("(n - sv)", "sv"), case("n", None), case(None, "sv")]), weights
-
-
-def read_periods(db, params: Params, *, since: float, daily_from: float, skill: str | None = None) -> dict[str, list[Period]]:
+def read_periods(store, params: Params, *, since: float, daily_from: float, skill: str | None = None) -> dict[str, list[Period]]:
     """Per skill, its evidence from `since` on in periods, oldest first, with the kind weights applied.
 
     Days from `daily_from` on are one period each (trend points there are exact
     to the day); older evidence, which only matters through its decayed sum, is
-    grouped by week. SQLite does the per-row work in C over the (skill, day, kind)
-    key, so Python sees a few thousand rows whatever was logged. Decaying a
-    week's sum from its mean time instead of each row's own is off by < 0.2% at
-    a 30-day half-life.
+    grouped by week. SQLite sums the daily table (db.profile.period_sums), so Python
+    sees a few thousand rows whatever was logged. Decaying a week's sum from its
+    mean time instead of each row's own is off by < 0.2% at a 30-day half-life.
     """
-    sums, named = _weighted_sums(params)
-    split = int(daily_from // DAY)
-    # A day number either way: older days map to the last day of their week, so ORDER BY still sorts by time.
-    period = "CASE WHEN day >= :split THEN day ELSE :split - 1 - ((:split - 1 - day) / 7) * 7 END"
-    sql = (f"SELECT skill, {period} AS period, sum(day * {DAY} * n + st) / sum(n), {sums} "
-           "FROM evidence_daily WHERE day >= :since")  # fmt: skip
-    named.update(split=split, since=int(since // DAY))
-    if skill is not None:
-        sql += " AND skill = :skill"
-        named["skill"] = skill
-    sql += " GROUP BY skill, period ORDER BY skill, period"
+    rows = profile_db.period_sums(
+        store,
+        {k: params.weights.get(k, 0.0) for k in DIRECT_KINDS},
+        {k: params.weights.get(k, 0.0) for k in QUESTION_KINDS},
+        since_day=int(since // DAY),
+        split_day=int(daily_from // DAY),
+        skill=skill,
+    )
     out: dict[str, list[Period]] = {}
-    for sk, _, t, succ, fail, evid, ques in db.execute(sql, named):
+    for sk, t, succ, fail, evid, ques in rows:
         # Sums of clamped values can drift by 1e-15 after deletes; never let them go negative.
         out.setdefault(sk, []).append(Period(t, max(succ, 0.0), max(fail, 0.0), max(evid, 0.0), max(ques, 0.0)))
     return out
 
 
-def last_seen(db, skills) -> dict[str, float]:
-    """Per skill, the end of the last day with any evidence (unix time), however old.
-
-    One primary-key lookup per skill (max(day) of a skill prefix), not a scan of the table."""
-    out = {}
-    for skill in skills:
-        day = db.execute("SELECT max(day) FROM evidence_daily WHERE skill = ?", [skill]).fetchone()[0]
-        if day is not None:
-            out[skill] = (day + 1) * DAY
-    return out
+def last_seen(store, skills) -> dict[str, float]:
+    """Per skill, the end of the last day with any evidence (unix time), however old."""
+    return {skill: (day + 1) * DAY for skill, day in profile_db.last_days(store, skills).items()}
 
 
 def posteriors_at(periods: list[Period], times: list[float], params: Params) -> list[Posterior]:
@@ -205,17 +183,11 @@ def posteriors_at(periods: list[Period], times: list[float], params: Params) -> 
     return out
 
 
-def window_counts(db, *, since: float, recent: float) -> dict[str, dict[str, tuple[int, float, float]]]:
+def window_counts(store, *, since: float, recent: float) -> dict[str, dict[str, tuple[int, float, float]]]:
     """Per skill and kind: (rows, sum of values) over whole UTC days from `since`, and the
     sum of values from `recent` (for the recent-need term). Unweighted: what people did."""
-    lo, hi = int(since // DAY), int(recent // DAY)
-    rows = db.execute(
-        "SELECT skill, kind, sum(CASE WHEN day >= ? THEN n ELSE 0 END), sum(CASE WHEN day >= ? THEN sv ELSE 0 END), "
-        "sum(CASE WHEN day >= ? THEN sv ELSE 0 END) FROM evidence_daily WHERE day >= ? GROUP BY skill, kind",
-        [lo, lo, hi, min(lo, hi)],
-    ).fetchall()
     out: dict[str, dict] = {}
-    for skill, kind, n, sv, recent_sv in rows:
+    for skill, kind, n, sv, recent_sv in profile_db.window_sums(store, since_day=int(since // DAY), recent_day=int(recent // DAY)):
         out.setdefault(skill, {})[kind] = (n, max(sv, 0.0), max(recent_sv, 0.0))
     return out
 
@@ -233,8 +205,7 @@ def mastery_for(store, skill: str, *, now: float | None = None, params: Params |
 
     params = params or Params.from_config()
     now = time.time() if now is None else now
-    # The raw sqlite3 connection: `ask` calls this and should not pay for sqlite-utils.
-    periods = read_periods(store.conn, params, since=now - params.horizon(), daily_from=now - 7 * DAY, skill=skill)
+    periods = read_periods(store, params, since=now - params.horizon(), daily_from=now - 7 * DAY, skill=skill)
     periods = periods.get(skill, [])
     post = posteriors_at(periods, [now], params)[0]
     return Mastery(post.mean, post.evidence)

@@ -60,25 +60,25 @@ def choose(config: Config, *, model: str | None = None, backend: str | None = No
     ]
     for value, source in explicit:
         if value:
-            b = registry().get(forced) if forced else registry().for_model(value)
+            b = _backend_for(value, forced)
             return Choice(value, b.name, f"set by {source}", api_base)
     for provider in ("openai", "anthropic", "gemini", "mistral", "groq"):
         if keys.find_key(provider):
             m = KEY_DEFAULTS[provider]
             if provider == "openai" and os.environ.get("OPENAI_BASE_URL"):
-                server = _server_model(os.environ["OPENAI_BASE_URL"])
+                server = server_model(os.environ["OPENAI_BASE_URL"])
                 m = f"openai/{server}" if server else m
-            b = registry().get(forced) if forced else registry().for_model(m)
+            b = _backend_for(m, forced)
             return Choice(m, b.name, f"{keys.ENV_VARS[provider]} (or keys file) has a {provider} key", api_base)
     if probe and os.environ.get("LEARNFLOW_NO_PROBE") != "1":
         found = probe_local()
         if found:
-            b = registry().get(forced) if forced else registry().for_model(found["model"])
+            b = _backend_for(found["model"], forced)
             return Choice(found["model"], b.name, f"{found['server']} answered on {found['base']}", found["base"])
     model_file = config.get("model_file")
     if model_file:
         m = f"local/{model_file}"
-        b = registry().get(forced) if forced else registry().for_model(m)
+        b = _backend_for(m, forced)
         return Choice(m, b.name, f"config model_file is {model_file}")
     if forced:
         raise BadInput(
@@ -88,11 +88,17 @@ def choose(config: Config, *, model: str | None = None, backend: str | None = No
     return Choice("offline", "offline", "no model configured, no key in the environment, no local server found")
 
 
+def _backend_for(model: str, forced: str | None) -> Backend:
+    """The forced backend when there is one, else the one that serves `model`."""
+    return registry().get(forced) if forced else registry().for_model(model)
+
+
 def resolve_backend(choice: Choice) -> Backend:
+    """The registered backend a choice names."""
     return registry().get(choice.backend)
 
 
-def _ports() -> list[tuple[str, int, str]]:
+def local_servers() -> list[tuple[str, int, str]]:
     """Servers to probe; LEARNFLOW_PROBE_PORTS="ollama=11434,llama.cpp=8080" overrides (tests)."""
     raw = os.environ.get("LEARNFLOW_PROBE_PORTS")
     if raw is None:
@@ -106,8 +112,9 @@ def _ports() -> list[tuple[str, int, str]]:
 
 
 def probe_local(*, use_cache: bool = True) -> dict | None:
+    """The first local server that lists a model ({server, base, model}), or None; cached for PROBE_TTL."""
     cache = paths.cache_dir() / "probe.json"
-    key = ",".join(f"{n}={p}" for n, p, _ in _ports())
+    key = ",".join(f"{n}={p}" for n, p, _ in local_servers())
     if use_cache:
         try:
             data = json.loads(cache.read_text())
@@ -116,11 +123,11 @@ def probe_local(*, use_cache: bool = True) -> dict | None:
         except (OSError, ValueError):
             pass
     found = None
-    for name, port, prefix in _ports():
-        if not _port_open(port):
+    for name, port, prefix in local_servers():
+        if not port_open(port):
             continue
         base = f"http://127.0.0.1:{port}/v1"
-        served = _server_model(base)
+        served = server_model(base)
         if served:
             found = {"server": name, "base": base, "model": f"{prefix}/{served}"}
             break
@@ -132,7 +139,8 @@ def probe_local(*, use_cache: bool = True) -> dict | None:
     return found
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port (a refused connect returns at once)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.05):
             return True
@@ -140,7 +148,7 @@ def _port_open(port: int) -> bool:
         return False
 
 
-def _server_model(base: str, timeout: float = 0.5) -> str | None:
+def server_model(base: str, timeout: float = 0.5) -> str | None:
     """First model id a server lists at /v1/models (None if it is not OpenAI-compatible)."""
     import http.client
     from urllib.parse import urlsplit
@@ -161,4 +169,5 @@ def _server_model(base: str, timeout: float = 0.5) -> str | None:
 
 
 def describe(choice: Choice) -> dict:
+    """The choice as a plain dict (for --json)."""
     return asdict(choice)

@@ -1,0 +1,98 @@
+"""What the learner model reads: per-day evidence sums (`evidence_daily`, kept by the m006 triggers).
+
+Every read here goes through the plain sqlite3 connection: `gaps` and `ask` call
+them, and neither should pay for importing sqlite-utils. SQLite does the per-row
+work in C over the (skill, day, kind) primary key, so Python sees a few thousand
+rows whatever was logged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from learnflow.db.store import Store
+
+DAY = 86400.0
+
+
+def _weighted_sums(direct: Mapping[str, float], questions: Mapping[str, float]) -> tuple[str, dict[str, float]]:
+    """SQL for a period's weighted successes, failures, evidence and questions; its named weights.
+
+    Kinds are the model's own constants (never user text), so they are written into the SQL;
+    the weights are configuration and travel as parameters.
+    """
+    named = {f"w_{k}": w for k, w in (*direct.items(), *questions.items())}
+
+    def case(on_direct: str | None, on_question: str | None) -> str:
+        whens = [f"WHEN '{k}' THEN :w_{k} * {on_direct}" for k in direct if on_direct]
+        whens += [f"WHEN '{k}' THEN :w_{k} * {on_question}" for k in questions if on_question]
+        return f"sum(CASE kind {' '.join(whens)} ELSE 0 END)"  # unknown kinds count for nothing
+
+    return ", ".join([case("sv", None), case("(n - sv)", "sv"), case("n", None), case(None, "sv")]), named
+
+
+def period_sums(
+    store: Store,
+    direct: Mapping[str, float],
+    questions: Mapping[str, float],
+    *,
+    since_day: int,
+    split_day: int,
+    skill: str | None = None,
+) -> list[tuple[str, float, float, float, float, float]]:
+    """(skill, mean time, successes, failures, evidence, questions) per period, by skill then time.
+
+    `direct` and `questions` map evidence kinds to their weights: a direct kind's value
+    counts as successes and its remainder as failures; a question's value counts as a
+    failure and as a question. Days from `split_day` on are one period each; older days
+    (from `since_day`) are grouped by week, each mapped to the last day of its week so
+    the order stays the order of time.
+    """
+    sums, named = _weighted_sums(direct, questions)
+    period = "CASE WHEN day >= :split THEN day ELSE :split - 1 - ((:split - 1 - day) / 7) * 7 END"
+    sql = (f"SELECT skill, {period} AS period, sum(day * {DAY} * n + st) / sum(n), {sums} "
+           "FROM evidence_daily WHERE day >= :since")  # fmt: skip
+    params: dict[str, object] = {**named, "split": split_day, "since": since_day}
+    if skill is not None:
+        sql += " AND skill = :skill"
+        params["skill"] = skill
+    sql += " GROUP BY skill, period ORDER BY skill, period"
+    return [(sk, t, succ, fail, evid, ques) for sk, _, t, succ, fail, evid, ques in store.conn.execute(sql, params)]
+
+
+def last_days(store: Store, skills: Iterable[str]) -> dict[str, int]:
+    """Per skill, the last UTC day number with any evidence, however old (skills without any are left out).
+
+    One primary-key lookup per skill (max(day) of a skill prefix), not a scan of the table.
+    """
+    out = {}
+    for skill in skills:
+        day = store.conn.execute("SELECT max(day) FROM evidence_daily WHERE skill = ?", [skill]).fetchone()[0]
+        if day is not None:
+            out[skill] = day
+    return out
+
+
+def window_sums(store: Store, *, since_day: int, recent_day: int) -> list[tuple[str, str, int, float, float]]:
+    """(skill, kind, rows, sum of values) from `since_day` on, plus the sum of values from `recent_day` on."""
+    return store.conn.execute(
+        "SELECT skill, kind, sum(CASE WHEN day >= ? THEN n ELSE 0 END), sum(CASE WHEN day >= ? THEN sv ELSE 0 END), "
+        "sum(CASE WHEN day >= ? THEN sv ELSE 0 END) FROM evidence_daily WHERE day >= ? GROUP BY skill, kind",
+        [since_day, since_day, recent_day, min(since_day, recent_day)],
+    ).fetchall()
+
+
+def last_missed_card(store: Store, skill: str) -> str | None:
+    """The bundled card behind the last check answered wrong on this skill, if one was recorded."""
+    try:
+        row = store.conn.execute(
+            "SELECT rc.card_id FROM check_results cr JOIN review_cards rc ON rc.id = cr.review_card_id "
+            "WHERE cr.skill = ? AND cr.correct = 0 AND rc.card_id IS NOT NULL ORDER BY cr.id DESC LIMIT 1",
+            [skill],
+        ).fetchone()
+    except sqlite3.Error:  # the review tables changed shape: callers fall back to their own choice
+        return None
+    return row[0] if row else None
