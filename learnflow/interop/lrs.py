@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
+from learnflow.db import lrs as db_lrs
 from learnflow.db.store import Store
 from learnflow.errors import BackendError, ConfigError
 from learnflow.retry_after import parse_retry_after
@@ -296,12 +297,9 @@ class SyncResult:
     seconds: float
 
 
-_RECORD_SENT = "INSERT OR IGNORE INTO xapi_sent (lrs, statement_id, sent_at) VALUES (?, ?, ?)"
-
-
 def acknowledged(store: Store, lrs: Lrs) -> set[str]:
     """Statement ids this LRS has acknowledged: never sent to it again."""
-    return {r[0] for r in store.db.execute("SELECT statement_id FROM xapi_sent WHERE lrs = ?", [lrs.key])}
+    return db_lrs.acknowledged_ids(store, lrs.key)
 
 
 def sync(
@@ -318,10 +316,8 @@ def sync(
         for i in range(0, len(todo), max(1, batch)):
             chunk = todo[i : i + max(1, batch)]
             client.post_statements(chunk)
-            when = now_iso()
-            rows = [(lrs.key, s["id"], when) for s in chunk]
             # Recorded batch by batch: an interrupted sync resumes after the last acknowledged batch.
-            store._write(lambda rows=rows: store.db.conn.executemany(_RECORD_SENT, rows))
+            db_lrs.record_acknowledged(store, lrs.key, [s["id"] for s in chunk], now_iso())
             sent += len(chunk)
             batches += 1
             if progress:
