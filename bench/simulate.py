@@ -244,7 +244,7 @@ def run_checks(rng, world: World, learner: Learner, new: list[dict], ts: float, 
     Each is answered (guess/slip), rated, and its card rescheduled by learnflow's FSRS code."""
     from datetime import UTC, datetime
 
-    from learnflow.practice.review import schedule
+    from learnflow.practice.scheduling import schedule
 
     rows: list[dict] = []
     m = learner.mastery

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from learnflow.learner import probes
 from learnflow.learner.goals import set_goal
 from learnflow.learner.profile import Params, Posterior
-from learnflow.practice import review
+from learnflow.practice import checks, judging, review
 
 P = Params()
 
@@ -58,7 +58,7 @@ def test_probes_only_fill_what_the_days_questions_and_due_reviews_leave(store):
     now = datetime.now(UTC)
     for skill in ("git", "sql", "containers", "python", "testing", "linux"):
         set_goal(store, skill, 0.8)
-    day = [review._insert_card(store, now, question=f"Q{i}?", skill=s, answer="A", check_keywords="[]")
+    day = [review.insert_card(store, now, question=f"Q{i}?", skill=s, answer="A", check_keywords="[]")
            for i, s in enumerate(("git", "sql"))]  # fmt: skip
     checks = review.pick_checks(store, day, now)
     assert [c.kind for c in checks] == ["new", "new", "probe", "probe", "probe"]
@@ -70,8 +70,8 @@ def test_an_answered_probe_is_evidence_for_gaps_and_its_card_is_scheduled(store)
     now = datetime.now(UTC)
     (probe,) = review.pick_checks(store, [], now)
     answer = " ".join(probe.keywords)
-    result = review.record(store, reflection_id=None, check=probe, answer=answer, confidence=4,
-                           judgement=review.judge_keywords(probe, answer), seconds=20, now=now)  # fmt: skip
+    result = checks.record(store, reflection_id=None, check=probe, answer=answer, confidence=4,
+                           judgement=judging.judge_keywords(probe, answer), seconds=20, now=now)  # fmt: skip
     assert result.correct
     assert store.db.execute("SELECT kind, value FROM evidence WHERE skill = 'sql' AND kind = 'check'").fetchall() == [("check", 1.0)]
     assert review.pick_checks(store, [], now) != [] and review.pick_checks(store, [], now)[0].card_id != probe.card_id
@@ -83,7 +83,7 @@ def test_a_skill_whose_bundled_cards_are_all_in_review_is_left_to_its_schedule(s
     set_goal(store, "sql", 0.8)
     now = datetime.now(UTC)
     for card in [c for c in load_cards() if c.skill == "sql" and c.check_question]:
-        review._insert_card(store, now, question=card.check_question, skill="sql", answer="A", check_keywords="[]",
+        review.insert_card(store, now, question=card.check_question, skill="sql", answer="A", check_keywords="[]",
                             card_id=card.id, due="2999-01-01T00:00:00+00:00")  # fmt: skip
     assert review.pick_checks(store, [], now) == []
 
@@ -107,6 +107,6 @@ def test_a_skill_with_a_review_due_waits_a_round_for_its_probe(store):
     now = datetime.now(UTC)
     for skill in ("git", "sql"):
         set_goal(store, skill, 0.8)
-    review._insert_card(store, now, question="Q?", skill="git", answer="A", check_keywords="[]")  # due now
+    review.insert_card(store, now, question="Q?", skill="git", answer="A", check_keywords="[]")  # due now
     checks = review.pick_checks(store, [], now, limit=3, rounds=3)
     assert [(c.kind, c.skill) for c in checks] == [("review", "git"), ("probe", "sql"), ("probe", "git")]

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from learnflow.errors import BadInput
-from learnflow.practice import review
+from learnflow.practice import judging, review, scheduling
+from learnflow.practice.calibration import calibration
 from learnflow.reflect import session as reflect
 from learnflow.reflect.feedback import action_gaps, rules_feedback
+from learnflow.reflect.period import default_start
 from learnflow.reflect.session import Answers, Attempt
 from learnflow.timespec import iso, local_midnight, parse_since
 
@@ -24,45 +26,45 @@ def days(due: datetime, since: datetime) -> float:
 
 
 def test_a_new_card_answered_good_comes_back_days_later():
-    state, due = review.schedule(review.new_state(1, T0), review.GOOD, T0)
+    state, due = scheduling.schedule(scheduling.new_state(1, T0), scheduling.GOOD, T0)
     assert days(due, T0) >= 2
     assert json.loads(state)["state"] == 2  # fsrs.State.Review: no minute-long learning steps
 
 
 def test_a_new_card_answered_again_comes_back_the_next_day():
-    _, due = review.schedule(review.new_state(1, T0), review.AGAIN, T0)
+    _, due = scheduling.schedule(scheduling.new_state(1, T0), scheduling.AGAIN, T0)
     assert 0 < days(due, T0) <= 1
 
 
 def test_a_known_card_forgotten_comes_back_the_next_day_and_remembered_goes_further():
-    state, due = review.schedule(review.new_state(1, T0), review.GOOD, T0)
-    _, forgot = review.schedule(state, review.AGAIN, due)
+    state, due = scheduling.schedule(scheduling.new_state(1, T0), scheduling.GOOD, T0)
+    _, forgot = scheduling.schedule(state, scheduling.AGAIN, due)
     assert 0 < days(forgot, due) <= 1
-    _, remembered = review.schedule(state, review.GOOD, due)
+    _, remembered = scheduling.schedule(state, scheduling.GOOD, due)
     assert days(remembered, due) > days(due, T0)  # spacing grows with each success
 
 
 def test_easy_waits_longer_than_good_and_hard_not_longer():
-    new = review.new_state(1, T0)
-    intervals = {r: days(review.schedule(new, r, T0)[1], T0) for r in (review.HARD, review.GOOD, review.EASY)}
-    assert intervals[review.HARD] <= intervals[review.GOOD] < intervals[review.EASY]
+    new = scheduling.new_state(1, T0)
+    intervals = {r: days(scheduling.schedule(new, r, T0)[1], T0) for r in (scheduling.HARD, scheduling.GOOD, scheduling.EASY)}
+    assert intervals[scheduling.HARD] <= intervals[scheduling.GOOD] < intervals[scheduling.EASY]
 
 
 @pytest.mark.parametrize(
     "correct,score,confidence,seconds,rating",
     [
-        (False, 0.0, 5, 3, review.AGAIN),
-        (True, 1.0, 1, 3, review.HARD),  # right, but guessed
-        (True, 0.5, 4, 3, review.HARD),  # right idea, half the answer
-        (True, 1.0, 3, 3, review.GOOD),
-        (True, 1.0, None, None, review.GOOD),  # no confidence given: read as 3
-        (True, 1.0, 5, 10, review.EASY),
-        (True, 1.0, 5, 300, review.GOOD),  # right and sure, but it took five minutes
-        (True, 0.8, 5, 10, review.GOOD),  # sure, not complete
+        (False, 0.0, 5, 3, scheduling.AGAIN),
+        (True, 1.0, 1, 3, scheduling.HARD),  # right, but guessed
+        (True, 0.5, 4, 3, scheduling.HARD),  # right idea, half the answer
+        (True, 1.0, 3, 3, scheduling.GOOD),
+        (True, 1.0, None, None, scheduling.GOOD),  # no confidence given: read as 3
+        (True, 1.0, 5, 10, scheduling.EASY),
+        (True, 1.0, 5, 300, scheduling.GOOD),  # right and sure, but it took five minutes
+        (True, 0.8, 5, 10, scheduling.GOOD),  # sure, not complete
     ],
 )
 def test_rating_mapping(correct, score, confidence, seconds, rating):
-    assert review.rating_for(correct, score, confidence, seconds) == rating
+    assert scheduling.rating_for(correct, score, confidence, seconds) == rating
 
 
 # -- judging ----------------------------------------------------------------------------
@@ -84,26 +86,26 @@ def check(**kw):
     ],
 )
 def test_offline_judging_by_keywords(answer, correct, score):
-    got = review.judge_keywords(check(), answer)
+    got = judging.judge_keywords(check(), answer)
     assert (got.correct, got.score, got.method) == (correct, score, "card")
 
 
 def test_a_card_without_keywords_cannot_be_judged_offline():
-    assert review.judge_keywords(check(keywords=[]), "anything") is None
+    assert judging.judge_keywords(check(keywords=[]), "anything") is None
 
 
 @pytest.mark.parametrize("answer", ["", "  ", "I don't know", "idk", "?", "no idea"])
 def test_blank_answers_are_not_attempts(answer):
-    assert review.blank(answer)
+    assert judging.blank(answer)
 
 
 def test_an_answer_mentioning_not_knowing_in_passing_is_an_attempt():
-    assert not review.blank("Staged; I don't know whether the working tree changes though")
+    assert not judging.blank("Staged; I don't know whether the working tree changes though")
 
 
 def test_overruling_the_keyword_judge_is_good_at_best():
-    j = review.self_judgement(True, overruled=True)
-    assert review.rating_for(j.correct, j.score, 5, 1) == review.GOOD
+    j = judging.self_judgement(True, overruled=True)
+    assert scheduling.rating_for(j.correct, j.score, 5, 1) == scheduling.GOOD
 
 
 # -- calibration ------------------------------------------------------------------------
@@ -114,15 +116,15 @@ def add_results(store, pairs):
 
 
 def test_calibration_needs_a_few_checks(store):
-    assert review.calibration(store).verdict == "too_few"
+    assert calibration(store).verdict == "too_few"
     add_results(store, [(5, 1), (5, 0)])
-    cal = review.calibration(store)
+    cal = calibration(store)
     assert cal.verdict == "too_few" and cal.n == 2 and "needs 5" in cal.message
 
 
 def test_overconfidence_is_named(store):
     add_results(store, [(5, 0), (5, 0), (4, 1), (5, 0), (4, 0), (5, 1)])
-    cal = review.calibration(store)
+    cal = calibration(store)
     assert cal.verdict == "overconfident" and "overconfident" in cal.message
     assert cal.mean_confidence_wrong == 4.75 and cal.mean_confidence_right == 4.5
     assert cal.gap > 0.15 and 0 < cal.brier < 1
@@ -130,10 +132,10 @@ def test_overconfidence_is_named(store):
 
 def test_underconfidence_and_good_calibration(store):
     add_results(store, [(1, 1), (2, 1), (1, 1), (2, 1), (1, 1)])
-    assert review.calibration(store).verdict == "underconfident"
+    assert calibration(store).verdict == "underconfident"
     store.db["check_results"].delete_where()
     add_results(store, [(5, 1), (5, 1), (1, 0), (1, 0), (3, 1), (3, 0)])
-    cal = review.calibration(store)
+    cal = calibration(store)
     assert cal.verdict == "calibrated" and cal.brier < 0.1
 
 
@@ -219,21 +221,21 @@ def test_a_reflection_left_in_progress_by_a_killed_process_is_closed_by_the_next
 
 def test_the_default_period_starts_at_the_last_finished_reflection(store):
     now = datetime.now(UTC)
-    assert reflect.default_start(store, now) == (local_midnight(now), "today")
+    assert default_start(store, now) == (local_midnight(now), "today")
     store.db["reflections"].insert({"status": "done", "period_end": iso(now - timedelta(hours=3))})
     store.db["reflections"].insert({"status": "interrupted", "period_end": iso(now - timedelta(hours=1))})
-    start, label = reflect.default_start(store, now)
+    start, label = default_start(store, now)
     assert abs((start - (now - timedelta(hours=3))).total_seconds()) < 0.01 and "last reflection" in label
     store.db["reflections"].update(1, {"period_end": iso(now - timedelta(days=30))})
-    assert reflect.default_start(store, now)[0] == local_midnight(now)  # a month ago: just today
+    assert default_start(store, now)[0] == local_midnight(now)  # a month ago: just today
 
 
 def test_attempt_records_schedule_and_evidence(store):
     now = datetime.now(UTC)
-    cid = review._insert_card(store, now, question="Q?", skill="git", answer="A", check_keywords='["staged"]')
+    cid = review.insert_card(store, now, question="Q?", skill="git", answer="A", check_keywords='["staged"]')
     session = reflect.Session(store, model=Offline(), since=now - timedelta(hours=1))
     c = review.pick_checks(store, [cid], now)[0]
-    result = session.record(c, Attempt("staged", 3, 5.0), review.judge_keywords(c, "staged"))
+    result = session.record(c, Attempt("staged", 3, 5.0), judging.judge_keywords(c, "staged"))
     assert result.rating_name == "Good" and result.interval_days >= 2
     card = store.db["review_cards"].get(cid)
     assert card["reps"] == 1 and card["due"] == result.next_due and json.loads(card["fsrs"])["card_id"] == cid

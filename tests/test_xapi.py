@@ -279,13 +279,13 @@ def _a_check_outside_any_reflection(store):
     from datetime import UTC, datetime
 
     from learnflow.learner.goals import set_goal
-    from learnflow.practice import review
+    from learnflow.practice import checks, judging, review
 
     set_goal(store, "regex", 0.8)
     now = datetime.now(UTC)
     probe = review.pick_checks(store, [], now)[0]
-    review.record(store, reflection_id=None, check=probe, answer="no idea", confidence=2,
-                  judgement=review.judge_keywords(probe, "no idea"), seconds=9.0, now=now)  # fmt: skip
+    checks.record(store, reflection_id=None, check=probe, answer="no idea", confidence=2,
+                  judgement=judging.judge_keywords(probe, "no idea"), seconds=9.0, now=now)  # fmt: skip
 
 
 def test_ralph_does_reject_a_broken_statement(ralph, store):

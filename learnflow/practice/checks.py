@@ -1,21 +1,100 @@
-"""`learnflow check`: a few retrieval checks outside the evening reflection.
+"""The check loop: ask each check, judge the answer, record the result. Shared by the
+evening reflection (reflect/session.py) and `learnflow check` (`Practice`, here).
 
-Due reviews first (FSRS), then gap probes on the goal skills `gaps` knows least
-about (probes.py). Right after `goals role …` nothing is due, so a first
+A new kind of practice session (a weekly quiz, say) is a class like `Practice`:
+`checks()` picks the checks (review.py), `judge()` and `record()` delegate to
+judging.py and `record` below, and `ask_checks` runs it with an answers provider.
+
+`learnflow check`: due reviews first (FSRS), then gap probes on the goal skills
+`gaps` knows least about. Right after `goals role …` nothing is due, so a first
 session with -n at the role's skill count is a placement: one check per skill,
-and every skill of the role gets a first measurement in minutes instead of weeks. The loop and
-the judging are shared with reflect (`ask_checks`); results are stored one by one,
-so Ctrl-C keeps what was answered.
+and every skill of the role gets a first measurement in minutes instead of weeks.
+Results are stored one by one, so Ctrl-C keeps what was answered.
+
+Recording a result (`record`) rates it (scheduling.rating_for), reschedules its
+card with FSRS and adds evidence for `gaps`: kind "check" (1 right / 0 wrong) and
+kind "review" (the rating mapped to 0..1: Again 0, Hard 1/3, Good 2/3, Easy 1),
+both with source "check_results" and the result's id.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from learnflow.db import reviews
 from learnflow.db.store import Store
-from learnflow.practice import review
+from learnflow.practice import judging, review
+from learnflow.practice.calibration import calibration
+from learnflow.practice.judging import Judgement
+from learnflow.practice.review import Check
+from learnflow.practice.scheduling import RATING_NAMES, rating_for, schedule
+from learnflow.timespec import iso
 
 DEFAULT_CHECKS = review.MAX_CHECKS
+
+
+@dataclass
+class CheckResult:
+    id: int
+    card_id: int
+    skill: str
+    kind: str
+    question: str
+    answer: str
+    confidence: int | None
+    correct: bool
+    score: float
+    rating: int
+    rating_name: str
+    method: str
+    feedback: str
+    expected: str | None
+    next_due: str
+    interval_days: float
+
+
+def record(
+    store: Store,
+    *,
+    reflection_id: int | None,
+    check: Check,
+    answer: str,
+    confidence: int | None,
+    judgement: Judgement,
+    seconds: float | None,
+    now: datetime,
+) -> CheckResult:
+    """Write the result, reschedule the card and add the evidence, in one transaction."""
+    rating = rating_for(judgement.correct, judgement.score, confidence, seconds)
+    state, reps = reviews.card_schedule(store, check.card_id)
+    state, due = schedule(state, rating, now, check.card_id)
+    result = {
+        "created_at": iso(now),
+        "reflection_id": reflection_id,
+        "review_card_id": check.card_id,
+        "skill": check.skill,
+        "question": check.question,
+        "answer": answer,
+        "confidence": confidence,
+        "correct": int(judgement.correct),
+        "score": judgement.score,
+        "rating": rating,
+        "judge_method": judgement.method,
+        "feedback": judgement.feedback,
+    }
+    card = {"fsrs": state, "due": iso(due), "last_review": iso(now), "reps": reps + 1}
+    evidence = [
+        {"skill": check.skill, "kind": "check", "value": float(judgement.correct)},
+        {"skill": check.skill, "kind": "review", "value": round((rating - 1) / 3, 3)},
+    ]
+    rid = reviews.record_result(store, result, card, evidence, now.timestamp())
+    return CheckResult(
+        id=rid, card_id=check.card_id, skill=check.skill, kind=check.kind, question=check.question, answer=answer,
+        confidence=confidence, correct=judgement.correct, score=judgement.score, rating=rating,
+        rating_name=RATING_NAMES[rating], method=judgement.method, feedback=judgement.feedback,
+        expected=check.expected, next_due=iso(due), interval_days=round((due - now).total_seconds() / 86400, 2),
+    )  # fmt: skip
 
 
 class Practice:
@@ -29,19 +108,19 @@ class Practice:
         self.model = model
         self.limit = limit
         self.now = now or datetime.now(UTC)
-        self.results: list[review.CheckResult] = []
+        self.results: list[CheckResult] = []
         self.asked = 0  # checks offered (some may be skipped)
 
-    def checks(self) -> list[review.Check]:
+    def checks(self) -> list[Check]:
         picked = review.pick_checks(self.store, [], self.now, limit=self.limit, skill=self.skill, rounds=self.limit)
         self.asked = len(picked)
         return picked
 
-    def judge(self, check: review.Check, answer: str) -> review.Judgement | None:
-        return review.judge_answer(check, answer, self.model)
+    def judge(self, check: Check, answer: str) -> Judgement | None:
+        return judging.judge_answer(check, answer, self.model)
 
-    def record(self, check: review.Check, attempt, judgement: review.Judgement) -> review.CheckResult:
-        result = review.record(
+    def record(self, check: Check, attempt, judgement: Judgement) -> CheckResult:
+        result = record(
             self.store, reflection_id=self.reflection_id, check=check, answer=attempt.answer,
             confidence=attempt.confidence, judgement=judgement, seconds=attempt.seconds, now=datetime.now(UTC),
         )  # fmt: skip
@@ -52,8 +131,6 @@ class Practice:
 def ask_checks(session, provider) -> None:
     """Ask, judge and record each of `session.checks()`: a reflection's practice step, or a
     `learnflow check`. `provider` is a reflect.Answers (the terminal or an answers file)."""
-    from learnflow.learner.probes import drop_unanswered
-
     checks = session.checks()
     answered: set[int] = set()
     try:
@@ -62,18 +139,18 @@ def ask_checks(session, provider) -> None:
             attempt = provider.attempt(check, index, len(checks))
             if attempt is None:
                 continue  # skipped: the card stays due
-            judgement = session.judge(check, attempt.answer) or review.judge_keywords(check, attempt.answer)
+            judgement = session.judge(check, attempt.answer) or judging.judge_keywords(check, attempt.answer)
             # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
             if judgement is None or (judgement.method == "card" and not judgement.correct):
                 graded = provider.self_grade(check, judgement)
                 if graded is not None:
-                    judgement = review.self_judgement(graded, overruled=judgement is not None)
+                    judgement = judging.self_judgement(graded, overruled=judgement is not None)
             if judgement is None:
                 continue
             provider.show("judged", session.record(check, attempt, judgement))
             answered.add(check.card_id)
     finally:
-        drop_unanswered(session.store, [c.card_id for c in checks if c.kind == "probe" and c.card_id not in answered])
+        review.drop_unanswered_probes(session.store, [c.card_id for c in checks if c.kind == "probe" and c.card_id not in answered])
 
 
 def summary(session: Practice) -> dict:
@@ -86,6 +163,6 @@ def summary(session: Practice) -> dict:
         "right": right,
         "answered": len(session.results),
         "offered": session.asked,  # offered but not answered: skipped, or the session was stopped
-        "calibration": asdict(review.calibration(session.store)),
+        "calibration": asdict(calibration(session.store)),
         "warnings": list(session.model.warnings),
     }

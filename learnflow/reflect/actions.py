@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from learnflow import paths
+from learnflow.db import reflections
 from learnflow.db.store import Store
 from learnflow.errors import NotFound
 from learnflow.timespec import iso, parse_iso
@@ -40,9 +41,7 @@ def _when(created_at: str, now: datetime) -> str:
 def open_actions(store: Store, *, now: datetime | None = None, limit: int = 3) -> list[Action]:
     """Open action items, newest first."""
     now = now or datetime.now(UTC)
-    rows = store.query(
-        "SELECT id, text, created_at, reflection_id FROM action_items WHERE status = 'open' ORDER BY id DESC LIMIT ?", [limit]
-    )
+    rows = reflections.open_actions(store, limit)
     return [Action(**r, when=_when(r["created_at"], now)) for r in rows]
 
 
@@ -74,7 +73,7 @@ def open_action(store: Store, *, once_a_day: bool = False, now: datetime | None 
 
 def resolve_action(store: Store, action_id: int, status: str = "done") -> dict:
     """Mark an action item done (or dropped). Raises NotFound for an unknown id."""
-    if store.db.execute("SELECT 1 FROM action_items WHERE id = ?", [action_id]).fetchone() is None:
+    if reflections.action(store, action_id) is None:
         raise NotFound(f"No action item with id {action_id}.", hint="`learnflow reflections` lists the open ones.")
-    store._write(lambda: store.db["action_items"].update(action_id, {"status": status, "resolved_at": iso(datetime.now(UTC))}))
-    return store.db["action_items"].get(action_id)
+    reflections.set_action_status(store, action_id, status, iso(datetime.now(UTC)))
+    return reflections.action(store, action_id) or {}

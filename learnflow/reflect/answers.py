@@ -28,7 +28,8 @@ from __future__ import annotations
 import tomllib
 
 from learnflow.errors import BadInput
-from learnflow.practice.review import Check, Judgement
+from learnflow.practice.judging import Judgement
+from learnflow.practice.review import Check
 from learnflow.reflect.actions import Action
 from learnflow.reflect.session import Answers, Attempt, Question, load_questions
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from learnflow.practice.review import RATING_NAMES
+from learnflow.practice.scheduling import RATING_NAMES
 from learnflow.reflect.session import STEPS
 from learnflow.timespec import parse_iso
 

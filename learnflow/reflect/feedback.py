@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from learnflow.reflect.period import facts
+
 VERBS = frozenset(
     "run write add read try use ask pair review check test replace refactor document automate configure install "
     "create fix commit rebase profile measure benchmark schedule book call email message practice rewrite delete "
@@ -65,8 +67,6 @@ def feedback(session) -> Feedback:
 
 
 def model_feedback(session) -> Feedback | None:
-    from learnflow.reflect.session import facts
-
     asked = {q.key: q.text for q in session.questions}
     answers = "\n\n".join(f"Q ({key}): {asked.get(key, key)}\nA: {text}" for key, text in session.answers.items())
     data = session.model.json("reflect-feedback", facts=facts(session.summary), answers=answers, period=session.summary.label)
