@@ -163,7 +163,10 @@ STORE_INTERNALS = ("_write", "_insert", "_insert_many", "conn", "db")
 
 def sql_strings(tree: ast.Module) -> list[str]:
     found = []
+    parts_of_fstrings = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
     for node in ast.walk(tree):
+        if id(node) in parts_of_fstrings:
+            continue  # read as part of its f-string below
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
             found.append(node.value[:60])
         elif isinstance(node, ast.JoinedStr):
