@@ -6,6 +6,6 @@ from learnflow.db.store import Store
 def rows(sql, *params) -> list[dict]:
     s = Store()
     try:
-        return list(s.db.query(sql, params))
+        return s.query(sql, params)
     finally:
         s.close()

@@ -13,6 +13,7 @@ import sqlite3
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from learnflow import __version__, paths
@@ -35,9 +36,10 @@ def run_checks() -> list[Check]:
     from learnflow.errors import LearnflowError
 
     checks = [Check("learnflow", "info", f"{__version__} on Python {sys.version.split()[0]} ({sys.executable})")]
-    for name, check in [("folders", _home), ("config", _config), ("database", _database), ("backend", _backend),
+    areas: list[tuple[str, Callable[[], Check | list[Check]]]] = [("folders", _home), ("config", _config), ("database", _database), ("backend", _backend),
                         ("local servers", _local_servers), ("tokenizer", _tokenizer), ("litellm", _litellm),
-                        ("local model", _local_model)]:  # fmt: skip
+                        ("local model", _local_model)]  # fmt: skip
+    for name, check in areas:
         try:
             found = check()
         except LearnflowError as exc:
@@ -182,10 +184,10 @@ def repair_database() -> dict:
             shutil.copy2(side, backup.with_name(backup.name + suffix))
     rows_by_table = admin.readable_rows(backup)  # nothing readable: a fresh log; the damaged copy stays for experts
     path.unlink()
-    for side in ("-wal", "-shm"):
-        p = path.with_name(path.name + side)
-        if p.exists():
-            p.unlink()
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.unlink()
     store = Store(path)
     salvaged = admin.restore_rows(store, rows_by_table)
     store.close()

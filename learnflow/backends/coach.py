@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from functools import lru_cache
 
 from learnflow.db import search
@@ -33,7 +34,7 @@ STOPWORDS = frozenset(
 )
 
 
-def rank_cards(question: str, skills: list[str] = (), *, limit: int = 3) -> list[tuple[Card, float]]:
+def rank_cards(question: str, skills: Sequence[str] = (), *, limit: int = 3) -> list[tuple[Card, float]]:
     """Cards by BM25 (title and keywords weigh most), boosted when the skill matches."""
     words = [w for w in re.findall(r"[\w-]+", question.lower()) if w not in STOPWORDS and len(w) > 1]
     match = fts_query(" ".join(words).replace("-", " "), any_word=True)

@@ -339,7 +339,7 @@ def _start(xlc, params):
         server.handle_metrics()
         return server
     finally:
-        if can_hold:
+        if old is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from learnflow import keys
@@ -90,7 +91,7 @@ def _connection(base: str, request: Request) -> tuple[http.client.HTTPConnection
             kind="connection",
         )
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if parts.scheme == "https":
         import ssl  # ~10 ms: only for remote servers, not the loopback ones
 
@@ -152,7 +153,7 @@ def _connection_error(base: str, exc: Exception, request: Request) -> BackendErr
     elif isinstance(exc, socket.gaierror):
         reason = "host name not found"
     else:
-        reason = exc.strerror or exc.__class__.__name__
+        reason = getattr(exc, "strerror", None) or exc.__class__.__name__  # HTTPException has no strerror
     return BackendError(
         f"Cannot reach the model server at {host}: {reason}.",
         hint="Is the server running and is the URL right (OPENAI_BASE_URL, `learnflow config get api_base`)? `-m offline` answers without one.",

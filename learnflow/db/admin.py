@@ -116,7 +116,8 @@ def erase_all(store: Store) -> dict[str, int]:
 def interaction_ids(store: Store, *, ids: Iterable[int] = (), since: str | None = None) -> list[int]:
     """The interactions among `ids`, or created at or after `since` (ISO time); either matches."""
     ids = list(ids)
-    where, params = [], []
+    where: list[str] = []
+    params: list[int | str] = []
     if ids:
         where.append(f"id IN ({','.join('?' * len(ids))})")
         params += ids

@@ -15,11 +15,11 @@ migrations = Migrations("learnflow")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["conversations"].create(
+    db.table("conversations").create(
         {"id": int, "created_at": str, "title": str},
         pk="id",
     )
-    db["interactions"].create(
+    db.table("interactions").create(
         {
             "id": int,
             "conversation_id": int,
@@ -50,21 +50,21 @@ def m001_initial(db: Database) -> None:
         not_null={"question", "status", "created_at"},
         defaults={"status": "pending", "mode": "teach"},
     )
-    db["interactions"].create_index(["conversation_id"])
-    db["interactions"].create_index(["created_at"])
-    db["interaction_skills"].create(
+    db.table("interactions").create_index(["conversation_id"])
+    db.table("interactions").create_index(["created_at"])
+    db.table("interaction_skills").create(
         {"interaction_id": int, "skill": str, "relevance": float, "method": str},
         pk=("interaction_id", "skill"),
         foreign_keys=[("interaction_id", "interactions", "id")],
     )
-    db["interaction_skills"].create_index(["skill"])
-    db["interactions"].enable_fts(["question", "answer"], create_triggers=True, tokenize="porter")
+    db.table("interaction_skills").create_index(["skill"])
+    db.table("interactions").enable_fts(["question", "answer"], create_triggers=True, tokenize="porter")
 
 
 @migrations()
 def m002_tasks(db: Database) -> None:
     """`learnflow run`: a wrapped command, its outcome, and the explanation asked for it."""
-    db["tasks"].create(
+    db.table("tasks").create(
         {
             "id": int,
             "created_at": str,
@@ -79,7 +79,7 @@ def m002_tasks(db: Database) -> None:
         pk="id",
         foreign_keys=[("interaction_id", "interactions", "id")],
     )
-    db["tasks"].create_index(["created_at"])
+    db.table("tasks").create_index(["created_at"])
 
 
 @migrations()
@@ -92,7 +92,7 @@ def m003_evidence(db: Database) -> None:
     self_rating (1-5 mapped to 0..1), question_how / question_why (value NULL:
     asking is weak evidence of a gap), imported (from xAPI; value as stated).
     """
-    db["evidence"].create(
+    db.table("evidence").create(
         {
             "id": int,
             "ts": float,  # unix seconds: cheap arithmetic for decay
@@ -105,15 +105,15 @@ def m003_evidence(db: Database) -> None:
         pk="id",
         not_null={"ts", "skill", "kind"},
     )
-    db["evidence"].create_index(["skill", "ts"])
-    db["evidence"].create_index(["ts"])
-    db["evidence"].create_index(["source", "source_id"])
+    db.table("evidence").create_index(["skill", "ts"])
+    db.table("evidence").create_index(["ts"])
+    db.table("evidence").create_index(["source", "source_id"])
 
 
 @migrations()
 def m004_reflection(db: Database) -> None:
     """`learnflow reflect`: reflections, their answers, checks, reviews, ratings, actions."""
-    db["reflections"].create(
+    db.table("reflections").create(
         {
             "id": int,
             "created_at": str,
@@ -131,19 +131,19 @@ def m004_reflection(db: Database) -> None:
         pk="id",
         defaults={"status": "in_progress"},
     )
-    db["reflection_answers"].create(
+    db.table("reflection_answers").create(
         {"id": int, "reflection_id": int, "created_at": str, "step": str, "key": str, "question": str, "answer": str},
         pk="id",
         foreign_keys=[("reflection_id", "reflections", "id")],
     )
-    db["reflection_answers"].create_index(["reflection_id"])
-    db["action_items"].create(
+    db.table("reflection_answers").create_index(["reflection_id"])
+    db.table("action_items").create(
         {"id": int, "reflection_id": int, "created_at": str, "text": str, "status": str, "resolved_at": str},
         pk="id",
         foreign_keys=[("reflection_id", "reflections", "id")],
         defaults={"status": "open"},
     )
-    db["review_cards"].create(
+    db.table("review_cards").create(
         {
             "id": int,
             "created_at": str,
@@ -161,8 +161,8 @@ def m004_reflection(db: Database) -> None:
         pk="id",
         foreign_keys=[("interaction_id", "interactions", "id")],
     )
-    db["review_cards"].create_index(["due"])
-    db["check_results"].create(
+    db.table("review_cards").create_index(["due"])
+    db.table("check_results").create(
         {
             "id": int,
             "created_at": str,
@@ -181,8 +181,8 @@ def m004_reflection(db: Database) -> None:
         pk="id",
         foreign_keys=[("reflection_id", "reflections", "id"), ("review_card_id", "review_cards", "id")],
     )
-    db["check_results"].create_index(["skill"])
-    db["skill_ratings"].create(
+    db.table("check_results").create_index(["skill"])
+    db.table("skill_ratings").create(
         {"id": int, "created_at": str, "reflection_id": int, "skill": str, "rating": int},
         pk="id",
         foreign_keys=[("reflection_id", "reflections", "id")],
@@ -192,7 +192,7 @@ def m004_reflection(db: Database) -> None:
 @migrations()
 def m005_goals(db: Database) -> None:
     """`learnflow goals`: a target level (0..1) and importance per skill."""
-    db["goals"].create(
+    db.table("goals").create(
         {"skill": str, "target": float, "importance": float, "source": str, "updated_at": str},
         pk="skill",
     )
@@ -262,17 +262,17 @@ def m007_sync(db: Database) -> None:
     xapi_imported keeps each imported statement whole (it is re-exported as it came);
     evidence rows made from it have source "xapi" and source_id = its rowid.
     """
-    db["xapi_meta"].create({"key": str, "value": str}, pk="key")
+    db.table("xapi_meta").create({"key": str, "value": str}, pk="key")
     db.execute(
         "CREATE TABLE xapi_sent (lrs TEXT NOT NULL, statement_id TEXT NOT NULL, sent_at TEXT NOT NULL, "
         "PRIMARY KEY (lrs, statement_id)) WITHOUT ROWID"
     )
-    db["xapi_imported"].create(
+    db.table("xapi_imported").create(
         {"id": int, "statement_id": str, "imported_at": str, "timestamp": str, "statement": str},
         pk="id",
         not_null={"statement_id", "statement"},
     )
-    db["xapi_imported"].create_index(["statement_id"], unique=True)
+    db.table("xapi_imported").create_index(["statement_id"], unique=True)
 
 
 SCHEMA_VERSION = len(migrations._migrations)

@@ -11,12 +11,15 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from learnflow import paths
 from learnflow.db.search import fts_query
 from learnflow.errors import DatabaseError, NotFound
 from learnflow.timespec import now_iso
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 @dataclass
@@ -40,12 +43,12 @@ def _dict_rows(cursor: sqlite3.Cursor) -> list[dict]:
 class Store:
     """Open (creating and migrating as needed) the learnflow database.
 
-    `conn` is the sqlite3 connection; `db` wraps it in sqlite-utils' Database
-    for the code that wants its conveniences (created on first use).
+    `conn` is the sqlite3 connection every query in db/ goes through; `db` wraps
+    it in sqlite-utils' Database for the migrations (created on first use).
     """
 
-    def __init__(self, path: Path | None = None):
-        self._db = None
+    def __init__(self, path: Path | str | None = None):
+        self._db: Database | None = None
         if str(path) == ":memory:":
             self.path = Path(":memory:")
             self.conn = sqlite3.connect(":memory:", check_same_thread=False)
@@ -89,7 +92,7 @@ class Store:
 
     @property
     def db(self):
-        """sqlite-utils' view of the same connection (imported on first use)."""
+        """sqlite-utils' view of the same connection, for migrations (imported on first use)."""
         if self._db is None:
             from sqlite_utils import Database
 
@@ -139,7 +142,9 @@ class Store:
     def _insert(self, table: str, row: dict) -> int:
         cols = ", ".join(f"[{c}]" for c in row)
         marks = ", ".join("?" * len(row))
-        return self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+        rowid = self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+        assert rowid is not None  # always set after a one-row INSERT
+        return rowid
 
     def _insert_many(self, table: str, rows: list[dict]) -> None:
         if not rows:
@@ -297,7 +302,8 @@ class Store:
 
     def history(self, *, limit: int = 20, query: str | None = None, skill: str | None = None) -> list[dict]:
         """Newest first; `query` is full-text over question and answer."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[str | int] = []
         sql = "SELECT i.* FROM interactions i"
         if query:
             match = fts_query(query)

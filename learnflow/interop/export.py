@@ -23,10 +23,11 @@ def records(statements: list[dict]) -> list[dict]:
         score = result.get("score") or {}
         ext = result.get("extensions") or {}
         desc = ((st.get("object") or {}).get("definition") or {}).get("description") or {}
+        verb = (st.get("verb") or {}).get("id")
         out.append({
             "id": st.get("id"),
             "timestamp": st.get("timestamp"),
-            "verb": VERB_NAMES.get((st.get("verb") or {}).get("id"), (st.get("verb") or {}).get("id")),
+            "verb": VERB_NAMES.get(verb, verb) if isinstance(verb, str) else verb,
             "actor": actor_label(st.get("actor") or {}),
             "object": (st.get("object") or {}).get("id"),
             "skills": ";".join(skills_of(st)),

@@ -150,7 +150,7 @@ def skill_iri(skill: str) -> str:
     return SKILL_PREFIX + quote(skill, safe="")
 
 
-def skill_of_iri(iri: str) -> str | None:
+def skill_of_iri(iri: object) -> str | None:
     """The skill a learnflow skill activity id names; None for any other IRI."""
     return unquote(iri[len(SKILL_PREFIX) :]) if isinstance(iri, str) and iri.startswith(SKILL_PREFIX) else None
 
@@ -285,7 +285,7 @@ def _asks(b: _Builder, groups) -> Iterable[dict]:
             ext[EXT["answer"]] = r["answer"]
         result = {"completion": r["status"] == "ok", "duration": _duration(r["latency_ms"]), "extensions": ext}
         sid = b.sid(f"asked:{r['id']}")
-        obj = {"objectType": "Activity", "id": f"{NS}/activities/ask/{sid}", "definition": {"type": TYPES["question"]}}
+        obj: dict[str, Any] = {"objectType": "Activity", "id": f"{NS}/activities/ask/{sid}", "definition": {"type": TYPES["question"]}}
         if b.text and (text := _text(r["question"])):
             obj["definition"] = {**obj["definition"], "description": text}
         yield b.statement(sid, "asked", obj, r["created_at"], skills=tags.get(r["id"], []), result=result)

@@ -254,12 +254,12 @@ def build_report(
     rows = [_skill_gap(sk, periods.get(sk, []), counts.get(sk, {}), goals.get(sk), times, history_times, since, now,
                        params, known, seen)
             for sk in names]  # fmt: skip
-    ranked = sorted((r for r in rows if r.enough), key=lambda r: (-r.priority, r.skill))
+    ranked = sorted((r for r in rows if r.enough), key=lambda r: (-(r.priority or 0.0), r.skill))  # set when enough
     thin = sorted((r for r in rows if not r.enough), key=lambda r: (-r.importance, r.skill))
     for i, r in enumerate(ranked, 1):
         r.rank = i
     ranked_count = len(ranked)
-    wanted = [r for r in ranked if r.gap > 0][:top]  # below target on average: a gap worth a next step
+    wanted = [r for r in ranked if r.gap is not None and r.gap > 0][:top]  # below target on average: a gap worth a next step
     if skill is not None:
         ranked, thin = [r for r in ranked if r.skill == skill], [r for r in thin if r.skill == skill]
         wanted = ranked + thin
@@ -292,6 +292,7 @@ def _skill_gap(skill, periods: list[Period], counts, goal, times, history_times,
     if skill in seen:
         summary.last_seen = day_ts(seen[skill] - DAY)
     need = need_of(counts)
+    shortfall = cur.shortfall(target) if enough else None
     gap = SkillGap(
         skill=skill,
         name=known[skill].name if skill in known else skill,
@@ -306,7 +307,7 @@ def _skill_gap(skill, periods: list[Period], counts, goal, times, history_times,
         goal=goal.source if goal else "default",
         gap=(target - cur.mean) if enough else None,
         p_below=cur.p_below(target) if enough else None,
-        shortfall=cur.shortfall(target) if enough else None,
+        shortfall=shortfall,
         need=need,
         priority=None,
         rank=None,
@@ -317,11 +318,11 @@ def _skill_gap(skill, periods: list[Period], counts, goal, times, history_times,
         evidence_text=summary.sentence(skill, period_text((now - since) / DAY)),
         summary=summary,
     )
-    if enough:
+    if shortfall is not None:  # enough evidence
         gap.low, gap.high = cur.interval(CREDIBLE_MASS)
-        gap.priority = importance * gap.shortfall * need
+        gap.priority = importance * shortfall * need
         if gap.then is not None:
-            gap.delta = gap.mastery - gap.then
+            gap.delta = cur.mean - gap.then
     return gap
 
 

@@ -206,8 +206,7 @@ def mastery_for(store, skill: str, *, now: float | None = None, params: Params |
     params = params or Params.from_config()
     now = time.time() if now is None else now
     periods = read_periods(store, params, since=now - params.horizon(), daily_from=now - 7 * DAY, skill=skill)
-    periods = periods.get(skill, [])
-    post = posteriors_at(periods, [now], params)[0]
+    post = posteriors_at(periods.get(skill, []), [now], params)[0]
     return Mastery(post.mean, post.evidence)
 
 

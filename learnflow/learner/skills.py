@@ -119,13 +119,14 @@ def parse_model_tags(text: str) -> list[SkillTag] | None:
     known = taxonomy()
     tags: list[SkillTag] = []
     for item in items:
+        sid: object
         if isinstance(item, str):
             sid, rel = item, 1.0
         elif isinstance(item, dict):
             sid, rel = item.get("skill") or item.get("id"), item.get("relevance", 1.0)
         else:
             continue
-        if sid in known and sid not in {t.skill for t in tags}:
+        if isinstance(sid, str) and sid in known and sid not in {t.skill for t in tags}:
             try:
                 rel = min(1.0, max(0.0, float(rel)))
             except (TypeError, ValueError):

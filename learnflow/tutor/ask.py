@@ -100,7 +100,7 @@ class Ask:
                 f"The question is {len(question):,} characters long.",
                 hint="Put long text in a file and attach it with -f, or pipe it on stdin.",
             )
-        self.redactions = Counter()
+        self.redactions: Counter[str] = Counter()
         if options.redact:
             found = redact(question)
             question, self.redactions = found.text, found.counts
@@ -216,7 +216,7 @@ class Ask:
                     retries_left -= 1
                     time.sleep(wait)
         except BackendError as exc:
-            exc.message, exc.hint = keys.scrub(exc.message), keys.scrub(exc.hint)
+            exc.message, exc.hint = keys.scrub(exc.message) or "", keys.scrub(exc.hint)
             self.answer = self.answer or exc.partial
             note = f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
             self._finish("interrupted" if exc.kind == "stream_cut" else "error", start, str(exc) + note)

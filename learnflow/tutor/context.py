@@ -47,7 +47,7 @@ class Context:
 
 
 def _size(text: str) -> str:
-    n = len(text.encode("utf-8", "replace"))
+    n: float = len(text.encode("utf-8", "replace"))
     for unit in ("B", "KB", "MB"):
         if n < 1024 or unit == "MB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

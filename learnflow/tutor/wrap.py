@@ -122,6 +122,7 @@ def _pump(sel: selectors.BaseSelector, tails: dict[int, _Tail]) -> None:
 
 def _run_pipes(argv: list[str], tails: dict[int, _Tail]) -> int:
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_child_setup)
+    assert proc.stdout is not None and proc.stderr is not None  # both were asked for as PIPE
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, 1)
     sel.register(proc.stderr, selectors.EVENT_READ, 2)
