@@ -127,3 +127,36 @@ def test_an_up_to_date_database_opens_without_sqlite_utils(home):
     code = "import sys; from learnflow.db.store import Store; s = Store(); s.history(); print('sqlite_utils' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- named queries in db/ ---------------------------------------------------------------
+
+
+def test_goals_upsert_replaces_the_row_and_delete_says_whether_there_was_one(store):
+    from learnflow.db import goals
+
+    row = {"skill": "git", "target": 0.6, "importance": 1.0, "source": "role:x", "updated_at": "t1"}
+    goals.upsert_goals(store, [row])
+    goals.upsert_goals(store, [{**row, "target": 0.9, "source": "user", "updated_at": "t2"}])
+    assert goals.all_goals(store) == [("git", 0.9, 1.0, "user", "t2")]
+    assert goals.delete_goal(store, "git") and not goals.delete_goal(store, "git")
+
+
+def test_statement_keys_are_read_only_from_statement_tables(store):
+    from learnflow.db import xapi
+
+    assert xapi.row_ids(store, "interactions") == []
+    with pytest.raises(ValueError):
+        xapi.row_ids(store, "goals; DROP TABLE goals")
+
+
+def test_salvaged_rows_keep_known_tables_and_columns_only(store):
+    from learnflow.db import admin
+
+    salvaged = admin.restore_rows(store, {
+        "conversations": [{"id": 7, "created_at": "t", "title": "kept", "gone_column": 1}],
+        "a_table_of_an_old_extension": [{"x": 1}],
+        "tasks": [],
+    })  # fmt: skip
+    assert salvaged == {"conversations": 1}
+    assert store.query("SELECT id, title FROM conversations") == [{"id": 7, "title": "kept"}]
