@@ -273,3 +273,11 @@ def test_sync_on_a_terminal_shows_a_progress_bar_that_gives_way_to_the_summary(s
     tail = text[text.rindex(f"{n}/{n}") :]
     assert "\x1b[2K" in tail and f"Sent {n:,} statements" in tail  # the bar is erased; the summary follows
     assert len(lrs.stored) == n
+
+
+def test_httpx_and_tenacity_are_imported_only_when_a_request_is_made():
+    import subprocess
+
+    code = "import sys, learnflow.interop.lrs; print(sorted({'httpx', 'tenacity'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
