@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from learnflow import paths
 from learnflow.db import profile as profile_db
@@ -31,6 +32,9 @@ from learnflow.learner.profile import (
     window_counts,
 )  # fmt: skip
 from learnflow.timespec import day_ts, iso_ts
+
+if TYPE_CHECKING:
+    from learnflow.db.store import Store
 
 DEFAULT_SINCE_DAYS = 30
 HISTORY_WEEKS = 12
@@ -336,7 +340,7 @@ def resources() -> dict[str, dict]:
     return tomllib.loads(path.read_text(encoding="utf-8")).get("skills", {})
 
 
-def next_step(store, gap: SkillGap) -> NextStep:
+def next_step(store: Store, gap: SkillGap) -> NextStep:
     """A card to study, a task sized to the level, official docs: one concrete thing to do."""
     level = gap.level or "novice"
     cards = cards_for(gap.skill)

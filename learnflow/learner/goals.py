@@ -10,11 +10,15 @@ import difflib
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from learnflow import paths
 from learnflow.db import goals as goals_db
 from learnflow.errors import BadInput, ConfigError, NotFound
 from learnflow.timespec import now_iso
+
+if TYPE_CHECKING:
+    from learnflow.db.store import Store
 
 MAX_IMPORTANCE = 5.0
 
@@ -71,13 +75,13 @@ def validate(skill: str, target: float, importance: float) -> None:
         raise BadInput(f"Importance {importance:g} is not between 0 and {MAX_IMPORTANCE:g}.", hint="1 is normal, 2 twice as important.")
 
 
-def goals(store) -> dict[str, Goal]:
+def goals(store: Store) -> dict[str, Goal]:
     """All goals, by skill."""
     rows = goals_db.all_goals(store)
     return {r[0]: Goal(r[0], float(r[1]), float(r[2] if r[2] is not None else 1.0), r[3] or "user", r[4] or "") for r in rows}
 
 
-def set_goal(store, skill: str, target: float, importance: float = 1.0, *, source: str = "user") -> Goal:
+def set_goal(store: Store, skill: str, target: float, importance: float = 1.0, *, source: str = "user") -> Goal:
     """Create or replace the goal for one skill."""
     validate(skill, target, importance)
     goal = Goal(skill, round(target, 4), round(importance, 4), source, now_iso())
@@ -85,7 +89,7 @@ def set_goal(store, skill: str, target: float, importance: float = 1.0, *, sourc
     return goal
 
 
-def unset_goal(store, skill: str) -> bool:
+def unset_goal(store: Store, skill: str) -> bool:
     """Remove a goal; the skill falls back to `gaps_default_target`. False when there was none."""
     return goals_db.delete_goal(store, skill)
 
@@ -97,7 +101,7 @@ class RoleApplied:
     kept: list[Goal]  # goals you set yourself, left as they were
 
 
-def apply_role(store, role_id: str) -> RoleApplied:
+def apply_role(store: Store, role_id: str) -> RoleApplied:
     """Set the role's targets, keeping every goal whose source is `user`."""
     available = roles()
     role = available.get(role_id)

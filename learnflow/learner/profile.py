@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from learnflow.db import profile as profile_db
 from learnflow.db.profile import DAY  # the daily table's bucket, in seconds
 from learnflow.errors import ConfigError
 from learnflow.learner import beta
+
+if TYPE_CHECKING:
+    from learnflow.db.store import Store
 
 DIRECT_KINDS = ("check", "review", "self_rating", "imported")
 QUESTION_KINDS = ("question_how", "question_why")
@@ -129,7 +132,7 @@ class Posterior:
         return beta.expected_shortfall(target, self.alpha, self.beta)
 
 
-def read_periods(store, params: Params, *, since: float, daily_from: float, skill: str | None = None) -> dict[str, list[Period]]:
+def read_periods(store: Store, params: Params, *, since: float, daily_from: float, skill: str | None = None) -> dict[str, list[Period]]:
     """Per skill, its evidence from `since` on in periods, oldest first, with the kind weights applied.
 
     Days from `daily_from` on are one period each (trend points there are exact
@@ -153,7 +156,7 @@ def read_periods(store, params: Params, *, since: float, daily_from: float, skil
     return out
 
 
-def last_seen(store, skills) -> dict[str, float]:
+def last_seen(store: Store, skills) -> dict[str, float]:
     """Per skill, the end of the last day with any evidence (unix time), however old."""
     return {skill: (day + 1) * DAY for skill, day in profile_db.last_days(store, skills).items()}
 
@@ -183,7 +186,7 @@ def posteriors_at(periods: list[Period], times: list[float], params: Params) -> 
     return out
 
 
-def window_counts(store, *, since: float, recent: float) -> dict[str, dict[str, tuple[int, float, float]]]:
+def window_counts(store: Store, *, since: float, recent: float) -> dict[str, dict[str, tuple[int, float, float]]]:
     """Per skill and kind: (rows, sum of values) over whole UTC days from `since`, and the
     sum of values from `recent` (for the recent-need term). Unweighted: what people did."""
     out: dict[str, dict] = {}
@@ -199,7 +202,7 @@ class Mastery(NamedTuple):
     evidence: float  # weighted, decayed direct evidence; compare with Params.min_evidence
 
 
-def mastery_for(store, skill: str, *, now: float | None = None, params: Params | None = None) -> Mastery:
+def mastery_for(store: Store, skill: str, *, now: float | None = None, params: Params | None = None) -> Mastery:
     """Current mastery of one skill: one read of its few hundred daily rows (primary-key prefix)."""
     import time
 
