@@ -1,48 +1,96 @@
 """Token counting with tiktoken, offline.
 
-Plain tiktoken downloads its encoding files on first use, which fails without
-internet. litellm's wheel ships the cl100k_base/o200k_base files named the way
-tiktoken's cache expects, so we point TIKTOKEN_CACHE_DIR there, found with
-find_spec (which does not import litellm's 3-second package).
+tiktoken downloads its encoding files on first use, which fails without
+internet. learnflow ships OpenAI's o200k_base file in learnflow/data/tiktoken/
+(MIT, byte for byte the published file) and builds the encoding from it with
+tiktoken's public `Encoding` constructor: no network, and no reaching into
+another package's private folders.
+
+Should the encoding still fail to load (a damaged install), counts fall back to
+an estimate of 4 characters a token, never silently: a `TokenizerFallback`
+warning is issued and `fallback_reason()` says why (`learnflow doctor` shows it).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tiktoken
 
 ENCODING = "o200k_base"
+ENCODING_FILE = Path(__file__).resolve().parent / "data" / "tiktoken" / f"{ENCODING}.tiktoken"
+# The hash tiktoken itself checks for the published o200k_base file.
+ENCODING_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+# tiktoken defines these inside its o200k_base() constructor, together with the
+# download, so they are copied here; tests/test_tokens.py fails if tiktoken's differ.
+_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+_SPECIAL_TOKENS = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
 
 
-def _litellm_tokenizers() -> Path | None:
-    spec = importlib.util.find_spec("litellm")
-    if not spec or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "litellm_core_utils" / "tokenizers"
-    return path if path.is_dir() else None
+class TokenizerFallback(RuntimeWarning):
+    """Token counts are estimates (4 characters a token): the encoding could not be loaded."""
+
+
+_fallback_reason: str | None = None
 
 
 @lru_cache(maxsize=1)
-def encoding():
-    """The tiktoken encoding, or None when none can be loaded offline."""
-    if "TIKTOKEN_CACHE_DIR" not in os.environ:
-        bundled = _litellm_tokenizers()
-        if bundled:
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(bundled)
-            # litellm would overwrite TIKTOKEN_CACHE_DIR on its first token count otherwise.
-            os.environ.setdefault("CUSTOM_TIKTOKEN_CACHE_DIR", str(bundled))
-    try:
-        import tiktoken
+def encoding() -> tiktoken.Encoding | None:
+    """The o200k_base encoding, built once from the shipped file.
 
-        return tiktoken.get_encoding(ENCODING)
-    except Exception:  # no cached file and no network: fall back to an estimate
+    None when it cannot be built; a `TokenizerFallback` warning then says why,
+    and so does `fallback_reason()`.
+    """
+    global _fallback_reason
+    _fallback_reason = None
+    try:
+        return _load(ENCODING_FILE)
+    except Exception as exc:  # any failure here only costs precision: counting goes on, estimated
+        import warnings
+
+        _fallback_reason = f"cannot load the {ENCODING} encoding from {ENCODING_FILE}: {exc}"
+        warnings.warn(f"{_fallback_reason}; token counts are estimated at 4 characters a token", TokenizerFallback, stacklevel=2)
         return None
 
 
+def fallback_reason() -> str | None:
+    """Why token counts are estimates, or None when the real encoding is in use (loads it)."""
+    encoding()
+    return _fallback_reason
+
+
+def _load(path: Path) -> tiktoken.Encoding:
+    import base64
+    import hashlib
+
+    import tiktoken
+
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != ENCODING_SHA256:
+        raise ValueError("the file is damaged (its sha256 is not the published one)")
+    # tiktoken.load.load_tiktoken_bpe parses this format too, but it also copies every
+    # file it reads into its download cache (a second 3.6 MB in the temp folder), and it
+    # raises when a user-set TIKTOKEN_CACHE_DIR is read-only: parse the two columns here.
+    fields = data.split()  # "<base64 token> <rank>" on each line
+    ranks = dict(zip(map(base64.b64decode, fields[0::2]), map(int, fields[1::2])))
+    return tiktoken.Encoding(ENCODING, pat_str=_PATTERN, mergeable_ranks=ranks, special_tokens=_SPECIAL_TOKENS)
+
+
 def count(text: str) -> int:
-    """Exact token count (loads the encoding: ~0.15 s the first time)."""
+    """Exact token count (builds the encoding on first use)."""
     if not text:
         return 0
     enc = encoding()
