@@ -234,6 +234,41 @@ def fmt(x: float | None) -> str:
 # --------------------------------------------------------------------------- rows
 
 
+def learnflow_rows(lf: Path | None, key: str, label: str, lf_env, url: str | None) -> list[Row]:
+    """The three learnflow rows (--help, ask offline, ask loopback) for one learnflow executable."""
+    missing_lf = None if lf and lf.exists() else f"learnflow not found at {lf} (pass --learnflow PATH)"
+    lf_cmd = str(lf) if lf else "learnflow"
+    return [
+        Row(
+            f"{key}_help",
+            f"{label}learnflow --help",
+            [lf_cmd, "--help"],
+            lf_env("help"),
+            target=TARGET_HELP,
+            expect="Usage",
+            skip=missing_lf,
+        ),
+        Row(
+            f"{key}_offline",
+            f"{label}learnflow ask -m offline",
+            [lf_cmd, "ask", "-m", "offline", QUESTION],
+            lf_env("offline"),
+            expect="git reset",
+            skip=missing_lf,
+        ),
+        Row(
+            f"{key}_ask",
+            f"{label}learnflow ask (loopback)",
+            [lf_cmd, "ask", QUESTION],
+            lf_env("ask", OPENAI_BASE_URL=url or "", OPENAI_API_KEY=API_KEY, LEARNFLOW_MODEL=f"openai/{LLM_MODEL_ID}"),
+            target=TARGET_ASK,
+            expect="Loopback answer to:",
+            server_model=LLM_MODEL_ID,
+            skip=missing_lf,
+        ),
+    ]
+
+
 def build_rows(args, workdir: Path, env0: dict[str, str], url: str | None) -> list[Row]:
     rows: list[Row] = []
     lf = find_learnflow(args.learnflow)
@@ -247,31 +282,10 @@ def build_rows(args, workdir: Path, env0: dict[str, str], url: str | None) -> li
         env.update(extra)
         return env
 
-    missing_lf = None if lf and lf.exists() else "learnflow not found (pass --learnflow PATH)"
-    lf_cmd = str(lf) if lf else "learnflow"
-    rows.append(Row("lf_help", "learnflow --help", [lf_cmd, "--help"], lf_env("help"), target=TARGET_HELP, expect="Usage", skip=missing_lf))
-    rows.append(
-        Row(
-            "lf_offline",
-            "learnflow ask -m offline",
-            [lf_cmd, "ask", "-m", "offline", QUESTION],
-            lf_env("offline"),
-            expect="git reset",
-            skip=missing_lf,
-        )
-    )
-    rows.append(
-        Row(
-            "lf_ask",
-            "learnflow ask (loopback)",
-            [lf_cmd, "ask", QUESTION],
-            lf_env("ask", OPENAI_BASE_URL=url or "", OPENAI_API_KEY=API_KEY, LEARNFLOW_MODEL=f"openai/{LLM_MODEL_ID}"),
-            target=TARGET_ASK,
-            expect="Loopback answer to:",
-            server_model=LLM_MODEL_ID,
-            skip=missing_lf,
-        )
-    )
+    rows += learnflow_rows(lf, "lf", "", lf_env, url)
+    if args.compare:
+        # A second install (another venv: another dependency version), timed in the same round-robin.
+        rows += learnflow_rows(Path(args.compare), "lfB", "B: ", lambda tag, **extra: lf_env("B-" + tag, **extra), url)
 
     llm = Path(args.llm) if args.llm else HERE / ".venv" / "bin" / "llm"
     skip_llm = None if llm.exists() else (f"llm not installed at {llm}: run `bash bench/setup.sh` to compare with it")
@@ -541,6 +555,8 @@ def print_table(summary: list[dict], info: dict, args) -> None:
         f"bytecode cache: {'on (fresh PYTHONPYCACHEPREFIX)' if info['bytecode_cache'] else 'off'}; "
         f"{info['date']}"
     )
+    if info.get("compare"):
+        print(f"compared: {info['compare']}")
 
 
 def print_imports(report: dict) -> None:
@@ -571,6 +587,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="write the figures to stdout as JSON")
     ap.add_argument("--learnflow", help="the learnflow executable (default: beside this python, or PATH)")
     ap.add_argument("--llm", help="the llm executable (default: bench/.venv/bin/llm)")
+    ap.add_argument(
+        "--compare",
+        metavar="PATH",
+        help="a second learnflow executable (e.g. in a venv with another typer): its rows, marked B, run in the same round-robin",
+    )
     ap.add_argument("--no-netguard", action="store_true", help="check run without tests/netguard (it is on by default)")
     ap.add_argument("--no-bytecode-cache", action="store_true", help="PYTHONDONTWRITEBYTECODE=1 instead of a fresh PYTHONPYCACHEPREFIX")
     ap.add_argument("--importtime", action="store_true", help="also report the top import costs of the learnflow rows")
@@ -600,6 +621,9 @@ def main(argv: list[str] | None = None) -> int:
         lf_row = next(r for r in rows if r.key == "lf_help")
         llm_row = next(r for r in rows if r.key == "llm_help")
         info["learnflow_version"] = version_of([lf_row.argv[0], "--version"], lf_row.env) if not lf_row.skip else "learnflow: missing"
+        if args.compare:
+            b_row = next(r for r in rows if r.key == "lfB_help")
+            info["compare"] = f"B = {args.compare}" + ("" if b_row.skip else f" ({version_of([b_row.argv[0], '--version'], b_row.env)})")
         info["llm_version"] = version_of([llm_row.argv[0], "--version"], llm_row.env) if not llm_row.skip else "llm: not installed"
 
         log(f"learnflow bench: {args.runs} runs + {args.warmups} warm-ups per row, server {srv.url}")
@@ -619,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.importtime:
             log("  import-time profiles ...")
             for r in rows:
-                if r.key in ("lf_help", "lf_offline", "lf_ask") and not r.skip:
+                if r.key.startswith(("lf_", "lfB_")) and not r.skip:
                     imports.append(import_costs(r))
 
     if args.json:
