@@ -10,7 +10,7 @@ pattern: some skills come up every hour, some once a week. Every simulated day:
   more where they are weak"); "why" questions more often when m is high; a
   question teaches a little more; ~40% also get a weak second skill tag;
 - forgetting: a skill not used that day loses a little (m -= rate * (m - floor));
-- reflect (most evenings): checks picked the way learnflow/review.py picks
+- reflect (most evenings): checks picked the way learnflow/practice/review.py picks
   them: up to 3 from the day's questions (one per skill first), then due
   reviews (each check's card is scheduled by learnflow's own FSRS code), then
   gap probes on the goal skills learnflow knows least about (the same
@@ -51,7 +51,7 @@ class World:
 
     days: int = 7
     tasks_per_day: float = 14.0
-    checks_per_day: float = 5.0  # learnflow/review.py: MAX_CHECKS
+    checks_per_day: float = 5.0  # learnflow/practice/review.py: MAX_CHECKS
     reflect_prob: float = 0.85
     guess: float = 0.15
     slip: float = 0.10
@@ -65,7 +65,7 @@ class World:
     rating_noise: float = 0.15
     rating_bias_sd: float = 0.08
     overconfidence: float = 0.3
-    probes: bool = True  # reflect fills free slots with gap probes (learnflow/probes.py)
+    probes: bool = True  # reflect fills free slots with gap probes (learnflow/learner/probes.py)
     placement: bool = False  # `learnflow check -n <role's skills>` once, right after `goals role`
     morning_checks: int = 0  # a `learnflow check -n K` every working morning
 
@@ -125,7 +125,7 @@ def check_outcome(rng: random.Random, world: World, m: float) -> bool:
 
 
 def review_rating(rng: random.Random, correct: bool, m: float) -> int:
-    """FSRS rating as learnflow/review.py would give it: Again when wrong, else Hard/Good/Easy by mastery."""
+    """FSRS rating as learnflow/practice/review.py would give it: Again when wrong, else Hard/Good/Easy by mastery."""
     if not correct:
         return 1
     u = rng.random()
@@ -200,7 +200,7 @@ def _probes(learner: Learner, store, ts: float, exclude: set[str], slots: int, r
         return []
     params = Params()
     goals = {s: (learner.target[s], learner.importance[s]) for s in learner.skills}
-    periods = read_periods(store.db, params, since=ts - params.horizon(), daily_from=ts)
+    periods = read_periods(store, params, since=ts - params.horizon(), daily_from=ts)
     posts = {s: posteriors_at(periods.get(s, []), [ts], params)[0] for s in goals}
     ranked = probes.order(goals, posts, params)
     left = {s: bundled_cards(s) - learner.probed.get(s, 0) for s in ranked}
@@ -220,7 +220,7 @@ def bundled_cards(skill: str) -> int:
 
 
 def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, store=None) -> list[dict]:
-    """An evening reflection, picked like learnflow/review.py picks checks, plus self-ratings.
+    """An evening reflection, picked like learnflow/practice/review.py picks checks, plus self-ratings.
 
     Up to 3 new checks from the day's questions (one per skill first), then due
     reviews (FSRS), then gap probes, up to `checks_per_day` in all.

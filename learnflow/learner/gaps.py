@@ -187,8 +187,10 @@ def _rounded(value):
     return value
 
 
-def percent(p: float) -> str:
-    """A probability for people: ">99%" and "<1%" rather than a confident 100% or 0%."""
+def percent(p: float | None) -> str:
+    """A probability for people: ">99%" and "<1%" rather than a confident 100% or 0%; "—" when unknown."""
+    if p is None:
+        return "—"
     return ">99%" if p > 0.995 else ("<1%" if p < 0.005 else f"{p:.0%}")
 
 

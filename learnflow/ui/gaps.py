@@ -183,8 +183,8 @@ def print_goals(rows: list[dict], con=None) -> None:
         con.print("No goals yet: `learnflow goals role backend-developer` or `learnflow goals set sql 0.8`.")
         return
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name, justify in (("Skill", "left"), ("Target", "right"), ("Importance", "right"), ("Source", "left"), ("Set", "left")):
-        t.add_column(name, justify=justify, no_wrap=True)
+    for name, right in (("Skill", False), ("Target", True), ("Importance", True), ("Source", False), ("Set", False)):
+        t.add_column(name, justify="right" if right else "left", no_wrap=True)
     for g in rows:
         t.add_row(g["skill"], f"{g['target']:.2f}", f"{g['importance']:g}", g["source"], (g["updated_at"] or "")[:10])
     con.print(t)
