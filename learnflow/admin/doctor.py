@@ -137,12 +137,17 @@ def _local_servers() -> list[Check]:
 
 
 def _tokenizer() -> Check:
+    import warnings
+
     from learnflow import tokens
 
-    return (
-        Check("tokenizer", "ok", f"tiktoken {tokens.ENCODING} available offline")
-        if tokens.encoding() is not None
-        else Check("tokenizer", "warn", "no tiktoken encoding offline: token counts are estimated", "pip install litellm (ships the files)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tokens.TokenizerFallback)  # doctor reports the reason itself
+        reason = tokens.fallback_reason()
+    if reason is None:
+        return Check("tokenizer", "ok", f"tiktoken {tokens.ENCODING}, shipped with learnflow (no download)")
+    return Check(
+        "tokenizer", "warn", f"token counts are estimated: {reason}", "Reinstall learnflow: pip install --force-reinstall learnflow"
     )
 
 
