@@ -112,3 +112,10 @@ def test_cut_middle_keeps_exactly_the_budget_with_the_real_encoding():
     cut_text, kept, cut = tokens.cut_middle(text, 200)
     assert (kept, cut) == (200, total - 200)
     assert cut_text.startswith("line 0:") and cut_text.endswith(text[-20:])
+
+
+def test_doctor_says_the_encoding_ships_with_learnflow():
+    from learnflow.admin.doctor import _tokenizer
+
+    check = _tokenizer()
+    assert (check.status, check.detail) == ("ok", "tiktoken o200k_base, shipped with learnflow (no download)")
