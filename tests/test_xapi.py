@@ -201,6 +201,24 @@ def test_import_reads_lrs_answers_json_lines_and_other_tools_statements(store, t
     assert "stored" not in kept  # the LRS's own field is not passed on
 
 
+def test_import_reports_its_progress_and_ends_at_the_total(store):
+    sts = [
+        {
+            "id": f"0f3c6a1e-6d9f-4b8e-9a53-{i:012d}",
+            "actor": {"mbox": "mailto:ada@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+            "object": {"id": "https://learnflow.dev/xapi/skills/sql"},
+            "result": {"score": {"scaled": 0.5}},
+            "timestamp": "2026-03-01T10:00:00Z",
+        }
+        for i in range(2500)
+    ]
+    seen = []
+    result = import_statements(store, sts, progress=lambda done, total: seen.append((done, total)))
+    assert result.added == 2500
+    assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
+
+
 @pytest.mark.parametrize(
     "content,message",
     [

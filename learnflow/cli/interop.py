@@ -167,7 +167,8 @@ def import_(
     from learnflow.ui import render
 
     text, origin = _read(file)
-    result = import_statements(open_store(), parse_statements(text, origin=origin))
+    with render.progress("Importing statements") as show:
+        result = import_statements(open_store(), parse_statements(text, origin=origin), progress=show)
     if json_:
         render.print_json(asdict(result))
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +118,10 @@ class ImportResult:
 _LRS_FIELDS = ("stored", "authority", "version")
 
 
-def import_statements(store: Store, statements: list[dict]) -> ImportResult:
-    """Add statements not seen before, and their evidence (source "xapi"). Idempotent."""
+def import_statements(store: Store, statements: list[dict], *, progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Add statements not seen before, and their evidence (source "xapi"). Idempotent.
+
+    `progress(done, total)` is told how far reading the fresh statements has got (every 1,000)."""
     res = ImportResult()
     own = own_ids(store)
     known = xapi_db.imported_ids(store)
@@ -136,7 +139,9 @@ def import_statements(store: Store, statements: list[dict]) -> ImportResult:
             known.add(sid)
             fresh.append((sid, {k: v for k, v in st.items() if k not in _LRS_FIELDS}))
     kept = []
-    for sid, st in fresh:
+    for n, (sid, st) in enumerate(fresh, 1):
+        if progress is not None and (n % 1000 == 0 or n == len(fresh)):
+            progress(n, len(fresh))
         st["id"] = sid
         evidence = [(r["ts"], r["skill"], r["kind"], r["value"]) for r in evidence_of(st)]
         kept.append((sid, st.get("timestamp"), json.dumps(st, ensure_ascii=False, separators=(",", ":")), evidence))
