@@ -186,6 +186,12 @@ def test_sql_lives_in_db():
     assert offenders == {}
 
 
+@pytest.mark.parametrize("lib", ["sqlite3", "sqlite_utils"])
+def test_only_db_opens_sqlite(lib):
+    offenders = sorted(name for name, tree in modules().items() if area(name) != "db" and lib in imported(tree, name))
+    assert offenders == []
+
+
 def test_only_db_reaches_into_the_store():
     """Outside db/, the store is used through named functions: no transactions, connections or SQL by hand."""
     offenders = sorted(

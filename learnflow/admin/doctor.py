@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import sqlite3
 import stat
 import sys
 import time
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from learnflow import __version__, paths
+from learnflow.errors import DatabaseError
 
 
 @dataclass
@@ -89,7 +89,7 @@ def _database() -> Check:
         return Check("database", "info", f"{path} will be created on the first ask")
     try:
         version, result, count = admin.file_health(path)
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         return Check(
             "database", "fail", f"{path} cannot be read: {exc}",
             "learnflow doctor --repair copies it aside and rebuilds a new log from what can be read",

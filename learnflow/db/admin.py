@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from learnflow.errors import DatabaseError
+
 if TYPE_CHECKING:
     from learnflow.db.store import Store
 
@@ -37,14 +39,17 @@ class FileHealth(NamedTuple):
 
 
 def file_health(path: Path) -> FileHealth:
-    """Read-only look at a log file; sqlite3.DatabaseError when it cannot be read at all."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    """Read-only look at a log file; DatabaseError (with SQLite's words) when it cannot be read at all."""
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        result = conn.execute("PRAGMA quick_check").fetchone()[0]
-        count = conn.execute("SELECT count(*) FROM interactions").fetchone()[0] if version else 0
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            count = conn.execute("SELECT count(*) FROM interactions").fetchone()[0] if version else 0
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(str(exc)) from None
     return FileHealth(version, result, count)
 
 
