@@ -75,7 +75,10 @@ def explain(
     model: ModelOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Explain the last command that failed under `learnflow run` (without re-running it)."""
+    """Explain the last command that failed under `learnflow run` (without re-running it).
+
+    With --json, prints one JSON record: the answer and how it was produced, as `ask --json` does.
+    """
 
     _explain_task(open_store().get_task(task_id), model=model, json_=json_)
 

@@ -1,4 +1,4 @@
-"""Setup and housekeeping: `models`, `prompts`, `config …`, `keys …`, `doctor`, `forget`."""
+"""Setup and housekeeping: `config …`, `keys …`, `doctor`, `forget`."""
 
 from typing import Annotated, Optional
 
@@ -155,6 +155,8 @@ def forget(
 ) -> None:
     """Delete interactions for good: rows, full-text index and derived evidence, then VACUUM.
 
+    With --json, prints what was deleted.
+
     \b
     Examples:
       learnflow forget 42 43
@@ -195,68 +197,7 @@ def forget(
     render.notice(f"Forgot {done['interactions']} interaction(s); the database was compacted.")
 
 
-def models(json_: JsonOpt = False) -> None:
-    """List backends and models, the one in use, and why it is the default."""
-    from learnflow.backends import registry
-    from learnflow.config import Config
-    from learnflow.tutor.choose import choose, describe
-    from learnflow.ui import render
-
-    choice = choose(Config())
-    rows = [
-        {"model": m.name, "backend": b.name, "note": m.note, "description": b.description} for b in registry().all() for m in b.models()
-    ]
-    if json_:
-        render.print_json({"default": describe(choice), "models": rows})
-        return
-    render.table(rows, [("model", "Model"), ("backend", "Backend"), ("note", "Note")], title="Backends and models")
-    render.markdown(f"**In use:** `{choice.model}` via `{choice.backend}` — {choice.reason}.")
-
-
-def prompts(
-    name: Annotated[Optional[str], typer.Argument(help="Print this prompt's text.", show_default=False)] = None,
-    copy: Annotated[bool, typer.Option("--copy", help="Copy the bundled prompt into your prompts folder to edit it.")] = False,
-    json_: JsonOpt = False,
-) -> None:
-    """Show the prompt files in use (bundled or your override) and where they are.
-
-    Override a prompt by putting a file of the same name in your prompts folder:
-    learnflow prompts system --copy, then edit the path it prints.
-    """
-    import shutil
-
-    from learnflow import paths
-    from learnflow import prompts as prompt_files
-    from learnflow.ui import render
-
-    if name is None:
-        rows = [{"name": p.name, "source": p.source, "path": str(p.path)} for p in prompt_files.list_prompts()]
-        if json_:
-            render.print_json(rows)
-        else:
-            render.table(rows, [("name", "Prompt"), ("source", "Source"), ("path", "Path")])
-            render.notice(f"Override any of them in {paths.user_prompts_dir()}")
-        return
-    pf = prompt_files.find(name)
-    if copy:
-        target = paths.user_prompts_dir() / f"{name}.md"
-        if target.exists():
-            render.notice(f"{target} already exists; left unchanged.")
-        else:
-            paths.ensure_private_dir(target.parent)
-            shutil.copyfile(paths.bundled_prompts_dir() / f"{name}.md", target)
-            render.notice(f"Copied to {target}: edit it there.")
-        return
-    if json_:
-        render.print_json({"name": pf.name, "source": pf.source, "path": str(pf.path), "text": prompt_files.text(name)})
-    else:
-        render.notice(f"{pf.path} ({pf.source})")
-        typer.echo(prompt_files.text(name))
-
-
 def register(app: typer.Typer) -> None:
-    app.command("models", rich_help_panel="Setup")(models)
-    app.command("prompts", rich_help_panel="Setup")(prompts)
     app.command("doctor")(doctor)
     app.command("forget")(forget)
     app.add_typer(config_app, name="config", rich_help_panel="Setup")
