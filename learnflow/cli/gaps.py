@@ -4,12 +4,11 @@ Everything heavy (the model, rich, the HTML report) is imported inside the
 commands, so `learnflow --help` and `ask` never pay for it.
 """
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from learnflow.cli.options import JsonOpt, open_store
+from learnflow.cli.options import HtmlOpt, JsonOpt, open_store
 
 goals_app = typer.Typer(
     help="Target levels per skill, set by hand or from a role profile; `learnflow gaps` measures against them.",
@@ -25,10 +24,7 @@ def gaps(
         Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill, with its weekly history.", show_default=False)
     ] = None,
     json_: JsonOpt = False,
-    html: Annotated[
-        Optional[Path],
-        typer.Option("--html", help="Also write a self-contained HTML report with charts to FILE.", metavar="FILE", show_default=False),
-    ] = None,
+    html: HtmlOpt = None,
 ) -> None:
     """Your skill profile: where you are strong, where the gaps are, whether they close, what next.
 

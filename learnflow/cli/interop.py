@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from learnflow.cli.options import JsonOpt, open_store
+from learnflow.cli.options import HtmlOpt, JsonOpt, open_store
 
 PANEL = "Share"
 ActorMbox = Annotated[
@@ -257,10 +257,7 @@ def team(
         ),
     ] = None,
     json_: JsonOpt = False,
-    html: Annotated[
-        Optional[Path],
-        typer.Option("--html", help="Also write a self-contained HTML report to FILE.", metavar="FILE", show_default=False),
-    ] = None,
+    html: HtmlOpt = None,
 ) -> None:
     """A team skill matrix: who is strong where, which gaps everyone shares, who could pair with whom.
 

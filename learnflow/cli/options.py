@@ -5,6 +5,7 @@ command's string annotations on each start (see tests/test_cli.py).
 """
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -18,6 +19,13 @@ ModelOpt = Annotated[
         metavar="MODEL",
         help="Model as litellm spells it: openai/gpt-4o-mini, anthropic/…, ollama/llama3.2, or offline.",
         show_default=False,
+    ),
+]
+
+HtmlOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--html", help="Also write a self-contained HTML report with charts to FILE (works offline).", metavar="FILE", show_default=False
     ),
 ]
 

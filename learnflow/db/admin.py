@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from learnflow.db.store import marks
 from learnflow.errors import DatabaseError
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def restore_rows(store: Store, rows_by_table: dict[str, list[dict]]) -> dict[str
         have = {name for (_, name, *_) in store.conn.execute(f'PRAGMA table_info("{t}")')}
         columns = [c for c in rows[0] if c in have]
         names = ", ".join(f'"{c}"' for c in columns)
-        sql = f'INSERT OR IGNORE INTO "{t}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+        sql = f'INSERT OR IGNORE INTO "{t}" ({names}) VALUES ({marks(columns)})'
         values = [[r.get(c) for c in columns] for r in rows]
         store._write(lambda sql=sql, values=values: store.conn.executemany(sql, values))
         salvaged[t] = len(rows)
@@ -136,16 +137,16 @@ def interaction_ids(store: Store, *, ids: Iterable[int] = (), since: str | None 
 
 def erase_interactions(store: Store, chosen: list[int]) -> None:
     """Delete interactions and what was derived from them; unlink what only points at them."""
-    marks = ",".join("?" * len(chosen))
+    placeholders = marks(chosen)
 
     def delete() -> None:
         conn = store.conn
-        conn.execute(f"DELETE FROM interaction_skills WHERE interaction_id IN ({marks})", chosen)
-        conn.execute(f"DELETE FROM evidence WHERE source = 'interactions' AND source_id IN ({marks})", chosen)
-        conn.execute(f"UPDATE tasks SET interaction_id = NULL WHERE interaction_id IN ({marks})", chosen)
+        conn.execute(f"DELETE FROM interaction_skills WHERE interaction_id IN ({placeholders})", chosen)
+        conn.execute(f"DELETE FROM evidence WHERE source = 'interactions' AND source_id IN ({placeholders})", chosen)
+        conn.execute(f"UPDATE tasks SET interaction_id = NULL WHERE interaction_id IN ({placeholders})", chosen)
         if "review_cards" in _tables(conn):
-            conn.execute(f"UPDATE review_cards SET interaction_id = NULL WHERE interaction_id IN ({marks})", chosen)
-        conn.execute(f"DELETE FROM interactions WHERE id IN ({marks})", chosen)  # FTS follows via triggers
+            conn.execute(f"UPDATE review_cards SET interaction_id = NULL WHERE interaction_id IN ({placeholders})", chosen)
+        conn.execute(f"DELETE FROM interactions WHERE id IN ({placeholders})", chosen)  # FTS follows via triggers
         conn.execute(
             "DELETE FROM conversations WHERE id NOT IN (SELECT DISTINCT conversation_id FROM interactions WHERE conversation_id IS NOT NULL)"
         )

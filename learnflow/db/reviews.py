@@ -11,12 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from learnflow.db.store import Store
-
-
-def _marks(values: list) -> str:
-    return ",".join("?" * len(values))
-
+from learnflow.db.store import Store, marks
 
 # -- creating cards ------------------------------------------------------------------
 
@@ -70,7 +65,7 @@ def drop_unreviewed(store: Store, card_ids: list[int]) -> None:
     """Delete these cards, those of them never reviewed only."""
     if card_ids:
         store._write(
-            lambda: store.conn.execute(f"DELETE FROM review_cards WHERE id IN ({_marks(card_ids)}) AND coalesce(reps, 0) = 0", card_ids)
+            lambda: store.conn.execute(f"DELETE FROM review_cards WHERE id IN ({marks(card_ids)}) AND coalesce(reps, 0) = 0", card_ids)
         )
 
 
@@ -94,7 +89,7 @@ def cards(store: Store, ids: list[int]) -> list[dict]:
     """These cards (any order)."""
     if not ids:
         return []
-    return store.query(f"{_CARDS} WHERE r.id IN ({_marks(ids)})", ids)
+    return store.query(f"{_CARDS} WHERE r.id IN ({marks(ids)})", ids)
 
 
 def due_cards(store: Store, before: str, *, exclude: list[int], skill: str | None, limit: int) -> list[dict]:
@@ -102,7 +97,7 @@ def due_cards(store: Store, before: str, *, exclude: list[int], skill: str | Non
     taken = exclude or [-1]
     only = " AND r.skill = ?" if skill else ""
     return store.query(
-        f"{_CARDS} WHERE r.due < ? AND r.id NOT IN ({_marks(taken)}){only} ORDER BY r.due LIMIT ?",
+        f"{_CARDS} WHERE r.due < ? AND r.id NOT IN ({marks(taken)}){only} ORDER BY r.due LIMIT ?",
         [before, *taken, *([skill] if skill else []), limit],
     )
 
@@ -110,7 +105,7 @@ def due_cards(store: Store, before: str, *, exclude: list[int], skill: str | Non
 def soonest_cards(store: Store, skill: str, *, exclude: list[int], limit: int) -> list[dict]:
     """Up to `limit` cards of `skill` not in `exclude`, the soonest due first."""
     taken = exclude or [-1]
-    return store.query(f"{_CARDS} WHERE r.skill = ? AND r.id NOT IN ({_marks(taken)}) ORDER BY r.due LIMIT ?", [skill, *taken, limit])
+    return store.query(f"{_CARDS} WHERE r.skill = ? AND r.id NOT IN ({marks(taken)}) ORDER BY r.due LIMIT ?", [skill, *taken, limit])
 
 
 def card_schedule(store: Store, card_id: int) -> tuple[str | None, int]:

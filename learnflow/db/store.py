@@ -35,6 +35,11 @@ class SkillTag:
 SCHEMA_VERSION = 7
 
 
+def marks(values) -> str:
+    """`?, ?, ?`: one SQL parameter placeholder per value."""
+    return ", ".join("?" * len(values))
+
+
 def _dict_rows(cursor: sqlite3.Cursor) -> list[dict]:
     cols = [d[0] for d in cursor.description]
     return [dict(zip(cols, row)) for row in cursor.fetchall()]
@@ -141,8 +146,7 @@ class Store:
 
     def _insert(self, table: str, row: dict) -> int:
         cols = ", ".join(f"[{c}]" for c in row)
-        marks = ", ".join("?" * len(row))
-        rowid = self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+        rowid = self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks(row)})", list(row.values())).lastrowid
         assert rowid is not None  # always set after a one-row INSERT
         return rowid
 
@@ -150,7 +154,7 @@ class Store:
         if not rows:
             return
         cols = list(rows[0])
-        sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({marks(cols)})"
         self.conn.executemany(sql, [[r.get(c) for c in cols] for r in rows])
 
     def new_conversation(self, title: str) -> int:
@@ -279,11 +283,10 @@ class Store:
     def skills_of(self, ids: list[int]) -> dict[int, list[dict]]:
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
         out: dict[int, list[dict]] = {i: [] for i in ids}
         for row in self.query(
             f"SELECT interaction_id, skill, relevance, method FROM interaction_skills "
-            f"WHERE interaction_id IN ({marks}) ORDER BY relevance DESC",
+            f"WHERE interaction_id IN ({marks(ids)}) ORDER BY relevance DESC",
             ids,
         ):
             out[row.pop("interaction_id")].append(row)
