@@ -64,9 +64,27 @@ SETTINGS: dict[str, Setting] = {
     "gaps_weight_imported": Setting(float, 0.75, "Weight of one imported (xAPI) result.", low=0, high=100),
     "gaps_weight_question_how": Setting(float, 0.15, "Weight of a 'how do I' question as evidence of a gap.", low=0, high=100),
     "gaps_weight_question_why": Setting(float, 0.05, "Weight of a 'why / trade-off' question as evidence of a gap.", low=0, high=100),
+    "gaps_weight_attempt": Setting(float, 0.5, "Weight of a judged try-first attempt (`ask --try`).", low=0, high=100),
+    "gaps_weight_task": Setting(float, 0.1, "Weight of a wrapped command's outcome (`learnflow run` / `lf`).", low=0, high=100),
+    "gaps_weight_repeat": Setting(float, 0.3, "Weight of asking again what was already answered (a lapse).", low=0, high=100),
+    "gaps_weight_flag": Setting(float, 0.5, "Weight of flagging a wrong AI answer (evaluating AI output).", low=0, high=100),
+    # Learning by doing: the learner moves first (README "Learning by doing").
+    "inline_check": Setting(str, "on", "After an answer on a terminal, offer its check question right away.", ("on", "off")),
+    "try_first": Setting(
+        str,
+        "off",
+        "Ask for your attempt before answering: off, novice (novices only), novice+intermediate, or all.",
+        ("off", "novice", "novice+intermediate", "all"),
+    ),
+    "memory_tokens": Setting(
+        int, 300, "Token budget for what the model is told about you (levels, missed checks, action item).", low=0, high=4000
+    ),
 }
 # Per-skill tables, e.g. `levels.git = "expert"`.
-TABLES = {"levels": Setting(str, None, "Your level on one skill: novice, intermediate or expert.", LEVELS)}
+TABLES = {
+    "levels": Setting(str, None, "Your level on one skill: novice, intermediate or expert.", LEVELS),
+    "try_first_skill": Setting(str, None, "Try first on one skill regardless of level: on or off.", ("on", "off")),
+}
 
 
 def load(path: Path | None = None) -> dict[str, Any]:
@@ -129,7 +147,7 @@ def parse_value(key: str, raw: str, *, skills: Collection[str] = ()) -> Any:
     if setting is None:
         known = ", ".join([*SETTINGS, *(f"{t}.<skill>" for t in TABLES)])
         raise BadInput(f"Unknown setting {key!r}.", hint=f"Known settings: {known}.")
-    if sub and table == "levels":
+    if sub:
         if sub not in skills:
             raise BadInput(f"Unknown skill {sub!r} in {key}.", hint="The skill ids are in `learnflow gaps --json` or skills.toml.")
     try:

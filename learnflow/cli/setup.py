@@ -56,13 +56,15 @@ def config_path() -> None:
 @config_app.command("list")
 def config_list(json_: JsonOpt = False) -> None:
     """Every setting with its current value, default and meaning."""
-    from learnflow.config import SETTINGS, Config
+    from learnflow.config import SETTINGS, TABLES, Config
     from learnflow.ui import render
 
     cfg = Config()
     rows = [{"key": k, "value": cfg.get(k), "default": s.default, "help": s.help} for k, s in SETTINGS.items()]
-    for skill, level in (cfg.data.get("levels") or {}).items():
-        rows.append({"key": f"levels.{skill}", "value": level, "default": None, "help": "Your level on this skill."})
+    for table, setting in TABLES.items():
+        entries = cfg.data.get(table)
+        for skill, value in (entries if isinstance(entries, dict) else {}).items():
+            rows.append({"key": f"{table}.{skill}", "value": value, "default": None, "help": setting.help})
     if json_:
         render.print_json(rows)
     else:

@@ -275,6 +275,59 @@ def m007_sync(db: Database) -> None:
     db.table("xapi_imported").create_index(["statement_id"], unique=True)
 
 
+@migrations()
+def m008_learning_by_doing(db: Database) -> None:
+    """Learning by doing: the learner's own moves and the work itself become evidence.
+
+    interactions.attempt     the try-first attempt or prediction (redacted), sent fenced to the model
+    interactions.hint_step   how far up the hint ladder this answer went (0 = critique of the attempt)
+    interactions.repeat_of   an earlier interaction this question asks again (same skill, similar, <= 30 days)
+    tasks.tool / skill       the wrapped command's tool and the skill it maps to (command -> skill table)
+    tasks.error_class        a short class of the failure (e.g. "ModuleNotFoundError", "exit 127")
+    tasks.recovery_of        the failed task this success recovers from (same command)
+    check_results.interaction_id / source
+                             the ask an inline answer (`learnflow answer`) or attempt belongs to, and
+                             where the result came from: reflect | check | inline | attempt
+    flags                    answers the learner marked wrong or unverified (`learnflow flag`)
+    appeals                  a check verdict appealed: the old and the new verdict, both kept
+    New evidence kinds (docs/learner-model.md): attempt, task, repeat, flag.
+    """
+    db["interactions"].add_column("attempt", str)
+    db["interactions"].add_column("hint_step", int)
+    db["interactions"].add_column("repeat_of", int)
+    for col in ("tool", "skill", "error_class"):
+        db["tasks"].add_column(col, str)
+    db["tasks"].add_column("recovery_of", int)
+    db["tasks"].create_index(["tool", "created_at"])
+    db["check_results"].add_column("interaction_id", int)
+    db["check_results"].add_column("source", str)
+    db["check_results"].create_index(["interaction_id"])
+    db.table("flags").create(
+        {"id": int, "interaction_id": int, "created_at": str, "verdict": str, "reason": str},
+        pk="id",
+        foreign_keys=[("interaction_id", "interactions", "id")],
+        not_null={"interaction_id", "created_at", "verdict"},
+    )
+    db["flags"].create_index(["interaction_id"])
+    db.table("appeals").create(
+        {
+            "id": int,
+            "check_result_id": int,
+            "created_at": str,
+            "reason": str,
+            "old_correct": int,
+            "old_score": float,
+            "old_method": str,
+            "new_correct": int,
+            "new_score": float,
+            "new_method": str,
+        },
+        pk="id",
+        foreign_keys=[("check_result_id", "check_results", "id")],
+        not_null={"check_result_id", "created_at"},
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

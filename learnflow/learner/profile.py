@@ -26,7 +26,9 @@ from learnflow.learner import beta
 if TYPE_CHECKING:
     from learnflow.db.store import Store
 
-DIRECT_KINDS = ("check", "review", "self_rating", "imported")
+# attempt: a judged try-first attempt; task: a wrapped command's outcome (1 ok, 0 failed);
+# repeat: asking again what was answered (value 0, a lapse); flag: catching a wrong AI answer.
+DIRECT_KINDS = ("check", "review", "self_rating", "imported", "attempt", "task", "repeat", "flag")
 QUESTION_KINDS = ("question_how", "question_why")
 # Beta(1, 1): before any evidence every mastery level is equally plausible (mean 0.5).
 PRIOR_ALPHA = PRIOR_BETA = 1.0
@@ -46,7 +48,7 @@ class Params:
     weights: dict[str, float] = field(
         default_factory=lambda: {
             "check": 1.0, "review": 0.25, "self_rating": 0.5, "imported": 0.75,
-            "question_how": 0.15, "question_why": 0.05,
+            "question_how": 0.15, "question_why": 0.05, "attempt": 0.5, "task": 0.1, "repeat": 0.3, "flag": 0.5,
         }
     )  # fmt: skip
 
