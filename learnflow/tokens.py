@@ -120,17 +120,23 @@ def cut_middle(text: str, budget: int) -> tuple[str, int | None, int]:
             return text, total, 0
         keep = budget * 4
         return _join(text[: keep // 2], text[-(keep - keep // 2) :], total - budget), budget, total - budget
-    if len(text) <= 2 * window:
-        ids = enc.encode_ordinary(text)
-        total = len(ids)
-        if total <= budget:
-            return text, total, 0
-        half = budget // 2
-        head, tail = enc.decode(ids[:half]), enc.decode(ids[total - (budget - half) :])
-        return _join(head, tail, total - budget), budget, total - budget
-    head_ids = enc.encode_ordinary(text[:window])
-    tail_ids = enc.encode_ordinary(text[-window:])
     half = budget // 2
+    while True:
+        if len(text) <= 2 * window:
+            ids = enc.encode_ordinary(text)
+            total = len(ids)
+            if total <= budget:
+                return text, total, 0
+            head, tail = enc.decode(ids[:half]), enc.decode(ids[total - (budget - half) :])
+            return _join(head, tail, total - budget), budget, total - budget
+        head_ids = enc.encode_ordinary(text[:window])
+        tail_ids = enc.encode_ordinary(text[-window:])
+        # Whitespace runs and repeated characters pack many characters into one token: when
+        # a window holds fewer tokens than its half of the budget, widen it and look again,
+        # or the kept text would fall short of what is reported kept.
+        if len(head_ids) >= half and len(tail_ids) >= budget - half:
+            break
+        window *= 4
     head, tail = enc.decode(head_ids[:half]), enc.decode(tail_ids[len(tail_ids) - (budget - half) :])
     # The middle is not tokenised: estimate its size from the sampled density.
     density = (len(head_ids) + len(tail_ids)) / (2 * window)

@@ -114,6 +114,18 @@ def test_cut_middle_keeps_exactly_the_budget_with_the_real_encoding():
     assert cut_text.startswith("line 0:") and cut_text.endswith(text[-20:])
 
 
+@pytest.mark.parametrize("line", ["x = 1" + " " * 200 + "\n", "=" * 300 + "\n", "\t\t\t\t" * 50 + "ok\n"])
+def test_cut_middle_sends_what_it_reports_kept_when_tokens_are_long(line):
+    """Whitespace runs pack hundreds of characters into a token: the kept text still fills the budget."""
+    text = line * 6000
+    out, kept, cut = tokens.cut_middle(text, 6000)
+    sent = len(tokens.encoding().encode_ordinary(out))
+    assert kept == 6000
+    assert 6000 <= sent <= 6000 + 40  # the budget, plus the "[… cut …]" marker between head and tail
+    total = len(tokens.encoding().encode_ordinary(text))
+    assert cut == pytest.approx(total - 6000, rel=0.05)  # the middle is estimated, not tokenised
+
+
 def test_doctor_says_the_encoding_ships_with_learnflow():
     from learnflow.admin.doctor import _tokenizer
 
