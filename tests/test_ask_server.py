@@ -228,6 +228,15 @@ def test_retry_after_beyond_the_wait_budget_fails_at_once(cli, openai_env):
     assert time.perf_counter() - start < 5 and len(answered(openai_env)) == 1
 
 
+@pytest.mark.parametrize("value,said", [("Fri, 31 Dec 2099 23:59:59 GMT", "more than a day"), ("5400", "90 min")])
+def test_a_long_retry_after_is_said_in_words(cli, openai_env, value, said):
+    """An HTTP date decades ahead was printed as "wait 2.29974e+09 s"."""
+    openai_env.rule(TAGGING, {"content": '{"skills": ["git"]}'})
+    openai_env.script({"status": 429, "headers": {"Retry-After": value}})
+    result = cli("ask", QUESTION)
+    assert result.exit_code == 5 and f"It asked to wait {said}." in result.stderr and "e+" not in result.stderr
+
+
 def test_a_stream_cut_after_text_is_not_retried(cli, openai_env):
     openai_env.rule(TAGGING, {"content": '{"skills": ["git"]}'})
     openai_env.script({"content": "one two three four five six", "cut_after": 1})

@@ -281,3 +281,10 @@ def test_httpx_and_tenacity_are_imported_only_when_a_request_is_made():
     code = "import sys, learnflow.interop.lrs; print(sorted({'httpx', 'tenacity'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("url", ["http://lrs.example:abc/xapi/", "http://lrs.example:99999/xapi/", "http://[::1/xapi/"])
+def test_a_malformed_lrs_url_is_a_config_error_not_a_traceback(cli, url):
+    result = cli("sync", "--lrs", url)
+    assert result.exit_code == 4, result.output
+    assert "is not a valid URL" in result.stderr and "Traceback" not in result.output

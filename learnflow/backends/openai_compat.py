@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from learnflow import keys
 from learnflow.backends import Backend, ModelInfo, Request, Usage
 from learnflow.errors import BackendError
-from learnflow.retry_after import parse_retry_after
+from learnflow.retry_after import describe_wait, parse_retry_after
 
 OPENAI_URL = "https://api.openai.com/v1"
 
@@ -192,7 +192,7 @@ def http_error(host: str, status: int, raw: bytes, retry_after: str | None, *, m
     wait = parse_retry_after(retry_after)
     if status == 429:
         return BackendError(
-            f"{host} is rate-limiting requests (429){detail}." + (f" It asked to wait {wait:g} s." if wait else ""),
+            f"{host} is rate-limiting requests (429){detail}." + (f" It asked to wait {describe_wait(wait)}." if wait else ""),
             hint="Wait a moment and ask again, or pick another model with -m.",
             kind="rate_limit",
             status=status,

@@ -82,7 +82,11 @@ def lrs_from(url: str | None = None, user: str | None = None, password: str | No
             "No LRS given.",
             hint="Pass --lrs https://lrs.example.com/xapi/ or `learnflow config set xapi_lrs_url URL`.",
         )
-    parts = urlsplit(str(url))
+    try:
+        parts = urlsplit(str(url))
+        parts.port  # noqa: B018 - a port that is not a number, or above 65535, raises here: say so once
+    except ValueError as exc:
+        raise ConfigError(f"{url!r} is not a valid URL: {exc}.", hint="e.g. https://lrs.example.com:8443/xapi/") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{url!r} is not an http(s) URL of an xAPI endpoint.", hint="e.g. https://lrs.example.com/xapi/")
     # Credentials written into the URL are taken out of it: the URL is stored and printed.
