@@ -18,6 +18,7 @@ from learnflow import paths
 from learnflow.errors import BadInput, ConfigError
 
 LEVELS = ("novice", "intermediate", "expert")
+_TYPE_NAMES = {int: "a whole number", float: "a number", str: "text"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ def load(path: Path | None = None) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"Config file {path} is not UTF-8 text.", hint="Save it as UTF-8, or move it away.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc.strerror}.") from None
     try:
@@ -104,25 +107,63 @@ def load(path: Path | None = None) -> dict[str, Any]:
             f"Config file {path} is not valid TOML: {exc}.",
             hint="Fix that line, or move the file away and run `learnflow config set` again.",
         ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"Config file {path} is not UTF-8 text.") from None
+
+
+def checked(key: str, value: Any, setting: Setting) -> Any:
+    """A value read from the file, as its setting's type, or a ConfigError naming the key.
+
+    `config set` validates what it writes, but the file is also edited by hand: a
+    `read_timeout = "abc"` must be a clear error where it is used, not a traceback.
+    """
+    problem = None
+    if setting.type is str:
+        ok = isinstance(value, str)
+    elif setting.type is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    if not ok:
+        problem = f"needs {_TYPE_NAMES.get(setting.type, setting.type.__name__)}"
+    elif setting.choices and value not in setting.choices:
+        problem = f"must be one of: {', '.join(setting.choices)}"
+    elif setting.low is not None and setting.high is not None and not (setting.low <= value <= setting.high):
+        problem = f"must be between {setting.low:g} and {setting.high:g}"
+    if problem:
+        raise ConfigError(
+            f"Setting {key} = {value!r} in {paths.config_path()} {problem}.",
+            hint=f"Fix it with `learnflow config set {key} …`, or `learnflow config unset {key}` for the default.",
+        )
+    return value
 
 
 class Config:
     """Merged view: environment over file over defaults."""
 
     def __init__(self, data: dict[str, Any] | None = None):
-        self.data = load() if data is None else data
+        if data is None:
+            data = load()
+            # A bad value in the file is reported before any work starts (an ask would
+            # otherwise log its question and then fail on the setting it reads last).
+            for key, setting in SETTINGS.items():
+                if key in data:
+                    checked(key, data[key], setting)
+        self.data = data
 
     def get(self, key: str) -> Any:
         if "." in key:
             table, _, sub = key.partition(".")
             value = self.data.get(table, {})
             return value.get(sub) if isinstance(value, dict) else None
-        if key in self.data:
-            return self.data[key]
         setting = SETTINGS.get(key)
+        if key in self.data:
+            value = self.data[key]
+            return checked(key, value, setting) if setting is not None else value
         return setting.default if setting else None
+
+    def unknown_keys(self) -> list[str]:
+        """Keys in the file that this learnflow does not know: typos, or written by a newer version."""
+        return [k for k in self.data if k not in SETTINGS and k not in TABLES]
 
     def level_for(self, skill: str) -> str | None:
         levels = self.data.get("levels") or {}
@@ -132,9 +173,6 @@ class Config:
     @property
     def model(self) -> str | None:
         return os.environ.get("LEARNFLOW_MODEL") or self.get("model")
-
-
-_TYPE_NAMES = {int: "a whole number", float: "a number", str: "text"}
 
 
 def parse_value(key: str, raw: str, *, skills: Collection[str] = ()) -> Any:

@@ -239,3 +239,44 @@ def test_the_cli_modules_keep_their_annotations_evaluated_at_import():
     for path in sorted(Path(learnflow.__file__).parent.glob("cli*.py")):
         module = importlib.import_module(f"learnflow.{path.stem}")
         assert getattr(module, "annotations", None) is not __future__.annotations, path.name
+
+
+BAD_VALUES = [
+    ('read_timeout = "abc"', "needs a number"),
+    ("model = 42", "needs text"),
+    ('default_level = "guru"', "must be one of: novice, intermediate, expert"),
+    ("retries = -5", "must be between 0 and 10"),
+    ("context_tokens = -100", "must be between 256"),
+    ('tagging = "maybe"', "must be one of: model, offline"),
+    ("connect_timeout = true", "needs a number"),
+]
+
+
+@pytest.mark.parametrize("line,says", BAD_VALUES, ids=[b[0].split()[0] for b in BAD_VALUES])
+def test_a_hand_edited_bad_value_is_a_config_error_before_anything_is_logged(cli, home, line, says):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(line + "\n")
+    result = cli("ask", "how do I undo a commit")
+    assert result.exit_code == 4, result.output
+    key = line.split()[0]
+    assert f"Setting {key} = " in result.stderr and says in result.stderr and f"config unset {key}" in result.stderr
+    assert not (home / "learnflow.db").exists() or cli("history", "--json").stdout.strip() == "[]"
+    fixed = cli("config", "unset", key)  # the way out works with the bad value still there
+    assert fixed.exit_code == 0 and cli("ask", "how do I undo a commit").exit_code == 0
+
+
+def test_a_non_utf8_config_file_is_a_config_error(cli, home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_bytes(b'model = "\xff"\n')
+    result = cli("ask", "how do I undo a commit")
+    assert result.exit_code == 4 and "not UTF-8" in result.stderr
+
+
+def test_config_list_names_bad_and_unknown_settings_instead_of_failing(cli, home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("retries = -5\nnonsense = 1\n")
+    result = cli("config", "list")
+    assert result.exit_code == 0
+    assert "retries = -5" in result.stderr and "Unknown setting 'nonsense'" in result.stderr
+    doctor = cli("doctor")
+    assert "config" in doctor.stdout and "retries = -5" in doctor.stdout and doctor.exit_code == 4

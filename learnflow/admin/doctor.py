@@ -72,6 +72,7 @@ def _config() -> Check:
 
     try:
         data = config.load()
+        config.Config()  # checks every value's type and range, as every command does
     except ConfigError as exc:
         return Check("config", "fail", exc.message, exc.hint or "")
     unknown = [k for k in data if k not in config.SETTINGS and k not in config.TABLES]

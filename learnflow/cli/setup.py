@@ -13,9 +13,9 @@ keys_app = typer.Typer(help="Store API keys in a private file (0600). Environmen
 @config_app.command("get")
 def config_get(key: Annotated[str, typer.Argument(help="Setting name, e.g. model or levels.git.")]) -> None:
     """Print one setting (its default when unset)."""
-    from learnflow.config import Config
+    from learnflow.config import Config, load
 
-    value = Config().get(key)
+    value = Config(load()).get(key)  # only this key is checked: the others may be what is being fixed
     typer.echo("" if value is None else value)
 
 
@@ -56,11 +56,19 @@ def config_path() -> None:
 @config_app.command("list")
 def config_list(json_: JsonOpt = False) -> None:
     """Every setting with its current value, default and meaning."""
-    from learnflow.config import SETTINGS, TABLES, Config
+    from learnflow.config import SETTINGS, TABLES, Config, load
+    from learnflow.errors import ConfigError
     from learnflow.ui import render
 
-    cfg = Config()
-    rows = [{"key": k, "value": cfg.get(k), "default": s.default, "help": s.help} for k, s in SETTINGS.items()]
+    cfg = Config(load())  # listed as written, each bad value named below rather than stopping the list
+    rows = [{"key": k, "value": cfg.data.get(k, s.default), "default": s.default, "help": s.help} for k, s in SETTINGS.items()]
+    problems = []
+    for key in SETTINGS:
+        try:
+            cfg.get(key)
+        except ConfigError as exc:
+            problems.append(exc.message)
+    problems += [f"Unknown setting {key!r} in the config file (a typo, or written by a newer learnflow)." for key in cfg.unknown_keys()]
     for table, setting in TABLES.items():
         entries = cfg.data.get(table)
         for skill, value in (entries if isinstance(entries, dict) else {}).items():
@@ -69,6 +77,8 @@ def config_list(json_: JsonOpt = False) -> None:
         render.print_json(rows)
     else:
         render.table(rows, [("key", "Setting"), ("value", "Value"), ("default", "Default"), ("help", "Meaning")])
+        for problem in problems:
+            render.notice(problem)
 
 
 @keys_app.command("set")

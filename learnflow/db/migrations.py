@@ -292,23 +292,23 @@ def m008_learning_by_doing(db: Database) -> None:
     appeals                  a check verdict appealed: the old and the new verdict, both kept
     New evidence kinds (docs/learner-model.md): attempt, task, repeat, flag.
     """
-    db["interactions"].add_column("attempt", str)
-    db["interactions"].add_column("hint_step", int)
-    db["interactions"].add_column("repeat_of", int)
+    db.table("interactions").add_column("attempt", str)
+    db.table("interactions").add_column("hint_step", int)
+    db.table("interactions").add_column("repeat_of", int)
     for col in ("tool", "skill", "error_class"):
-        db["tasks"].add_column(col, str)
-    db["tasks"].add_column("recovery_of", int)
-    db["tasks"].create_index(["tool", "created_at"])
-    db["check_results"].add_column("interaction_id", int)
-    db["check_results"].add_column("source", str)
-    db["check_results"].create_index(["interaction_id"])
+        db.table("tasks").add_column(col, str)
+    db.table("tasks").add_column("recovery_of", int)
+    db.table("tasks").create_index(["tool", "created_at"])
+    db.table("check_results").add_column("interaction_id", int)
+    db.table("check_results").add_column("source", str)
+    db.table("check_results").create_index(["interaction_id"])
     db.table("flags").create(
         {"id": int, "interaction_id": int, "created_at": str, "verdict": str, "reason": str},
         pk="id",
         foreign_keys=[("interaction_id", "interactions", "id")],
         not_null={"interaction_id", "created_at", "verdict"},
     )
-    db["flags"].create_index(["interaction_id"])
+    db.table("flags").create_index(["interaction_id"])
     db.table("appeals").create(
         {
             "id": int,
