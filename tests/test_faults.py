@@ -291,3 +291,26 @@ def test_a_server_that_never_accepts_hits_the_connect_timeout(cli, monkeypatch):
         s.close()
     assert result.exit_code == 5 and "Traceback" not in result.output
     assert elapsed < 10
+
+
+def test_ctrl_c_during_start_up_never_shows_a_traceback_from_learnflow_or_its_libraries(tmp_path):
+    """SIGINT in the first ~150 ms lands while typer and the commands are being imported.
+
+    What remains possible is a signal inside CPython's own start-up (site, zipimport),
+    before any line of learnflow runs: those frames are "<frozen …>" and are not ours.
+    """
+    import random
+
+    script = Path(sys.executable).parent / "learnflow"  # the console script, as a user runs it
+    rng = random.Random(7)
+    ours = []
+    for i in range(40):
+        env = {**os.environ, "LEARNFLOW_HOME": str(tmp_path / f"h{i}")}
+        proc = subprocess.Popen([str(script), "ask", QUESTION], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.01, 0.15))
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        text = err.decode(errors="replace")
+        if "Traceback" in text and ("site-packages" in text or "/learnflow/" in text):
+            ours.append(text[-600:])
+    assert not ours, ours[0]
