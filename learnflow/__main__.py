@@ -8,7 +8,25 @@ in place, and would otherwise print a raw KeyboardInterrupt traceback.
 import sys
 
 
+def _readable_argv(argv: list[str]) -> list[str]:
+    """Arguments that are not valid UTF-8 (Python keeps them as lone surrogates, which SQLite and
+    every encoder refuse) get U+FFFD for the bad bytes. Everything after `--` is a wrapped
+    command's own argv (`learnflow run -- …`) and passes through untouched."""
+    out = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[i:]
+        out.append(arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+    return out
+
+
 def main() -> None:
+    # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, a C locale) gets
+    # a replacement character instead of an UnicodeEncodeError in the middle of an answer.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    sys.argv = _readable_argv(sys.argv)
     try:
         from learnflow.cli.app import main as run_app
 

@@ -48,7 +48,16 @@ def cache_dir() -> Path:
 
 def ensure_private_dir(path: Path) -> Path:
     """Create `path` readable by its owner only: the log holds people's work."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (FileExistsError, NotADirectoryError):
+        from learnflow.errors import ConfigError
+
+        # e.g. LEARNFLOW_HOME pointing at a file, or at a folder under one.
+        raise ConfigError(
+            f"{path} cannot be a folder: it, or a folder above it, is a file.",
+            hint="Point LEARNFLOW_HOME (or XDG_DATA_HOME / XDG_CONFIG_HOME) at a folder, or move that file away.",
+        ) from None
     try:
         path.chmod(0o700)
     except OSError:  # pragma: no cover - e.g. a folder owned by someone else

@@ -314,3 +314,52 @@ def test_ctrl_c_during_start_up_never_shows_a_traceback_from_learnflow_or_its_li
         if "Traceback" in text and ("site-packages" in text or "/learnflow/" in text):
             ours.append(text[-600:])
     assert not ours, ours[0]
+
+
+@pytest.mark.parametrize("under", ["", "sub"], ids=["home-is-a-file", "home-under-a-file"])
+def test_learnflow_home_that_is_a_file_is_a_config_error(cli, monkeypatch, tmp_path, under):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LEARNFLOW_HOME", str(blocker / under) if under else str(blocker))
+    for args in (["ask", QUESTION], ["gaps"], ["history"]):
+        result = cli(*args)
+        assert result.exit_code == 4, (args, result.output)
+        assert "cannot be a folder" in result.stderr and "LEARNFLOW_HOME" in result.stderr
+    assert blocker.read_text() == "not a folder"
+
+
+HUGE = str(2**64)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["show", HUGE], ["history", "-n", HUGE], ["ask", "--cid", HUGE, "hi"], ["forget", HUGE, "--yes"],
+     ["reflect", "--done", HUGE], ["reflections", "--id", HUGE]],
+    ids=["show", "history-n", "cid", "forget", "reflect-done", "reflections-id"],
+)  # fmt: skip
+def test_ids_and_counts_beyond_64_bits_are_bad_input(cli, args):
+    assert cli("ask", QUESTION).exit_code == 0
+    result = cli(*args)
+    assert result.exit_code == 3, result.output
+    assert "too large" in result.stderr
+    assert len(Store().history(limit=5)) == 1  # nothing lost, nothing half-written
+
+
+def test_an_ascii_only_terminal_gets_the_answer_without_a_traceback(home):
+    proc = spawn(["ask", QUESTION], {"PYTHONIOENCODING": "ascii"})
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err and out.strip()
+
+
+def test_argv_that_is_not_utf8_is_logged_readably_and_a_wrapped_command_gets_it_raw(home, tmp_path):
+    env = {**os.environ}
+    question = os.fsdecode(b"caf\xe9: how do I undo a commit")
+    proc = subprocess.run([sys.executable, "-m", "learnflow", "ask", question], env=env, capture_output=True, timeout=60)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr
+    assert Store().history(limit=1)[0]["question"] == "caf\ufffd: how do I undo a commit"
+    name = os.fsdecode(b"caf\xe9.txt")
+    (tmp_path / name).write_bytes(b"x")  # a file whose name is not UTF-8
+    ran = subprocess.run([sys.executable, "-m", "learnflow", "run", "--no-offer", "--", "ls", name], cwd=tmp_path, env=env,
+                         capture_output=True, timeout=60)  # fmt: skip
+    assert ran.returncode == 0 and os.fsencode(name) in ran.stdout  # ls found the file under its real bytes

@@ -34,6 +34,10 @@ class LearnflowGroup(TyperGroup):
         except LearnflowError as exc:
             render.error(exc.message, exc.hint)
             raise typer.Exit(int(exc.exit_code)) from None
+        except OverflowError:
+            # Only a number from the command line can get here (SQLite integers stop at 2^63 - 1).
+            render.error("A number given is too large.", "Ids and counts go up to 9223372036854775807.")
+            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
         except KeyboardInterrupt:
             render.error("Interrupted.")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
