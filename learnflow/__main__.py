@@ -12,7 +12,7 @@ def _readable_argv(argv: list[str]) -> list[str]:
     """Arguments that are not valid UTF-8 (Python keeps them as lone surrogates, which SQLite and
     every encoder refuse) get U+FFFD for the bad bytes. Everything after `--` is a wrapped
     command's own argv (`learnflow run -- …`) and passes through untouched."""
-    out = []
+    out: list[str] = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return out + argv[i:]
