@@ -8,19 +8,33 @@ from pathlib import Path
 from learnflow.errors import BadInput
 
 
-def write_user_file(path: Path | str, text: str, *, private: bool = False, example: str = "report.html") -> Path:
-    """Write `text` to `path`; a folder or an unwritable path is bad input with a hint.
+def write_user_file(path: Path | str, text: str, *, example: str = "report.html") -> Path:
+    """Write `text` to `path`, readable by its owner only (0600); a folder or an unwritable
+    path is bad input with a hint.
 
-    `private` files (exports of someone's learning record) are created 0600.
+    Every such file holds someone's learning record (exports, gaps and team reports), so
+    it is 0600 whatever the umask, also when it replaces an older file that was 0644: the
+    text goes to a private temporary file that then takes the name. A full disk or a
+    failed write leaves the old file as it was, never half a new one. A path that is not
+    a regular file (/dev/stdout, a pipe) is written through as it is.
     """
     path = Path(path)
     try:
-        if private:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if path.is_dir():
+            raise IsADirectoryError
+        if path.exists() and not path.is_file():
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return path
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
-        else:
-            path.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     except IsADirectoryError:
         raise BadInput(f"{path} is a folder.", hint=f"Give a file name, e.g. {example}.") from None
     except OSError as exc:

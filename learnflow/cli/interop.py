@@ -82,7 +82,7 @@ def _write_private(path: Path, text: str) -> None:
     """Exports hold a person's learning record: readable by them only (0600)."""
     from learnflow.files import write_user_file
 
-    write_user_file(path, text, private=True, example="-o statements.json")
+    write_user_file(path, text, example="-o statements.json")
 
 
 def export(

@@ -47,8 +47,10 @@ def to_csv(rows: list[dict]) -> str:
     import csv
     import io
 
+    from learnflow.controls import csv_cell
+
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=RECORD_FIELDS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     return buf.getvalue()

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from learnflow.controls import strip_controls
+
 
 def fancy(stream=None) -> bool:
     stream = stream or sys.stdout
@@ -39,6 +41,7 @@ def print_json(data: Any) -> None:
 
 
 def error(message: str, hint: str | None = None) -> None:
+    message, hint = strip_controls(message), strip_controls(hint) if hint else hint
     if fancy(sys.stderr):
         con = err_console()
         con.print(f"[bold red]Error:[/] {_esc(message)}")
@@ -53,6 +56,7 @@ def error(message: str, hint: str | None = None) -> None:
 
 def notice(message: str) -> None:
     """A side remark (context cut, tagging): stderr, so stdout stays the answer."""
+    message = strip_controls(message)
     if fancy(sys.stderr):
         err_console().print(f"[dim]{_esc(message)}[/]")
     else:
@@ -106,7 +110,7 @@ def _stream_plain(chunks: Iterator[str], *, spinner: bool, waiting: str) -> str:
         return text
     for chunk in _chain(first, chunks):
         text += chunk
-        sys.stdout.write(chunk)
+        sys.stdout.write(strip_controls(chunk))
         sys.stdout.flush()
     if not text.endswith("\n"):
         sys.stdout.write("\n")
@@ -123,10 +127,10 @@ def _stream_markdown(chunks: Iterator[str], waiting: str) -> str:
     first = _first(chunks, True, waiting)
     if first is None:
         return text
-    with Live(Markdown(first), console=console, refresh_per_second=10, vertical_overflow="visible") as live:
+    with Live(Markdown(strip_controls(first)), console=console, refresh_per_second=10, vertical_overflow="visible") as live:
         for chunk in _chain(first, chunks):
             text += chunk
-            live.update(Markdown(text))
+            live.update(Markdown(strip_controls(text)))
     return text
 
 
@@ -147,6 +151,7 @@ def footer(result) -> None:
 
 
 def markdown(text: str) -> None:
+    text = strip_controls(text)
     if fancy(sys.stdout):
         from rich.markdown import Markdown
 
@@ -178,4 +183,4 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return ", ".join(v["skill"] if isinstance(v, dict) and "skill" in v else str(v) for v in value)
-    return " ".join(str(value).split())
+    return " ".join(strip_controls(str(value)).split())
