@@ -48,6 +48,9 @@ SETTINGS: dict[str, Setting] = {
     "xapi_actor_account": Setting(str, None, "xAPI actor account: your name on that system."),
     "xapi_actor_name": Setting(str, None, "xAPI actor: a display name sent with statements."),
     "xapi_lrs_url": Setting(str, None, "Your LRS's xAPI endpoint for `learnflow sync` / `team --lrs`."),
+    "lrs_max_seconds": Setting(
+        float, 120.0, "Longest a sync or team --lrs may talk to the LRS, retries and waits included.", low=1, high=86400
+    ),
     "xapi_lrs_user": Setting(str, None, "LRS user / key (password: LEARNFLOW_LRS_PASSWORD or `learnflow keys set lrs`)."),
     # `learnflow gaps`: the learner model's knobs (docs/learner-model.md explains each).
     "gaps_half_life_days": Setting(

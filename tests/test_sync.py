@@ -47,14 +47,14 @@ class ScriptedLrs:
                 assert self.headers["X-Experience-API-Version"] == "1.0.3"
                 if outer.script:
                     status, headers, payload = outer.script.pop(0)
-                    if status != 200:
+                    if status != 200 or isinstance(payload, bytes):  # bytes: a raw body, stored nowhere
                         return self.reply(status, payload, headers)
                 for st in body:
                     outer.stored[st["id"]] = st
                 self.reply(200, [st["id"] for st in body])
 
             def reply(self, status, payload, headers=None):
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
@@ -136,17 +136,57 @@ def test_a_timeout_is_retried(store, statements, lrs):
     assert result.requests == 2
 
 
-def test_gives_up_after_bounded_retries_when_nobody_listens(store, statements):
+def test_gives_up_after_one_retry_when_nobody_listens(store, statements):
+    """A refused connection rarely heals within seconds: one retry, not five (it took 12.9 s)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connection refused
-    waits: list[float] = []
     target = Lrs(f"http://127.0.0.1:{port}/xapi/")
+    start = time.monotonic()
     with pytest.raises(LrsError) as err:
-        sync.sync(store, statements, target, client=quiet_client(target, waits))
-    assert err.value.kind == "connection" and "failed after 6 tries" in err.value.message
-    assert len(waits) == sync.ATTEMPTS - 1 and sum(waits) <= 0.5 + 1 + 2 + 4 + 8
+        sync.sync(store, statements, target)  # real waits
+    assert err.value.kind == "connection" and "failed after 2 tries" in err.value.message
+    assert time.monotonic() - start < 3
     assert not sync.acknowledged(store, target)
+
+
+def test_server_errors_are_still_retried_with_bounded_backoff(store, statements, lrs):
+    lrs.script = [(503, {}, {"message": "busy"})] * sync.ATTEMPTS
+    waits: list[float] = []
+    target = Lrs(lrs.url)
+    with pytest.raises(LrsError, match="failed after 6 tries"):
+        sync.sync(store, statements, target, client=quiet_client(target, waits))
+    assert len(waits) == sync.ATTEMPTS - 1 and sum(waits) <= 0.5 + 1 + 2 + 4 + 8
+
+
+def test_a_hanging_lrs_is_given_up_within_lrs_max_seconds(store, statements, lrs):
+    lrs.hang = [30.0] * 10  # every POST sits there
+    target = Lrs(lrs.url, timeout=20, max_seconds=1.5)
+    start = time.monotonic()
+    with pytest.raises(LrsError) as err:
+        sync.sync(store, statements, target)
+    assert time.monotonic() - start < 3
+    assert "lrs_max_seconds = 1.5" in err.value.message
+    assert not sync.acknowledged(store, target)
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html>Welcome to nginx</html>", b"", b"[]", b'["not-one-of-ours"]'], ids=["html", "empty", "no-ids", "other-ids"]
+)
+def test_a_200_that_does_not_list_the_batch_ids_is_not_an_acknowledgement(store, statements, lrs, body):
+    lrs.script = [(200, {}, body)]
+    target = Lrs(lrs.url)
+    with pytest.raises(LrsError) as err:
+        sync.sync(store, statements, target, batch=10)
+    assert err.value.kind == "bad_response" and "without acknowledging" in err.value.message
+    assert not sync.acknowledged(store, target)  # so the next sync sends them again
+    assert sync.sync(store, statements, target, batch=10).sent == len(statements)
+
+
+def test_lrs_max_seconds_is_a_setting(cli, monkeypatch):
+    assert cli("config", "set", "lrs_max_seconds", "30").exit_code == 0
+    assert sync.lrs_from("http://127.0.0.1:9/xapi/").max_seconds == 30.0
+    assert cli("config", "set", "lrs_max_seconds", "0").exit_code == 3
 
 
 def test_an_interrupted_sync_resumes_where_it_stopped(store, statements, lrs):

@@ -57,7 +57,9 @@ class Lrs:
     url: str
     user: str | None = None
     password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds to wait for one answer
+    max_seconds: float = 120.0  # the whole conversation with the LRS, retries and waits included
+    connect_timeout: float = 5.0
 
     @property
     def key(self) -> str:
@@ -96,7 +98,10 @@ def lrs_from(url: str | None = None, user: str | None = None, password: str | No
         password = load_keys().get("lrs")
     netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return Lrs(f"{parts.scheme}://{netloc}{path}", user, password, float(cfg.get("read_timeout") or 30))
+    return Lrs(
+        f"{parts.scheme}://{netloc}{path}", user, password, float(cfg.get("read_timeout") or 30),
+        max_seconds=float(cfg.get("lrs_max_seconds")), connect_timeout=float(cfg.get("connect_timeout")),
+    )  # fmt: skip
 
 
 class Client:
@@ -109,6 +114,12 @@ class Client:
         self.lrs, self.sleep, self.attempts = lrs, sleep, attempts
         self._http: httpx.Client | None = None  # opened by the first request: a sync with nothing new opens none
         self.requests = 0
+        # One bound for everything this client does (a hanging LRS once kept `sync` running for
+        # read timeout x tries, ~12 minutes): every wait and every request timeout fits in it.
+        self.deadline = time.monotonic() + lrs.max_seconds
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
 
     def close(self) -> None:
         """Close the connections (the client opens new ones if used again)."""
@@ -148,12 +159,20 @@ class Client:
             if outcome is not None and not outcome.failed:
                 told = parse_retry_after(outcome.result().headers.get("Retry-After"))
                 if told is not None:
-                    return min(told, MAX_WAIT)
-            return backoff(state)
+                    return min(told, MAX_WAIT, max(self._left(), 0.0))
+            return min(backoff(state), max(self._left(), 0.0))
+
+        def stop(state: RetryCallState) -> bool:
+            if stop_after_attempt(self.attempts)(state) or self._left() <= 0.5:
+                return True
+            # Nobody listening (refused, no such host) rarely changes within seconds: one retry, not five.
+            outcome = state.outcome
+            refused = outcome is not None and outcome.failed and isinstance(outcome.exception(), _unreachable())
+            return refused and state.attempt_number >= 2
 
         retrying = Retrying(
             sleep=self.sleep,
-            stop=stop_after_attempt(self.attempts),
+            stop=stop,
             wait=wait,
             retry=retry_if_exception_type(_transient()) | retry_if_result(lambda r: r.status_code in RETRY_STATUS),
         )
@@ -167,9 +186,13 @@ class Client:
         import httpx
 
         headers = {"Content-Type": "application/json"} if body is not None else None
+        left = self._left()
+        if left <= 0:
+            raise httpx.ReadTimeout(f"no time left of lrs_max_seconds = {self.lrs.max_seconds:g}")
         self.requests += 1
+        timeout = httpx.Timeout(min(self.lrs.timeout, left), connect=min(self.lrs.connect_timeout, left))
         try:
-            return self._client().request(method, url, content=body, headers=headers)
+            return self._client().request(method, url, content=body, headers=headers, timeout=timeout)
         except _transient():
             raise  # tenacity retries these
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a URL it cannot send, a protocol it cannot speak
@@ -185,8 +208,10 @@ class Client:
         else:
             status = last.result().status_code
             problem, kind = f"it answered HTTP {status}", "rate_limit" if status == 429 else "server"
+        tries = last.attempt_number
+        within = f" within lrs_max_seconds = {self.lrs.max_seconds:g}" if self._left() <= 0.5 else ""
         return LrsError(
-            f"The LRS at {self.lrs.key} failed after {self.attempts} tries: {problem}.",
+            f"The LRS at {self.lrs.key} failed after {tries} {'try' if tries == 1 else 'tries'}{within}: {problem}.",
             hint="Nothing is lost: what was acknowledged is recorded, run `learnflow sync` again later.",
             kind=kind,
         )
@@ -195,13 +220,24 @@ class Client:
         """Send one batch; the ids the LRS acknowledged."""
         body = json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
         status, data = self.request("POST", self.lrs.statements_url(), body)
-        if status in (200, 204):
-            try:
-                ids = json.loads(data or b"[]")
-            except json.JSONDecodeError:
-                ids = []
-            return [str(i) for i in ids] if isinstance(ids, list) and ids else [s["id"] for s in batch]
-        raise _refusal(self.lrs, status, data, batch)
+        if status != 200:
+            raise _refusal(self.lrs, status, data, batch)
+        # xAPI 1.0.3 (2.1.2): a POST answers 200 with the array of the statement ids it stored.
+        # Anything else (an HTML error page behind a proxy, an empty body, other ids) is not an
+        # acknowledgement: recording it would mean never sending these statements again.
+        try:
+            ids = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            ids = None
+        sent = [s["id"] for s in batch]
+        if not isinstance(ids, list) or sorted(map(str, ids)) != sorted(sent):
+            raise LrsError(
+                f"The LRS at {self.lrs.key} answered HTTP 200 without acknowledging the batch "
+                f"(xAPI asks for the list of stored statement ids; got {_lrs_message(data)[:80]!r}).",
+                hint="Nothing was recorded as sent. Is the URL the xAPI endpoint and not a web page in front of it?",
+                kind="bad_response",
+            )
+        return sent
 
     def get_statements(self, **params) -> Iterator[dict]:
         """Every statement matching `params`, following `more` page by page."""
@@ -219,6 +255,13 @@ class Client:
             # `more` is relative to the server root (xAPI 1.0.3, 2.1.3): join it to the host, not the endpoint.
             # Some LRSs put raw spaces or JSON in it: percent-encode what a request line cannot carry.
             url = urljoin(self.lrs.url, quote(more, safe=_URL_SAFE)) if more else ""
+
+
+def _unreachable() -> tuple[type[Exception], ...]:
+    """No one is listening there: refused, unknown host, no route."""
+    import httpx
+
+    return (httpx.ConnectError,)
 
 
 def _transient() -> tuple[type[Exception], ...]:
