@@ -119,7 +119,12 @@ _SHAPES = [
 
 
 def run_model(split: str = "all") -> dict:
-    """The model judge with one scripted verdict per item: agreement with the label, unreadable replies."""
+    """The model judge with one scripted verdict per item: agreement with the label, unreadable replies;
+    {"baseline": …, "current": …}, the same canned replies for both."""
+    return {"baseline": _run_model(split, _baseline()), "current": _run_model(split, None)}
+
+
+def _run_model(split: str, judging) -> dict:
     sys.path.insert(0, str(ROOT))
     from tests.fake_openai import FakeOpenAI
 
@@ -130,19 +135,22 @@ def run_model(split: str = "all") -> dict:
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
-            from learnflow.practice import judging
+            from learnflow.practice import judging as current
             from learnflow.tutor.modelcall import ModelCall
+
+            judging = judging or current
 
             model = ModelCall.from_config()
             verdicts, unreadable = [], 0
             for n, item in enumerate(items):
                 score = LABEL_SCORE[item["verdict"]]
-                server.script({"content": _SHAPES[n % len(_SHAPES)](score >= 0.5, score, "canned")})
+                if not judging.blank(item["answer"]):  # a blank answer never reaches the model
+                    server.script({"content": _SHAPES[n % len(_SHAPES)](score >= 0.5, score, "canned")})
                 j = judging.judge_answer(_check(item), item["answer"], model)
                 if j is None:
                     unreadable += 1
-                    j = judging.Judgement(False, 0.0, "", "none", certain=False)
-                verdicts.append(Verdict(j.correct, j.score, j.certain))
+                    j = current.Judgement(False, 0.0, "", "none", certain=False)
+                verdicts.append(Verdict(j.correct, j.score, getattr(j, "certain", True)))
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -152,7 +160,7 @@ def run_model(split: str = "all") -> dict:
     out = figures(items, verdicts)
     out["unreadable_replies"] = unreadable
     out["exact_score"] = round(
-        sum(v.score == LABEL_SCORE[i["verdict"]] for i, v in zip(items, verdicts, strict=True) if i["answer"].strip()) / len(items), 3
+        sum(v.score == LABEL_SCORE[i["verdict"]] for i, v in zip(items, verdicts, strict=True)) / len(items), 3
     )
     return out
 
@@ -179,8 +187,9 @@ def main() -> None:
                 print(f"{k:28}{report[s]['baseline'][k]!s:>10}{report[s]['current'][k]!s:>10}")
         if "model" in report:
             print(f"\n== model path (loopback, canned verdicts), {args.split} ==")
-            for k, v in report["model"].items():
-                print(f"{k:28}{v!s:>10}")
+            print(f"{'':28}{'baseline':>10}{'current':>10}")
+            for k in report["model"]["current"]:
+                print(f"{k:28}{report['model']['baseline'][k]!s:>10}{report['model']['current'][k]!s:>10}")
     if args.show:
         from learnflow.practice import judging
 
