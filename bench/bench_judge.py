@@ -159,9 +159,7 @@ def _run_model(split: str, judging) -> dict:
                     os.environ[k] = v
     out = figures(items, verdicts)
     out["unreadable_replies"] = unreadable
-    out["exact_score"] = round(
-        sum(v.score == LABEL_SCORE[i["verdict"]] for i, v in zip(items, verdicts, strict=True)) / len(items), 3
-    )
+    out["exact_score"] = round(sum(v.score == LABEL_SCORE[i["verdict"]] for i, v in zip(items, verdicts, strict=True)) / len(items), 3)
     return out
 
 

@@ -152,7 +152,7 @@ def ask_checks(session, provider) -> None:
             # The person decides when nothing can judge or the keyword judge cannot tell, and may
             # overrule its "wrong" (keyword matching misses some paraphrases).
             unsure = judgement is None or not judgement.certain
-            if unsure or (judgement.method == "card" and not judgement.correct):
+            if judgement is None or unsure or (judgement.method == "card" and not judgement.correct):
                 graded = provider.self_grade(check, judgement)
                 if graded is not None:
                     judgement = judging.self_judgement(graded, overruled=not unsure)

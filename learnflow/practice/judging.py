@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from learnflow.practice.review import Check
@@ -71,7 +71,7 @@ def _stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=None)
+@cache
 def _phrase(phrase: str) -> re.Pattern:
     """A phrase as a pattern: its words in order, each in any inflection (long words by stem,
     numbers also as words), up to two other words between them."""
