@@ -80,7 +80,7 @@ def check(**kw):
     "answer,correct,score",
     [
         ("They stay staged in the index", True, 1.0),
-        ("in the staging area", True, 0.5),  # "staging" is a form of "staged"
+        ("in the staging area", True, 1.0),  # "staging" is a form of "staged", and the staging area is the index
         ("INDEX!", True, 0.5),
         ("they are gone", False, 0.0),
     ],

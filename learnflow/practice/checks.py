@@ -12,9 +12,17 @@ and every skill of the role gets a first measurement in minutes instead of weeks
 Results are stored one by one, so Ctrl-C keeps what was answered.
 
 Recording a result (`record`) rates it (scheduling.rating_for), reschedules its
-card with FSRS and adds evidence for `gaps`: kind "check" (1 right / 0 wrong) and
-kind "review" (the rating mapped to 0..1: Again 0, Hard 1/3, Good 2/3, Easy 1),
-both with source "check_results" and the result's id.
+card with FSRS and adds evidence for `gaps`: kind "check" with the judged score
+(1 complete and right, 0.5 partly right, 0 wrong: a partly right answer is part
+of a success, not a whole one) and kind "review" (the rating mapped to 0..1:
+Again 0, Hard 1/3, Good 2/3, Easy 1), both with source "check_results" and the
+result's id.
+
+When the offline judge cannot tell (`Judgement.certain` False), the loop shows the
+reference answer and the person grades their own answer. From an answers file
+without `self_grade`, such an answer is not recorded at all: no guess is stored
+as evidence, the card stays due, and `learnflow check --json` lists it under
+"ungraded".
 """
 
 from __future__ import annotations
@@ -85,7 +93,7 @@ def record(
     }
     card = {"fsrs": state, "due": iso(due), "last_review": iso(now), "reps": reps + 1}
     evidence = [
-        {"skill": check.skill, "kind": "check", "value": float(judgement.correct)},
+        {"skill": check.skill, "kind": "check", "value": round(float(judgement.score), 3)},
         {"skill": check.skill, "kind": "review", "value": round((rating - 1) / 3, 3)},
     ]
     rid = reviews.record_result(store, result, card, evidence, now.timestamp())
@@ -109,6 +117,7 @@ class Practice:
         self.limit = limit
         self.now = now or datetime.now(UTC)
         self.results: list[CheckResult] = []
+        self.ungraded: list[str] = []  # questions the judge could not tell and nobody graded
         self.asked = 0  # checks offered (some may be skipped)
 
     def checks(self) -> list[Check]:
@@ -140,12 +149,18 @@ def ask_checks(session, provider) -> None:
             if attempt is None:
                 continue  # skipped: the card stays due
             judgement = session.judge(check, attempt.answer) or judging.judge_keywords(check, attempt.answer)
-            # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
-            if judgement is None or (judgement.method == "card" and not judgement.correct):
+            # The person decides when nothing can judge or the keyword judge cannot tell, and may
+            # overrule its "wrong" (keyword matching misses some paraphrases).
+            unsure = judgement is None or not judgement.certain
+            if judgement is None or unsure or (judgement.method == "card" and not judgement.correct):
                 graded = provider.self_grade(check, judgement)
                 if graded is not None:
-                    judgement = judging.self_judgement(graded, overruled=judgement is not None)
+                    judgement = judging.self_judgement(graded, overruled=not unsure)
+                elif unsure:
+                    judgement = None  # no guess becomes evidence: the card stays due
             if judgement is None:
+                if attempt.answer.strip():
+                    getattr(session, "ungraded", []).append(check.question)
                 continue
             provider.show("judged", session.record(check, attempt, judgement))
             answered.add(check.card_id)
@@ -163,6 +178,7 @@ def summary(session: Practice) -> dict:
         "right": right,
         "answered": len(session.results),
         "offered": session.asked,  # offered but not answered: skipped, or the session was stopped
+        "ungraded": session.ungraded,  # answered, but the offline judge could not tell and no self_grade was given
         "calibration": asdict(calibration(session.store)),
         "warnings": list(session.model.warnings),
     }

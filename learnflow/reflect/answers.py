@@ -16,8 +16,10 @@ journal written elsewhere). Every section is optional; what is missing is skippe
     skill = "git"             # optional: this entry waits for a check on that skill
     confidence = 4            # 1-5, how sure you were before answering
     answer = "They stay staged, in the index."
-    self_grade = true         # optional: your own verdict, used when nothing else can judge
-                              # or to overrule the offline keyword judge
+    self_grade = true         # optional: your own verdict, used when nothing else can judge,
+                              # when the offline keyword judge cannot tell (without self_grade
+                              # such an answer is not recorded: the check stays due), or to
+                              # overrule the keyword judge's "wrong"
 
     [ratings]                 # how you rate yourself per skill, 1-5
     git = 3

@@ -123,7 +123,10 @@ class TerminalAnswers:
         elif check.source_answer:
             self._say("From the original answer:", "dim")
             self._markdown(check.source_answer[:600])
-        question = "Count your answer as right after all?" if judgement is not None else "Did you get it right?"
+        if judgement is not None and judgement.certain:
+            question = "Count your answer as right after all?"
+        else:  # nothing could judge it, or the key words could not tell: the person decides
+            question = "Compare with the expected answer: did you get it right?"
         return Confirm.ask(question, console=self.console, default=False)
 
     def skill_rating(self, skill: dict) -> int | None:
