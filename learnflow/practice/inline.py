@@ -246,10 +246,10 @@ def appeal(store: Store, reason: str | None, *, result_id: int | None = None, no
         raise BadInput(
             f"Check result #{rid} was not judged: there is no verdict to appeal.", hint="`learnflow check` asks it again with a judge."
         )
-    if result["correct"]:
-        raise BadInput(f"Check result #{rid} was judged right already: there is nothing to appeal.")
     if result["appealed"] is not None:
         raise BadInput(f"Check result #{rid} was appealed already (appeal #{result['appealed']}); a verdict is appealed once.")
+    if result["correct"]:
+        raise BadInput(f"Check result #{rid} was judged right already: there is nothing to appeal.")
     now = now or datetime.now(UTC)
     rating = rating_for(True, APPEAL_SCORE, result["confidence"])
     verdict = {"correct": 1, "score": APPEAL_SCORE, "rating": rating, "judge_method": "appeal"}
