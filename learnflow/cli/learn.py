@@ -96,16 +96,17 @@ def flag(
     unverified: Annotated[bool, typer.Option("--unverified", help="Mark it not verified (unsure), rather than wrong.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Flag an answer as wrong (or --unverified): noticing it counts for evaluating AI output.
+    """Flag an answer as wrong (or --unverified): catching a model's mistake counts for evaluating AI output.
 
     A flagged answer is marked in `history`, shown with its reason by `show`, and never offered
-    again by the offline coach's "from your log".
+    again by the offline coach's "from your log". A reason that starts with "-" goes after `--`.
 
     \b
     Examples:
       learnflow flag "git pull has no --force-with-lease option"
       learnflow flag 12 "the docs say the default is 30 s, not 60 s"
       learnflow flag --unverified 12 "could not confirm the flag exists in v2"
+      learnflow flag 12 -- "--force-with-lease is not a git pull option"
     """
     from learnflow.practice import inline
     from learnflow.ui import learn as ui
