@@ -80,7 +80,11 @@ def ask(
             from learnflow.cli.reflect import remind_action
 
             remind_action(run.store)  # "Yesterday you planned to …": stderr, once a day
-    stream_and_render(run, json_=json_)
+    result = stream_and_render(run, json_=json_)
+    if not (json_ or no_log):
+        from learnflow.cli.learn import offer_check
+
+        offer_check(run, result)  # on a terminal: the check question right away (Enter skips)
 
 
 def stream_and_render(run, *, json_: bool = False):
@@ -148,6 +152,8 @@ def history(
     for row in rows:
         row["when"] = row["created_at"][:16].replace("T", " ")
         row["question"] = row["question"][:70]
+        if row["flag"]:
+            row["status"] = f"{row['status']}, flagged {row['flag']}"  # `learnflow flag`: the learner says it is wrong
     render.table(
         rows,
         [("id", "ID"), ("when", "When (UTC)"), ("skills", "Skills"), ("question", "Question"), ("status", "Status")],
@@ -173,6 +179,8 @@ def show(
         lines.append(f"_context: {row['context_summary']}_")
     if row["error"]:
         lines.append(f"_error: {row['error']}_")
+    for f in row["flags"]:
+        lines.append(f"_flagged {f['verdict']} (flag #{f['id']}, {f['created_at'][:10]}): {f['reason']}_")
     lines += ["", row["answer"] or "_(no answer)_"]
     render.markdown("\n".join(lines))
 

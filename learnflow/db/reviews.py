@@ -29,13 +29,13 @@ def period_check_questions(store: Store, start: str, end: str) -> list[dict]:
     )
 
 
-def has_card(store: Store, *, bundled_card: str | None = None, question: str | None = None) -> bool:
-    """Whether a review card exists for this bundled skill card (by id), or else for this question text."""
+def card_id_for(store: Store, *, bundled_card: str | None = None, question: str | None = None) -> int | None:
+    """The id of the review card for this bundled skill card (by id), or else for this question text."""
     if bundled_card is not None:
-        row = store.conn.execute("SELECT 1 FROM review_cards WHERE card_id = ?", [bundled_card]).fetchone()
+        row = store.conn.execute("SELECT id FROM review_cards WHERE card_id = ? ORDER BY id LIMIT 1", [bundled_card]).fetchone()
     else:
-        row = store.conn.execute("SELECT 1 FROM review_cards WHERE question = ?", [question]).fetchone()
-    return row is not None
+        row = store.conn.execute("SELECT id FROM review_cards WHERE question = ? ORDER BY id LIMIT 1", [question]).fetchone()
+    return row[0] if row else None
 
 
 def used_bundled_cards(store: Store) -> set[str]:
@@ -136,3 +136,53 @@ def confidence_outcomes(store: Store) -> list[tuple[int, int, int | None]]:
     return store.conn.execute(
         "SELECT confidence, correct, reflection_id FROM check_results WHERE confidence IS NOT NULL AND correct IS NOT NULL"
     ).fetchall()
+
+
+# -- inline answers (`learnflow answer`) and appeals ----------------------------------------
+
+_ANSWER_CHECK = (
+    "SELECT i.id, i.conversation_id, i.backend, i.mode, i.status, i.check_question, "
+    "(SELECT skill FROM interaction_skills s WHERE s.interaction_id = i.id ORDER BY relevance DESC LIMIT 1) AS skill, "
+    "(SELECT c.id FROM check_results c WHERE c.interaction_id = i.id AND c.source = 'inline' ORDER BY c.id DESC LIMIT 1) "
+    "AS answered_by FROM interactions i"
+)
+
+
+def answer_check(store: Store, interaction_id: int) -> dict | None:
+    """One logged answer and its check question: {id, conversation_id, backend, mode, status,
+    check_question, skill (the top tag), answered_by (the id of its inline check result, if any)}."""
+    rows = store.query(f"{_ANSWER_CHECK} WHERE i.id = ?", [interaction_id])
+    return rows[0] if rows else None
+
+
+def latest_answer_check(store: Store) -> dict | None:
+    """The newest answer that ended with a check question (same fields as `answer_check`)."""
+    rows = store.query(f"{_ANSWER_CHECK} WHERE i.status = 'ok' AND coalesce(i.check_question, '') != '' ORDER BY i.id DESC LIMIT 1")
+    return rows[0] if rows else None
+
+
+def insert_result(store: Store, result: dict) -> int:
+    """A check result kept without a verdict (nothing could judge it): no card update, no evidence."""
+    return store._write(lambda: store._insert("check_results", result))
+
+
+def check_result(store: Store, result_id: int | None = None) -> dict | None:
+    """One check result with its appeal id (`appealed`, or None); by default the newest."""
+    sql = "SELECT c.*, (SELECT a.id FROM appeals a WHERE a.check_result_id = c.id ORDER BY a.id LIMIT 1) AS appealed FROM check_results c"
+    rows = store.query(f"{sql} WHERE c.id = ?", [result_id]) if result_id is not None else store.query(f"{sql} ORDER BY c.id DESC LIMIT 1")
+    return rows[0] if rows else None
+
+
+def record_appeal(store: Store, appeal: dict, verdict: dict, evidence: list[dict]) -> int:
+    """In one transaction: keep the appeal (old and new verdict), set the result's new verdict
+    (`verdict`: fields of check_results) and replace the evidence derived from it."""
+    rid = appeal["check_result_id"]
+
+    def write():
+        aid = store._insert("appeals", appeal)
+        sets = ", ".join(f"[{k}] = ?" for k in verdict)
+        store.conn.execute(f"UPDATE check_results SET {sets} WHERE id = ?", [*verdict.values(), rid])
+        store.replace_evidence("check_results", rid, evidence)  # nested: a savepoint inside this transaction
+        return aid
+
+    return store._write(write)

@@ -301,13 +301,17 @@ class Store:
             )
         row = rows[0]
         row["skills"] = self.skills_of([interaction_id])[interaction_id]
+        row["flags"] = self.query(
+            "SELECT id, created_at, verdict, reason FROM flags WHERE interaction_id = ? ORDER BY id", [interaction_id]
+        )
         return row
 
     def history(self, *, limit: int = 20, query: str | None = None, skill: str | None = None) -> list[dict]:
         """Newest first; `query` is full-text over question and answer."""
         where: list[str] = []
         params: list[str | int] = []
-        sql = "SELECT i.* FROM interactions i"
+        # `flag`: the verdict of a flag on the answer (wrong | unverified), else None.
+        sql = "SELECT i.*, (SELECT verdict FROM flags WHERE interaction_id = i.id ORDER BY id LIMIT 1) AS flag FROM interactions i"
         if query:
             match = fts_query(query)
             if match is None:
@@ -333,11 +337,13 @@ class Store:
         match = fts_query(text, any_word=True, min_len=3)
         if match is None:
             return []
-        # Questions weigh more than answers: they say what the person needed.
+        # Questions weigh more than answers: they say what the person needed. An answer the
+        # learner flagged (wrong or unverified) is never offered again.
         rows = self.query(
             "SELECT i.id, i.created_at, i.question, i.answer, bm25(interactions_fts, 3.0, 1.0) AS score "
             "FROM interactions_fts JOIN interactions i ON i.id = interactions_fts.rowid "
             "WHERE interactions_fts MATCH ? AND i.status = 'ok' AND i.backend != 'offline' AND i.id != ? "
+            "AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.interaction_id = i.id) "
             "ORDER BY score LIMIT ?",
             [match, exclude or -1, limit],
         )

@@ -72,8 +72,11 @@ def record(
     judgement: Judgement,
     seconds: float | None,
     now: datetime,
+    source: str | None = None,
+    interaction_id: int | None = None,
 ) -> CheckResult:
-    """Write the result, reschedule the card and add the evidence, in one transaction."""
+    """Write the result, reschedule the card and add the evidence, in one transaction.
+    `source` says where it was answered (inline: `learnflow answer`), `interaction_id` which answer's check it was."""
     rating = rating_for(judgement.correct, judgement.score, confidence, seconds)
     state, reps = reviews.card_schedule(store, check.card_id)
     state, due = schedule(state, rating, now, check.card_id)
@@ -90,19 +93,25 @@ def record(
         "rating": rating,
         "judge_method": judgement.method,
         "feedback": judgement.feedback,
+        **({"source": source, "interaction_id": interaction_id} if source else {}),
     }
     card = {"fsrs": state, "due": iso(due), "last_review": iso(now), "reps": reps + 1}
-    evidence = [
-        {"skill": check.skill, "kind": "check", "value": round(float(judgement.score), 3)},
-        {"skill": check.skill, "kind": "review", "value": round((rating - 1) / 3, 3)},
-    ]
-    rid = reviews.record_result(store, result, card, evidence, now.timestamp())
+    rid = reviews.record_result(store, result, card, evidence_rows(check.skill, judgement.score, rating), now.timestamp())
     return CheckResult(
         id=rid, card_id=check.card_id, skill=check.skill, kind=check.kind, question=check.question, answer=answer,
         confidence=confidence, correct=judgement.correct, score=judgement.score, rating=rating,
         rating_name=RATING_NAMES[rating], method=judgement.method, feedback=judgement.feedback,
         expected=check.expected, next_due=iso(due), interval_days=round((due - now).total_seconds() / 86400, 2),
     )  # fmt: skip
+
+
+def evidence_rows(skill: str, score: float, rating: int) -> list[dict]:
+    """The evidence a judged check adds: kind check (the judge's score, 0..1: a partly right answer
+    is a partial success) and kind review (the rating as 0..1)."""
+    return [
+        {"skill": skill, "kind": "check", "value": round(float(score), 3)},
+        {"skill": skill, "kind": "review", "value": round((rating - 1) / 3, 3)},
+    ]
 
 
 class Practice:

@@ -66,23 +66,41 @@ def collect_cards(store: Store, start: str, end: str, now: datetime) -> list[int
 
     bundled = {c.check_question: c for c in load_cards() if c.check_question}
     for row in reviews.period_check_questions(store, start, end):
-        card = bundled.get(row["check_question"]) if row["backend"] == "offline" else None
-        if row["backend"] == "offline" and card is None:
-            continue  # the coach's generic closing question: nothing to remember
-        if card is not None:
-            exists = reviews.has_card(store, bundled_card=card.id)
-            fields = {
-                "skill": card.skill,
-                "answer": card.check_answer,
-                "check_keywords": json.dumps(card.check_keywords),
-                "card_id": card.id,
-            }
-        else:
-            exists = reviews.has_card(store, question=row["check_question"])
-            fields = {"skill": row["skill"] or "general"}
-        if not exists:
-            insert_card(store, now, question=row["check_question"], interaction_id=row["id"], **fields)
+        card_for_answer(store, row, now, bundled)
     return reviews.unreviewed_in_period(store, start, end)
+
+
+def card_for_answer(store: Store, row: dict, now: datetime, bundled: dict | None = None) -> int | None:
+    """The review card of one answer's check question (`row`: {id, backend, check_question, skill}),
+    made if missing; None for the offline coach's generic closing question (nothing to remember).
+    `bundled` maps check questions to bundled skill cards (loaded when not given)."""
+    if bundled is None:
+        from learnflow.learner.cards import load_cards
+
+        bundled = {c.check_question: c for c in load_cards() if c.check_question}
+    card = bundled.get(row["check_question"]) if row["backend"] == "offline" else None
+    if row["backend"] == "offline" and card is None:
+        return None
+    if card is not None:
+        existing = reviews.card_id_for(store, bundled_card=card.id)
+        fields = {
+            "skill": card.skill,
+            "answer": card.check_answer,
+            "check_keywords": json.dumps(card.check_keywords),
+            "card_id": card.id,
+        }
+    else:
+        existing = reviews.card_id_for(store, question=row["check_question"])
+        fields = {"skill": row["skill"] or "general"}
+    if existing is not None:
+        return existing
+    return insert_card(store, now, question=row["check_question"], interaction_id=row["id"], **fields)
+
+
+def card_check(store: Store, card_id: int, kind: str) -> Check:
+    """The Check of one review card (with the answer it came from, for the model judge)."""
+    [row] = reviews.cards(store, [card_id])
+    return _check(row, kind)
 
 
 def insert_card(store: Store, now: datetime, **fields) -> int:

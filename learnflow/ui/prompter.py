@@ -76,6 +76,8 @@ class TerminalAnswers:
             if data.expected and data.method != "self" and (not data.correct or data.score < 0.9):
                 self._say(f"Expected: {data.expected}", "dim")
             self._say(f"Next review in {_days(data.interval_days)} ({data.rating_name}).", "dim")
+            if not data.correct:
+                self._say(f'Judged wrong but you think you were right? learnflow appeal {data.id} "why"', "dim")
         elif event == "feedback":
             self._say(f"\nFeedback ({'model' if data.method == 'model' else 'offline coach'})", "bold")
             self._markdown(data.text)
