@@ -37,9 +37,11 @@ class OfflineBackend(Backend):
 def compose(request: Request) -> str:
     """The whole offline answer as Markdown."""
     skill_ids = [t.skill for t in request.skills]
-    ranked = coach.rank_cards(request.question, skill_ids)
+    ranked = coach.rank_cards(request.topic or request.question, skill_ids)
     strong = [(c, s) for c, s in ranked if s >= MIN_CARD_SCORE]
     card = strong[0][0] if strong else None
+    if card and request.hint_step is not None and request.mode != "direct":
+        return _ladder(request, card, skill_ids)
     parts: list[str] = []
 
     errors = coach.explain_errors(request.context) if request.context else []
@@ -73,6 +75,45 @@ def compose(request: Request) -> str:
 
     if request.mode != "direct":
         parts.append(f"**Check:** {_check_question(card, skill_ids)}")
+    parts.append(prompts.text("offline"))
+    return "\n\n".join(parts) + "\n"
+
+
+def _ladder(request: Request, card, skill_ids: list[str]) -> str:
+    """Try first, from the card: guiding questions (and what the attempt already has right),
+    then the commands, then the whole card. The ladder is shaped as the model's is (see
+    prompts/try-first.md): an expert gets the critique alone at first, a novice the full card next."""
+    from learnflow.practice.judging import mentioned
+
+    step, level = request.hint_step or 0, request.level
+    parts = [f"### {card.title}"]
+    nxt = "the full guide" if step == 1 or level == "novice" else "a bigger hint" if step == 0 and level != "expert" else "a hint"
+    if step == 0:
+        if request.attempt:
+            terms = list(dict.fromkeys([*card.check_keywords, *(w for c in card.commands for w in c.get("cmd", "").split()[1:3])]))
+            hits = mentioned(terms, request.attempt)
+            if hits:
+                parts.append(
+                    "**Your attempt** already has "
+                    + ", ".join(f"`{h}`" for h in hits)
+                    + f": {len(hits)} of the guide's {len(terms)} key terms."
+                )
+            else:
+                parts.append(f"**Your attempt** has none of the guide's {len(terms)} key terms yet: look again at what the task needs.")
+        if level != "expert":
+            guiding = _guiding(skill_ids, card, level)
+            if guiding:
+                parts.append(guiding)
+            parts.append(f"**Hint:** {' '.join(card.concept.split()).split('. ')[0].rstrip('.')}.")
+    elif step == 1:
+        parts.append(
+            "**A bigger hint:** one of these does it. Which one fits your case, and why?\n\n" + _commands_block(card, with_notes=False)
+        )
+    else:
+        parts.append(_card_section(card, level, request.mode).split("\n\n", 1)[-1])
+        parts.append(f"**Check:** {_check_question(card, skill_ids)}")
+    if step < 2:
+        parts.append(f"Try again, or run `learnflow hint` for {nxt}.")
     parts.append(prompts.text("offline"))
     return "\n\n".join(parts) + "\n"
 
