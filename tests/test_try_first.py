@@ -62,7 +62,7 @@ def test_a_wrong_attempt_scores_low_on_the_card(cli):
 
 def test_novice_gets_the_worked_example_after_one_hint(cli):
     first = ask_json(cli, "--attempt", "git revert", "--level", "novice", QUESTION)
-    assert "`learnflow hint` for the full guide" in first["answer"]
+    assert "`learnflow hint` for the full answer" in first["answer"]
     full = json.loads(cli("hint", "--json").stdout)
     assert full["hint_step"] == 2 and full["conversation_id"] == first["conversation_id"]
     assert "Worked example" in full["answer"] and "**Check:**" in full["answer"]
@@ -295,3 +295,32 @@ def test_explain_without_a_terminal_never_asks(home):
     proc = subprocess.run([*LEARNFLOW, "explain"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and "What do you think" not in proc.stderr + proc.stdout
     assert Store().history(limit=1)[0]["attempt"] is None
+
+
+def test_explaining_a_failure_climbs_from_the_error_line_to_its_meaning(cli, home):
+    from learnflow.tutor.ask import Ask, AskOptions
+    from learnflow.tutor.context import Part
+
+    stderr = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'nosuchmodule'"
+    opts = AskOptions(question="The command `python app.py` failed with exit code 1. Why?", parts=[Part("command stderr (tail)", stderr)])
+    opts.attempt = "the module is not installed"
+    first = Ask(Store(), opts)
+    answer = "".join(first.stream())
+    assert "`ModuleNotFoundError: No module named 'nosuchmodule'`" in answer and "pip" not in answer  # the line, not yet its meaning
+    assert "Your guess" in answer
+    # A card matched on a failure's words is a guess: no reference to judge by, so no evidence.
+    assert first.result().attempt_judgement["evidence"] is False and "attempt" not in evidence(first.id)
+    opts = AskOptions(question="A bigger hint, please.", cid=first.conversation_id, level="intermediate", hint_step=1, topic=first.question)
+    opts.parts = [Part("command stderr (tail)", stderr)]
+    bigger = "".join(Ask(Store(), opts).stream())
+    assert "python -m pip" in bigger  # now the explanation of the line
+
+
+def test_try_first_by_default_asks_at_a_terminal(home, cli):
+    cli("config", "set", "try_first", "novice")
+    code, out = pty_run(["ask", QUESTION], b"git reset HEAD~1\r")
+    assert code == 0, out
+    assert "(Enter skips)" in out and "learnflow hint" in out
+    assert Store().history(limit=1)[0]["attempt"] == "git reset HEAD~1"
+    code, out = pty_run(["ask", "--direct", QUESTION], b"never typed\r")
+    assert code == 0 and "(Enter skips)" not in out  # --direct turns it off

@@ -296,7 +296,7 @@ class Ask:
             return
         score, method = (self._verdicts.score, "model") if self._verdicts else (None, "")
         if score is None:
-            judged = tryfirst.judge_with_cards(self.topic or self.question, [t.skill for t in self.tags], self.attempt)
+            judged = tryfirst.judge_with_cards(self.topic or self.question, [t.skill for t in self.tags], self.attempt, self.context.text)
             score, method = (judged.score, judged.method) if judged else (None, "")
         if score is None:
             self.attempt_judgement = {

@@ -171,14 +171,18 @@ class VerdictFilter:
 # -- judging without a model ----------------------------------------------------------------
 
 
-def judge_with_cards(topic: str, skills: list[str], attempt: str):
-    """A Judgement of the attempt against the best-matching skill card, or None (no card fits)."""
+def judge_with_cards(topic: str, skills: list[str], attempt: str, context: str = ""):
+    """A Judgement of the attempt against the best-matching skill card, or None: no card fits, or
+    the question is a failure's output (`explain`), where a card matched on the words of the
+    failure is a guess, and a guess is no reference to judge by."""
     from learnflow.backends import coach
     from learnflow.backends.offline import MIN_CARD_SCORE
     from learnflow.practice.judging import Judgement, blank, judge_attempt
 
     if blank(attempt):  # "I don't know" is honest, and a fact about the learner
         return Judgement(False, 0.0, "No attempt given.", "blank")
+    if context and coach.explain_errors(context):
+        return None
     ranked = [c for c, score in coach.rank_cards(topic, skills) if score >= MIN_CARD_SCORE]
     if not ranked:
         return None
