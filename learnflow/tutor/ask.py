@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from learnflow import keys
 from learnflow.backends import Request, Usage
@@ -24,8 +25,11 @@ from learnflow.errors import BackendError, BadInput, NotFound
 from learnflow.learner import skills
 from learnflow.redact import redact
 from learnflow.tutor import context as ctxmod
-from learnflow.tutor import pedagogy, tryfirst
+from learnflow.tutor import pedagogy
 from learnflow.tutor.choose import Choice, choose, resolve_backend
+
+if TYPE_CHECKING:
+    from learnflow.tutor.tryfirst import VerdictFilter
 
 MAX_QUESTION_CHARS = 20_000
 
@@ -112,7 +116,9 @@ class Ask:
                 hint="Put long text in a file and attach it with -f, or pipe it on stdin.",
             )
         if options.attempt is not None:
-            tryfirst.check_attempt(options.attempt)  # before anything is written
+            from learnflow.tutor.tryfirst import check_attempt
+
+            check_attempt(options.attempt)  # before anything is written
         self.redactions: Counter[str] = Counter()
         if options.redact:
             found = redact(question)
@@ -132,7 +138,7 @@ class Ask:
         self.attempt, self.hint_step, self.topic = self._try_first(main_skill)
         self.attempt_evidence: list[dict] = []
         self.attempt_judgement: dict | None = None
-        self._verdicts: tryfirst.VerdictFilter | None = None
+        self._verdicts: VerdictFilter | None = None
         turns = store.conversation_turns(self.conversation_id) if self._continuing else []
         self.messages = pedagogy.build_messages(
             question=question,
@@ -188,8 +194,10 @@ class Ask:
     def _try_first(self, skill: str) -> tuple[str, int | None, str]:
         """(attempt, rung, topic): this turn's place on a hint ladder, or ("", None, "")."""
         o = self.options
-        if o.direct:
-            return "", None, ""
+        if o.direct or (o.hint_step is None and o.attempt is None and o.ask_attempt is None and not self._continuing):
+            return "", None, ""  # the usual ask: try first cannot apply, and costs nothing (not even its import)
+        from learnflow.tutor import tryfirst
+
         if o.hint_step is not None:  # `learnflow hint`
             return "", o.hint_step, o.topic or ""
         attempt = o.attempt
@@ -287,6 +295,8 @@ class Ask:
         """On a hint ladder, the reply without the model's verdict line (kept for judging)."""
         if self.hint_step is None:
             return chunks
+        from learnflow.tutor import tryfirst
+
         self._verdicts = tryfirst.VerdictFilter()  # a fresh one per try: a retry starts over
         return self._verdicts.wrap(chunks)
 
@@ -294,6 +304,8 @@ class Ask:
         """The attempt becomes evidence on the main skill: the model's verdict, else the best card."""
         if not self.attempt:
             return
+        from learnflow.tutor import tryfirst
+
         score, method = (self._verdicts.score, "model") if self._verdicts else (None, "")
         if score is None:
             judged = tryfirst.judge_with_cards(self.topic or self.question, [t.skill for t in self.tags], self.attempt, self.context.text)
