@@ -50,6 +50,12 @@ class Request:
     connect_timeout: float = 5.0
     read_timeout: float = 120.0
     json_mode: bool = False  # ask for a JSON reply (skill tagging)
+    # Try first (`ask --try`, `learnflow hint`): the learner's attempt (redacted), the rung of the
+    # hint ladder this reply is (0 critique + first hint, 1 bigger hint, 2 full answer; None: not
+    # try-first), and the question the ladder is about (a hint request's own text says nothing).
+    attempt: str = ""
+    hint_step: int | None = None
+    topic: str = ""
 
 
 @dataclass

@@ -37,12 +37,14 @@ class OfflineBackend(Backend):
 def compose(request: Request) -> str:
     """The whole offline answer as Markdown."""
     skill_ids = [t.skill for t in request.skills]
-    ranked = coach.rank_cards(request.question, skill_ids)
+    ranked = coach.rank_cards(request.topic or request.question, skill_ids)
     strong = [(c, s) for c, s in ranked if s >= MIN_CARD_SCORE]
     card = strong[0][0] if strong else None
+    errors = coach.explain_errors(request.context) if request.context else []
+    if request.hint_step is not None and request.hint_step < 2 and request.mode != "direct" and (card or errors):
+        return _ladder(request, card, skill_ids, errors)
     parts: list[str] = []
 
-    errors = coach.explain_errors(request.context) if request.context else []
     if errors:
         lines = ["**What the output says**"]
         for line, explanation in errors:
@@ -73,6 +75,46 @@ def compose(request: Request) -> str:
 
     if request.mode != "direct":
         parts.append(f"**Check:** {_check_question(card, skill_ids)}")
+    parts.append(prompts.text("offline"))
+    return "\n\n".join(parts) + "\n"
+
+
+def _ladder(request: Request, card, skill_ids: list[str], errors: list[tuple[str, str]]) -> str:
+    """Try first, rungs 0 and 1 (rung 2, the full answer, is the usual answer): guiding questions
+    and what the attempt already has right, then the card's commands. Shaped as the model's ladder
+    is (prompts/try-first.md): an expert gets the critique alone at first, a novice the full answer
+    next. A failure being explained (`explain`) climbs from the error lines to what they mean."""
+    from learnflow.practice.judging import mentioned
+
+    step, level = request.hint_step or 0, request.level
+    parts = [f"### {card.title}"] if card and not errors else []
+    if errors:
+        lines = ["**What the output says**"]
+        lines += [f"- `{line}`" + (f" — {why}" if why and step >= 1 else "") for line, why in errors]
+        parts.append("\n".join(lines))
+    if step == 0:
+        if request.attempt and errors:
+            parts.append("**Your guess:** does it account for the last error line above, word for word?")
+        elif request.attempt and card:
+            terms = list(dict.fromkeys([*card.check_keywords, *(w for c in card.commands for w in c.get("cmd", "").split()[1:3])]))
+            hits = mentioned(terms, request.attempt)
+            if hits:
+                have = ", ".join(f"`{h}`" for h in hits)
+                parts.append(f"**Your attempt** already has {have}: {len(hits)} of the guide's {len(terms)} key terms.")
+            else:
+                parts.append(f"**Your attempt** has none of the guide's {len(terms)} key terms yet: look again at what the task needs.")
+        if level != "expert":
+            guiding = _guiding(skill_ids, card, level)
+            if guiding:
+                parts.append(guiding)
+            if card and not errors:
+                parts.append(f"**Hint:** {' '.join(card.concept.split()).split('. ')[0].rstrip('.')}.")
+    elif card and not errors:
+        parts.append(
+            "**A bigger hint:** one of these does it. Which one fits your case, and why?\n\n" + _commands_block(card, with_notes=False)
+        )
+    nxt = "the full answer" if step == 1 or level == "novice" else "a hint" if level == "expert" else "a bigger hint"
+    parts.append(f"Try again, or run `learnflow hint` for {nxt}.")
     parts.append(prompts.text("offline"))
     return "\n\n".join(parts) + "\n"
 

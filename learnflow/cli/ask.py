@@ -1,6 +1,7 @@
 """`learnflow ask`, `history` and `show`: a question while you work and the log of them; `models`
 and `prompts`: what answers it and how it is asked."""
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -34,6 +35,12 @@ def ask(
         ),
     ] = False,
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not keep this question or its answer in the log.")] = False,
+    try_: Annotated[
+        bool, typer.Option("--try", help="Try first: give your attempt or prediction, get feedback and a hint (`learnflow hint` for more).")
+    ] = False,
+    attempt: Annotated[
+        Optional[str], typer.Option("--attempt", metavar="TEXT", help="Your attempt or prediction, without a prompt (implies --try).")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Ask about what you are doing right now; the answer teaches and is logged.
@@ -45,6 +52,7 @@ def ask(
       learnflow ask -f app/config.py "is this an idiomatic way to load config?"
       learnflow ask -c "and if I already pushed it?"
       learnflow ask --json -m ollama/llama3.2 "explain this regex: ^a+$"
+      learnflow ask --try "how do I squash my last three commits?"
 
     Novices get a worked example, experts get challenged; every answer ends with one check question.
     """
@@ -55,6 +63,15 @@ def ask(
 
     if level and level not in LEVELS:
         raise BadInput(f"--level must be one of: {', '.join(LEVELS)}.")
+    if direct and (try_ or attempt is not None):
+        raise BadInput("--direct answers straight away; --try and --attempt ask for your attempt first.", hint="Choose one.")
+    # Try first waits for an attempt only at a terminal; a script gets the answer (or, with an
+    # explicit --try, a clear error), never a prompt it cannot answer.
+    interactive = not json_ and sys.stdin is not None and sys.stdin.isatty() and sys.stderr.isatty()
+    if try_ and attempt is None and not interactive:
+        raise BadInput(
+            "--try needs a terminal to ask for your attempt.", hint='Give it with --attempt TEXT, e.g. --attempt "git reset HEAD~1".'
+        )
     parts = []
     stdin = read_stdin()
     if stdin:
@@ -66,6 +83,7 @@ def ask(
     opts = AskOptions(
         question=text, parts=parts, model=model, backend=backend, cid=cid,
         continue_last=continue_, direct=direct, level=level, redact=not no_redact,
+        attempt=attempt, try_first=try_, ask_attempt=ask_attempt if interactive else None,
     )  # fmt: skip
     if no_log and (continue_ or cid is not None):
         raise BadInput("--no-log cannot continue a conversation: the earlier turns are in the log.")
@@ -85,6 +103,32 @@ def ask(
         from learnflow.cli.learn import offer_check
 
         offer_check(run, result)  # on a terminal: the check question right away (Enter skips)
+
+
+def ask_attempt(prompt: str = "Try first: your attempt or prediction (Enter skips)") -> str:
+    """One line from the person at the terminal (on stderr, so stdout stays the answer)."""
+    return typer.prompt(prompt, default="", show_default=False, err=True)
+
+
+def hint(
+    id_: Annotated[Optional[int], typer.Option("--id", metavar="ID", help="Climb the ladder of this answer (default: the latest).")] = None,
+    cid: Annotated[Optional[int], typer.Option("--cid", metavar="ID", help="Climb the ladder of this conversation.")] = None,
+    model: ModelOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The next rung after `ask --try`: a bigger hint, then the full answer.
+
+    Novices get the worked example after one hint; experts get the critique first and ask for
+    hints. `ask -c "…"` climbs the same way with a reply of your own.
+    """
+    from learnflow.tutor.ask import Ask, AskOptions
+    from learnflow.tutor.tryfirst import next_rung, request_text
+
+    store = open_store()
+    rung = next_rung(store, interaction_id=id_, cid=cid)
+    opts = AskOptions(question=request_text(rung.step, rung.level), model=model, cid=rung.conversation_id,
+                      level=rung.level, hint_step=rung.step, topic=rung.topic)  # fmt: skip
+    stream_and_render(Ask(store, opts), json_=json_)
 
 
 def stream_and_render(run, *, json_: bool = False):
@@ -121,6 +165,14 @@ def stream_and_render(run, *, json_: bool = False):
         render.print_json(result)
     else:
         render.footer(result)
+        if run.hint_step is not None and run.status == "ok":
+            from learnflow.tutor.tryfirst import FULL, next_step
+
+            step = next_step(run.hint_step, run.level)
+            if step is not None:
+                render.notice(
+                    f"Stuck? `learnflow hint` gives {'the full answer' if step == FULL else 'a hint' if run.hint_step == 0 and run.level == 'expert' else 'a bigger hint'}."
+                )
     return result
 
 
@@ -247,6 +299,7 @@ def prompts(
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
     app.command("ask", rich_help_panel="Work")(ask)
+    app.command("hint", rich_help_panel="Work")(hint)
     app.command("history", rich_help_panel="Log")(history)
     app.command("show", rich_help_panel="Log")(show)
     app.command("models", rich_help_panel="Setup")(models)

@@ -24,7 +24,14 @@ def _explain_task(task: dict, *, model: Optional[str], json_: bool) -> None:
     if outcome.stdout_tail.strip():
         parts.insert(0, Part("command stdout (tail)", outcome.stdout_tail))
     store = open_store()
-    run = Ask(store, AskOptions(question=failure_question(outcome), parts=parts, model=model))
+    # Try first: at a terminal the person says what they think went wrong before the diagnosis
+    # (Enter skips); their guess is critiqued and becomes an attempt. Never asked of a script.
+    attempt = None
+    if not json_ and sys.stdin.isatty() and sys.stderr.isatty():
+        from learnflow.cli.ask import ask_attempt
+
+        attempt = ask_attempt("What do you think went wrong? (Enter skips)").strip() or None
+    run = Ask(store, AskOptions(question=failure_question(outcome), parts=parts, model=model, attempt=attempt))
     store.link_task(task["id"], run.id)
     stream_and_render(run, json_=json_)
 

@@ -273,7 +273,7 @@ class Store:
     def conversation_turns(self, cid: int, limit: int = 10) -> list[dict]:
         """The last `limit` answered turns of a conversation, oldest first."""
         rows = self.query(
-            "SELECT question, context_text, answer FROM interactions "
+            "SELECT question, context_text, answer, attempt FROM interactions "
             "WHERE conversation_id = ? AND answer IS NOT NULL AND answer != '' "
             "ORDER BY id DESC LIMIT ?",
             [cid, limit],

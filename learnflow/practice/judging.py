@@ -310,3 +310,29 @@ def self_judgement(correct: bool, *, overruled: bool = False) -> Judgement:
     (Good at best, never Easy): the words the card looks for were missing."""
     score = (0.8 if overruled else 1.0) if correct else 0.0
     return Judgement(correct, score, "Self-assessed against the expected answer.", "self")
+
+
+def mentioned(terms: list[str], text: str) -> list[str]:
+    """The terms `text` mentions (every word of a term, plural/past/-ing forms allowed)."""
+    tokens = _WORD.findall((text or "").lower())
+    return [t for t in terms if _mentions(tokens, t)]
+
+
+def judge_attempt(commands: list[str], keywords: list[str], attempt: str) -> Judgement | None:
+    """Judge a try-first attempt against a skill card, offline: how much of the card's closest
+    command (its words and flags) and of its check keywords the attempt names. The score is the
+    better of the two overlaps, so naming the right command, or explaining the right idea,
+    each counts. None when the card gives nothing to compare with."""
+    if blank(attempt):
+        return Judgement(False, 0.0, "No attempt given.", "blank")
+    best = 0.0
+    for cmd in commands:
+        words = list(dict.fromkeys(w for w in cmd.split() if len(w.strip("-")) > 1 or w.startswith("-")))
+        if words:
+            best = max(best, len(mentioned(words, attempt)) / len(words))
+    if keywords:
+        best = max(best, len(mentioned(keywords, attempt)) / len(keywords))
+    if not commands and not keywords:
+        return None
+    score = round(best, 2)
+    return Judgement(score >= 0.5, score, "", "card")

@@ -13,8 +13,9 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from learnflow import keys
 from learnflow.backends import Request, Usage
@@ -26,6 +27,9 @@ from learnflow.redact import redact
 from learnflow.tutor import context as ctxmod
 from learnflow.tutor import pedagogy
 from learnflow.tutor.choose import Choice, choose, resolve_backend
+
+if TYPE_CHECKING:
+    from learnflow.tutor.tryfirst import VerdictFilter
 
 MAX_QUESTION_CHARS = 20_000
 
@@ -58,6 +62,13 @@ class AskOptions:
     direct: bool = False
     level: str | None = None
     redact: bool = True  # secrets never leave the machine unless the user says so
+    # Try first (tutor/tryfirst.py): `--attempt` text; `--try`; how to ask for an attempt at a
+    # terminal (None: no terminal, never wait); a rung and its topic given by `learnflow hint`.
+    attempt: str | None = None
+    try_first: bool = False
+    ask_attempt: Callable[[], str] | None = None
+    hint_step: int | None = None
+    topic: str | None = None
 
 
 @dataclass
@@ -83,6 +94,10 @@ class AskResult:
     choice_reason: str
     redacted: dict = field(default_factory=dict)
     error: str | None = None
+    attempt: str | None = None
+    hint_step: int | None = None
+    # {score, correct, method: model | card | blank, evidence: bool}, or a note saying why not judged.
+    attempt_judgement: dict | None = None
 
 
 class Ask:
@@ -100,6 +115,10 @@ class Ask:
                 f"The question is {len(question):,} characters long.",
                 hint="Put long text in a file and attach it with -f, or pipe it on stdin.",
             )
+        if options.attempt is not None:
+            from learnflow.tutor.tryfirst import check_attempt
+
+            check_attempt(options.attempt)  # before anything is written
         self.redactions: Counter[str] = Counter()
         if options.redact:
             found = redact(question)
@@ -113,9 +132,13 @@ class Ask:
         self.context = ctxmod.build(options.parts, int(self.config.get("context_tokens")), redact=options.redact)
         self.redactions.update(self.context.redactions)
         self.conversation_id = self._conversation()
-        self.tags = skills.tag_offline(question, self.context.text)
+        self.tags = skills.tag_offline(f"{options.topic} {question}" if options.topic else question, self.context.text)
         main_skill = self.tags[0].skill
         self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
+        self.attempt, self.hint_step, self.topic = self._try_first(main_skill)
+        self.attempt_evidence: list[dict] = []
+        self.attempt_judgement: dict | None = None
+        self._verdicts: VerdictFilter | None = None
         turns = store.conversation_turns(self.conversation_id) if self._continuing else []
         self.messages = pedagogy.build_messages(
             question=question,
@@ -124,6 +147,8 @@ class Ask:
             level=self.level,
             skills=[t.skill for t in self.tags],
             mode=self.mode,
+            attempt=self.attempt,
+            hint_step=self.hint_step,
         )
         store.mark_abandoned()
         self.id = store.begin_interaction(
@@ -138,6 +163,8 @@ class Ask:
             backend=self.backend.name,
             model=self.choice.model,
             pid=os.getpid(),
+            attempt=self.attempt or None,
+            hint_step=self.hint_step,
         )
         self._record_tags(self.tags)
         self.answer = ""
@@ -164,6 +191,37 @@ class Ask:
                 return last
         return self.store.new_conversation(self.question)
 
+    def _try_first(self, skill: str) -> tuple[str, int | None, str]:
+        """(attempt, rung, topic): this turn's place on a hint ladder, or ("", None, "")."""
+        o = self.options
+        if o.direct or (o.hint_step is None and o.attempt is None and o.ask_attempt is None and not self._continuing):
+            return "", None, ""  # the usual ask: try first cannot apply, and costs nothing (not even its import)
+        from learnflow.tutor import tryfirst
+
+        if o.hint_step is not None:  # `learnflow hint`
+            return "", o.hint_step, o.topic or ""
+        attempt = o.attempt
+        if attempt is None and o.ask_attempt is not None and (o.try_first or tryfirst.default_on(self.config, skill, self.level)):
+            attempt = o.ask_attempt().strip() or None  # Enter skips: answered as usual
+        if attempt is not None:
+            attempt = tryfirst.check_attempt(attempt)
+            if o.redact:
+                found = redact(attempt)
+                attempt = found.text
+                self.redactions.update(found.counts)
+            return attempt, 0, self.question
+        if self._continuing:  # `ask -c` straight after a rung climbs the ladder
+            from learnflow.db import tryfirst as ladder
+
+            turn = ladder.ladder_turn(self.store, self.conversation_id, latest_only=True)
+            if turn is not None:
+                if o.level is None and turn["level"]:
+                    self.level = turn["level"]
+                step = tryfirst.next_step(int(turn["hint_step"]), self.level)
+                if step is not None:
+                    return "", step, ladder.ladder_topic(self.store, self.conversation_id, turn["id"])
+        return "", None, ""
+
     def _request(self, **extra) -> Request:
         return Request(
             model=self.choice.model,
@@ -176,6 +234,9 @@ class Ask:
             api_base=self.choice.api_base,
             connect_timeout=float(self.config.get("connect_timeout")),
             read_timeout=float(self.config.get("read_timeout")),
+            attempt=self.attempt,
+            hint_step=self.hint_step,
+            topic=self.topic,
             **extra,
         )
 
@@ -200,7 +261,7 @@ class Ask:
             while True:
                 self.attempts += 1
                 try:
-                    for chunk in self.backend.stream(request=self._request(related=related)):
+                    for chunk in self._visible(self.backend.stream(request=self._request(related=related))):
                         if isinstance(chunk, Usage):
                             self.usage = chunk
                             continue
@@ -228,6 +289,36 @@ class Ask:
             raise
         self._finish("ok", start, None)
         self._join_model_tagging(tagger)
+        self._judge_attempt()
+
+    def _visible(self, chunks):
+        """On a hint ladder, the reply without the model's verdict line (kept for judging)."""
+        if self.hint_step is None:
+            return chunks
+        from learnflow.tutor import tryfirst
+
+        self._verdicts = tryfirst.VerdictFilter()  # a fresh one per try: a retry starts over
+        return self._verdicts.wrap(chunks)
+
+    def _judge_attempt(self) -> None:
+        """The attempt becomes evidence on the main skill: the model's verdict, else the best card."""
+        if not self.attempt:
+            return
+        from learnflow.tutor import tryfirst
+
+        score, method = (self._verdicts.score, "model") if self._verdicts else (None, "")
+        if score is None:
+            judged = tryfirst.judge_with_cards(self.topic or self.question, [t.skill for t in self.tags], self.attempt, self.context.text)
+            score, method = (judged.score, judged.method) if judged else (None, "")
+        if score is None:
+            self.attempt_judgement = {
+                "evidence": False,
+                "note": "nothing could judge the attempt (no verdict from a model, no matching card)",
+            }
+            return
+        self.attempt_judgement = {"score": score, "correct": score >= 0.5, "method": method, "evidence": True}
+        self.attempt_evidence = [{"skill": self.tags[0].skill, "kind": "attempt", "value": score}]
+        self._record_tags(self.tags)
 
     def _finish(self, status: str, start: float, error: str | None) -> None:
         self.status = status
@@ -249,7 +340,7 @@ class Ask:
     # -- skill tagging by the model, concurrently with the answer -------------
 
     def _start_model_tagging(self):
-        if not self.backend.is_model or self.config.get("tagging") != "model":
+        if not self.backend.is_model or self.config.get("tagging") != "model" or self.options.hint_step is not None:
             return None
         if self.warning:
             return None  # a tiny local model's tags are noise; the offline tags are better
@@ -284,7 +375,7 @@ class Ask:
         self.store.replace_evidence(
             "interactions",
             self.id,
-            [{"skill": t.skill, "kind": kind, "value": t.relevance} for t in tags],
+            [{"skill": t.skill, "kind": kind, "value": t.relevance} for t in tags] + self.attempt_evidence,
         )
 
     # -- result -----------------------------------------------------------------
@@ -317,4 +408,7 @@ class Ask:
             choice_reason=self.choice.reason,
             redacted=dict(self.redactions),
             error=self.error,
+            attempt=self.attempt or None,
+            hint_step=self.hint_step,
+            attempt_judgement=self.attempt_judgement,
         )

@@ -148,6 +148,11 @@ def build(parts: list[Part], budget: int, *, redact: bool = True) -> Context:
     return ctx
 
 
+def fence(label: str, text: str) -> str:
+    """`text` fenced as data under `label` (e.g. a try-first attempt): never taken as instructions."""
+    return _fence(Part(label, text))
+
+
 def _fence(part: Part) -> str:
     # The tag names the source; the system prompt says such blocks are data, never instructions.
     label = part.label.replace('"', "'")

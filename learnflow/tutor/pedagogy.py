@@ -37,16 +37,19 @@ def level_for(skill: str, config: Config, override: str | None = None, store=Non
     return (default if default in LEVELS else "novice"), "default_level"
 
 
-def system_prompt(*, level: str, skills: list[str], mode: str) -> str:
+def system_prompt(*, level: str, skills: list[str], mode: str, hint_step: int | None = None) -> str:
     if mode == "direct":
         return prompts.text("direct")
     names = taxonomy()
     skill_names = ", ".join(names[s].name if s in names else s for s in skills) or "general problem solving"
+    level_block = prompts.text(f"level-{level}")
+    if hint_step is not None:  # try first: the hint ladder, with the level's teaching kept for the full answer
+        level_block = prompts.render("try-first", level=level, step=hint_step, level_block=level_block)
     return prompts.render(
         "system",
         level=level,
         skills=skill_names,
-        level_block=prompts.text(f"level-{level}"),
+        level_block=level_block,
     )
 
 
@@ -58,12 +61,20 @@ def build_messages(
     level: str,
     skills: list[str],
     mode: str,
+    attempt: str = "",
+    hint_step: int | None = None,
 ) -> list[dict]:
-    """System prompt, earlier turns of the conversation, then this question."""
-    messages = [{"role": "system", "content": system_prompt(level=level, skills=skills, mode=mode)}]
+    """System prompt, earlier turns of the conversation, then this question (after its attempt, if any)."""
+    from learnflow.tutor.context import fence
+
+    messages = [{"role": "system", "content": system_prompt(level=level, skills=skills, mode=mode, hint_step=hint_step)}]
     for turn in turns:
-        messages.append({"role": "user", "content": turn["question"]})
+        # An earlier attempt stays in the conversation: the next rung of the ladder builds on it.
+        earlier = turn.get("attempt")
+        messages.append({"role": "user", "content": f"{fence('attempt', earlier)}\n\n{turn['question']}" if earlier else turn["question"]})
         messages.append({"role": "assistant", "content": turn["answer"]})
+    if attempt:
+        question = f"{fence('attempt', attempt)}\n\n{question}"
     user = question if not context_text else f"{context_text}\n\n{question}"
     messages.append({"role": "user", "content": user})
     return messages
