@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from learnflow.db.store import Store
+
+class _Store(Protocol):
+    """A db.store.Store (not imported: the store imports this module)."""
+
+    conn: sqlite3.Connection
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -58,7 +61,7 @@ def card_scores(index: sqlite3.Connection, match: str) -> list[tuple[int, float]
 
 
 def repeat_candidates(
-    store: Store, match: str, *, skills: list[str], since: str, exclude: int, limit: int = 5
+    store: _Store, match: str, *, skills: list[str], since: str, exclude: int, limit: int = 5
 ) -> list[tuple[int, str, str]]:
     """(id, question, its skills among `skills` comma-joined) of earlier answered asks since `since`
     whose *question* matches, best BM25 first.

@@ -7,7 +7,8 @@ letters or more, not stop words or the generic words of troubleshooting, crudely
     shared ≥ MIN_SHARED   and   Dice = 2·w(A∩B) / (w(A) + w(B)) ≥ MIN_DICE
 
 where a term weighs 1, or TOPIC_WEIGHT when it is a word of the taxonomy's keywords (git, docker,
-api): "How do I paginate a REST API?" and "How do I version a REST API?" share only the topic.
+api): "How do I cache dependencies in GitHub Actions?" and "How do I run a GitHub Actions job only on
+tags?" share only the topic.
 The two asks must share a skill tag (any of the new question's tags); the repeat is on that skill.
 
 FTS5 (BM25 over the question column, in db/search.py) finds the candidates; the decision is on

@@ -21,7 +21,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from learnflow import paths
 from learnflow.db import tasks as tasks_db
@@ -31,7 +31,20 @@ from learnflow.timespec import iso, parse_iso
 
 if TYPE_CHECKING:
     from learnflow.db.store import Store
-    from learnflow.tutor.wrap import Outcome
+
+
+class Outcome(Protocol):
+    """How a wrapped command went: tutor.wrap.Outcome (tutor sits above learner, so not imported)."""
+
+    argv: list[str]
+    cwd: str
+    exit_code: int
+    duration_ms: int
+    stdout_tail: str
+    stderr_tail: str
+
+    @property
+    def failed(self) -> bool: ...
 
 # A fix usually follows its failure within one sitting: rerun, read, edit, rerun. Two hours covers
 # a long debugging session; past it, a success of the same command says little about the earlier
@@ -69,7 +82,7 @@ def _read_table(path, *, known_skills=None) -> Table:
     for section in ("tools", "subcommands"):
         entries = raw.get(section, {})
         if not isinstance(entries, dict):
-            raise ConfigError(f"Command table {path}: [{section}] must be a table of name = \"skill\".", hint=_HINT)
+            raise ConfigError(f'Command table {path}: [{section}] must be a table of name = "skill".', hint=_HINT)
         for name, skill in entries.items():
             where = f"{section}.{name}" if re.fullmatch(r"[\w.-]+", name) else f'{section}."{name}"'
             if not isinstance(skill, str):
@@ -233,7 +246,7 @@ def _resolve(args: list[str], tbl: Table, depth: int) -> tuple[str, str | None] 
         while i < len(rest) and rest[i].startswith("-") and rest[i] not in ("-m", "-c"):
             i += 2 if rest[i] in _PYTHON_VALUE_OPTIONS else 1
         if rest[i : i + 1] == ["-m"] and i + 1 < len(rest):
-            module = rest[i + 1].split(".")[0]
+            module = rest[i + 1]
             if module in tbl.tools:
                 return _with_sub(module, rest[i + 2 :], tbl)
         return "python", skill
