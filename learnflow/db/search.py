@@ -16,6 +16,7 @@ class _Store(Protocol):
 
     conn: sqlite3.Connection
 
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

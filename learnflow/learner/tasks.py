@@ -46,6 +46,7 @@ class Outcome(Protocol):
     @property
     def failed(self) -> bool: ...
 
+
 # A fix usually follows its failure within one sitting: rerun, read, edit, rerun. Two hours covers
 # a long debugging session; past it, a success of the same command says little about the earlier
 # failure (the code, the branch, the environment have moved on), so it is not called a recovery.
