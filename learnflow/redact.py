@@ -205,3 +205,44 @@ def _detect_secrets(text: str, counts: Counter) -> str:
             counts["secret"] += n
             text = text.replace(value, "[REDACTED:secret]")
     return text
+
+
+# Options whose *next* argument is a secret: `mysql --password hunter2`, `curl -u user:pass`.
+_SECRET_OPTION = re.compile(r"^--?(?:[\w-]*-)?(?:password|passwd|pass|pwd|token|secret|api-?key|access-key|auth)$", re.I)
+_USER_OPTION = re.compile(r"^(?:-u|--user|--proxy-user)$")
+
+
+def redact_argv(argv: list[str]) -> tuple[list[str], Counter]:
+    """Redact a command line argument by argument, keeping it a list.
+
+    Each argument goes through `redact`; an argument after a secret-bearing option
+    (`--password X`, `--token X`) is replaced whole, as is the password of `-u user:pass`
+    and of mysql's glued `-pSECRET`.
+    """
+    counts: Counter = Counter()
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        prev = argv[i - 1] if i else ""
+        if _SECRET_OPTION.match(prev) and arg and not arg.startswith("-") and not _PLACEHOLDER.match(arg):
+            counts["password-flag"] += 1
+            out.append("[REDACTED:password-flag]")
+            continue
+        if _USER_OPTION.match(prev) and ":" in arg:
+            user, _, secret = arg.partition(":")
+            if secret and not _PLACEHOLDER.match(secret):
+                counts["basic-auth"] += 1
+                out.append(f"{user}:[REDACTED:basic-auth]")
+                continue
+        if i and re.match(r"^-p\S{3,}$", arg) and os_name(argv[0]) in ("mysql", "mysqldump", "mysqladmin", "mariadb"):
+            counts["password-flag"] += 1
+            out.append("-p[REDACTED:password-flag]")
+            continue
+        found = redact(arg)
+        counts.update(found.counts)
+        out.append(found.text)
+    return out, counts
+
+
+def os_name(path: str) -> str:
+    """The program name of argv[0] (`/usr/bin/mysql` → `mysql`)."""
+    return path.rsplit("/", 1)[-1]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -246,10 +247,11 @@ def pty_run(args, typed: bytes, *, env=None):
     pid, fd = pty.fork()
     if pid == 0:
         os.execvpe(LEARNFLOW[0], [*LEARNFLOW, *args], env or os.environ)
-    data, sent = b"", False
+    data, sent, skipped = b"", False, 0
     while True:
         ready, _, _ = select.select([fd], [], [], 30)
         if not ready:
+            os.kill(pid, signal.SIGKILL)  # a prompt nobody answers must fail the test, not hang it
             break
         try:
             chunk = os.read(fd, 4096)
@@ -261,6 +263,9 @@ def pty_run(args, typed: bytes, *, env=None):
         if not sent and b"(Enter skips)" in data:
             os.write(fd, typed)
             sent = True
+        elif sent and data.count(b"Enter skips") > 1 + skipped:
+            os.write(fd, b"\r")  # later prompts (the inline check after the answer): skipped
+            skipped += 1
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), data.decode(errors="replace")
 

@@ -165,7 +165,7 @@ def test_import_is_idempotent_and_never_reimports_this_logs_own_statements(cli, 
     first = json.loads(cli("import", "--json", str(export)).stdout)
     again = json.loads(cli("import", "--json", str(export)).stdout)
     assert first["added"] == n and first["people"] == 1
-    assert again == {"added": 0, "evidence": 0, "known": n, "own": 0, "invalid": 0, "people": 0}
+    assert again == {"added": 0, "evidence": 0, "known": n, "own": 0, "invalid": 0, "people": 0, "problems": {}, "examples": []}
 
 
 def test_imported_statements_are_passed_on_unchanged_by_the_next_export(cli, store, monkeypatch, tmp_path):

@@ -6,6 +6,7 @@ never pays for them.
 """
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -76,6 +77,26 @@ def _read(path: str) -> tuple[str, str]:
         raise BadInput(f"{path} is not UTF-8 text: not an xAPI export.") from None
     except OSError as exc:
         raise BadInput(f"Cannot read {path}: {exc.strerror}.") from None
+
+
+@contextmanager
+def _open_binary(path: str):
+    """A statements file (or `-`, standard input) as a binary stream: read as it is parsed, never whole."""
+    from learnflow.errors import BadInput
+
+    if path == "-":
+        yield sys.stdin.buffer, "standard input"
+        return
+    try:
+        fh = open(Path(path).expanduser(), "rb")
+    except FileNotFoundError:
+        raise BadInput(f"File not found: {path}.") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a folder, not a statements file.") from None
+    except OSError as exc:
+        raise BadInput(f"Cannot read {path}: {exc.strerror}.") from None
+    with fh:
+        yield fh, path
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -163,24 +184,30 @@ def import_(
     """
     from dataclasses import asdict
 
-    from learnflow.interop.imports import import_statements, parse_statements
+    from learnflow.errors import BadInput
+    from learnflow.interop.imports import import_statements, read_statements
     from learnflow.ui import render
 
-    text, origin = _read(file)
-    with render.progress("Importing statements") as show:
-        result = import_statements(open_store(), parse_statements(text, origin=origin), progress=show)
+    with _open_binary(file) as (stream, origin), render.progress("Importing statements") as show:
+        result = import_statements(open_store(), read_statements(stream, origin=origin), progress=show)
+    if result.invalid and not (result.added or result.known or result.own):
+        reasons = ", ".join(f"{why} ({n:,})" for why, n in result.problems.items())
+        raise BadInput(f"{origin} does not hold xAPI statements: none of its {result.invalid:,} items is valid ({reasons}).")
     if json_:
         render.print_json(asdict(result))
         return
     skipped = [
         f"{n:,} {what}"
-        for n, what in ((result.known, "imported before"), (result.own, "from this log"), (result.invalid, "not statements"))
+        for n, what in ((result.known, "imported before"), (result.own, "from this log"), (result.invalid, "invalid, not stored"))
         if n
     ]
     render.notice(
         f"Imported {result.added:,} statements ({result.evidence:,} pieces of evidence)"
         + (f"; skipped {', '.join(skipped)}." if skipped else ".")
     )
+    if result.problems:
+        reasons = ", ".join(f"{why} ({n:,})" for why, n in sorted(result.problems.items(), key=lambda kv: -kv[1]))
+        render.notice(f"Invalid: {reasons}. First: {'; '.join(result.examples)}.")
     if result.people > 1:
         # One log is one person's profile: several people's records would blur it.
         render.notice(f"Note: they come from {result.people} different people. To compare people, use `learnflow team FILE...`.")

@@ -56,7 +56,20 @@ def run(
     from learnflow.ui import render
 
     outcome = wrap.run(command)
-    task_id = open_store().add_task(outcome)
+    from learnflow.errors import LearnflowError
+    from learnflow.learner import tasks
+
+    try:
+        task = tasks.record(open_store(), outcome)
+    except LearnflowError as exc:  # the log is unavailable: the command's exit code still matters most
+        render.error(exc.message, exc.hint)
+        raise typer.Exit(outcome.exit_code) from None
+    task_id = task.id
+    if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
+        render.error(task.table_error.message, task.table_error.hint)
+    for line in (task.recovery_line, task.streak.line if task.streak else None):
+        if line:
+            render.notice(f"learnflow: {line}")
     if outcome.failed and not no_offer:
         wanted = explain
         if not wanted and sys.stdin.isatty() and sys.stderr.isatty():

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import Protocol
+
+
+class _Store(Protocol):
+    """A db.store.Store (not imported: the store imports this module)."""
+
+    conn: sqlite3.Connection
+
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -50,4 +58,24 @@ def card_scores(index: sqlite3.Connection, match: str) -> list[tuple[int, float]
     return index.execute(
         "SELECT rowid, -bm25(cards, 0.0, 4.0, 3.0, 1.0) FROM cards WHERE cards MATCH ? ORDER BY rowid",
         [match],
+    ).fetchall()
+
+
+def repeat_candidates(
+    store: _Store, match: str, *, skills: list[str], since: str, exclude: int, limit: int = 5
+) -> list[tuple[int, str, str]]:
+    """(id, question, its skills among `skills` comma-joined) of earlier answered asks since `since`
+    whose *question* matches, best BM25 first.
+
+    The FTS match runs over the question column only (an answer mentioning the words is not
+    the same question); the skill filter uses interaction_skills' (skill) index.
+    """
+    return store.conn.execute(
+        "WITH m AS MATERIALIZED (SELECT rowid AS id, bm25(interactions_fts, 1.0, 0.0) AS score "
+        "FROM interactions_fts WHERE interactions_fts MATCH ?) "
+        "SELECT i.id, i.question, group_concat(s.skill) FROM m JOIN interactions i ON i.id = m.id "
+        f"JOIN interaction_skills s ON s.interaction_id = i.id AND s.skill IN ({', '.join('?' * len(skills))}) "
+        "WHERE i.status = 'ok' AND i.created_at >= ? AND i.id != ? "
+        "GROUP BY i.id ORDER BY min(m.score) LIMIT ?",
+        [f"question : ({match})", *skills, since, exclude, limit],
     ).fetchall()

@@ -231,21 +231,6 @@ class Store:
 
         self._write(write)
 
-    def add_task(self, outcome) -> int:
-        """Record a command run by `learnflow run` (a wrap.Outcome)."""
-        import json
-
-        row = {
-            "created_at": now_iso(),
-            "command": json.dumps(outcome.argv),
-            "cwd": outcome.cwd,
-            "exit_code": outcome.exit_code,
-            "duration_ms": outcome.duration_ms,
-            "stdout_tail": outcome.stdout_tail,
-            "stderr_tail": outcome.stderr_tail,
-        }
-        return self._write(lambda: self._insert("tasks", row))
-
     def link_task(self, task_id: int, interaction_id: int) -> None:
         self._write(lambda: self.conn.execute("UPDATE tasks SET interaction_id = ? WHERE id = ?", [interaction_id, task_id]))
 

@@ -110,6 +110,18 @@ def imported_ids(store: Store) -> set[str]:
     return {sid for (sid,) in store.conn.execute("SELECT statement_id FROM xapi_imported")}
 
 
+def known_ids(store: Store, ids: list[str]) -> set[str]:
+    """Which of `ids` were imported before (the unique index answers each; chunked under SQLite's variable limit)."""
+    from learnflow.db.store import marks
+
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        sql = f"SELECT statement_id FROM xapi_imported WHERE statement_id IN ({marks(chunk)})"
+        found.update(sid for (sid,) in store.conn.execute(sql, chunk))
+    return found
+
+
 def add_imported(store: Store, statements: list[tuple[str, str | None, str, list[tuple]]], imported_at: str) -> int:
     """Keep statements and add the evidence they carry, in one transaction; the number of evidence rows.
 

@@ -313,9 +313,9 @@ def self_judgement(correct: bool, *, overruled: bool = False) -> Judgement:
 
 
 def mentioned(terms: list[str], text: str) -> list[str]:
-    """The terms `text` mentions (every word of a term, plural/past/-ing forms allowed)."""
-    tokens = _WORD.findall((text or "").lower())
-    return [t for t in terms if _mentions(tokens, t)]
+    """The terms `text` mentions (a term's words in order, in any inflection: `_phrase`)."""
+    normal = _normal(text or "")
+    return [t for t in terms if _phrase(t).search(normal)]
 
 
 def judge_attempt(commands: list[str], keywords: list[str], attempt: str) -> Judgement | None:

@@ -166,6 +166,7 @@ class Ask:
             attempt=self.attempt or None,
             hint_step=self.hint_step,
         )
+        self.repeat_of: int | None = None
         self._record_tags(self.tags)
         self.answer = ""
         self.usage = Usage()
@@ -375,8 +376,21 @@ class Ask:
         self.store.replace_evidence(
             "interactions",
             self.id,
-            [{"skill": t.skill, "kind": kind, "value": t.relevance} for t in tags] + self.attempt_evidence,
+            [{"skill": t.skill, "kind": kind, "value": t.relevance} for t in tags] + self.attempt_evidence + self._repeat(tags),
         )
+
+    def _repeat(self, tags: list[SkillTag]) -> list[dict]:
+        """Asking again what was answered within 30 days is a lapse (learner/repeats.py); a follow-up (-c) is not."""
+        if self._continuing or not self.logged:
+            return []
+        from learnflow.learner.repeats import find_repeat
+
+        found = find_repeat(self.store, self.question, [t.skill for t in tags], exclude=self.id)
+        repeat_of = found[0] if found else None
+        if repeat_of != self.repeat_of:
+            self.store.update_interaction(self.id, repeat_of=repeat_of)
+            self.repeat_of = repeat_of
+        return [{"skill": found[1], "kind": "repeat", "value": 0.0}] if found else []
 
     # -- result -----------------------------------------------------------------
 

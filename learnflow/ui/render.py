@@ -79,7 +79,7 @@ def progress(description: str) -> Iterator[Callable[[int, int], None]]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console(), transient=True) as bar:
         task = bar.add_task(description, total=None)  # no total yet: a pulsing bar until the first report
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        yield lambda done, total: bar.update(task, completed=done, total=total or None)  # 0: not known (a stream)
 
 
 def _esc(text: str) -> str:
