@@ -46,7 +46,9 @@ def base_tagger(rev: str, tmp: Path):
     """`tag_offline` of revision `rev`: its skills.py and data files, loaded beside today's learnflow."""
     data = tmp / "data"
     data.mkdir()
-    listing = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", rev, "learnflow/data/"], capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "--name-only", rev, "learnflow/data/"], capture_output=True, text=True, check=True
+    )
     for name in listing.stdout.split():
         (data / Path(name).name).write_text(_git_show(rev, name), encoding="utf-8")
     source = tmp / "base_skills.py"
@@ -109,7 +111,9 @@ def main(argv=None) -> int:
             name: {
                 "ms_per_call": round(r["ms_per_call"], 4),
                 "splits": {s: dict(zip(("first", "top2", "n"), r["splits"][s], strict=True)) for s in splits},
-                "skills": {s: {k: dict(zip(("first", "top2", "n"), v, strict=True)) for k, v in sorted(r["skills"][s].items())} for s in splits},
+                "skills": {
+                    s: {k: dict(zip(("first", "top2", "n"), v, strict=True)) for k, v in sorted(r["skills"][s].items())} for s in splits
+                },
             }
             for name, r in results.items()
         }

@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from learnflow import paths
 from learnflow.db.store import SkillTag
@@ -44,11 +45,51 @@ def _read(path) -> dict:
         raise ConfigError(f"Skill file {path} is not valid TOML: {exc}.") from None
 
 
+# Points per hit. A tool, error or file name all but decides the skill; a shared
+# word only tips a close call. The question says what the learner is after, so it
+# counts twice as much as piped context (which is often a long log with incidental words).
+STRONG, KEYWORD, WEAK, PATTERN = 3.0, 1.0, 0.3, 3.0
+QUESTION, CONTEXT = 2.0, 1.0
+AI_SUBJECT = 0.5
+# Bump when what _build makes from the same TOML changes (the cache is keyed on it).
+_CACHE_FORMAT = 1
+
+
+@dataclass
+class _Index:
+    terms: dict[str, list[list]]  # "word word" -> [[skill, points], ...]
+    starts: dict[str, int]  # first word of a term -> words in the longest term starting with it
+    patterns: list[list[str]]  # [pattern, gate, skill]: searched only when the text contains the gate
+    order: dict[str, list]  # skill -> [not AI-collaboration, taxonomy position]: the last tie-breaks
+    ai: frozenset[str]  # the AI-collaboration skills
+    compiled: dict[str, tuple[re.Pattern, re.Pattern | None]] = field(default_factory=dict)
+
+
+_built: tuple[dict[str, Skill], _Index] | None = None
+
+
 @lru_cache(maxsize=1)
 def taxonomy() -> dict[str, Skill]:
-    """Bundled skills, overlaid with the user's own skills.toml."""
-    raw = _read(paths.package_dir() / "data" / "skills.toml")
-    raw.update(_read(paths.user_skills_path()))
+    """Bundled skills, overlaid with the user's own skills.toml.
+
+    The parsed files and the tagging index built from them are cached as JSON
+    (the term lists make the TOML ~40 KB; parsing it and building the index cost
+    ~10 ms of every `ask`, reading the cache ~1 ms), keyed on the files' sizes and times.
+    """
+    global _built
+    files = [paths.package_dir() / "data" / "skills.toml", paths.user_skills_path(), Path(__file__)]
+    key = [_CACHE_FORMAT, [[str(f), *_stamp(f)] for f in files]]
+    cache = paths.cache_dir() / "skills.json"
+    data = None
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.get("key") == key:
+            raw, data = cached["skills"], cached["index"]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    if data is None:
+        raw = _read(files[0])
+        raw.update(_read(files[1]))
     out = {}
     for sid, entry in raw.items():
         out[sid] = Skill(
@@ -61,15 +102,34 @@ def taxonomy() -> dict[str, Skill]:
             weak=list(entry.get("weak", [])),
             patterns=list(entry.get("patterns", [])),
         )
+    if data is None:
+        data = _build(out)
+        try:
+            paths.ensure_private_dir(cache.parent)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"key": key, "skills": raw, "index": data}), encoding="utf-8")
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only cache folder only costs speed
+    _built = (out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"])))
     return out
 
 
-# Points per hit. A tool, error or file name all but decides the skill; a shared
-# word only tips a close call. The question says what the learner is after, so it
-# counts twice as much as piped context (which is often a long log with incidental words).
-STRONG, KEYWORD, WEAK, PATTERN = 3.0, 1.0, 0.3, 3.0
-QUESTION, CONTEXT = 2.0, 1.0
-AI_SUBJECT = 0.5
+def _stamp(path: Path) -> list[int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return [-1, -1]
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _index() -> _Index:
+    """The tagging index of the current taxonomy (made with it, see `taxonomy`)."""
+    skills = taxonomy()
+    if _built is None or _built[0] is not skills:  # pragma: no cover - taxonomy() always sets it
+        raise RuntimeError("skill index out of step with the taxonomy")
+    return _built[1]
+
 
 _TOKEN = re.compile(r"[\w.+#/-]+")
 
@@ -88,65 +148,127 @@ def _words(text: str) -> list[str]:
     return out
 
 
-@dataclass
-class _Index:
-    terms: dict[str, list[tuple[str, float]]]  # "word word" -> [(skill, points)]
-    longest: int  # words in the longest term
-    patterns: list[tuple[re.Pattern, str]]
-    order: dict[str, tuple[bool, int]]  # the last tie-breaks
-    ai: frozenset[str]  # the AI-collaboration skills
+def _gate(pattern: str) -> str:
+    """The longest plain text that every match of `pattern` contains ("" when there is none).
+
+    A pattern is compiled and run only on text that contains its gate, so most of them cost
+    nothing for most questions (compiling them all costs more than tagging does). Reads runs of
+    literal characters outside groups and classes; one that a quantifier makes optional ends a run.
+    """
+    runs: list[str] = []
+    run: list[str] = []
+    depth, i, n = 0, 0, len(pattern)
+    while i < n:
+        c, lit, j = pattern[i], None, i + 1
+        if c == "\\" and i + 1 < n:
+            e = pattern[i + 1]
+            lit = {"n": "\n", "t": "\t"}.get(e) or (None if e.isalnum() else e)  # \d, \b, \w... are not text
+            j = i + 2
+        elif c == "[":
+            j = i + 1 + (pattern[i + 1 : i + 2] == "^")
+            j += pattern[j : j + 1] == "]"
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            j += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return ""  # an alternation at the top: no text is common to all matches
+        elif c not in ".^$|*+?{":
+            lit = c
+        optional = repeated = False
+        if j < n and pattern[j] in "*?+{" and c != "(":
+            q = pattern[j]
+            if q == "{":
+                k = pattern.find("}", j)
+                low = pattern[j + 1 : k].split(",")[0] if k > j else ""
+                optional, j = not low.isdigit() or int(low) == 0, (k + 1 if k > j else j + 1)
+            else:
+                optional, j = q in "*?", j + 1
+            repeated = True
+            if j < n and pattern[j] == "?":  # lazy quantifier
+                j += 1
+        if depth == 0 and lit is not None and not optional and c != ")":
+            run.append(lit)
+        if repeated or lit is None or depth > 0 or optional:
+            runs.append("".join(run))
+            run = []
+        i = j
+    runs.append("".join(run))
+    return max(runs, key=len)
 
 
-@lru_cache(maxsize=1)
-def _index() -> _Index:
+def _build(skills: dict[str, Skill]) -> dict:
     """Every skill's terms in one dict, so tagging costs a few lookups per word, not one scan per keyword."""
     terms: dict[str, dict[str, float]] = {}
     patterns = []
-    for sid, skill in taxonomy().items():
+    for sid, skill in skills.items():
         for points, listed in ((WEAK, skill.weak), (KEYWORD, skill.keywords), (STRONG, skill.strong)):
             for term in listed:
                 key = " ".join(_words(term))
                 if key:  # a term listed twice for a skill keeps its highest weight
-                    terms.setdefault(key, {})[sid] = max(points, terms.get(key, {}).get(sid, 0.0))
+                    per = terms.setdefault(key, {})
+                    per[sid] = max(points, per.get(sid, 0.0))
         for pattern in skill.patterns:
             try:
-                patterns.append((re.compile(pattern), sid))
+                re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"Skill {sid!r} has an invalid pattern {pattern!r}: {exc}.") from None
+            patterns.append([pattern, _gate(pattern), sid])
     # A phrase claims its words, so it must weigh at least what its skill gives any of them
     # ("inside the container" is still a strong containers hit).
+    starts: dict[str, int] = {}
     for key, per in terms.items():
         words = key.split(" ")
-        spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)} - {key}
-        for sid in per:
-            per[sid] = max([per[sid]] + [terms[sub][sid] for sub in spans if sid in terms.get(sub, {})])
-    longest = max((key.count(" ") + 1 for key in terms), default=1)
-    table = {key: list(per.items()) for key, per in terms.items()}
-    # Ties go to the question's own points, then to AI-collaboration skills (a question that
-    # names an AI tool and a technology is about working with the AI), then to taxonomy order.
-    skills = taxonomy()
-    order = {sid: (skills[sid].group != AI_GROUP, i) for i, sid in enumerate(skills)}
-    return _Index(table, longest, patterns, order, frozenset(sid for sid, sk in skills.items() if sk.group == AI_GROUP))
+        starts[words[0]] = max(starts.get(words[0], 0), len(words))
+        if len(words) > 1:
+            spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)} - {key}
+            for sub in spans & terms.keys():
+                for sid, p in terms[sub].items():
+                    if sid in per:
+                        per[sid] = max(per[sid], p)
+    return {
+        "terms": {key: [[sid, p] for sid, p in per.items()] for key, per in terms.items()},
+        "starts": starts,
+        "patterns": patterns,
+        # Ties go to the question's own points, then to AI-collaboration skills (a question that
+        # names an AI tool and a technology is about working with the AI), then to taxonomy order.
+        "order": {sid: [skill.group != AI_GROUP, i] for i, (sid, skill) in enumerate(skills.items())},
+        "ai": [sid for sid, skill in skills.items() if skill.group == AI_GROUP],
+    }
 
 
-def _hits(text: str, index: _Index) -> tuple[dict[str, float], set[str]]:
+def _search(index: _Index, pattern: str, text: str) -> bool:
+    if pattern not in index.compiled:
+        # A leading \b stops re from scanning for the literal that follows (~10x slower on long
+        # context); without it the pattern matches a superset, a sound quick "no" first.
+        quick = re.compile(pattern[2:]) if pattern.startswith("\\b") else None
+        index.compiled[pattern] = (re.compile(pattern), quick)
+    full, quick = index.compiled[pattern]
+    return (quick is None or len(text) < 500 or quick.search(text) is not None) and full.search(text) is not None
+
+
+def _hits(text: str, index: _Index, pattern_text: str | None = None) -> tuple[dict[str, float], set[str]]:
     """Points per skill in `text`, and the skills hit by more than weak words.
 
     The longest listed phrase at each position wins, so "memory leak" is one
     performance hit rather than also a security "leak"; each term counts once.
+    Patterns search `pattern_text` (default: all of `text`).
     """
     words = _words(text)
     found: set[str] = set()
     i, n = 0, len(words)
     while i < n:
-        for size in range(min(index.longest, n - i), 0, -1):
+        size = min(index.starts.get(words[i], 0), n - i)
+        while size:
             key = " ".join(words[i : i + size])
             if key in index.terms:
                 found.add(key)
-                i += size
                 break
-        else:
-            i += 1
+            size -= 1
+        i += max(size, 1)
     points: dict[str, float] = {}
     decided: set[str] = set()
     for key in found:
@@ -154,9 +276,9 @@ def _hits(text: str, index: _Index) -> tuple[dict[str, float], set[str]]:
             points[sid] = points.get(sid, 0.0) + p
             if p > WEAK:
                 decided.add(sid)
-    lowered = text.lower()
-    for pattern, sid in index.patterns:
-        if pattern.search(lowered):
+    lowered = (text if pattern_text is None else pattern_text).lower()
+    for pattern, gate, sid in index.patterns:
+        if (not gate or gate in lowered) and _search(index, pattern, lowered):
             points[sid] = points.get(sid, 0.0) + PATTERN
             decided.add(sid)
     return points, decided
@@ -177,8 +299,10 @@ def tag_offline(question: str, context: str = "", *, limit: int = 3) -> list[Ski
         q_points = {sid: p if sid in index.ai else p * AI_SUBJECT for sid, p in q_points.items()}
     scores = {sid: QUESTION * p for sid, p in q_points.items()}
     if context:
-        # Only the head and tail of big context matter for tagging, and this keeps it fast.
-        c_points, c_decided = _hits(context[:4000] + "\n" + context[-4000:] if len(context) > 8000 else context, index)
+        # Only the head and tail of big context matter for tagging, and this keeps it fast;
+        # patterns (error lines, commands) look at the first and last 2000 characters.
+        text = context[:4000] + "\n" + context[-4000:] if len(context) > 8000 else context
+        c_points, c_decided = _hits(text, index, text[:2000] + "\n" + text[-2000:] if len(text) > 4000 else text)
         decided |= c_decided
         for sid, p in c_points.items():
             scores[sid] = scores.get(sid, 0.0) + CONTEXT * p
