@@ -100,3 +100,11 @@ def test_the_model_is_asked_to_choose_from_the_same_fixed_labels():
     assert all(f"- {sid}: " in system["content"] for sid in taxonomy())
     assert user == {"role": "user", "content": "nslookup says NXDOMAIN"}
     assert skills.parse_model_tags('{"skills": [{"skill": "networking", "relevance": 0.9}]}') == [SkillTag("networking", 0.9, "model")]
+
+
+def test_the_cached_taxonomy_follows_an_edit_of_the_users_skills_toml(home):
+    assert first("why do my seedlings wilt in the compost") == "general"
+    assert (home / "cache" / "skills.json").is_file()  # later processes read this instead of the TOML
+    (home / "skills.toml").write_text('[skills.gardening]\nname = "Gardening"\nkeywords = ["compost", "seedlings"]\n', encoding="utf-8")
+    taxonomy.cache_clear()  # as a new process would start
+    assert first("why do my seedlings wilt in the compost") == "gardening"

@@ -10,6 +10,7 @@ back to the offline tags whenever its reply is not valid JSON over known labels.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -72,9 +73,9 @@ _built: tuple[dict[str, Skill], _Index] | None = None
 def taxonomy() -> dict[str, Skill]:
     """Bundled skills, overlaid with the user's own skills.toml.
 
-    The parsed files and the tagging index built from them are cached as JSON
-    (the term lists make the TOML ~40 KB; parsing it and building the index cost
-    ~10 ms of every `ask`, reading the cache ~1 ms), keyed on the files' sizes and times.
+    The parsed files and the tagging index built from them are cached as JSON, keyed on
+    the files' sizes and times: the term lists make the TOML ~40 KB, and parsing it and
+    building the index cost 10-30 ms of every `ask` where reading the cache costs ~1 ms.
     """
     global _built
     files = [paths.package_dir() / "data" / "skills.toml", paths.user_skills_path(), Path(__file__)]
@@ -106,7 +107,7 @@ def taxonomy() -> dict[str, Skill]:
         data = _build(out)
         try:
             paths.ensure_private_dir(cache.parent)
-            tmp = cache.with_suffix(".tmp")
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # two processes may rebuild at once
             tmp.write_text(json.dumps({"key": key, "skills": raw, "index": data}), encoding="utf-8")
             tmp.replace(cache)
         except OSError:
