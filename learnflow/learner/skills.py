@@ -1,7 +1,8 @@
 """The skill taxonomy and skill tagging.
 
-Offline tagging is keyword scoring over the bundled taxonomy: deterministic,
-instant, and good enough to pick a teaching level. With a model connected the
+Offline tagging is weighted term and pattern scoring over the bundled taxonomy
+(strong names, keywords, weak shared words, regular expressions; see the header
+of data/skills.toml): deterministic, well under a millisecond per question. With a model connected the
 model picks from the same fixed label set (see `tagging_messages`), and we fall
 back to the offline tags whenever its reply is not valid JSON over known labels.
 """
@@ -9,16 +10,19 @@ back to the offline tags whenever its reply is not valid JSON over known labels.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from learnflow import paths
 from learnflow.db.store import SkillTag
 from learnflow.errors import ConfigError
 
 FALLBACK_SKILL = "general"
+AI_GROUP = "ai-collaboration"
 
 
 @dataclass
@@ -28,6 +32,9 @@ class Skill:
     group: str
     keywords: list[str] = field(default_factory=list)
     guiding: list[str] = field(default_factory=list)
+    strong: list[str] = field(default_factory=list)
+    weak: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
 
 
 def _read(path) -> dict:
@@ -39,52 +46,270 @@ def _read(path) -> dict:
         raise ConfigError(f"Skill file {path} is not valid TOML: {exc}.") from None
 
 
+# Points per hit. A tool, error or file name all but decides the skill; a shared
+# word only tips a close call. The question says what the learner is after, so it
+# counts twice as much as piped context (which is often a long log with incidental words).
+STRONG, KEYWORD, WEAK, PATTERN = 3.0, 1.0, 0.3, 3.0
+QUESTION, CONTEXT = 2.0, 1.0
+AI_SUBJECT = 0.5
+# Bump when what _build makes from the same TOML changes (the cache is keyed on it).
+_CACHE_FORMAT = 1
+
+
+@dataclass
+class _Index:
+    terms: dict[str, list[list]]  # "word word" -> [[skill, points], ...]
+    starts: dict[str, int]  # first word of a term -> words in the longest term starting with it
+    patterns: list[list[str]]  # [pattern, gate, skill]: searched only when the text contains the gate
+    order: dict[str, list]  # skill -> [not AI-collaboration, taxonomy position]: the last tie-breaks
+    ai: frozenset[str]  # the AI-collaboration skills
+    compiled: dict[str, tuple[re.Pattern, re.Pattern | None]] = field(default_factory=dict)
+
+
+_built: tuple[dict[str, Skill], _Index] | None = None
+
+
 @lru_cache(maxsize=1)
 def taxonomy() -> dict[str, Skill]:
-    """Bundled skills, overlaid with the user's own skills.toml."""
-    raw = _read(paths.package_dir() / "data" / "skills.toml")
-    raw.update(_read(paths.user_skills_path()))
+    """Bundled skills, overlaid with the user's own skills.toml.
+
+    The parsed files and the tagging index built from them are cached as JSON, keyed on
+    the files' sizes and times: the term lists make the TOML ~40 KB, and parsing it and
+    building the index cost 10-30 ms of every `ask` where reading the cache costs ~1 ms.
+    """
+    global _built
+    files = [paths.package_dir() / "data" / "skills.toml", paths.user_skills_path(), Path(__file__)]
+    key = [_CACHE_FORMAT, [[str(f), *_stamp(f)] for f in files]]
+    cache = paths.cache_dir() / "skills.json"
+    data = None
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        if cached.get("key") == key:
+            raw, data = cached["skills"], cached["index"]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    if data is None:
+        raw = _read(files[0])
+        raw.update(_read(files[1]))
     out = {}
     for sid, entry in raw.items():
         out[sid] = Skill(
             id=sid,
             name=entry.get("name", sid),
             group=entry.get("group", "technical"),
-            keywords=[_normalise(k).strip() for k in entry.get("keywords", [])],
+            keywords=list(entry.get("keywords", [])),
             guiding=list(entry.get("guiding", [])),
+            strong=list(entry.get("strong", [])),
+            weak=list(entry.get("weak", [])),
+            patterns=list(entry.get("patterns", [])),
         )
+    if data is None:
+        data = _build(out)
+        try:
+            paths.ensure_private_dir(cache.parent)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # two processes may rebuild at once
+            tmp.write_text(json.dumps({"key": key, "skills": raw, "index": data}), encoding="utf-8")
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only cache folder only costs speed
+    _built = (out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"])))
     return out
+
+
+def _stamp(path: Path) -> list[int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return [-1, -1]
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _index() -> _Index:
+    """The tagging index of the current taxonomy (made with it, see `taxonomy`)."""
+    skills = taxonomy()
+    if _built is None or _built[0] is not skills:  # pragma: no cover - taxonomy() always sets it
+        raise RuntimeError("skill index out of step with the taxonomy")
+    return _built[1]
 
 
 _TOKEN = re.compile(r"[\w.+#/-]+")
 
 
-def _normalise(text: str) -> str:
-    """Words separated by single spaces, padded: `" kw "` in it is a whole-word match.
+def _words(text: str) -> list[str]:
+    """Lower-cased words, trailing dots and a final plural "s" dropped (terms get the same treatment)."""
+    out = []
+    for w in _TOKEN.findall(text.lower()):
+        w = w.rstrip(".")
+        if w.startswith(".."):
+            w = w.lstrip(".")
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        if w:
+            out.append(w)
+    return out
 
-    Substring tests on this form are much faster than one regex per keyword
-    (hundreds of keywords, on every ask).
+
+def _gate(pattern: str) -> str:
+    """The longest plain text that every match of `pattern` contains ("" when there is none).
+
+    A pattern is compiled and run only on text that contains its gate, so most of them cost
+    nothing for most questions (compiling them all costs more than tagging does). Reads runs of
+    literal characters outside groups and classes; one that a quantifier makes optional ends a run.
     """
-    return " " + " ".join(w.strip(".") for w in _TOKEN.findall(text.lower())) + " "
+    runs: list[str] = []
+    run: list[str] = []
+    depth, i, n = 0, 0, len(pattern)
+    while i < n:
+        c, lit, j = pattern[i], None, i + 1
+        if c == "\\" and i + 1 < n:
+            e = pattern[i + 1]
+            lit = {"n": "\n", "t": "\t"}.get(e) or (None if e.isalnum() else e)  # \d, \b, \w... are not text
+            j = i + 2
+        elif c == "[":
+            j = i + 1 + (pattern[i + 1 : i + 2] == "^")
+            j += pattern[j : j + 1] == "]"
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            j += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return ""  # an alternation at the top: no text is common to all matches
+        elif c not in ".^$|*+?{":
+            lit = c
+        optional = repeated = False
+        if j < n and pattern[j] in "*?+{" and c != "(":
+            q = pattern[j]
+            if q == "{":
+                k = pattern.find("}", j)
+                low = pattern[j + 1 : k].split(",")[0] if k > j else ""
+                optional, j = not low.isdigit() or int(low) == 0, (k + 1 if k > j else j + 1)
+            else:
+                optional, j = q in "*?", j + 1
+            repeated = True
+            if j < n and pattern[j] == "?":  # lazy quantifier
+                j += 1
+        if depth == 0 and lit is not None and not optional and c != ")":
+            run.append(lit)
+        if repeated or lit is None or depth > 0 or optional:
+            runs.append("".join(run))
+            run = []
+        i = j
+    runs.append("".join(run))
+    return max(runs, key=len)
 
 
-def _score(norm: str, skill: Skill) -> float:
-    return float(sum(1 for k in skill.keywords if f" {k} " in norm))
+def _build(skills: dict[str, Skill]) -> dict:
+    """Every skill's terms in one dict, so tagging costs a few lookups per word, not one scan per keyword."""
+    terms: dict[str, dict[str, float]] = {}
+    patterns = []
+    for sid, skill in skills.items():
+        for points, listed in ((WEAK, skill.weak), (KEYWORD, skill.keywords), (STRONG, skill.strong)):
+            for term in listed:
+                key = " ".join(_words(term))
+                if key:  # a term listed twice for a skill keeps its highest weight
+                    per = terms.setdefault(key, {})
+                    per[sid] = max(points, per.get(sid, 0.0))
+        for pattern in skill.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"Skill {sid!r} has an invalid pattern {pattern!r}: {exc}.") from None
+            patterns.append([pattern, _gate(pattern), sid])
+    # A phrase claims its words, so it must weigh at least what its skill gives any of them
+    # ("inside the container" is still a strong containers hit).
+    starts: dict[str, int] = {}
+    for key, per in terms.items():
+        words = key.split(" ")
+        starts[words[0]] = max(starts.get(words[0], 0), len(words))
+        if len(words) > 1:
+            spans = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)} - {key}
+            for sub in spans & terms.keys():
+                for sid, p in terms[sub].items():
+                    if sid in per:
+                        per[sid] = max(per[sid], p)
+    return {
+        "terms": {key: [[sid, p] for sid, p in per.items()] for key, per in terms.items()},
+        "starts": starts,
+        "patterns": patterns,
+        # Ties go to the question's own points, then to AI-collaboration skills (a question that
+        # names an AI tool and a technology is about working with the AI), then to taxonomy order.
+        "order": {sid: [skill.group != AI_GROUP, i] for i, (sid, skill) in enumerate(skills.items())},
+        "ai": [sid for sid, skill in skills.items() if skill.group == AI_GROUP],
+    }
+
+
+def _search(index: _Index, pattern: str, text: str) -> bool:
+    if pattern not in index.compiled:
+        # A leading \b stops re from scanning for the literal that follows (~10x slower on long
+        # context); without it the pattern matches a superset, a sound quick "no" first.
+        quick = re.compile(pattern[2:]) if pattern.startswith("\\b") else None
+        index.compiled[pattern] = (re.compile(pattern), quick)
+    full, quick = index.compiled[pattern]
+    return (quick is None or len(text) < 500 or quick.search(text) is not None) and full.search(text) is not None
+
+
+def _hits(text: str, index: _Index, pattern_text: str | None = None) -> tuple[dict[str, float], set[str]]:
+    """Points per skill in `text`, and the skills hit by more than weak words.
+
+    The longest listed phrase at each position wins, so "memory leak" is one
+    performance hit rather than also a security "leak"; each term counts once.
+    Patterns search `pattern_text` (default: all of `text`).
+    """
+    words = _words(text)
+    found: set[str] = set()
+    i, n = 0, len(words)
+    while i < n:
+        size = min(index.starts.get(words[i], 0), n - i)
+        while size:
+            key = " ".join(words[i : i + size])
+            if key in index.terms:
+                found.add(key)
+                break
+            size -= 1
+        i += max(size, 1)
+    points: dict[str, float] = {}
+    decided: set[str] = set()
+    for key in found:
+        for sid, p in index.terms[key]:
+            points[sid] = points.get(sid, 0.0) + p
+            if p > WEAK:
+                decided.add(sid)
+    lowered = (text if pattern_text is None else pattern_text).lower()
+    for pattern, gate, sid in index.patterns:
+        if (not gate or gate in lowered) and _search(index, pattern, lowered):
+            points[sid] = points.get(sid, 0.0) + PATTERN
+            decided.add(sid)
+    return points, decided
 
 
 def tag_offline(question: str, context: str = "", *, limit: int = 3) -> list[SkillTag]:
-    """1-3 skills by keyword hits; the question counts double the context."""
-    q = _normalise(question)
-    # Only the head and tail of big context matter for tagging, and this keeps it fast.
-    c = _normalise(context[:4000] + "\n" + context[-4000:]) if context else ""
-    scores = {}
-    for sid, skill in taxonomy().items():
-        s = 2 * _score(q, skill) + (_score(c, skill) if c else 0.0)
-        if s > 0:
-            scores[sid] = s
-    if not scores:
+    """1-3 skills by weighted term and pattern hits; the question counts double the context.
+
+    Only weak (shared) words and nothing else: general. Ties go to the skill with
+    more points from the question, then to an AI-collaboration skill, then to the
+    taxonomy's order.
+    """
+    index = _index()
+    q_points, decided = _hits(question, index)
+    if any(q_points.get(sid, 0.0) >= STRONG for sid in index.ai):
+        # A question that names an AI tool is about working with it; the technology it
+        # names is the subject matter ("an agent to migrate these tests"), so it counts half.
+        q_points = {sid: p if sid in index.ai else p * AI_SUBJECT for sid, p in q_points.items()}
+    scores = {sid: QUESTION * p for sid, p in q_points.items()}
+    if context:
+        # Only the head and tail of big context matter for tagging, and this keeps it fast;
+        # patterns (error lines, commands) look at the first and last 2000 characters.
+        text = context[:4000] + "\n" + context[-4000:] if len(context) > 8000 else context
+        c_points, c_decided = _hits(text, index, text[:2000] + "\n" + text[-2000:] if len(text) > 4000 else text)
+        decided |= c_decided
+        for sid, p in c_points.items():
+            scores[sid] = scores.get(sid, 0.0) + CONTEXT * p
+    if not decided:
         return [SkillTag(FALLBACK_SKILL, 1.0, "offline")]
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -q_points.get(kv[0], 0.0), index.order[kv[0]]))
     top = ranked[0][1]
     # Keep skills with at least a third of the best score: drops incidental hits.
     kept = [(sid, s) for sid, s in ranked if s >= top / 3][:limit]
