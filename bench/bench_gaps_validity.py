@@ -466,6 +466,12 @@ def stream_table(args, world: World) -> int:
         return 0
     print(f"Learning-by-doing streams: {args.seeds} seeds × {args.learners} learners, {world.days} days; mean ± sd over seeds "
           f"({time.perf_counter() - t0:.0f} s)\n")  # fmt: skip
+    print_stream_table(table, runs)
+    return 0
+
+
+def print_stream_table(table: dict, runs: dict) -> None:
+    """The stream table in markdown (bench/README-gaps.md), then the evidence each variant logged."""
     cell = lambda ms: "—" if math.isnan(ms[0]) else f"{ms[0]:.3f} ± {ms[1]:.3f}"  # noqa: E731
     print(
         "| evidence | ranked | gaps: Spearman ranked | Spearman all | AUC next | ideal: Spearman ranked | Spearman all | AUC next "
@@ -477,10 +483,10 @@ def stream_table(args, world: World) -> int:
         print(f"| {label} | {row['coverage'][0]:.0%} | " + " | ".join(cell(row[k]) for k in (
             "gaps_spearman_ranked", "gaps_spearman_all", "gaps_auc_all", "ideal_spearman_ranked", "ideal_spearman_all", "ideal_auc_all",
             "ratio_spearman_ranked", "ratio_spearman_all", "ratio_auc")) + " |")  # fmt: skip
-    print("\nevidence rows per learner-day (first seed of each row):")
+    print("\nevidence rows per learner-day (mean over seeds):")
     for name, rs in runs.items():
-        print(f"  {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in rs[0]["rows_per_day"].items()))
-    return 0
+        kinds = sorted({k for r in rs for k in r["rows_per_day"]})
+        print(f"  {name}: " + ", ".join(f"{k} {statistics.fmean(r['rows_per_day'].get(k, 0.0) for r in rs):.1f}" for k in kinds))
 
 
 def stream_row(runs: list[dict]) -> dict:
