@@ -237,7 +237,9 @@ def score_learner(acc: dict, method: str, learner, gap_of: dict[str, float], sub
             acc.setdefault((method, name, "top3"), []).append(top_hit(est, true_gap))
 
 
-def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_bkt: bool) -> dict:
+def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_bkt: bool, per_learner: bool = False) -> dict:
+    """One seed's learners, scored. `per_learner`: each learner draws from its own random stream, so a
+    variant that changes one learner's draws (another evidence stream) leaves the next learners as they were."""
     from learnflow.learner.profile import posteriors_at, read_periods
 
     rng = random.Random(seed)
@@ -252,6 +254,8 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
     bkt_train: list[dict] = []
     kinds: dict[str, int] = {}
     for i in range(learners):
+        if per_learner:
+            rng = random.Random(f"{seed}/{i}")
         learner = simulate.make_learner(rng, i, world_skills(world))
         store = simulate.open_learner(workdir / f"s{seed}-l{i}.db", learner)
         rows = simulate.simulate_days(rng, world, learner, START, world.days, store)
@@ -456,7 +460,7 @@ def stream_table(args, world: World) -> int:
                 IN_PLAY[id(w)] = args.in_play
                 sub = Path(tmp) / f"{len(runs.get(name, []))}-{streams}-{seed}"
                 sub.mkdir()
-                runs.setdefault(name, []).append(run_seed(seed, w, args.learners, sub, params, False))
+                runs.setdefault(name, []).append(run_seed(seed, w, args.learners, sub, params, False, per_learner=True))
             print(f"  seed {seed} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     table = {name: stream_row(rs) for name, rs in runs.items()}
     if args.json:
