@@ -487,6 +487,18 @@ def print_stream_table(table: dict, runs: dict) -> None:
         print(f"| {label} | {row['coverage'][0]:.0%} | " + " | ".join(cell(row[k]) for k in (
             "gaps_spearman_ranked", "gaps_spearman_all", "gaps_auc_all", "ideal_spearman_ranked", "ideal_spearman_all", "ideal_auc_all",
             "ratio_spearman_ranked", "ratio_spearman_all", "ratio_auc")) + " |")  # fmt: skip
+    base = next(iter(runs.values()))
+    print("\nChange from the baseline, paired by seed (same seeds, same learners): mean ± sd over seeds\n")
+    print("| evidence | gaps: Δ Spearman ranked | Δ Spearman all | Δ AUC next | ideal: Δ Spearman ranked | Δ Spearman all | Δ AUC next |")
+    print("| --- " * 7 + "|")
+    for (name, _), rs in zip(STREAM_VARIANTS[1:], list(runs.values())[1:]):
+        label = name if name == "+ all four" else f"+ {STREAM_LABELS[name[2:]]}"
+        cells = []
+        for m in ("gaps", "ideal"):
+            for k in ("spearman_ranked", "spearman_all", "auc_all"):
+                mu, sd = mean_sd([r[m][k] - b[m][k] for r, b in zip(rs, base)])
+                cells.append(f"{mu:+.3f} ± {sd:.3f}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
     print("\nevidence rows per learner-day (mean over seeds):")
     for name, rs in runs.items():
         kinds = sorted({k for r in rs for k in r["rows_per_day"]})
