@@ -523,7 +523,7 @@ COLUMNS = (("spearman_ranked", "Spearman"), ("top3_ranked", "top-3"), ("spearman
 
 
 def summarize(results: dict[str, list[dict]], variants) -> dict:
-    out = {}
+    out: dict = {}
     main_runs = results["gaps"]
     for m in (*METHODS, "ideal", "ideal_noself", "oracle"):
         runs = [r[m] for r in main_runs if m in r]
