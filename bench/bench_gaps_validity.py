@@ -20,6 +20,8 @@ bench/.venv-gaps has it. Then mean ± sd over seeds.
     python bench/bench_gaps_validity.py                 # 5 seeds × 50 learners, a week
     python bench/bench_gaps_validity.py --days 28 --seeds 3
     python bench/bench_gaps_validity.py --json > results.json
+    python bench/bench_gaps_validity.py --streams all           # with the learning-by-doing streams (issue 12)
+    python bench/bench_gaps_validity.py --stream-table --days 30 # today's streams, + each new one, + all: gaps vs ideal
 
 pyBKT is a bench-only dependency, in its own venv (see bench/README-gaps.md):
     python3 -m venv bench/.venv-gaps && bench/.venv-gaps/bin/pip install -r bench/bench_gaps_requirements.txt
@@ -116,39 +118,91 @@ def _phi(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
+def _beta_logpdf(x: float, a: float, b: float) -> float:
+    return (a - 1) * math.log(x) + (b - 1) * math.log(1 - x) - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b))
+
+
 def ideal_mastery(rows: list[dict], skills: list[str], world: World) -> dict[str, float]:
     """Posterior mean of m under the simulator's own model: a ceiling no real estimator can beat by much.
 
     It knows guess and slip, the review-rating and self-rating models, the prior
     (uniform 0.05-0.95) and that "why" questions come more often at high mastery;
     it does not know a learner's work pattern (so question counts stay unused) and
-    treats mastery as constant over the window (it changes a little).
+    treats mastery as constant over the window (it changes a little). With the
+    learning-by-doing streams on (world.streams) it also knows their true
+    likelihoods: inline answers are checks and reviews like any other; an attempt's
+    score is the simulator's mixture of two Betas; a wrapped command fails with
+    task_fail_base + task_fail_weak * (1 - m); and a question on a skill asked
+    about within the window is a repeat with chance repeat_same * (1 - m) — so a
+    question that is *not* a repeat is evidence too, which is why the stream must
+    be on for the observer to read it.
     """
     g, sl = world.guess, world.slip
     sigma = math.hypot(world.rating_noise, world.rating_bias_sd)
+    repeats = "repeat" in world.streams
+    repeat_at = {(r["skill"], r["ts"]) for r in rows if r["kind"] == "repeat"}
     logp = {s: [0.0 if 0.05 <= m <= 0.95 else -math.inf for m in GRID] for s in skills}
+    cache: dict[tuple, list[float]] = {}
+
+    def loglik(key: tuple) -> list[float]:
+        """log P(observation | m) on the grid, for one kind of observation (cached: many rows share one)."""
+        if key not in cache:
+            cache[key] = [_loglik(key, m) for m in GRID]
+        return cache[key]
+
+    def _loglik(key: tuple, m: float) -> float:
+        kind, v = key[0], key[1]
+        p_right = g + (1 - g - sl) * m
+        if kind == "check":
+            return math.log(p_right if v else 1 - p_right)
+        if kind == "review":
+            rating = round(1 + 3 * v)
+            return math.log({4: 0.5 * m, 2: 0.3 * (1 - m)}.get(rating, 1 - 0.5 * m - 0.3 * (1 - m)) + 1e-12)
+        if kind == "self_rating":
+            rating = round(1 + 4 * v)
+            mu = 1 + 4 * (m + world.overconfidence * (0.5 - m))
+            lo = -math.inf if rating == 1 else (rating - 0.5 - mu) / (4 * sigma)
+            hi = math.inf if rating == 5 else (rating + 0.5 - mu) / (4 * sigma)
+            return math.log(max(1e-12, _phi(hi) - _phi(lo)))
+        if kind == "question":
+            p_why = 0.1 + 0.4 * m
+            return math.log(p_why if v == "question_why" else 1 - p_why)
+        if kind == "attempt":
+            p = world.attempt_guess + (1 - world.attempt_guess - world.attempt_slip) * m
+            return math.log(p * math.exp(_beta_logpdf(v, 4, 1.5)) + (1 - p) * math.exp(_beta_logpdf(v, 1.5, 4)))
+        if kind == "task":
+            fail = simulate.task_fails(world, m)
+            return math.log(1 - fail if v else fail)
+        if kind == "repeated":
+            p = simulate.repeat_chance(world, m)
+            return math.log(p if v else 1 - p)
+        raise ValueError(kind)
+
     last_check: dict[str, bool] = {}
+    last_asked: dict[str, float] = {}
     for r in sorted(rows, key=lambda r: r["ts"]):
         s, kind, v = r["skill"], r["kind"], r["value"]
         if s not in logp:
             continue
-        lp = logp[s]
-        for j, m in enumerate(GRID):
-            p_right = g + (1 - g - sl) * m
-            if kind == "check":
-                lp[j] += math.log(p_right if v else 1 - p_right)
-            elif kind == "review" and last_check.get(s):
-                rating = round(1 + 3 * v)
-                lp[j] += math.log({4: 0.5 * m, 2: 0.3 * (1 - m)}.get(rating, 1 - 0.5 * m - 0.3 * (1 - m)) + 1e-12)
-            elif kind == "self_rating":
-                rating = round(1 + 4 * v)
-                mu = 1 + 4 * (m + world.overconfidence * (0.5 - m))
-                lo = -math.inf if rating == 1 else (rating - 0.5 - mu) / (4 * sigma)
-                hi = math.inf if rating == 5 else (rating + 0.5 - mu) / (4 * sigma)
-                lp[j] += math.log(max(1e-12, _phi(hi) - _phi(lo)))
-            elif kind.startswith("question") and v >= 0.6:  # primary tags only
-                p_why = 0.1 + 0.4 * m
-                lp[j] += math.log(p_why if kind == "question_why" else 1 - p_why)
+        key: tuple | None = None
+        if kind == "check":
+            key = ("check", bool(v))
+        elif kind == "review" and last_check.get(s):
+            key = ("review", v)
+        elif kind in ("self_rating", "attempt", "task"):
+            key = (kind, v)
+        elif kind.startswith("question") and v >= 0.6:  # primary tags only
+            key = ("question", kind)
+            last = last_asked.get(s)
+            last_asked[s] = r["ts"]
+            if repeats and last is not None and r["ts"] - last <= world.repeat_window_days * DAY:
+                lp = logp[s]
+                for j, x in enumerate(loglik(("repeated", (s, r["ts"]) in repeat_at))):
+                    lp[j] += x
+        if key is not None:
+            lp = logp[s]
+            for j, x in enumerate(loglik(key)):
+                lp[j] += x
         if kind == "check":
             last_check[s] = bool(v)
     out = {}
@@ -183,7 +237,9 @@ def score_learner(acc: dict, method: str, learner, gap_of: dict[str, float], sub
             acc.setdefault((method, name, "top3"), []).append(top_hit(est, true_gap))
 
 
-def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_bkt: bool) -> dict:
+def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_bkt: bool, per_learner: bool = False) -> dict:
+    """One seed's learners, scored. `per_learner`: each learner draws from its own random stream, so a
+    variant that changes one learner's draws (another evidence stream) leaves the next learners as they were."""
     from learnflow.learner.profile import posteriors_at, read_periods
 
     rng = random.Random(seed)
@@ -196,10 +252,15 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
     in_ranked: list[bool] = []
     people: dict[str, tuple] = {}
     bkt_train: list[dict] = []
+    kinds: dict[str, int] = {}
     for i in range(learners):
+        if per_learner:
+            rng = random.Random(f"{seed}/{i}")
         learner = simulate.make_learner(rng, i, world_skills(world))
         store = simulate.open_learner(workdir / f"s{seed}-l{i}.db", learner)
         rows = simulate.simulate_days(rng, world, learner, START, world.days, store)
+        for r in rows:
+            kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
         uid = f"{seed}-{i}"
         buckets = read_periods(store, params, since=now - params.horizon(), daily_from=START)
         questions = dict(store.conn.execute("SELECT skill, count(*) FROM evidence WHERE kind LIKE 'question%' GROUP BY skill").fetchall())
@@ -249,6 +310,7 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         result[m]["auc_all"] = auc(scores, labels)
         result[m]["auc_ranked"] = auc([x for x, r in zip(scores, in_ranked) if r], [y for y, r in zip(labels, in_ranked) if r])
     result["coverage"] = sum(in_ranked) / len(in_ranked)
+    result["rows_per_day"] = {k: n / (learners * world.days) for k, n in sorted(kinds.items())}
     return result
 
 
@@ -312,6 +374,17 @@ def main(argv=None) -> int:
         metavar="SD",
         help=f"noise of self-ratings on the 0-1 scale (default {World.rating_noise}: within a learner r ≈ 0.73 with true mastery; 0.3: 0.50; 0.4: 0.39)",
     )
+    ap.add_argument(
+        "--streams",
+        type=simulate.parse_streams,
+        default=(),
+        help=f"learning-by-doing evidence streams to simulate: all, none (default: today's streams only) or some of {','.join(simulate.STREAMS)}",
+    )
+    ap.add_argument(
+        "--stream-table",
+        action="store_true",
+        help="run today's streams, + each new stream alone and + all of them on the same seeds; print gaps vs the ideal observer",
+    )
     ap.add_argument("--no-pybkt", action="store_true", help="skip pyBKT even if bench/.venv-gaps has it")
     ap.add_argument("--ablations", action="store_true", help="also score the model without questions / self-ratings / decay")
     ap.add_argument("--json", action="store_true")
@@ -327,8 +400,11 @@ def main(argv=None) -> int:
         placement=args.placement,
         morning_checks=args.morning_checks,
         rating_noise=args.rating_noise,
+        streams=args.streams,
     )
     IN_PLAY[id(world)] = args.in_play
+    if args.stream_table:
+        return stream_table(args, world)
     use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
     if not use_bkt and not args.no_pybkt:
         print(f"pyBKT column skipped: {BKT_PYTHON} not found (see bench/README-gaps.md).", file=sys.stderr)
@@ -365,12 +441,89 @@ def main(argv=None) -> int:
     return 0
 
 
+STREAM_VARIANTS = (("today's streams (baseline)", ()), *((f"+ {n}", (n,)) for n in simulate.STREAMS), ("+ all four", simulate.STREAMS))
+STREAM_LABELS = {"inline": "inline answers", "attempt": "try-first attempts", "task": "task outcomes", "repeat": "repeated questions"}
+
+
+def stream_table(args, world: World) -> int:
+    """The same seeds with today's evidence, + each learning-by-doing stream alone, + all: gaps next to the ideal
+    observer (which reads the same streams with their true likelihoods), and their ratio per seed."""
+    from learnflow.learner.profile import Params
+
+    params = Params()  # the shipped weights: not tuned to the simulator
+    runs: dict[str, list[dict]] = {}
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="learnflow-streams-") as tmp:
+        for seed in range(1, args.seeds + 1):
+            for name, streams in STREAM_VARIANTS:
+                w = replace(world, streams=streams)
+                IN_PLAY[id(w)] = args.in_play
+                sub = Path(tmp) / f"{len(runs.get(name, []))}-{streams}-{seed}"
+                sub.mkdir()
+                runs.setdefault(name, []).append(run_seed(seed, w, args.learners, sub, params, False, per_learner=True))
+            print(f"  seed {seed} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    table = {name: stream_row(rs) for name, rs in runs.items()}
+    if args.json:
+        json.dump({"world": world.__dict__, "seeds": args.seeds, "learners": args.learners, "days": world.days, "table": table,
+                   "per_seed": runs}, sys.stdout, indent=2, default=str)  # fmt: skip
+        print()
+        return 0
+    print(f"Learning-by-doing streams: {args.seeds} seeds × {args.learners} learners, {world.days} days; mean ± sd over seeds "
+          f"({time.perf_counter() - t0:.0f} s)\n")  # fmt: skip
+    print_stream_table(table, runs)
+    return 0
+
+
+def print_stream_table(table: dict, runs: dict) -> None:
+    """The stream table in markdown (bench/README-gaps.md), then the evidence each variant logged."""
+    cell = lambda ms: "—" if math.isnan(ms[0]) else f"{ms[0]:.3f} ± {ms[1]:.3f}"  # noqa: E731
+    print(
+        "| evidence | ranked | gaps: Spearman ranked | Spearman all | AUC next | ideal: Spearman ranked | Spearman all | AUC next "
+        "| gaps/ideal: ranked | all | AUC above chance |"
+    )
+    print("| --- " * 11 + "|")
+    for (name, _), row in zip(STREAM_VARIANTS, table.values()):
+        label = name if not name.startswith("+ ") or name == "+ all four" else f"+ {STREAM_LABELS[name[2:]]}"
+        print(f"| {label} | {row['coverage'][0]:.0%} | " + " | ".join(cell(row[k]) for k in (
+            "gaps_spearman_ranked", "gaps_spearman_all", "gaps_auc_all", "ideal_spearman_ranked", "ideal_spearman_all", "ideal_auc_all",
+            "ratio_spearman_ranked", "ratio_spearman_all", "ratio_auc")) + " |")  # fmt: skip
+    base = next(iter(runs.values()))
+    print("\nChange from the baseline, paired by seed (same seeds, same learners): mean ± sd over seeds\n")
+    print("| evidence | gaps: Δ Spearman ranked | Δ Spearman all | Δ AUC next | ideal: Δ Spearman ranked | Δ Spearman all | Δ AUC next |")
+    print("| --- " * 7 + "|")
+    for (name, _), rs in zip(STREAM_VARIANTS[1:], list(runs.values())[1:]):
+        label = name if name == "+ all four" else f"+ {STREAM_LABELS[name[2:]]}"
+        cells = []
+        for m in ("gaps", "ideal"):
+            for k in ("spearman_ranked", "spearman_all", "auc_all"):
+                mu, sd = mean_sd([r[m][k] - b[m][k] for r, b in zip(rs, base)])
+                cells.append(f"{mu:+.3f} ± {sd:.3f}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print("\nevidence rows per learner-day (mean over seeds):")
+    for name, rs in runs.items():
+        kinds = sorted({k for r in rs for k in r["rows_per_day"]})
+        print(f"  {name}: " + ", ".join(f"{k} {statistics.fmean(r['rows_per_day'].get(k, 0.0) for r in rs):.1f}" for k in kinds))
+
+
+def stream_row(runs: list[dict]) -> dict:
+    """Mean ± sd over seeds of gaps' and the ideal observer's scores, and of their per-seed ratios
+    (AUC as its distance above chance: (AUC − 0.5) / (AUC_ideal − 0.5))."""
+    row = {"coverage": mean_sd([r["coverage"] for r in runs])}
+    for m in ("gaps", "ideal"):
+        for k in ("spearman_ranked", "spearman_all", "auc_all"):
+            row[f"{m}_{k}"] = mean_sd([r[m].get(k, math.nan) for r in runs])
+    for k in ("spearman_ranked", "spearman_all"):
+        row[f"ratio_{k}"] = mean_sd([r["gaps"][k] / r["ideal"][k] for r in runs])
+    row["ratio_auc"] = mean_sd([(r["gaps"]["auc_all"] - 0.5) / (r["ideal"]["auc_all"] - 0.5) for r in runs])
+    return row
+
+
 COLUMNS = (("spearman_ranked", "Spearman"), ("top3_ranked", "top-3"), ("spearman_seen", "Sp. seen"),
            ("spearman_all", "Sp. all"), ("auc_all", "AUC next"))  # fmt: skip
 
 
 def summarize(results: dict[str, list[dict]], variants) -> dict:
-    out = {}
+    out: dict = {}
     main_runs = results["gaps"]
     for m in (*METHODS, "ideal", "ideal_noself", "oracle"):
         runs = [r[m] for r in main_runs if m in r]

@@ -22,6 +22,23 @@ pattern: some skills come up every hour, some once a week. Every simulated day:
   self-ratings 1-5 that are noisy, biased per learner, and overconfident at low
   mastery (Dunning-Kruger).
 
+Learning-by-doing streams (issue 12), each switched on by name in
+`World.streams` (STREAMS; none by default, so the default is learnflow before them):
+
+- inline: after some asks the learner answers the answer's check question at
+  once (`learnflow answer`): a check and a review written as reflect writes them,
+  and the card is scheduled by FSRS from then (reflect no longer asks it new);
+- attempt: a try-first attempt before some answers (`ask --try`): a judged score
+  0..1 whose mean rises with mastery, noisier than a check;
+- task: commands on tool skills wrapped by `learnflow run` / `lf`, a few per task,
+  failing with a realistic base rate plus a part that grows as mastery falls
+  (value 1 ok, 0 failed);
+- repeat: a question on a skill asked about within 30 days is the same question
+  again when the learner forgot it (chance from true mastery): value 0.
+
+Each stream draws from its own random stream, so switching one on leaves the
+others' draws (and the base simulation's) where they were.
+
 Everything is written through learnflow's own Store and goals code, day by
 day, so the bench measures the same path `learnflow gaps` reads. Needs
 learnflow's venv (fsrs for the schedule).
@@ -68,6 +85,26 @@ class World:
     probes: bool = True  # reflect fills free slots with gap probes (learnflow/learner/probes.py)
     placement: bool = False  # `learnflow check -n <role's skills>` once, right after `goals role`
     morning_checks: int = 0  # a `learnflow check -n K` every working morning
+    # Learning-by-doing streams (STREAMS) switched on; () is learnflow before issue 12.
+    streams: tuple[str, ...] = ()
+    inline_prob: float = 0.3  # asks whose check is answered at once (inline_check is on; Enter skips it)
+    attempt_prob: float = 0.3  # asks with a try-first attempt (`ask --try`, or try_first on for the skill)
+    attempt_guess: float = 0.2  # a try before any help is right more often by luck than a check...
+    attempt_slip: float = 0.2  # ...and wrong more often by a slip: a weaker signal than a check
+    task_wrapped: float = 0.5  # tasks on a tool skill run through `learnflow run` / `lf`
+    commands_per_task: float = 2.0  # mean wrapped commands per such task (1 + Poisson(1))
+    task_fail_base: float = 0.05  # commands fail this often whatever the skill (typos, flaky networks)
+    task_fail_weak: float = 0.25  # plus this much more at zero mastery: a novice still succeeds ~70%
+    repeat_same: float = 0.5  # a question on a skill asked about within 30 days is about the same thing
+    repeat_window_days: float = 30.0
+
+
+STREAMS = ("inline", "attempt", "task", "repeat")
+# Skills that wrapped commands reveal: issue 12's command → skill table (git, docker/kubectl, terraform/aws,
+# psql/mysql/sqlite3, pytest, npm/node, pip/python, curl, ssh, make, grep/sed/awk/find). Skills no command
+# shows (design, review, AI judgement, ...) get no task evidence.
+TOOL_SKILLS = frozenset({"git", "containers", "cloud", "sql", "testing", "javascript", "python", "http-apis",
+                         "linux", "networking", "shell", "regex", "ci-cd"})  # fmt: skip
 
 
 @dataclass
@@ -83,6 +120,15 @@ class Learner:
     initial: dict[str, float] = field(default_factory=dict)
     cards: list[dict] = field(default_factory=list)  # review cards: {"skill", "state", "due"} (FSRS, as review.py keeps them)
     probed: dict[str, int] = field(default_factory=dict)  # bundled cards used as probes, per skill
+    last_asked: dict[str, float] = field(default_factory=dict)  # time of the last (primary-tag) question, per skill
+    side: dict[str, random.Random] = field(default_factory=dict)  # one random stream per evidence stream
+
+
+def side_rng(learner: Learner, stream: str) -> random.Random:
+    """The stream's own random numbers for this learner, seeded from the learner (not drawn from the main stream)."""
+    if stream not in learner.side:
+        learner.side[stream] = random.Random(f"{stream}/{learner.id}/{sorted(learner.initial.items())}")
+    return learner.side[stream]
 
 
 def make_learner(rng: random.Random, lid: int, in_play: int | None = None) -> Learner:
@@ -132,6 +178,23 @@ def review_rating(rng: random.Random, correct: bool, m: float) -> int:
     return 4 if u < 0.5 * m else (2 if u > 1 - 0.3 * (1 - m) else 3)
 
 
+def attempt_score(rng: random.Random, world: World, m: float) -> float:
+    """A judged try-first attempt: right in substance with chance attempt_guess + (1 - guess - slip) * m, then
+    graded by a judge whose score scatters around it (Beta(4, 1.5) if right, Beta(1.5, 4) if not)."""
+    right = rng.random() < world.attempt_guess + (1 - world.attempt_guess - world.attempt_slip) * m
+    x = rng.betavariate(4, 1.5) if right else rng.betavariate(1.5, 4)
+    return min(0.99, max(0.01, round(x, 2)))
+
+
+def task_fails(world: World, m: float) -> float:
+    return world.task_fail_base + world.task_fail_weak * (1 - m)
+
+
+def repeat_chance(world: World, m: float) -> float:
+    """P(a question is one asked before) when the skill was asked about within the window: forgotten with chance 1 - m."""
+    return world.repeat_same * (1 - m)
+
+
 def self_rating(rng: random.Random, world: World, learner: Learner, m: float) -> int:
     perceived = m + world.overconfidence * (0.5 - m) + learner.bias + rng.gauss(0, world.rating_noise)
     return min(5, max(1, round(1 + 4 * perceived)))
@@ -146,12 +209,16 @@ def simulate_days(rng: random.Random, world: World, learner: Learner, start: flo
     rows: list[dict] = []
     skills, weights = learner.skills, [learner.usage[s] for s in learner.skills]
     m = learner.mastery
+    on = set(world.streams)
+    if on - set(STREAMS):
+        raise ValueError(f"unknown streams: {sorted(on - set(STREAMS))} (known: {', '.join(STREAMS)})")
     if world.placement:
         rows += check_session(rng, world, learner, start + 8 * 3600, len(skills), store)
     for day in range(days):
         day0 = start + day * DAY
         practiced: dict[str, int] = {}
         asked: list[str] = []
+        unchecked: list[str] = []
         today: list[dict] = []
         if world.morning_checks:
             rows += check_session(rng, world, learner, day0 + 8.5 * 3600, world.morning_checks, store)
@@ -159,10 +226,14 @@ def simulate_days(rng: random.Random, world: World, learner: Learner, start: flo
             ts = day0 + 9 * 3600 + rng.uniform(0, 8 * 3600)
             s = rng.choices(skills, weights)[0]
             practiced[s] = practiced.get(s, 0) + 1
+            if "task" in on:
+                today += wrapped_commands(world, learner, s, ts)
             if rng.random() < world.ask_base + world.ask_weak * (1 - m[s]):
                 kind = "question_why" if rng.random() < 0.1 + 0.4 * m[s] else "question_how"
                 today.append({"ts": ts, "skill": s, "kind": kind, "value": round(rng.uniform(0.6, 1.0), 3)})
                 asked.append(s)
+                if not ask_streams(world, learner, s, ts, on, today):  # a check answered inline is not new at reflect
+                    unchecked.append(s)
                 if rng.random() < 0.4:  # a weak second tag, as the offline tagger often adds
                     other = rng.choice(skills)
                     if other != s:
@@ -177,11 +248,57 @@ def simulate_days(rng: random.Random, world: World, learner: Learner, start: flo
             store.add_evidence(today)
         rows += today
         if rng.random() < world.reflect_prob:
-            evening = reflect(rng, world, learner, asked, day0 + 17.5 * 3600, store)
+            evening = reflect(rng, world, learner, asked, day0 + 17.5 * 3600, store, unchecked=unchecked)
             if store is not None:
                 store.add_evidence(evening)
             rows += evening
     return rows
+
+
+def ask_streams(world: World, learner: Learner, s: str, ts: float, on: set[str], out: list[dict]) -> bool:
+    """The learning-by-doing evidence around one question on skill `s` (the primary tag), appended to `out`.
+    Returns whether its check was answered inline. True mastery is read before the question teaches."""
+    m = learner.mastery[s]
+    last = learner.last_asked.get(s)
+    learner.last_asked[s] = ts
+    if "repeat" in on and last is not None and ts - last <= world.repeat_window_days * DAY:
+        if side_rng(learner, "repeat").random() < repeat_chance(world, m):
+            out.append({"ts": ts, "skill": s, "kind": "repeat", "value": 0.0})
+    if "attempt" in on and side_rng(learner, "attempt").random() < world.attempt_prob:
+        out.append({"ts": ts - 60, "skill": s, "kind": "attempt", "value": attempt_score(side_rng(learner, "attempt"), world, m)})
+    if "inline" in on and side_rng(learner, "inline").random() < world.inline_prob:
+        out += inline_check(world, learner, s, ts + 120)
+        return True
+    return False
+
+
+def inline_check(world: World, learner: Learner, s: str, ts: float) -> list[dict]:
+    """`learnflow answer` right after the answer: judged like a reflect check, and its card scheduled by FSRS."""
+    from datetime import UTC, datetime
+
+    from learnflow.practice.scheduling import schedule
+
+    rng = side_rng(learner, "inline")
+    m = learner.mastery[s]
+    correct = check_outcome(rng, world, m)
+    rating = review_rating(rng, correct, m)
+    card: dict = {"skill": s, "state": None, "due": 0.0}
+    card["state"], when = schedule(None, rating, datetime.fromtimestamp(ts, UTC))
+    card["due"] = when.timestamp()
+    learner.cards.append(card)
+    learner.mastery[s] = _learn(m, world.learn_check)  # retrieval practice, as at reflect
+    return [{"ts": ts, "skill": s, "kind": "check", "value": float(correct)},
+            {"ts": ts, "skill": s, "kind": "review", "value": round((rating - 1) / 3, 3)}]  # fmt: skip
+
+
+def wrapped_commands(world: World, learner: Learner, s: str, ts: float) -> list[dict]:
+    """Commands of a task on a tool skill run through `learnflow run` / `lf`: value 1 ok, 0 failed."""
+    rng = side_rng(learner, "task")
+    if s not in TOOL_SKILLS or rng.random() >= world.task_wrapped:
+        return []
+    n = 1 + _poisson(rng, world.commands_per_task - 1)
+    p_fail = task_fails(world, learner.mastery[s])
+    return [{"ts": ts + 30 * (k + 1), "skill": s, "kind": "task", "value": float(rng.random() >= p_fail)} for k in range(n)]
 
 
 def _due(learner: Learner, before: float, limit: int) -> list[dict]:
@@ -219,18 +336,20 @@ def bundled_cards(skill: str) -> int:
     return sum(1 for c in load_cards() if c.skill == skill and c.check_question)
 
 
-def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, store=None) -> list[dict]:
+def reflect(rng, world: World, learner: Learner, asked: list[str], ts: float, store=None, unchecked: list[str] | None = None) -> list[dict]:
     """An evening reflection, picked like learnflow/practice/review.py picks checks, plus self-ratings.
 
-    Up to 3 new checks from the day's questions (one per skill first), then due
-    reviews (FSRS), then gap probes, up to `checks_per_day` in all.
+    Up to 3 new checks from the day's questions (one per skill first; `unchecked`:
+    those whose check was not answered inline), then due reviews (FSRS), then gap
+    probes, up to `checks_per_day` in all.
     """
     limit = round(world.checks_per_day)
-    distinct = list(dict.fromkeys(asked))
-    new = [{"skill": s, "state": None, "due": 0.0} for s in (distinct + [s for s in asked if s not in distinct[:3]])[: min(3, limit)]]
+    pending = asked if unchecked is None else unchecked
+    distinct = list(dict.fromkeys(pending))
+    new = [{"skill": s, "state": None, "due": 0.0} for s in (distinct + [s for s in pending if s not in distinct[:3]])[: min(3, limit)]]
     rows = run_checks(rng, world, learner, new, ts, limit, store, probes=world.probes)
     m = learner.mastery
-    pool = distinct or learner.skills
+    pool = list(dict.fromkeys(asked)) or learner.skills
     for s in rng.sample(pool, min(len(pool), rng.choice((1, 2)))):
         r = self_rating(rng, world, learner, m[s])
         rows.append({"ts": ts + 1800, "skill": s, "kind": "self_rating", "value": round((r - 1) / 4, 3)})
@@ -288,16 +407,27 @@ def open_learner(path: Path, learner: Learner):
     return store
 
 
+def parse_streams(text: str) -> tuple[str, ...]:
+    """Streams from "all", "none" (or "") or a comma list of STREAMS, in STREAMS order."""
+    names = set(STREAMS) if text.strip() == "all" else {n.strip() for n in text.split(",") if n.strip() not in ("", "none")}
+    if names - set(STREAMS):
+        raise argparse.ArgumentTypeError(f"unknown stream(s) {', '.join(sorted(names - set(STREAMS)))}; known: {', '.join(STREAMS)}")
+    return tuple(n for n in STREAMS if n in names)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--learners", type=int, default=3)
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, required=True, help="folder for one learnflow database per learner")
+    ap.add_argument(
+        "--streams", type=parse_streams, default=(), help=f"learning-by-doing streams: all, none, or some of {','.join(STREAMS)}"
+    )
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
-    world = World(days=args.days)
+    world = World(days=args.days, streams=args.streams)
     for i in range(args.learners):
         learner = make_learner(rng, i)
         path = args.out / f"learner-{i}.db"

@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 simulate = pytest.importorskip("simulate")
 
 
-def run(tmp_path, **world):
-    rng = random.Random(7)
-    w = replace(simulate.World(), days=3, **world)
+def run(tmp_path, seed=7, **world):
+    rng = random.Random(seed)
+    w = replace(simulate.World(), **{"days": 3, **world})
     learner = simulate.make_learner(rng, 0)
     store = simulate.open_learner(tmp_path / "learner.db", learner)
     rows = simulate.simulate_days(rng, w, learner, simulate.START, w.days, store)
@@ -50,3 +50,68 @@ def test_a_placement_checks_every_skill_of_the_role_once_before_work(tmp_path):
 def test_without_probes_the_checks_come_only_from_questions_and_reviews(tmp_path):
     learner, _, _ = run(tmp_path, probes=False, reflect_prob=1.0)
     assert learner.probed == {}
+
+
+# --------------------------------------------------------------------------- learning-by-doing streams (issue 12)
+
+NEW_KINDS = {"attempt", "task", "repeat"}
+
+
+def inline_checks(rows):
+    """Checks logged during the working day (reflect's come at 17:30): answered inline after an ask."""
+    return [r for r in rows if r["kind"] == "check" and 9 * 3600 <= r["ts"] % simulate.DAY < 17.5 * 3600]
+
+
+def test_without_streams_the_log_has_only_todays_kinds(tmp_path):
+    _, store, rows = run(tmp_path, days=5)
+    assert {r["kind"] for r in rows} <= {"check", "review", "self_rating", "question_how", "question_why"}
+    assert inline_checks(rows) == []
+
+
+def test_each_stream_writes_its_own_kind_of_evidence_as_learnflow_does(tmp_path):
+    learner, store, rows = run(tmp_path, seed=1, days=5, streams=simulate.STREAMS)  # a backend developer: six tool skills
+    kinds = {r["kind"] for r in store.db["evidence"].rows}  # written to the log, where gaps reads it
+    assert kinds >= NEW_KINDS | {"check", "review"}
+    tasks = [r for r in rows if r["kind"] == "task"]
+    assert {r["value"] for r in tasks} == {0.0, 1.0}  # outcomes: most succeed, some fail
+    assert sum(r["value"] for r in tasks) / len(tasks) > 0.6
+    assert {r["skill"] for r in tasks} <= simulate.TOOL_SKILLS  # only skills a wrapped command reveals
+    assert all(0 < r["value"] < 1 for r in rows if r["kind"] == "attempt")  # a judged score, not right/wrong
+    assert {r["value"] for r in rows if r["kind"] == "repeat"} == {0.0}  # a lapse
+    inline = inline_checks(rows)
+    assert inline and all(any(q["kind"].startswith("question") and q["skill"] == c["skill"] and 0 < c["ts"] - q["ts"] <= 300 for q in rows)
+                          for c in inline)  # fmt: skip
+    assert len([r for r in rows if r["kind"] == "review"]) == len([r for r in rows if r["kind"] == "check"])  # each check rated
+
+
+@pytest.mark.parametrize("off", simulate.STREAMS)
+def test_switching_a_stream_off_removes_its_evidence_and_only_that(tmp_path, off):
+    _, _, rows = run(tmp_path, days=5, streams=tuple(s for s in simulate.STREAMS if s != off))
+    kinds = {r["kind"] for r in rows}
+    if off == "inline":
+        assert inline_checks(rows) == [] and kinds >= NEW_KINDS
+    else:
+        assert off not in kinds and kinds >= NEW_KINDS - {off} and inline_checks(rows)
+
+
+def test_an_inline_answer_is_not_asked_again_as_new_at_reflect_but_comes_back_when_due(tmp_path):
+    learner, _, rows = run(tmp_path, days=5, streams=("inline",), inline_prob=1.0, reflect_prob=1.0)
+    inline = inline_checks(rows)
+    evening = [r for r in rows if r["kind"] == "check" and r not in inline]
+    assert inline and evening  # reflect still has due reviews and probes to ask
+    # Every question's check was answered inline, so reflect made no new cards: only inline ones and probes.
+    assert len(learner.cards) == len(inline) + sum(learner.probed.values())
+    assert all(c["state"] is not None for c in learner.cards)  # every card, inline or not, is scheduled by FSRS
+
+
+def test_the_ideal_observer_reads_a_repeat_as_evidence_of_a_lapse_only_when_the_stream_is_on():
+    import bench_gaps_validity as bench
+
+    day = simulate.START + 10 * 3600
+    asked = [{"ts": day, "skill": "git", "kind": "question_how", "value": 0.9},
+             {"ts": day + 3600, "skill": "git", "kind": "question_how", "value": 0.9}]  # fmt: skip
+    lapse = [*asked, {"ts": day + 3600, "skill": "git", "kind": "repeat", "value": 0.0}]
+    on = replace(simulate.World(), streams=("repeat",))
+    assert bench.ideal_mastery(lapse, ["git"], on)["git"] < bench.ideal_mastery(asked, ["git"], on)["git"]
+    # With the stream on, asking again *without* a repeat means it was remembered; off, it means nothing.
+    assert bench.ideal_mastery(asked, ["git"], on)["git"] > bench.ideal_mastery(asked, ["git"], simulate.World())["git"]
