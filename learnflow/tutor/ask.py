@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from learnflow import keys
 from learnflow.backends import Request, Usage
@@ -24,7 +24,7 @@ from learnflow.errors import BackendError, BadInput, NotFound
 from learnflow.learner import skills
 from learnflow.redact import redact
 from learnflow.tutor import context as ctxmod
-from learnflow.tutor import pedagogy
+from learnflow.tutor import memory, pedagogy
 from learnflow.tutor.choose import Choice, choose, resolve_backend
 
 MAX_QUESTION_CHARS = 20_000
@@ -83,6 +83,8 @@ class AskResult:
     choice_reason: str
     redacted: dict = field(default_factory=dict)
     error: str | None = None
+    learner: dict | None = None  # what the system prompt carried about the learner (tutor/memory.py)
+    gap: dict | None = None  # the gap line shown after the answer (learner/gapline.py), or None
 
 
 class Ask:
@@ -117,6 +119,8 @@ class Ask:
         main_skill = self.tags[0].skill
         self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
         turns = store.conversation_turns(self.conversation_id) if self._continuing else []
+        # What the model is told of the learner, and the gap line; none for --direct (no teaching).
+        self.memory = None if options.direct else memory.build(store, [t.skill for t in self.tags], config=self.config)
         self.messages = pedagogy.build_messages(
             question=question,
             context_text=self.context.text,
@@ -124,6 +128,7 @@ class Ask:
             level=self.level,
             skills=[t.skill for t in self.tags],
             mode=self.mode,
+            learner=self.memory.text if self.memory else "",
         )
         store.mark_abandoned()
         self.id = store.begin_interaction(
@@ -317,4 +322,6 @@ class Ask:
             choice_reason=self.choice.reason,
             redacted=dict(self.redactions),
             error=self.error,
+            learner=self.memory.to_dict() if self.memory else None,
+            gap=asdict(self.memory.gap) if self.memory and self.memory.gap else None,
         )

@@ -58,9 +58,13 @@ def build_messages(
     level: str,
     skills: list[str],
     mode: str,
+    learner: str = "",
 ) -> list[dict]:
-    """System prompt, earlier turns of the conversation, then this question."""
-    messages = [{"role": "system", "content": system_prompt(level=level, skills=skills, mode=mode)}]
+    """System prompt (and what learnflow knows of the learner), earlier turns, then this question."""
+    system = system_prompt(level=level, skills=skills, mode=mode)
+    if learner and mode != "direct":
+        system = f"{system}\n\n{learner}"
+    messages = [{"role": "system", "content": system}]
     for turn in turns:
         messages.append({"role": "user", "content": turn["question"]})
         messages.append({"role": "assistant", "content": turn["answer"]})
