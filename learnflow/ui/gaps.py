@@ -225,4 +225,4 @@ def print_reliance(rel, con=None, *, spaced: bool = False) -> None:
     for s in rel.signals:
         con.print(f"  {escape(s.label):<16} {_pct(s.share):>4}  [dim]{s.count:>4} · {escape(_trend(s))}[/]", soft_wrap=True)
         if s.suggests:
-            say(con, s.suggests, indent=4, hang=2)
+            say(con, s.suggests, indent=4)
