@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,15 +48,23 @@ def main(argv=None) -> int:
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             env.update(LEARNFLOW_HOME=home, PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache"), NO_COLOR="1", COLUMNS="80")
             sides = {f"A {args.rev}": str(tree), "B working tree": str(ROOT)}
+            # CPU time (user + system) of each run's process: far less moved by other processes'
+            # load than wall time, so a few ms of added work still show on a busy machine.
+            cpu: dict[str, list[float]] = {path: [] for path in sides.values()}
 
             def run(path: str) -> float:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "learnflow", *command], env={**env, "PYTHONPATH": path}, cwd=tmp,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)  # fmt: skip
-                return time.perf_counter() - start
+                wall = time.perf_counter() - start
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[path].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+                return wall
 
             for path in sides.values():
                 run(path), run(path)
+                cpu[path].clear()
             times: dict[str, list[float]] = {name: [] for name in sides}
             for _ in range(args.runs):
                 for name, path in sides.items():
@@ -63,10 +72,12 @@ def main(argv=None) -> int:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
     print(f"learnflow {' '.join(command)}: {args.runs} alternating runs per side, load {os.getloadavg()[0]:.2f}")
-    for name, values in times.items():
-        print(f"  {name:<28} median {statistics.median(values):.3f} s   min {min(values):.3f} s")
+    for (name, values), path in zip(times.items(), sides.values()):
+        print(f"  {name:<28} median {statistics.median(values):.3f} s   min {min(values):.3f} s   "
+              f"CPU median {statistics.median(cpu[path]):.3f} s")  # fmt: skip
     a, b = (statistics.median(v) for v in times.values())
-    print(f"  B − A: {b - a:+.3f} s ({(b - a) / a:+.0%})")
+    ca, cb = (statistics.median(cpu[p]) for p in sides.values())
+    print(f"  B − A: {b - a:+.3f} s ({(b - a) / a:+.0%}) wall, {cb - ca:+.3f} s CPU")
     return 0
 
 

@@ -147,3 +147,28 @@ def cut_middle(text: str, budget: int) -> tuple[str, int | None, int]:
 
 def _join(head: str, tail: str, cut: int) -> str:
     return f"{head}\n\n[… about {cut:,} tokens cut by learnflow to fit the budget …]\n\n{tail}"
+
+
+def upper_bound(text: str) -> tuple[int, bool]:
+    """(tokens, exact): the exact count when the encoding is already loaded, else a cheap upper bound.
+
+    Loading the encoding costs ~0.27 s, more than a whole `ask` against a fast server, so
+    a small text on the hot path is not worth it. The bound counts half a token per byte
+    (o200k averages ~4 bytes a token on English prose, ~3 on code and Chinese) and a whole
+    token per byte of hash-like words (long, or mixing letters and digits), which BPE
+    splits finely. That over-counts prose about 2.4× (on the skill cards' texts) and never
+    under-counted a text there; tests/test_tokens.py checks it against the real encoding.
+    """
+    if not text:
+        return 0, True
+    if encoding.cache_info().currsize and encoding() is not None:
+        return count(text), True
+    dense = sum(len(w.encode("utf-8", "surrogatepass")) for w in text.split() if _hashlike(w))
+    plain = len(text.encode("utf-8", "surrogatepass")) - dense
+    return -(-plain // 2) + dense, False
+
+
+def _hashlike(word: str) -> bool:
+    if len(word) >= 16:
+        return True
+    return len(word) >= 6 and any(c.isdigit() for c in word) and any(c.isalpha() for c in word)

@@ -154,6 +154,8 @@ def stream_and_render(run, *, json_: bool = False):
                     pass
             else:
                 render.stream_answer(run.stream(), waiting=f"Asking {run.choice.model}…")
+                if run.memory and run.memory.gap:
+                    render.gap_line(run.memory.gap.line)  # learnflow's own line, after the model's answer
         except LearnflowError as exc:  # backend failures, and e.g. a bad local model file
             if json_:
                 render.print_json(run.result())
@@ -217,9 +219,13 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """Show one logged interaction: question, context, answer and how it was produced."""
+    from learnflow.tutor.memory import gap_of_interaction
     from learnflow.ui import render
 
-    row = open_store().get(interaction_id)
+    store = open_store()
+    row = store.get(interaction_id)
+    gap = gap_of_interaction(store, row)
+    row["gap"] = gap.__dict__ if gap else None
     if json_:
         render.print_json(row)
         return
@@ -235,6 +241,8 @@ def show(
         lines.append(f"_flagged {f['verdict']} (flag #{f['id']}, {f['created_at'][:10]}): {f['reason']}_")
     lines += ["", row["answer"] or "_(no answer)_"]
     render.markdown("\n".join(lines))
+    if gap:
+        render.gap_line(gap.line)
 
 
 def models(json_: JsonOpt = False) -> None:

@@ -23,6 +23,9 @@ def gaps(
     skill: Annotated[
         Optional[str], typer.Option("--skill", metavar="SKILL", help="Only this skill, with its weekly history.", show_default=False)
     ] = None,
+    reliance: Annotated[
+        bool, typer.Option("--reliance", help="Only how you use the AI: --direct asks, attempts, repeats, flags, and their trend.")
+    ] = False,
     json_: JsonOpt = False,
     html: HtmlOpt = None,
 ) -> None:
@@ -34,24 +37,37 @@ def gaps(
       learnflow gaps --since 2w --skill git
       learnflow gaps --json | jq '.top'
       learnflow gaps --html report.html   # charts; works offline
+      learnflow gaps --reliance           # how you use the AI, and its trend
 
     Mastery per skill comes from your checks, reviews and self-ratings in `learnflow reflect`
     and (weakly) from the questions you ask; old evidence fades (docs/learner-model.md).
     """
     import time
 
+    from learnflow.learner import reliance as reliance_view
     from learnflow.learner.gaps import build_report, parse_since
     from learnflow.ui import render
 
     now = time.time()
-    report = build_report(open_store(), since=parse_since(since, now), skill=skill, now=now)
+    store = open_store()
+    start = parse_since(since, now)
+    rel = reliance_view.build(store, since=start, now=now)
+    if reliance:
+        if json_:
+            render.print_json({"reliance": rel.to_dict()})
+        else:
+            from learnflow.ui import gaps as render_gaps
+
+            render_gaps.print_reliance(rel)
+        return
+    report = build_report(store, since=start, skill=skill, now=now)
     if html is not None:
         from learnflow.ui.html import write_html
 
         write_html(report, html)
         render.notice(f"Wrote {html}")
     if json_:
-        render.print_json(report.to_dict())
+        render.print_json({**report.to_dict(), "reliance": rel.to_dict()})
         return
     from learnflow.ui import gaps as render_gaps
 
@@ -59,6 +75,7 @@ def gaps(
         render_gaps.print_skill(report)
     else:
         render_gaps.print_report(report)
+        render_gaps.print_reliance(rel, spaced=True)
 
 
 @goals_app.command("set")

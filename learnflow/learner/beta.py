@@ -71,14 +71,15 @@ def quantile(p: float, a: float, b: float) -> float:
     """The x with cdf(x) = p: Newton's method from the normal approximation, kept inside a
     bracket that shrinks with every step (a step leaving it bisects instead), so it always
     converges; typically in 3-6 CDF evaluations instead of bisection's ~40."""
-    from statistics import NormalDist
-
     if not 0.0 < p < 1.0:
         return 0.0 if p <= 0.0 else 1.0
     lo, hi = 0.0, 1.0
     mean = a / (a + b)
     sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-    x = min(max(mean + NormalDist().inv_cdf(p) * sd, 1e-9), 1 - 1e-9)
+    # The normal quantile by Tukey's lambda approximation (to ~1e-3 in the body): only a start
+    # for Newton, and it spares `ask` importing statistics (~7 ms, most of it `numbers`).
+    z = 4.91 * (p**0.14 - (1.0 - p) ** 0.14)
+    x = min(max(mean + z * sd, 1e-9), 1 - 1e-9)
     for _ in range(100):
         err = cdf(x, a, b) - p
         if err < 0:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from learnflow import paths
 from learnflow.db import profile as profile_db
 from learnflow.learner.cards import cards_for
+from learnflow.learner.gapline import measure_command
 from learnflow.learner.goals import goals as read_goals
 from learnflow.learner.profile import (
     DAY,
@@ -367,7 +368,7 @@ def next_step(store: Store, gap: SkillGap) -> NextStep:
         practice=practice,
         docs=docs,
         command=command,
-        measure=f"learnflow check --skill {gap.skill} -n 3",
+        measure=measure_command(gap.skill),
     )
 
 

@@ -73,10 +73,11 @@ def key_terms(question: str) -> set[str]:
 
 @lru_cache(maxsize=1)
 def topic_words() -> frozenset[str]:
-    """Stemmed words of the taxonomy's keywords (git, docker, pytest, api…): they say which area, not which question."""
+    """Stemmed words of the taxonomy's tool names and keywords (git, docker, pytest, api…): they say which
+    area, not which question."""
     from learnflow.learner.skills import taxonomy
 
-    return frozenset(t for skill in taxonomy().values() for k in skill.keywords for t in key_terms(k))
+    return frozenset(t for skill in taxonomy().values() for k in (*skill.strong, *skill.keywords) for t in key_terms(k))
 
 
 def _weight(term: str, topics: frozenset[str]) -> float:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from learnflow import keys
@@ -25,7 +25,7 @@ from learnflow.errors import BackendError, BadInput, NotFound
 from learnflow.learner import skills
 from learnflow.redact import redact
 from learnflow.tutor import context as ctxmod
-from learnflow.tutor import pedagogy
+from learnflow.tutor import memory, pedagogy
 from learnflow.tutor.choose import Choice, choose, resolve_backend
 
 if TYPE_CHECKING:
@@ -98,6 +98,8 @@ class AskResult:
     hint_step: int | None = None
     # {score, correct, method: model | card | blank, evidence: bool}, or a note saying why not judged.
     attempt_judgement: dict | None = None
+    learner: dict | None = None  # what the system prompt carried about the learner (tutor/memory.py)
+    gap: dict | None = None  # the gap line shown after the answer (learner/gapline.py), or None
 
 
 class Ask:
@@ -140,6 +142,8 @@ class Ask:
         self.attempt_judgement: dict | None = None
         self._verdicts: VerdictFilter | None = None
         turns = store.conversation_turns(self.conversation_id) if self._continuing else []
+        # What the model is told of the learner, and the gap line; none for --direct (no teaching).
+        self.memory = None if options.direct else memory.build(store, [t.skill for t in self.tags], config=self.config)
         self.messages = pedagogy.build_messages(
             question=question,
             context_text=self.context.text,
@@ -149,6 +153,7 @@ class Ask:
             mode=self.mode,
             attempt=self.attempt,
             hint_step=self.hint_step,
+            learner=self.memory.text if self.memory else "",
         )
         store.mark_abandoned()
         self.id = store.begin_interaction(
@@ -425,4 +430,6 @@ class Ask:
             attempt=self.attempt or None,
             hint_step=self.hint_step,
             attempt_judgement=self.attempt_judgement,
+            learner=self.memory.to_dict() if self.memory else None,
+            gap=asdict(self.memory.gap) if self.memory and self.memory.gap else None,
         )

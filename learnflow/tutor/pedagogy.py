@@ -63,11 +63,16 @@ def build_messages(
     mode: str,
     attempt: str = "",
     hint_step: int | None = None,
+    learner: str = "",
 ) -> list[dict]:
-    """System prompt, earlier turns of the conversation, then this question (after its attempt, if any)."""
+    """System prompt (and what learnflow knows of the learner), earlier turns of the conversation,
+    then this question (after its attempt, if any)."""
     from learnflow.tutor.context import fence
 
-    messages = [{"role": "system", "content": system_prompt(level=level, skills=skills, mode=mode, hint_step=hint_step)}]
+    system = system_prompt(level=level, skills=skills, mode=mode, hint_step=hint_step)
+    if learner and mode != "direct":
+        system = f"{system}\n\n{learner}"
+    messages = [{"role": "system", "content": system}]
     for turn in turns:
         # An earlier attempt stays in the conversation: the next rung of the ladder builds on it.
         earlier = turn.get("attempt")

@@ -188,3 +188,41 @@ def print_goals(rows: list[dict], con=None) -> None:
     for g in rows:
         t.add_row(g["skill"], f"{g['target']:.2f}", f"{g['importance']:g}", g["source"], (g["updated_at"] or "")[:10])
     con.print(t)
+
+
+def _pct(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+def _trend(s) -> str:
+    """ "↑ from 10%", "↓ from 40%", "= 25% before", or "no asks before"."""
+    if s.before_share is None:
+        return "no asks before"
+    if s.delta is not None and abs(s.delta) >= 0.005:
+        return f"{'↑' if s.delta > 0 else '↓'} from {_pct(s.before_share)}"
+    return f"= {_pct(s.before_share)} before"
+
+
+def print_reliance(rel, con=None, *, spaced: bool = False) -> None:
+    """The reliance view: four shares of the window's asks, their trend, and what each suggests.
+
+    `spaced`: a blank line first (below the profile)."""
+    from rich.markup import escape
+
+    from learnflow.learner.gaps import period_text
+
+    con = con or console()
+    if spaced:
+        con.print()
+    window = period_text(rel.days).replace("in the last", "last")
+    before = f"{rel.asks_before} in the {round(rel.days)} days before"
+    con.print(f"[bold]How you use the AI[/] · {escape(window)} · {rel.asks} ask{'' if rel.asks == 1 else 's'} ({before})",
+              soft_wrap=True)  # fmt: skip
+    if rel.message:
+        say(con, rel.message, indent=2, hang=2)
+    if not rel.asks:
+        return
+    for s in rel.signals:
+        con.print(f"  {escape(s.label):<16} {_pct(s.share):>4}  [dim]{s.count:>4} · {escape(_trend(s))}[/]", soft_wrap=True)
+        if s.suggests:
+            say(con, s.suggests, indent=4)

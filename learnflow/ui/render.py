@@ -150,6 +150,15 @@ def footer(result) -> None:
     notice(" · ".join(bits))
 
 
+def gap_line(text: str) -> None:
+    """learnflow's one line after an answer (the gap and the next step): on stdout, after a blank line."""
+    if fancy(sys.stdout):
+        _console().print(f"\n[bold]{_esc(text)}[/]")
+    else:
+        sys.stdout.write(f"\n{text}\n")
+        sys.stdout.flush()
+
+
 def markdown(text: str) -> None:
     text = strip_controls(text)
     if fancy(sys.stdout):
