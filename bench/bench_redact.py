@@ -71,14 +71,16 @@ def current() -> Redactor:
     return lambda text: redact(text).text
 
 
-def baseline(rev: str = BASELINE) -> Redactor:
+def baseline(rev: str = BASELINE, *, deep: bool = True) -> Redactor:
     source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:learnflow/redact.py"], capture_output=True, text=True, check=True).stdout
     spec = importlib.util.spec_from_loader(f"redact_{rev}", loader=None)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     exec(compile(source, f"{rev}:learnflow/redact.py", "exec"), module.__dict__)
-    # As `ask` ran it on attached files: patterns plus detect-secrets' keyword scan.
-    return lambda text: module.redact(text, deep=True).text
+    # deep: as `ask` ran it on attached files (patterns plus detect-secrets' keyword scan);
+    # otherwise as it ran on the question, stdin and error messages (patterns only).
+    return lambda text: module.redact(text, deep=deep).text
 
 
 def detect_secrets_only() -> Redactor:
@@ -108,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     splits = ["tuning", "heldout"] if args.split == "all" else [args.split]
     secrets = {s: load_secrets(s) for s in splits}
     clean = load_clean()
-    rows: dict[str, Redactor] = {f"baseline {args.baseline}": baseline(args.baseline), "current": current()}
+    rows: dict[str, Redactor] = {
+        f"baseline {args.baseline}": baseline(args.baseline, deep=False),
+        f"baseline {args.baseline} deep": baseline(args.baseline),
+        "current": current(),
+    }
     if args.detect_secrets:
         rows["detect-secrets 1.5 alone"] = detect_secrets_only()
     report = {}
