@@ -57,6 +57,8 @@ SHAPES: list[tuple[str, str, tuple[str, ...]]] = [
     ("google-oauth-token", r"\bya29\.[A-Za-z0-9_-]{20,}", ("ya29.",)),
     ("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b", ("_live_", "_test_")),
     ("stripe-webhook-secret", r"\bwhsec_[A-Za-z0-9]{24,}\b", ("whsec_",)),
+    ("aws-secret-key", r"(?i)aws_?secret_?(?:access_?)?key[\"']?\W{0,5}(?P<s>[A-Za-z0-9/+=]{40,})", ("secret",)),
+    ("azure-storage-key", r"(?i)(?:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/=]{40,})", ("accountkey=", "sharedaccesskey=")),
     ("azure-sas-signature", r"(?i)[?&]sig=(?P<s>[A-Za-z0-9%+/=]{30,})", ("sig=",)),
     ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{10,}", ("eyj",)),
     ("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}\b", ("hf_",)),
@@ -172,13 +174,15 @@ def _secretish(value: str, kind: str, quoted: bool) -> bool:
     if v.isdigit():  # a PIN-like password, never a count or an id behind `key`/`token`
         return kind == "password" and len(v) >= 4
     if _IDENTIFIER.match(v):
-        # A bare word: code or a header name (`Authorization`), unless quoted for a password.
-        return quoted and kind == "password" and not _DOTTED_CODE.match(v)
+        # A bare word is code or a header name (`Authorization`), unless it is given to a password
+        # quoted, or as a passphrase (`correct-horse-battery`).
+        return kind == "password" and not _DOTTED_CODE.match(v) and (quoted or "-" in v)
     if " " in v:
         return quoted and kind == "password" and len(v) >= 12  # a passphrase
     if kind == "generic":
         return _random(v)
-    return kind == "password" or _strong(v) or len(v) >= 24
+    has_letter_and_digit = any(c.isalpha() for c in v) and any(c.isdigit() for c in v)
+    return kind == "password" or _strong(v) or (has_letter_and_digit and len(v) >= 8) or len(v) >= 24
 
 
 _RANDOM = re.compile(r"^[A-Za-z0-9+/=_-]{16,}$")  # hex, base64, base64url, UUIDs, provider tokens
