@@ -29,6 +29,7 @@ from learnflow.practice.calibration import calibration
 from learnflow.practice.judging import Judgement
 from learnflow.practice.review import Check
 from learnflow.practice.scheduling import RATING_NAMES, rating_for, schedule
+from learnflow.redact import redact
 from learnflow.timespec import iso
 
 DEFAULT_CHECKS = review.MAX_CHECKS
@@ -139,6 +140,8 @@ def ask_checks(session, provider) -> None:
             attempt = provider.attempt(check, index, len(checks))
             if attempt is None:
                 continue  # skipped: the card stays due
+            # Before the judge (a model) and the log see it: people paste what they just used.
+            attempt.answer = redact(attempt.answer).text
             judgement = session.judge(check, attempt.answer) or judging.judge_keywords(check, attempt.answer)
             # Keyword matching misses paraphrases: the person may overrule a "wrong", and decides when nothing can judge.
             if judgement is None or (judgement.method == "card" and not judgement.correct):

@@ -135,7 +135,7 @@ class Ask:
             mode=self.mode,
             level=self.level,
             backend=self.backend.name,
-            model=self.choice.model,
+            model=scrub(self.choice.model),  # `-m` or config text, stored as given: no secret in it
             pid=os.getpid(),
         )
         self._record_tags(self.tags)
