@@ -72,7 +72,9 @@ def current() -> Redactor:
 
 
 def baseline(rev: str = BASELINE, *, deep: bool = True) -> Redactor:
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:learnflow/redact.py"], capture_output=True, text=True, check=True).stdout
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:learnflow/redact.py"], capture_output=True, text=True, check=True
+    ).stdout
     spec = importlib.util.spec_from_loader(f"redact_{rev}", loader=None)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
@@ -130,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
-    print(f"clean corpus: {len(clean):,} lines; " + "; ".join(f"{s}: {len(e)} secrets of {len({x['shape'] for x in e})} shapes" for s, e in secrets.items()))
+    print(
+        f"clean corpus: {len(clean):,} lines; "
+        + "; ".join(f"{s}: {len(e)} secrets of {len({x['shape'] for x in e})} shapes" for s, e in secrets.items())
+    )
     for name, row in report.items():
         bits = [f"{s} recall {row[s]['recall']:.1%} ({row[s]['caught']}/{row[s]['secrets']})" for s in splits]
         c = row["clean"]

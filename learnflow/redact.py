@@ -106,7 +106,9 @@ _PLACEHOLDER = re.compile(
     r"hunter2|letmein|default|prompt|ask|env|stdin|file)$",
     re.I,
 )
-_REFERENCE = re.compile(r"^(?:\$|%\(|%[sd]|\{|<%|!|@|&|\*)|^(?:process\.env|os\.environ|os\.getenv|env\(|getenv|secrets\.|vault:|env:|file:)", re.I)
+_REFERENCE = re.compile(
+    r"^(?:\$|%\(|%[sd]|\{|<%|!|@|&|\*)|^(?:process\.env|os\.environ|os\.getenv|env\(|getenv|secrets\.|vault:|env:|file:)", re.I
+)
 _IDENTIFIER = re.compile(r"^[A-Za-z]+(?:[_.-][A-Za-z]+)*$")  # Authorization, X-Api-Key, sessionid, prod-db, self.pwd
 _DOTTED_CODE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 _EMAIL = re.compile(r"^[\w.+%-]+@[\w-]+(?:\.[\w-]+)+$")
@@ -224,7 +226,9 @@ _ASSIGN = re.compile(
 )
 # <password>…</password>, <add key="ClearTextPassword" value="…"/>, <property name="…password" value="…"/>
 _XML_ELEMENT = re.compile(rf"<(?P<name>[\w.:-]*(?i:{_SECRET_WORD})[\w.:-]*)>(?P<v>[^<\s]{{1,400}})</(?P=name)>")
-_XML_ATTR = re.compile(rf"""(?i:key|name)\s*=\s*["'](?P<name>[^"']*(?i:{_SECRET_WORD})[^"']*)["']\s+(?i:value)\s*=\s*["'](?P<v>[^"'\n]{{1,400}})["']""")
+_XML_ATTR = re.compile(
+    rf"""(?i:key|name)\s*=\s*["'](?P<name>[^"']*(?i:{_SECRET_WORD})[^"']*)["']\s+(?i:value)\s*=\s*["'](?P<v>[^"'\n]{{1,400}})["']"""
+)
 # A space between name and value, as in .netrc (`password …`) and prose ("the password is …").
 _SPACED = re.compile(r"(?i)\b(?P<name>password|passwd|passphrase|pass|pwd|token|secret|key)(?:\s+(?:is|was))?\s+(?P<v>[^\s\"'`]{6,400})")
 # URL userinfo in any scheme: user optional, the password may hold `/` or `@` (the host is what follows the last `@`

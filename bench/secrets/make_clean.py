@@ -8,7 +8,7 @@ Three sources, one line per corpus line (blank lines dropped):
      sessions all the time (smtplib, imaplib, netrc, urllib.request, http.cookiejar, ssl, hmac,
      zipfile's pwd=, logging.handlers' credentials=, ...). Test suites are left out: their
      fixtures hold deliberately fake credentials.
-  2. learnflow's own code (without redact.py, whose patterns describe secrets).
+  2. learnflow's own code at LEARNFLOW_REV (without redact.py, whose patterns describe secrets).
   3. Synthetic but realistic text generated here with a fixed seed: web-server and application
      logs (request ids, UUIDs, git SHAs, sha256 digests, trace ids, durations), pytest/pip/git/
      docker/kubectl output, shell history, and configuration that *refers* to secrets without
@@ -58,11 +58,20 @@ def stdlib_lines() -> list[str]:
     return out
 
 
+LEARNFLOW_REV = "4e725eb"  # learnflow's code as it was before this corpus: the file stays reproducible
+
+
 def learnflow_lines() -> list[str]:
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+    names = [n for n in git("ls-tree", "-r", "--name-only", LEARNFLOW_REV, "learnflow").splitlines() if n.endswith(".py")]
     out = []
-    for path in sorted((ROOT / "learnflow").rglob("*.py")):
-        if path.name != "redact.py":
-            out += path.read_text(encoding="utf-8").splitlines()
+    for name in sorted(names, key=lambda n: Path(n).parts):
+        if not name.endswith("/redact.py"):
+            out += git("show", f"{LEARNFLOW_REV}:{name}").splitlines()
     return out
 
 
@@ -109,10 +118,12 @@ def logs(n: int) -> list[str]:
             out.append(f'{ip()} - - [0{1 + i % 9}/Mar/2026:10:{i % 60:02d}:{i * 3 % 60:02d} +0000] "GET {values["path"]} HTTP/1.1" '
                        f'{R.choice([200, 200, 304, 401, 404, 500])} {R.randint(100, 90000)} "-" "{R.choice(AGENTS)}"')  # fmt: skip
         elif kind == 1:
-            out.append(f"{ts(i)} {R.choice(LEVELS):<7} [{R.choice(['api', 'worker', 'auth', 'billing'])}] " + R.choice(EVENTS).format(**values))
+            out.append(
+                f"{ts(i)} {R.choice(LEVELS):<7} [{R.choice(['api', 'worker', 'auth', 'billing'])}] " + R.choice(EVENTS).format(**values)
+            )
         elif kind == 2:
-            out.append('{"ts": "%s", "level": "%s", "msg": "%s", "request_id": "%s", "user_id": %d}'
-                       % (ts(i), R.choice(LEVELS).lower(), R.choice(EVENTS).format(**values).replace('"', "'"), values["id"], values["n"]))  # fmt: skip
+            level, msg = R.choice(LEVELS).lower(), R.choice(EVENTS).format(**values).replace('"', "'")
+            out.append(f'{{"ts": "{ts(i)}", "level": "{level}", "msg": "{msg}", "request_id": "{values["id"]}", "user_id": {values["n"]}}}')
         elif kind == 3:
             out.append(f"Mar {1 + i % 28:2d} 10:{i % 60:02d}:01 web{R.randint(1, 9)} sshd[{R.randint(1000, 99999)}]: "
                        + R.choice(["Accepted publickey for deploy from {ip} port 51234 ssh2: ED25519 SHA256:{b}",

@@ -527,7 +527,7 @@ def split(entries: list[dict]) -> tuple[list[dict], list[dict]]:
         by_shape.setdefault(e["shape"], []).append(e)
     held: set[str] = set()
     two_line = 0
-    for shape, group in by_shape.items():
+    for group in by_shape.values():
         if len(group) >= 3:
             held.add(R.choice(group)["id"])
         else:

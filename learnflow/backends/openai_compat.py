@@ -124,7 +124,9 @@ def _post_stream(base: str, key: str | None, body: dict, request: Request) -> It
                 hint="Set it again without the line end: `learnflow keys set openai`, or re-export OPENAI_API_KEY.",
                 kind="auth",
             ) from None
-        raise BackendError(f"{_scrubbed(base)!r} is not a usable URL.", hint="Check OPENAI_BASE_URL or api_base.", kind="connection") from None
+        raise BackendError(
+            f"{_scrubbed(base)!r} is not a usable URL.", hint="Check OPENAI_BASE_URL or api_base.", kind="connection"
+        ) from None
     except TimeoutError:
         conn.close()
         raise _read_timeout(host, request) from None

@@ -28,10 +28,10 @@ from learnflow.practice.calibration import Calibration, calibration
 from learnflow.practice.checks import CheckResult, ask_checks
 from learnflow.practice.judging import Judgement
 from learnflow.practice.review import Check
+from learnflow.redact import redact
 from learnflow.reflect import feedback as reflect_feedback
 from learnflow.reflect.actions import Action, open_actions, resolve_action
 from learnflow.reflect.period import Summary, default_start, facts, since_label, summarize
-from learnflow.redact import redact
 from learnflow.timespec import iso
 
 STEPS = {"what": "What?", "so_what": "So what?", "now_what": "Now what?"}

@@ -41,7 +41,6 @@ class ModelCall:
         if not self.available:
             return None
         from learnflow.backends import Request
-
         from learnflow.redact import redact
 
         # The last gate before a side job's prompt leaves: answers, facts and cards filled in.
