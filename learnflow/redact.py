@@ -34,6 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # -- layer 1: shapes with a signature ---------------------------------------------------------
 # (type, pattern, triggers). A pattern with a group named `s` redacts only that group, otherwise
@@ -85,6 +86,21 @@ SHAPES: list[tuple[str, str, tuple[str, ...]]] = [
 
 # -- layer 2: where secrets sit --------------------------------------------------------------
 
+
+class _lazy:
+    """A regex compiled the first time it is used: most texts need few of them, and every `ask`
+    redacts its question (compiling them all costs ~8 ms)."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags = pattern, flags
+        self.rx: re.Pattern | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.rx is None:
+            self.rx = re.compile(self.pattern, self.flags)
+        return getattr(self.rx, name)
+
+
 # Words that make a name secret-like. Short ones only count as a whole part of the name
 # (`db_pass`, `_auth`, `api-key`), so `keyring`, `author` and `passenger` stay out.
 _LONG_WORDS = ("password", "passwd", "passphrase", "secret", "token", "credential", "session", "sessid", "apikey", "authkey")
@@ -98,21 +114,21 @@ _NOT_SECRET_SUFFIX = {
     "alg", "version", "enabled", "required", "used", "style", "source", "ref", "location", "cache", "helper", "command",
     "cmd", "mgr", "manager", "handler", "keys", "secrets", "error", "status", "index", "idx", "rotation", "days", "seconds",
 }  # fmt: skip
-_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_PLACEHOLDER = re.compile(
+_PARTS = _lazy(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_PLACEHOLDER = _lazy(
     r"^(?:x+|\*+|\.+|-+|#+|<[^>]*>|\[[^\]]*\]|\([^)]*\)|changeme|change[-_]?it|change[-_]me|password\d?|passwd|secret|token|"
     r"pass|pwd|your\w*|my[-_]?\w*|example\w*|sample\w*|dummy\w*|fake\w*|test\w{0,8}|none|null|nil|true|false|undefined|"
     r"redacted|required|optional|string|str|bytes|int|empty|todo|tbd|fixme|placeholder|foo\w*|bar|baz|admin|root|guest|"
     r"hunter2|letmein|default|prompt|ask|env|stdin|file)$",
     re.I,
 )
-_REFERENCE = re.compile(
+_REFERENCE = _lazy(
     r"^(?:\$|%\(|%[sd]|\{|<%|!|@|&|\*)|^(?:process\.env|os\.environ|os\.getenv|env\(|getenv|secrets\.|vault:|env:|file:)", re.I
 )
-_IDENTIFIER = re.compile(r"^[A-Za-z]+(?:[_.-][A-Za-z]+)*$")  # Authorization, X-Api-Key, sessionid, prod-db, self.pwd
-_DOTTED_CODE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
-_EMAIL = re.compile(r"^[\w.+%-]+@[\w-]+(?:\.[\w-]+)+$")
-_PATHLIKE = re.compile(r"^(?:/|~|\.\.?/|[A-Za-z]:\\|[a-z][a-z0-9+.-]*://)")
+_IDENTIFIER = _lazy(r"^[A-Za-z]+(?:[_.-][A-Za-z]+)*$")  # Authorization, X-Api-Key, sessionid, prod-db, self.pwd
+_DOTTED_CODE = _lazy(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+_EMAIL = _lazy(r"^[\w.+%-]+@[\w-]+(?:\.[\w-]+)+$")
+_PATHLIKE = _lazy(r"^(?:/|~|\.\.?/|[A-Za-z]:\\|[a-z][a-z0-9+.-]*://)")
 
 
 def _parts(name: str) -> list[str]:
@@ -148,7 +164,7 @@ def _entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
-_LOWER_CODE = re.compile(r"^[a-z0-9_.-]+$")
+_LOWER_CODE = _lazy(r"^[a-z0-9_.-]+$")
 
 
 def _strong(value: str) -> bool:
@@ -187,7 +203,7 @@ def _secretish(value: str, kind: str, quoted: bool) -> bool:
     return kind == "password" or _strong(v) or (has_letter_and_digit and len(v) >= 8) or len(v) >= 24
 
 
-_RANDOM = re.compile(r"^[A-Za-z0-9+/=_-]{16,}$")  # hex, base64, base64url, UUIDs, provider tokens
+_RANDOM = _lazy(r"^[A-Za-z0-9+/=_-]{16,}$")  # hex, base64, base64url, UUIDs, provider tokens
 
 
 def _mixed_random(value: str) -> bool:
@@ -218,48 +234,45 @@ _NAME = r"(?:[A-Za-z_][\w.-]*?)?"
 _SECRET_WORD = r"(?:pass(?:word|wd|phrase)?|pwd|pw|secret|token|key|auth|credential|session|sessid|sig|psk|pat|dsn)"
 # name OP value: `password = "…"`, `db_password: x`, `"apiKey": "…"`, `SharedAccessKey=…;`, `&password=…&`,
 # `X-Api-Key: …`, `define('DB_PASSWORD', '…')`. OP excludes comparisons (`==`, `!=`, `<=`, `>=`).
-_ASSIGN = re.compile(
+_ASSIGN = _lazy(
     rf"""(?P<name>(?<![\w.$-]){_NAME}(?i:{_SECRET_WORD})[\w.-]*)(?P<nq>["']?)\]?
     (?P<op>\s*(?::=|=>|->|(?<![=!<>])=(?!=)|:(?!:)|,)\s*)
     (?:(?P<q>["'])(?P<qv>[^"'\n]{{1,400}})(?P=q)|(?P<v>[^\s"'&;,<>(){{}}\[\]`]{{1,400}})(?P<after>.?))""",
     re.X,
 )
 # <password>…</password>, <add key="ClearTextPassword" value="…"/>, <property name="…password" value="…"/>
-_XML_ELEMENT = re.compile(rf"<(?P<name>[\w.:-]*(?i:{_SECRET_WORD})[\w.:-]*)>(?P<v>[^<\s]{{1,400}})</(?P=name)>")
-_XML_ATTR = re.compile(
+_XML_ELEMENT = _lazy(rf"<(?P<name>[\w.:-]*(?i:{_SECRET_WORD})[\w.:-]*)>(?P<v>[^<\s]{{1,400}})</(?P=name)>")
+_XML_ATTR = _lazy(
     rf"""(?i:key|name)\s*=\s*["'](?P<name>[^"']*(?i:{_SECRET_WORD})[^"']*)["']\s+(?i:value)\s*=\s*["'](?P<v>[^"'\n]{{1,400}})["']"""
 )
 # A space between name and value, as in .netrc (`password …`) and prose ("the password is …").
-_SPACED = re.compile(r"(?i)\b(?P<name>password|passwd|passphrase|pass|pwd|token|secret|key)(?:\s+(?:is|was))?\s+(?P<v>[^\s\"'`]{6,400})")
+_SPACED = _lazy(r"(?i)\b(?P<name>password|passwd|passphrase|pass|pwd|token|secret|key)(?:\s+(?:is|was))?\s+(?P<v>[^\s\"'`]{6,400})")
 # URL userinfo in any scheme: user optional, the password may hold `/` or `@` (the host is what follows the last `@`
 # that is followed by a host and then a port, a path, a query or the end).
-_URL = re.compile(
+_URL = _lazy(
     r"""(?i)\b[a-z][a-z0-9+.-]*://(?P<user>[^\s:/@'"<>]*):(?P<s>[^\s'"<>]*?)@(?=[a-z0-9.-]+(?::\d+)?(?:[/?#\s'"<>,;)]|$))""",
 )
 # A secret used as the whole userinfo: https://<token>@github.com, a Sentry DSN's key.
-_URL_USER = re.compile(r"""(?i)\b[a-z][a-z0-9+.-]*://(?P<s>[^\s:/@'"<>]{16,})@[a-z0-9.-]+""")
-_AUTH_HEADER = re.compile(
+_URL_USER = _lazy(r"""(?i)\b[a-z][a-z0-9+.-]*://(?P<s>[^\s:/@'"<>]{16,})@[a-z0-9.-]+""")
+_AUTH_HEADER = _lazy(
     r"""(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?P<scheme>bearer|basic|token|digest|ssws|negotiate|apikey|key|hmac[\w-]*|sharedkey|aws4-hmac-sha256)\s+)?(?P<s>[^\s"',;]{8,})""",
 )
-_BEARER = re.compile(r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9._~+/=-]{16,})")
+_BEARER = _lazy(r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9._~+/=-]{16,})")
 # Flags: --password X, --password=X, -storepass X, --api-key=X, --http-password=X, -passin pass:X.
-_FLAG = re.compile(rf"""(?<![\w-])--?(?P<name>[\w-]*?(?i:{_SECRET_WORD})[\w-]*)(?:=|\s+)(?P<q>["']?)(?P<v>[^\s"'|;&<>]+)(?P=q)""")
+_FLAG = _lazy(rf"""(?<![\w-])--?(?P<name>[\w-]*?(?i:{_SECRET_WORD})[\w-]*)(?:=|\s+)(?P<q>["']?)(?P<v>[^\s"'|;&<>]+)(?P=q)""")
 # -p PASS / -pPASS for tools that take a password there (for the rest -p is a port or a flag).
-_SHORT_FLAG = re.compile(
+_SHORT_FLAG = _lazy(
     r"""(?i)(?:\b(?:mysql\w*|mariadb\w*)\b[^\n|;&]*?\s-p(?P<glued>[^\s"'|;&-][^\s"'|;&]*|["'][^"'\n]+["'])|"""
     r"""\b(?:sshpass|twine|mongo\w*|sqlcmd|az\s+login|docker\s+login|podman\s+login|helm\s+registry\s+login|redis-cli|ldap\w+|smbclient|codecov)\b"""
     r"""[^\n|;&]*?\s-(?:p|a|w|P|t)\s+(?P<q>["']?)(?P<v>[^\s"'|;&]+)(?P=q))"""
 )
-_USER_PASS = re.compile(r"""(?<![\w-])(?:-u|--user|--proxy-user)(?:=|\s+)(?P<q>["']?)(?P<user>[^\s:"']+):(?P<s>[^\s"']+)(?P=q)""")
+_USER_PASS = _lazy(r"""(?<![\w-])(?:-u|--user|--proxy-user)(?:=|\s+)(?P<q>["']?)(?P<user>[^\s:"']+):(?P<s>[^\s"']+)(?P=q)""")
 # A query parameter whatever its name (`appid=`, `code=`, `X-Amz-Signature=`) with a long random mixed-case value.
-_QUERY = re.compile(r"[?&][\w.-]+=(?P<s>[A-Za-z0-9_-]{24,})(?=[&#\s\"'<>]|$)")
-_PASS_ARG = re.compile(r"(?<![\w-])pass:(?P<s>\S+)")  # openssl -passin pass:…
-_PGPASS = re.compile(r"(?m)^[\w.*-]+:(?:\d+|\*):[^:\s]+:[^:\s]+:(?P<s>\S+)$")
-_NEAR_WORDS = re.compile(r"(?i)pass(?:word|wd)?|pwd|secret|token|auth|credential|api[_-]?key|private[_-]?key|access[_-]?key")
-_QUOTED = re.compile(r"""(["'])(?P<s>[^"'\s]{8,400})\1""")
-
-
-_GENERIC_TRIGGER = re.compile(r"pass|pwd|pw|secret|token|key|auth|credential|sess|sig|psk|pat|dsn")
+_QUERY = _lazy(r"[?&][\w.-]+=(?P<s>[A-Za-z0-9_-]{24,})(?=[&#\s\"'<>]|$)")
+_PASS_ARG = _lazy(r"(?<![\w-])pass:(?P<s>\S+)")  # openssl -passin pass:…
+_PGPASS = _lazy(r"(?m)^[\w.*-]+:(?:\d+|\*):[^:\s]+:[^:\s]+:(?P<s>\S+)$")
+_NEAR_WORDS = _lazy(r"(?i)pass(?:word|wd)?|pwd|secret|token|auth|credential|api[_-]?key|private[_-]?key|access[_-]?key")
+_QUOTED = _lazy(r"""(["'])(?P<s>[^"'\s]{8,400})\1""")
 
 
 def _typed(kind: str) -> str:
@@ -269,11 +282,11 @@ def _typed(kind: str) -> str:
 class _Pass:
     """One redaction run: the text as it is being rewritten and what was found."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, counts: Counter | None = None):
         self.text = text
-        self.counts: Counter = Counter()
+        self.counts: Counter = Counter() if counts is None else counts
 
-    def sub(self, rx: re.Pattern, kind: str | Callable[[re.Match], str | None], group: str = "s") -> None:
+    def sub(self, rx: Any, kind: str | Callable[[re.Match], str | None], group: str = "s") -> None:
         def repl(m: re.Match) -> str:
             value = m.group(group)
             if value is None or value.startswith("[REDACTED"):
@@ -340,36 +353,52 @@ def redact(text: str, *, deep: bool = False) -> Redaction:
                 rx = _shape(i)
                 run.sub(rx, kind, "s" if "s" in rx.groupindex else 0)  # type: ignore[arg-type]
                 break
-    if "://" in lowered and "@" in lowered:
-        run.sub(_URL, lambda m: "url-password" if _url_password(m.group("s")) else None)
-        run.sub(_URL_USER, lambda m: "url-token" if _strong(m.group("s")) else None)
-    if "?" in lowered and "=" in lowered:
-        run.sub(_QUERY, lambda m: "url-token" if _mixed_random(m.group("s")) else None)
-    if "authorization" in lowered:
-        run.sub(_AUTH_HEADER, lambda m: "auth-header" if _secretish(m.group("s"), "secret", False) or _strong(m.group("s")) else None)
-    if "bearer" in lowered:
-        run.sub(_BEARER, lambda m: "bearer-token" if _secretish(m.group("s"), "secret", False) else None)
-    if _GENERIC_TRIGGER.search(lowered):
-        _generic(run, lowered)
-    if lowered.count(":") >= 4:
-        run.sub(_PGPASS, lambda m: "pgpass" if _secretish(m.group("s"), "password", False) else None)
-    if " -" in lowered:
-        run.sub(_SHORT_FLAG, lambda m: "cli-password" if _flag_value(m) else None, "glued")
-        run.sub(_SHORT_FLAG, lambda m: "cli-password" if _flag_value(m, "v") else None, "v")
-        run.sub(_USER_PASS, lambda m: "cli-password" if _secretish(m.group("s"), "password", False) else None)
+    # The rules below look at one line at a time, and only at lines one of them can apply to.
+    if (
+        "://" in lowered
+        or "?" in lowered
+        or " -" in lowered
+        or "bearer" in lowered
+        or _GENERIC_TRIGGER.search(lowered)
+        or lowered.count(":") >= 4
+    ):
+        run.text = "\n".join(_line(line, run.counts) for line in run.text.split("\n"))
     return Redaction(run.text, run.counts)
 
 
-def _generic(run: _Pass, lowered: str) -> None:
-    run.sub(_XML_ELEMENT, lambda m: _named(m.group("name"), m.group("v"), True), "v")
-    run.sub(_XML_ATTR, lambda m: _named(m.group("name"), m.group("v"), True), "v")
-    text = run.text
-    run.text = _ASSIGN.sub(lambda m: _replace_assign(run, m), text)
-    run.sub(_FLAG, lambda m: _named(m.group("name"), m.group("v"), bool(m.group("q"))), "v")
-    if "pass:" in lowered:
-        run.sub(_PASS_ARG, lambda m: "cli-password" if _secretish(m.group("s"), "password", False) else None)
-    run.sub(_SPACED, _spaced_kind, "v")
-    _near(run)
+_GENERIC_TRIGGER = _lazy(r"pass|pwd|secret|token|key|auth|credential|sess|(?<![a-z])(?:pw|sig|psk|pat|dsn)(?![a-z])")
+
+
+def _line(line: str, counts: Counter) -> str:
+    """The rules that follow from where a secret sits, on one line (lower-cased once for the gates)."""
+    low = line.lower()
+    run = _Pass(line, counts)
+    if "://" in low and "@" in low:
+        run.sub(_URL, lambda m: "url-password" if _url_password(m.group("s")) else None)
+        run.sub(_URL_USER, lambda m: "url-token" if _strong(m.group("s")) else None)
+    if "?" in low and "=" in low:
+        run.sub(_QUERY, lambda m: "url-token" if _mixed_random(m.group("s")) else None)
+    if "authorization" in low:
+        run.sub(_AUTH_HEADER, lambda m: "auth-header" if _secretish(m.group("s"), "secret", False) or _strong(m.group("s")) else None)
+    if "bearer" in low:
+        run.sub(_BEARER, lambda m: "bearer-token" if _secretish(m.group("s"), "secret", False) else None)
+    if _GENERIC_TRIGGER.search(low):
+        run.sub(_XML_ELEMENT, lambda m: _named(m.group("name"), m.group("v"), True), "v")
+        run.sub(_XML_ATTR, lambda m: _named(m.group("name"), m.group("v"), True), "v")
+        run.text = _ASSIGN.sub(lambda m: _replace_assign(run, m), run.text)
+        run.sub(_FLAG, lambda m: _named(m.group("name"), m.group("v"), bool(m.group("q"))), "v")
+        if "pass:" in low:
+            run.sub(_PASS_ARG, lambda m: "cli-password" if _secretish(m.group("s"), "password", False) else None)
+        run.sub(_SPACED, _spaced_kind, "v")
+        if ("'" in line or '"' in line) and _NEAR_WORDS.search(line):
+            run.sub(_QUOTED, lambda m: "secret" if _near_value(m.group("s")) else None)
+    if low.count(":") >= 4:
+        run.sub(_PGPASS, lambda m: "pgpass" if _secretish(m.group("s"), "password", False) else None)
+    if " -" in low:
+        run.sub(_SHORT_FLAG, lambda m: "cli-password" if _flag_value(m) else None, "glued")
+        run.sub(_SHORT_FLAG, lambda m: "cli-password" if _flag_value(m, "v") else None, "v")
+        run.sub(_USER_PASS, lambda m: "cli-password" if _secretish(m.group("s"), "password", False) else None)
+    return run.text
 
 
 def _replace_assign(run: _Pass, m: re.Match) -> str:
@@ -408,23 +437,8 @@ def _flag_value(m: re.Match, group: str = "glued") -> bool:
     return _secretish(value.strip("'\""), "password", False) and not value.isdigit()
 
 
-def _near(run: _Pass) -> None:
-    """A strong-looking quoted literal on a line that names a secret (`Client(sid, "…")  # auth token`)."""
-    if not _NEAR_WORDS.search(run.text):
-        return
-    lines = run.text.split("\n")
-    for n, line in enumerate(lines):
-        if "'" not in line and '"' not in line or not _NEAR_WORDS.search(line):
-            continue
-        one = _Pass(line)
-        one.sub(_QUOTED, lambda m: "secret" if _near_value(m.group("s")) else None)
-        lines[n] = one.text
-        run.counts.update(one.counts)
-    run.text = "\n".join(lines)
-
-
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_NOT_NEAR = re.compile(r"[/:\\{}()\[\]<>%|,]")  # paths, times, URLs, user agents, regexes, format strings
+_UUID = _lazy(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_NOT_NEAR = _lazy(r"[/:\\{}()\[\]<>%|,]")  # paths, times, URLs, user agents, regexes, format strings
 
 
 def _near_value(value: str) -> bool:
