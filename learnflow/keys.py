@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from learnflow import config, paths
+from learnflow.errors import ConfigError
 
 # Environment variable per provider, as each provider's own SDK spells it.
 ENV_VARS = {
@@ -24,11 +25,14 @@ ENV_VARS = {
 
 
 def find_key(provider: str) -> str | None:
+    """The key, stripped: a key pasted with its line end (`\r`, `\n`, a space) would make an
+    invalid header, whose error message quotes the whole key."""
     env = ENV_VARS.get(provider)
-    if env and os.environ.get(env):
-        return os.environ[env]
+    if env and os.environ.get(env, "").strip():
+        return os.environ[env].strip()
     if paths.keys_path().exists():
-        return config.load_keys().get(provider)
+        value = config.load_keys().get(provider)
+        return (value.strip() or None) if value else None
     return None
 
 
@@ -36,7 +40,7 @@ def set_key(provider: str, value: str) -> None:
     import tomli_w
 
     data = config.load(paths.keys_path())
-    data[provider] = value
+    data[provider] = value.strip()
     paths.ensure_private_dir(paths.keys_path().parent)
     config.write_private(paths.keys_path(), tomli_w.dumps(data))
 
@@ -50,24 +54,37 @@ def env_providers() -> list[str]:
 
 
 def known_secrets() -> list[str]:
-    """Every key value learnflow could send: scrubbed from anything it prints or stores."""
-    values = [os.environ.get(env, "") for env in ENV_VARS.values()]
-    values += [os.environ.get("LEARNFLOW_LRS_PASSWORD", "")]
-    if paths.keys_path().exists():
-        values += list(config.load_keys().values())
+    """Every key value learnflow could send, longest first: redact.redact removes them from
+    anything it prints or stores, whatever their shape. Each value is listed as it was given
+    and stripped (a key with a trailing `\r` is found in both forms)."""
+    values = [os.environ.get(env, "") for env in _SECRET_ENV]
+    values += _file_keys()
+    values += [v.strip() for v in values]
     return sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
 
 
-def scrub(text: str | None) -> str | None:
-    """`text` without any known key and without anything shaped like a secret.
+_SECRET_ENV = (*ENV_VARS.values(), "LEARNFLOW_LRS_PASSWORD")
+# Redaction runs on every text learnflow sends or stores, so the keys file is located once per
+# environment and read again only when it changes: (where-from) -> path, path -> (stamp, values).
+_PATHS: dict[tuple, str] = {}
+_FILE_CACHE: dict[str, tuple[tuple[int, int], list[str]]] = {}
 
-    Servers echo keys in their errors ("Incorrect API key provided: sk-…"):
-    such a message must not reach the terminal or the log as it came.
-    """
-    if not text:
-        return text
-    for value in known_secrets():
-        text = text.replace(value, "[REDACTED:api-key]")
-    from learnflow.redact import redact
 
-    return redact(text).text
+def _file_keys() -> list[str]:
+    where = (os.environ.get("LEARNFLOW_HOME"), os.environ.get("XDG_CONFIG_HOME"), os.environ.get("HOME"))
+    path = _PATHS.get(where)
+    if path is None:
+        path = _PATHS[where] = str(paths.keys_path())
+    try:
+        st = os.stat(path)
+    except OSError:
+        return []
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _FILE_CACHE.get(path)
+    if cached is None or cached[0] != stamp:
+        try:
+            values = list(config.load_keys().values())
+        except ConfigError:  # a damaged keys file is reported where keys are used, not here
+            values = []
+        cached = _FILE_CACHE[path] = (stamp, values)
+    return cached[1]

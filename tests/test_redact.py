@@ -57,17 +57,17 @@ SECRETS = [
     ("age-secret-key", "AGE-SECRET-KEY-1" + "QYZ" * 19 + "Q", "AGE-SECRET-KEY-1" + "QYZ" * 19 + "Q"),
     ("url-password", "DATABASE_URL is postgres://app:S3cretPw0rd@db.internal:5432/prod", "S3cretPw0rd"),
     ("url-password", "git clone https://deploy:tok3nValue99@git.example.com/r.git", "tok3nValue99"),
-    ("bearer-token", "curl -H 'Authorization: Bearer abcDEF123456ghiJKL789'", "abcDEF123456ghiJKL789"),
-    ("basic-auth", "Authorization: Basic dXNlcjpodW50ZXIy", "dXNlcjpodW50ZXIy"),
-    ("connection-string-password", "Server=db;Database=app;User Id=sa;Password=Hunter2Hunter2;", "Hunter2Hunter2"),
-    ("docker-auth", '{"auths": {"ghcr.io": {"auth": "dXNlcjpwYXNzd29yZDEyMw=="}}}', "dXNlcjpwYXNzd29yZDEyMw=="),
-    ("env-secret", "DB_PASSWORD=correct-horse-battery", "correct-horse-battery"),
-    ("env-secret", "export MY_SERVICE_TOKEN='tk_9f8e7d6c5b4a'", "tk_9f8e7d6c5b4a"),
-    ("env-secret", "STRIPE_SECRET=swordfish42", "swordfish42"),
-    ("password-literal", 'config = {"password": "pa55w0rd!x"}', "pa55w0rd!x"),
-    ("password-literal", "db:\n  password: 'yaml-secret-99'", "yaml-secret-99"),
-    ("password-literal", 'api_key = "live-1234-abcd-5678"', "live-1234-abcd-5678"),
-    ("password-flag", "mysql --password=Sup3rS3cret -h db", "Sup3rS3cret"),
+    ("auth-header", "curl -H 'Authorization: Bearer abcDEF123456ghiJKL789'", "abcDEF123456ghiJKL789"),
+    ("auth-header", "Authorization: Basic dXNlcjpodW50ZXIy", "dXNlcjpodW50ZXIy"),
+    ("password", "Server=db;Database=app;User Id=sa;Password=Hunter2Hunter2;", "Hunter2Hunter2"),
+    ("secret", '{"auths": {"ghcr.io": {"auth": "dXNlcjpwYXNzd29yZDEyMw=="}}}', "dXNlcjpwYXNzd29yZDEyMw=="),
+    ("password", "DB_PASSWORD=correct-horse-battery", "correct-horse-battery"),
+    ("secret", "export MY_SERVICE_TOKEN='tk_9f8e7d6c5b4a'", "tk_9f8e7d6c5b4a"),
+    ("secret", "STRIPE_SECRET=swordfish42", "swordfish42"),
+    ("password", 'config = {"password": "pa55w0rd!x"}', "pa55w0rd!x"),
+    ("password", "db:\n  password: 'yaml-secret-99'", "yaml-secret-99"),
+    ("secret", 'api_key = "live-1234-abcd-5678"', "live-1234-abcd-5678"),
+    ("password", "mysql --password=Sup3rS3cret -h db", "Sup3rS3cret"),
 ]  # fmt: skip
 
 ORDINARY = [
@@ -112,8 +112,68 @@ def test_every_secret_shape_is_redacted_with_its_type(kind, text, secret):
     assert result.total >= 1
 
 
-def test_the_corpus_has_at_least_40_secret_shapes():
-    assert len(SECRETS) >= 40 and len({k for k, _, _ in SECRETS}) >= 40
+# The shapes issue 14 found leaking on the `ask` path (each reached the server and the database).
+ISSUE_14_SHAPES = [
+    ("42-char aws_secret_access_key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY42", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY42"),
+    ("URL with an empty user", "REDIS_URL=redis://:Sn0wfall-42x@cache:6379/0", "Sn0wfall-42x"),
+    ("password glued to -p", "mysql -u root -pTr1cky-Pass shop", "Tr1cky-Pass"),
+    ("Azure SharedAccessKey", "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=" + A + "xyz=", A + "xyz="),
+    ("YAML password unquoted", "db:\n  db_password: Gr33nTea!", "Gr33nTea!"),
+    ("JDBC &password=", "jdbc:mysql://db:3306/shop?user=shop&password=Pa55-w0rd&useSSL=true", "Pa55-w0rd"),
+    ("URL password with / and @", "postgres://app:Se/cr@t9x@db.internal:5432/prod", "Se/cr@t9x"),
+    (".npmrc legacy _authToken uuid", "//registry.npmjs.org/:_authToken=7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f", "7d3c1f0e-2b4a-4c5d-9e8f-0a1b2c3d4e5f"),
+    ("Vault hvs. token", "vault login hvs.CAESIJ" + A[:24], "hvs.CAESIJ" + A[:24]),
+    ("curl -u user:pass", "curl -u admin:Wint3r-Is-Here https://jenkins/api/json", "Wint3r-Is-Here"),
+    ("X-Api-Key header", "curl -H 'X-Api-Key: " + A + "' https://api", A),
+    ("aws_session_token", "aws_session_token = IQoJb3JpZ2luX2VjE" + A + A, "IQoJb3JpZ2luX2VjE" + A + A),
+    ("sshpass -p", "sshpass -p 'Dr4gon-Fly' ssh deploy@web01", "Dr4gon-Fly"),
+    (".pgpass line", "db.internal:5432:prod:app:S3cret-Pgpass", "S3cret-Pgpass"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("what,text,secret", ISSUE_14_SHAPES, ids=[w for w, _, _ in ISSUE_14_SHAPES])
+def test_the_shapes_that_leaked_in_issue_14_are_redacted(what, text, secret):
+    assert secret not in redact(text).text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "AUTH_TOKEN_HEADER=Authorization",
+        'HEADER_TOKEN_RE = re.compile(r"^Bearer\\s+(?P<token>[A-Za-z0-9._~+/-]+=*)$")',
+        'SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]',
+        "password: ${{ secrets.DB_PASSWORD }}",
+        "pwd = self.pwd",
+        "ANSWER_MAX_TOKENS = 2048",
+        "export PGPASSFILE=~/.pgpass",
+        'curl -H "Authorization: Bearer $TOKEN" https://api.acme.io/v1/me',
+        "mysql -u app -p -h db shop",
+        "key = secrets.token_urlsafe(24)",
+    ],
+)
+def test_code_that_names_secrets_is_not_mangled(line):
+    assert redact(line).text == line
+
+
+def test_the_corpus_meets_its_targets_on_the_held_out_part():
+    """bench/bench_redact.py on the part of the corpus never tuned on: every secret caught, and
+    at most 0.1 % of the clean lines (code, configs, logs) changed."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_redact.py"
+    spec = importlib.util.spec_from_file_location("bench_redact", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    heldout, tuning, clean = bench.load_secrets("heldout"), bench.load_secrets("tuning"), bench.load_clean()
+    assert len(heldout) + len(tuning) >= 150 and len({e["shape"] for e in heldout + tuning}) >= 60
+    assert len(heldout) >= 50 and len(clean) >= 20_000
+    fn = bench.current()
+    recall, misses = bench.recall(fn, heldout)
+    assert misses == [], [m["id"] for m in misses]
+    rate, flagged, _ = bench.false_positives(fn, clean)
+    assert rate <= 0.001, flagged[:10]
 
 
 def test_false_positive_rate_on_ordinary_text_is_at_most_2_percent():

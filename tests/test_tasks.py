@@ -328,7 +328,7 @@ def test_secrets_in_argv_and_output_are_redacted_before_they_are_stored(home):
     assert "hunter2secret" not in command and "s3cretpass" not in command and token not in command
     assert stored[-4:] == ["--password", "[REDACTED:password-flag]", "-u", "bob:[REDACTED:basic-auth]"]
     assert token not in out and "[REDACTED:github-token]" in out
-    assert "abcdefghijklmnop1234" not in err and "[REDACTED:bearer-token]" in err
+    assert "abcdefghijklmnop1234" not in err and "[REDACTED:auth-header]" in err
 
 
 def test_mysql_glued_password_is_redacted():

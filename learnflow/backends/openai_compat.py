@@ -86,7 +86,7 @@ def _connection(base: str, request: Request) -> tuple[http.client.HTTPConnection
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BackendError(
-            f"{base!r} is not an http(s) URL.",
+            f"{_scrubbed(base)!r} is not an http(s) URL.",
             hint="Set OPENAI_BASE_URL or `learnflow config set api_base` to something like http://127.0.0.1:8080/v1.",
             kind="connection",
         )
@@ -101,7 +101,7 @@ def _connection(base: str, request: Request) -> tuple[http.client.HTTPConnection
 
 
 def _post_stream(base: str, key: str | None, body: dict, request: Request) -> Iterator[str | Usage]:
-    host = urlsplit(base).netloc
+    host = _host(base)
     conn, path = _connection(base, request)
     headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
     if key:
@@ -116,6 +116,17 @@ def _post_stream(base: str, key: str | None, body: dict, request: Request) -> It
         conn.sock.settimeout(request.read_timeout)
         conn.request("POST", path, body=json.dumps(body).encode("utf-8"), headers=headers)
         resp = conn.getresponse()
+    except ValueError:  # a header or URL http.client refuses; its message would quote the key
+        conn.close()
+        if key and not key.isprintable():
+            raise BackendError(
+                "The API key holds a character no HTTP header can carry (a line end or a control character).",
+                hint="Set it again without the line end: `learnflow keys set openai`, or re-export OPENAI_API_KEY.",
+                kind="auth",
+            ) from None
+        raise BackendError(
+            f"{_scrubbed(base)!r} is not a usable URL.", hint="Check OPENAI_BASE_URL or api_base.", kind="connection"
+        ) from None
     except TimeoutError:
         conn.close()
         raise _read_timeout(host, request) from None
@@ -136,6 +147,21 @@ def _post_stream(base: str, key: str | None, body: dict, request: Request) -> It
         conn.close()
 
 
+def _host(base: str) -> str:
+    """host[:port] of a base URL, never its userinfo (`http://user:password@host/v1`)."""
+    try:
+        parts = urlsplit(base)
+        return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    except ValueError:  # a port out of range, an unclosed [ : name what can be named
+        return _scrubbed(base)
+
+
+def _scrubbed(base: str) -> str:
+    from learnflow.redact import scrub
+
+    return scrub(base) or ""
+
+
 def _read_timeout(host: str, request: Request) -> BackendError:
     return BackendError(
         f"{host} stopped sending for {request.read_timeout:g} s.",
@@ -145,7 +171,7 @@ def _read_timeout(host: str, request: Request) -> BackendError:
 
 
 def _connection_error(base: str, exc: Exception, request: Request) -> BackendError:
-    host = urlsplit(base).netloc
+    host = _host(base)
     if isinstance(exc, (socket.timeout, TimeoutError)):
         reason = f"no answer within {request.connect_timeout:g} s"
     elif isinstance(exc, ConnectionRefusedError):

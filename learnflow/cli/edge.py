@@ -32,7 +32,10 @@ class LearnflowGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LearnflowError as exc:
-            render.error(exc.message, exc.hint)
+            from learnflow.redact import scrub
+
+            # A message may quote what the person typed or a server sent back: no secret in either.
+            render.error(scrub(exc.message) or "", scrub(exc.hint))
             raise typer.Exit(int(exc.exit_code)) from None
         except OverflowError:
             # Only a number from the command line can get here (SQLite integers stop at 2^63 - 1).

@@ -37,6 +37,7 @@ from learnflow.practice.calibration import calibration
 from learnflow.practice.judging import Judgement
 from learnflow.practice.review import Check
 from learnflow.practice.scheduling import RATING_NAMES, rating_for, schedule
+from learnflow.redact import redact
 from learnflow.timespec import iso
 
 DEFAULT_CHECKS = review.MAX_CHECKS
@@ -157,6 +158,8 @@ def ask_checks(session, provider) -> None:
             attempt = provider.attempt(check, index, len(checks))
             if attempt is None:
                 continue  # skipped: the card stays due
+            # Before the judge (a model) and the log see it: people paste what they just used.
+            attempt.answer = redact(attempt.answer).text
             judgement = session.judge(check, attempt.answer) or judging.judge_keywords(check, attempt.answer)
             # The person decides when nothing can judge or the keyword judge cannot tell, and may
             # overrule its "wrong" (keyword matching misses some paraphrases).

@@ -13,7 +13,14 @@ def _local(stamp: str | None, fmt: str) -> str:
 
 
 def to_markdown(r: dict) -> str:
-    """One reflection (as `reflect.load` returns it) as Markdown."""
+    """One reflection (as `reflect.load` returns it) as Markdown, without secrets (rows written
+    before answers were redacted may still hold some)."""
+    from learnflow.redact import redact
+
+    return redact(_markdown(r)).text
+
+
+def _markdown(r: dict) -> str:
     summary = r.get("summary") or {}
     lines = [f"## Reflection #{r['id']} — {_local(r['created_at'], '%A %d %B %Y, %H:%M')}", ""]
     skills = ", ".join(f"{s['name']} ({s['count']})" for s in summary.get("skills", [])[:5])

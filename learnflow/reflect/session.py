@@ -28,6 +28,7 @@ from learnflow.practice.calibration import Calibration, calibration
 from learnflow.practice.checks import CheckResult, ask_checks
 from learnflow.practice.judging import Judgement
 from learnflow.practice.review import Check
+from learnflow.redact import redact
 from learnflow.reflect import feedback as reflect_feedback
 from learnflow.reflect.actions import Action, open_actions, resolve_action
 from learnflow.reflect.period import Summary, default_start, facts, since_label, summarize
@@ -211,12 +212,12 @@ class Session:
         told = None
         if self.summary.questions or self.summary.commands:  # an empty day needs no storyteller
             told = self.model.text("reflect-narrative", facts=listed, period=self.summary.label)
-        text = told or listed
+        text = redact(told or listed).text  # facts quote commands and questions, from before redaction existed too
         self._update(narrative=text)
         return text
 
     def answer(self, question: Question, text: str | None) -> None:
-        text = (text or "").strip()
+        text = redact((text or "").strip()).text  # before it is stored, and so before feedback sends it
         if not text:
             return
         self.answers[question.key] = text

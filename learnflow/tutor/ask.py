@@ -17,13 +17,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from learnflow import keys
 from learnflow.backends import Request, Usage
 from learnflow.config import Config
 from learnflow.db.store import SkillTag, Store
 from learnflow.errors import BackendError, BadInput, NotFound
 from learnflow.learner import skills
-from learnflow.redact import redact
+from learnflow.redact import redact, scrub
 from learnflow.tutor import context as ctxmod
 from learnflow.tutor import memory, pedagogy
 from learnflow.tutor.choose import Choice, choose, resolve_backend
@@ -166,7 +165,7 @@ class Ask:
             mode=self.mode,
             level=self.level,
             backend=self.backend.name,
-            model=self.choice.model,
+            model=scrub(self.choice.model),  # `-m` or config text, stored as given: no secret in it
             pid=os.getpid(),
             attempt=self.attempt or None,
             hint_step=self.hint_step,
@@ -283,14 +282,14 @@ class Ask:
                     retries_left -= 1
                     time.sleep(wait)
         except BackendError as exc:
-            exc.message, exc.hint = keys.scrub(exc.message) or "", keys.scrub(exc.hint)
+            exc.message, exc.hint = scrub(exc.message) or "", scrub(exc.hint)
             self.answer = self.answer or exc.partial
             note = f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
             self._finish("interrupted" if exc.kind == "stream_cut" else "error", start, str(exc) + note)
             raise
         except BaseException as exc:  # Ctrl-C, a closed terminal, a bug: keep what arrived
             interrupted = isinstance(exc, (KeyboardInterrupt, GeneratorExit, SystemExit))
-            error = "interrupted by the user" if interrupted else keys.scrub(f"{type(exc).__name__}: {exc}")
+            error = "interrupted by the user" if interrupted else scrub(f"{type(exc).__name__}: {exc}")
             self._finish("interrupted" if interrupted else "error", start, error)
             raise
         self._finish("ok", start, None)

@@ -123,6 +123,9 @@ def build(parts: list[Part], budget: int, *, redact: bool = True) -> Context:
     """
     from learnflow import redact as redaction
 
+    if redact:
+        # A file name is sent (the fence names it) and stored (the summary): `-f token-ghp_….txt`.
+        parts = [Part(redaction.redact(p.label).text, p.text, p.binary, p.skipped_bytes) for p in parts]
     ctx = Context(parts=parts)
     if not parts:
         return ctx
@@ -138,8 +141,7 @@ def build(parts: list[Part], budget: int, *, redact: bool = True) -> Context:
             unread += len(text) - 2 * window
             text = f"{text[:window]}\n[… {len(text) - 2 * window:,} characters not read …]\n{text[-window:]}"
         if redact:
-            # Files are where keyword-style secrets (config, .env) live: give them the deep scan.
-            found = redaction.redact(text, deep=part.label != "stdin" and not part.label.startswith("command "))
+            found = redaction.redact(text)
             text = found.text
             ctx.redactions.update(found.counts)
         fenced.append(_fence(Part(part.label, text, part.binary)))

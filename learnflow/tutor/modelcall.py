@@ -41,10 +41,12 @@ class ModelCall:
         if not self.available:
             return None
         from learnflow.backends import Request
+        from learnflow.redact import redact
 
+        # The last gate before a side job's prompt leaves: answers, facts and cards filled in.
         request = Request(
             model=self.choice.model,
-            messages=[{"role": "user", "content": prompts.render(prompt, **values)}],
+            messages=[{"role": "user", "content": redact(prompts.render(prompt, **values)).text}],
             api_base=self.choice.api_base,
             json_mode=json_mode,
             connect_timeout=float(self.config.get("connect_timeout")),
@@ -53,7 +55,9 @@ class ModelCall:
         try:
             reply = resolve_backend(self.choice).complete(request=request).strip()
         except BackendError as exc:
-            self.warnings.append(f"{prompt}: {exc.message}")
+            from learnflow.redact import scrub
+
+            self.warnings.append(f"{prompt}: {scrub(exc.message)}")
             return None
         return reply or None
 
