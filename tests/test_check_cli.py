@@ -26,6 +26,7 @@ def test_after_choosing_a_role_the_first_check_is_a_placement_over_its_skills(cl
     assert {c["kind"] for c in out["checks"]} == {"probe"}
     evidence = rows("SELECT skill, count(*) AS n FROM evidence WHERE kind = 'check' GROUP BY skill")
     assert {r["skill"] for r in evidence} == skills and {r["n"] for r in evidence} == {1}
+    assert {r["source"] for r in rows("SELECT source FROM check_results")} == {"check"}  # not reflect, not inline
     # Another session goes on measuring with the skills' other cards: never the same question twice in a day.
     again = json.loads(cli("check", "-n", "3", "--answers", "-", "--json", input=answers).stdout)
     assert again["answered"] == 3

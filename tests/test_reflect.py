@@ -69,6 +69,7 @@ def test_reflect_from_an_answers_file_stores_every_step(cli, day, tmp_path):
     # The questions adapt to the day: the top skill, and the failed command.
     assert "mostly about Git" in answers[0]["question"]
     assert rows("SELECT text, status FROM action_items") == [{"text": "be better at git", "status": "open"}]
+    assert {r["source"] for r in rows("SELECT source FROM check_results")} == {"reflect"}
 
     # Two cards: the git card asked twice is one card; the right answer is Easy, "no idea" Again.
     cards = rows("SELECT id, skill, card_id, reps, due, fsrs FROM review_cards ORDER BY id")

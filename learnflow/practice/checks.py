@@ -142,6 +142,7 @@ class Practice:
         result = record(
             self.store, reflection_id=self.reflection_id, check=check, answer=attempt.answer,
             confidence=attempt.confidence, judgement=judgement, seconds=attempt.seconds, now=datetime.now(UTC),
+            source="check",
         )  # fmt: skip
         self.results.append(result)
         return result

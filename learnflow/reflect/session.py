@@ -247,7 +247,7 @@ class Session:
     def record(self, check: Check, attempt: Attempt, judgement: Judgement) -> CheckResult:
         result = practice.record(
             self.store, reflection_id=self.id, check=check, answer=attempt.answer, confidence=attempt.confidence,
-            judgement=judgement, seconds=attempt.seconds, now=datetime.now(UTC),
+            judgement=judgement, seconds=attempt.seconds, now=datetime.now(UTC), source="reflect",
         )  # fmt: skip
         self.results.append(result)
         return result
