@@ -364,3 +364,19 @@ def test_argv_that_is_not_utf8_is_logged_readably_and_a_wrapped_command_gets_it_
     ran = subprocess.run([sys.executable, "-m", "learnflow", "run", "--no-offer", "--", "ls", name], cwd=tmp_path, env=env,
                          capture_output=True, timeout=60)  # fmt: skip
     assert ran.returncode == 0 and os.fsencode(name) in ran.stdout  # ls found the file under its real bytes
+
+
+@pytest.mark.parametrize(
+    "url,says",
+    [("http://[::1", "Invalid IPv6 URL"), ("http://127.0.0.1:99999/v1", "Port out of range"), ("ftp://x/", "not an http(s) URL"),
+     ("http://bob:hunter2secret@[::1/v1", "Invalid IPv6 URL")],
+    ids=["bracket", "port", "scheme", "password"],
+)  # fmt: skip
+def test_a_broken_server_url_is_a_config_error_that_never_prints_its_password(cli, monkeypatch, url, says):
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789")
+    monkeypatch.setenv("LEARNFLOW_MODEL", "openai/m")
+    result = cli("ask", QUESTION)
+    assert result.exit_code == 4, result.output
+    assert "OPENAI_BASE_URL" in result.stderr and says in result.stderr and "hunter2secret" not in result.output
+    assert Store().history(limit=1) == []  # refused before anything was logged

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +19,7 @@ from dataclasses import asdict, dataclass
 from learnflow import keys, paths
 from learnflow.backends import Backend, registry
 from learnflow.config import Config
-from learnflow.errors import BadInput
+from learnflow.errors import BadInput, ConfigError
 
 # Cheap, capable default per provider key, as litellm spells them.
 KEY_DEFAULTS = {
@@ -45,10 +46,33 @@ class Choice:
     api_base: str | None = None
 
 
+def check_base_url(url: str | None, source: str) -> None:
+    """A server URL the backends can use, or a ConfigError naming where it came from.
+
+    `http://[::1` or a port of 99999 made every ask end in a ValueError traceback from urllib."""
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    from learnflow.redact import redact
+
+    # A password in the URL is never printed, even in a URL too broken for the redactor to read.
+    shown = re.sub(r"//[^/?#\s]*@", "//[REDACTED]@", redact(url).text)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number or out of range
+    except ValueError as exc:
+        raise ConfigError(f"{source} = {shown!r} is not a valid URL: {exc}.", hint="e.g. http://127.0.0.1:8080/v1") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{source} = {shown!r} is not an http(s) URL.", hint="e.g. http://127.0.0.1:8080/v1")
+
+
 def choose(config: Config, *, model: str | None = None, backend: str | None = None, probe: bool = True) -> Choice:
     """Resolve the model and backend for one call, with the reason shown by `models`/`doctor`."""
     forced = backend or config.get("backend")
     api_base = config.get("api_base")
+    check_base_url(api_base, "api_base")
+    check_base_url(os.environ.get("OPENAI_BASE_URL"), "OPENAI_BASE_URL")
     if forced:
         registry().get(forced)  # an unknown name fails here, with the list of known ones
         if forced == "offline":
