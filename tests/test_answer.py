@@ -46,6 +46,16 @@ def nothing_stored():
 # -- answer, offline ----------------------------------------------------------------------
 
 
+def test_an_answer_the_keywords_cannot_judge_is_kept_unjudged_not_guessed(cli):
+    """The keyword judge sees "index" and its opposite: it cannot tell, so no verdict becomes evidence."""
+    ask_offline(cli)
+    out = json.loads(cli("answer", "--json", "they are unstaged: reset --soft moves them out of the index").stdout)
+    assert out["correct"] is None and out["method"] == "none" and "could not tell" in out["feedback"]
+    assert evidence() == []
+    [row] = rows("SELECT correct, source FROM check_results")
+    assert row == {"correct": None, "source": "inline"}
+
+
 def test_a_right_answer_is_judged_by_the_card_stored_inline_and_scheduled(cli):
     iid = ask_offline(cli)
     result = cli("answer", "--json", "They stay staged, in the index")

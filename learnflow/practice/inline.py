@@ -167,13 +167,17 @@ def answer(
     check = review.card_check(store, card_id, "inline")
     review.add_answer_key(store, check, model)  # a model-made card gets its key, kept for offline reviews
     judgement = judging.judge_answer(check, clean, model) or judging.judge_keywords(check, clean)
-    # As in the check loop: keywords miss paraphrases, so the person may overrule a "wrong", and decides when nothing can judge.
-    if self_grade is not None and (judgement is None or (judgement.method == "card" and not judgement.correct)):
+    # As in the check loop (checks.ask_checks): the person decides when nothing can judge or the keyword
+    # judge cannot tell, and may overrule its "wrong" (keywords miss some paraphrases). Without a
+    # terminal an undecided verdict is no evidence: the answer is kept unjudged and the card stays due.
+    unsure = judgement is None or not judgement.certain
+    if self_grade is not None and (unsure or (judgement is not None and judgement.method == "card" and not judgement.correct)):
         graded = self_grade(check, judgement)
         if graded is not None:
-            judgement = judging.self_judgement(graded, overruled=judgement is not None)
-    if judgement is None:
-        return _keep_unjudged(store, row, check, clean, secrets, now)
+            judgement = judging.self_judgement(graded, overruled=not unsure)
+            unsure = False
+    if judgement is None or unsure:
+        return _keep_unjudged(store, row, check, clean, secrets, now, undecided=judgement is not None)
     result = checks.record(
         store, reflection_id=None, check=check, answer=clean, confidence=None, judgement=judgement, seconds=None, now=now,
         source="inline", interaction_id=row["id"],
@@ -185,8 +189,18 @@ def answer(
     )  # fmt: skip
 
 
-def _keep_unjudged(store: Store, row: dict, check: Check, clean: str, secrets: int, now: datetime) -> InlineResult:
-    feedback = "Not judged: no model is connected and this question has no answer key. Kept; `learnflow check` asks it again with a judge."
+def _keep_unjudged(
+    store: Store, row: dict, check: Check, clean: str, secrets: int, now: datetime, *, undecided: bool = False
+) -> InlineResult:
+    if undecided:
+        feedback = (
+            "Not judged: the keywords could not tell whether this is right. Compare it with the expected answer; "
+            "`learnflow check` asks it again, and on a terminal `answer` lets you grade it yourself."
+        )
+    else:
+        feedback = (
+            "Not judged: no model is connected and this question has no answer key. Kept; `learnflow check` asks it again with a judge."
+        )
     rid = reviews.insert_result(store, {
         "created_at": iso(now), "review_card_id": check.card_id, "skill": check.skill, "question": check.question,
         "answer": clean, "judge_method": "none", "feedback": feedback, "source": "inline", "interaction_id": row["id"],
