@@ -10,7 +10,6 @@ back to the offline tags whenever its reply is not valid JSON over known labels.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -79,21 +78,23 @@ def taxonomy() -> dict[str, Skill]:
     """
     global _built
     files = [paths.package_dir() / "data" / "skills.toml", paths.user_skills_path(), Path(__file__)]
-    key = [_CACHE_FORMAT, [[str(f), *_stamp(f)] for f in files]]
-    cache = paths.cache_dir() / "skills.json"
-    data = None
-    try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached.get("key") == key:
-            raw, data = cached["skills"], cached["index"]
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
-    if data is None:
+
+    def build() -> dict:
         raw = _read(files[0])
         raw.update(_read(files[1]))
-    out = {}
-    for sid, entry in raw.items():
-        out[sid] = Skill(
+        return {"skills": raw, "index": _build(_skills(raw))}
+
+    from learnflow.filecache import cached
+
+    value = cached("skills", files, build, version=_CACHE_FORMAT)
+    out, data = _skills(value["skills"]), value["index"]
+    _built = (out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"])))
+    return out
+
+
+def _skills(raw: dict) -> dict[str, Skill]:
+    return {
+        sid: Skill(
             id=sid,
             name=entry.get("name", sid),
             group=entry.get("group", "technical"),
@@ -103,25 +104,8 @@ def taxonomy() -> dict[str, Skill]:
             weak=list(entry.get("weak", [])),
             patterns=list(entry.get("patterns", [])),
         )
-    if data is None:
-        data = _build(out)
-        try:
-            paths.ensure_private_dir(cache.parent)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # two processes may rebuild at once
-            tmp.write_text(json.dumps({"key": key, "skills": raw, "index": data}), encoding="utf-8")
-            tmp.replace(cache)
-        except OSError:
-            pass  # a read-only cache folder only costs speed
-    _built = (out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"])))
-    return out
-
-
-def _stamp(path: Path) -> list[int]:
-    try:
-        st = path.stat()
-    except OSError:
-        return [-1, -1]
-    return [st.st_size, st.st_mtime_ns]
+        for sid, entry in raw.items()
+    }
 
 
 def _index() -> _Index:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -68,6 +67,8 @@ class Table:
 
 def _read_table(path, *, known_skills=None) -> Table:
     """One commands.toml. A user's file is checked: a mistake is a ConfigError naming file and reason."""
+    import tomllib
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -109,7 +110,12 @@ def user_table_path():
 @lru_cache(maxsize=1)
 def table() -> Table:
     """The bundled table, with the user's commands.toml on top (its entries win)."""
-    bundled = _read_table(paths.package_dir() / "data" / "commands.toml")
+    from dataclasses import asdict
+
+    from learnflow.filecache import cached
+
+    source = paths.package_dir() / "data" / "commands.toml"
+    bundled = Table(**cached("commands", [source], lambda: asdict(_read_table(source))))
     path = user_table_path()
     if not path.exists():
         return bundled
