@@ -23,11 +23,15 @@ def chat(
     backend: Annotated[Optional[str], typer.Option("--backend", metavar="NAME", help="Force a backend: offline, openai, litellm.")] = None,
     level: Annotated[
         Optional[str],
-        typer.Option("--level", metavar="LEVEL", help="Teach at this level: novice, intermediate, expert (/level changes it).", show_default=False),
+        typer.Option(
+            "--level", metavar="LEVEL", help="Teach at this level: novice, intermediate, expert (/level changes it).", show_default=False
+        ),
     ] = None,
     continue_: Annotated[bool, typer.Option("-c", "--continue", help="Continue your last conversation.")] = False,
     cid: Annotated[Optional[int], typer.Option("--cid", metavar="ID", help="Continue the conversation with this id.")] = None,
-    try_: Annotated[bool, typer.Option("--try", help="Try first on every question: your attempt before the answer (/try toggles).")] = False,
+    try_: Annotated[
+        bool, typer.Option("--try", help="Try first on every question: your attempt before the answer (/try toggles).")
+    ] = False,
     no_redact: Annotated[bool, typer.Option("--no-redact", help="Send and store secrets as they are (off by default).")] = False,
 ) -> None:
     """Chat: ask, follow up, run commands and discuss them, in one logged conversation.

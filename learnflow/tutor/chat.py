@@ -81,7 +81,9 @@ def parse(text: str) -> Entry:
 
 def _command(line: str) -> Entry:
     if not line:
-        return Entry("error", error=BadInput("No command after !.", hint="!pytest -x runs pytest -x; its output goes with your next question."))
+        return Entry(
+            "error", error=BadInput("No command after !.", hint="!pytest -x runs pytest -x; its output goes with your next question.")
+        )
     try:
         argv = shlex.split(line)
     except ValueError as exc:  # e.g. an unclosed quote

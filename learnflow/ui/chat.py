@@ -46,7 +46,11 @@ def _waiting(timeout: float) -> bool:
 
 
 def banner(choice, *, level: str | None, try_first: bool, context: list[str]) -> None:
-    bits = [f"Chatting with {choice.model} ({choice.backend})", f"level {level or 'from your profile'}", f"try first {'on' if try_first else 'off'}"]
+    bits = [
+        f"Chatting with {choice.model} ({choice.backend})",
+        f"level {level or 'from your profile'}",
+        f"try first {'on' if try_first else 'off'}",
+    ]
     render.notice(" · ".join(bits))
     if context:
         render.notice(f"With your first question: {', '.join(context)}.")
