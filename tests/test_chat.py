@@ -86,6 +86,7 @@ def test_level_and_exit_commands(cli):
         ('!echo "unclosed', "Cannot split that command", "Close the quotes"),
         ("/file /no/such/file.txt", "File not found", None),
         ("/try how do I squash?", "/try needs a terminal", None),
+        ("/try on", "/try needs a terminal", None),
         ("x" * 25_000, "25,000 characters long (at most 20,000)", "/file PATH"),
     ],
 )
@@ -101,6 +102,15 @@ def test_a_huge_paste_in_a_block_is_refused_whole_with_a_hint(cli):
     result = cli("chat", "--backend", "offline", input=block)
     assert result.exit_code == 3 and "30,000 characters long" in result.stderr and "/file PATH" in result.stderr
     assert interactions() == []
+
+
+def test_continue_adds_to_the_last_conversation(cli):
+    assert cli("ask", "--backend", "offline", QUESTION).exit_code == 0
+    assert cli("chat", "--backend", "offline", "-c", input="and if I already pushed it?\n").exit_code == 0
+    assert cli("chat", "--backend", "offline", input="what is a rebase?\n").exit_code == 0
+    assert [t["conversation_id"] for t in interactions()] == [1, 1, 2]
+    result = cli("chat", "--cid", "9", input="x\n")
+    assert result.exit_code == 6 and "No conversation with id 9" in result.stderr
 
 
 def test_a_path_is_a_question_not_a_command(cli):
@@ -317,3 +327,31 @@ def test_a_kill_during_an_answer_ends_the_chat(openai_env):
     os.kill(term.pid, signal.SIGTERM)
     assert term.finish() == 130
     assert interactions()[0]["status"] == "interrupted"
+
+
+def test_try_first_asks_for_an_attempt_before_the_answer(home):
+    term = Terminal.chat("--backend", "offline")
+    term.prompt()
+    term.type("/try how do I squash my last three commits?")
+    term.expect("Try first: your attempt")
+    term.type("git rebase -i HEAD~3")
+    term.prompt()
+    term.type("/try on")
+    term.expect("Try first on.")
+    term.prompt()
+    term.key(CTRL_D)
+    assert term.finish() == 0
+    [turn] = rows("SELECT question, attempt, hint_step FROM interactions")
+    assert turn["attempt"] == "git rebase -i HEAD~3" and turn["hint_step"] == 0
+
+
+def test_ctrl_d_at_the_offered_check_ends_the_chat(home):
+    term = Terminal.chat("--backend", "offline")
+    term.prompt()
+    term.type(QUESTION)
+    term.expect("Enter skips")
+    time.sleep(0.5)  # rich draws the check's prompt before input() reads: a ^D typed ahead of readline is lost
+    term.key(CTRL_D)
+    term.expect("Chat ended: 1 question")
+    assert term.finish() == 0
+    assert rows("SELECT status FROM interactions")[0]["status"] == "ok"

@@ -135,7 +135,10 @@ def _loop(session, interactive: bool) -> int:
         for entry in entries:
             if entry.kind == "exit":
                 return code
-            failed = _turn(session, entry, interactive)
+            try:
+                failed = _turn(session, entry, interactive)
+            except EOFError:
+                return code
             code = code or (failed if not interactive else 0)
         if ended:
             return code
@@ -144,7 +147,7 @@ def _loop(session, interactive: bool) -> int:
 def _turn(session, entry, interactive: bool) -> int:
     """One entry; returns 0 or the exit code of what went wrong (said on stderr, the chat goes on)."""
     from learnflow.cli.edge import Interrupted, interrupts_as_keyboard
-    from learnflow.errors import BadInput, LearnflowError
+    from learnflow.errors import BadInput, ExitCode, LearnflowError
     from learnflow.redact import scrub
     from learnflow.tutor.chat import COMMANDS
     from learnflow.ui import chat as ui
@@ -160,11 +163,11 @@ def _turn(session, entry, interactive: bool) -> int:
         elif entry.kind == "level":
             chosen = session.set_level(entry.text)
             render.notice(f"Level {chosen} from now on." if chosen else "Level from your profile, skill by skill, from now on.")
+        elif entry.kind == "try" and not interactive and entry.text.strip().lower() != "off":
+            raise BadInput("/try needs a terminal to ask for your attempt.", hint="Run the chat at a terminal.")
         elif entry.kind == "try" and entry.text.strip().lower() in ("", "on", "off"):
             render.notice(f"Try first {'on' if session.set_try(entry.text) else 'off'}.")
         elif entry.kind == "try":
-            if not interactive:
-                raise BadInput("/try needs a terminal to ask for your attempt.")
             _ask(session, entry.text, interactive, try_now=True)
         elif entry.kind == "file":
             part = session.attach(entry.text)
@@ -177,6 +180,9 @@ def _turn(session, entry, interactive: bool) -> int:
     except Interrupted as exc:
         if interrupts_as_keyboard.signalled is not None:  # a kill or a closed terminal ends the chat
             raise
+        if exc.exit_code == ExitCode.BAD_INPUT:  # Ctrl-D at the check or try-first prompt: the person is done
+            render.notice(exc.message)
+            raise EOFError from None
         render.notice(f"{exc.message} The chat goes on.")
     except LearnflowError as exc:
         render.error(scrub(exc.message) or "", scrub(exc.hint))
