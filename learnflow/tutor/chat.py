@@ -220,10 +220,9 @@ class ChatSession:
     def ask(self, question: str, *, try_now: bool = False, ask_attempt: Callable[[], str] | None = None) -> Ask:
         """Prepare the next turn (the question is logged). Waiting context goes with it; if the
         question is refused (e.g. empty), the context waits for the next one."""
-        first = not self.turns or self.conversation_id is None
         opts = AskOptions(
             question=question, parts=self.pending + self.command_parts, model=self.options.model, backend=self.options.backend,
-            cid=self.conversation_id, continue_last=first and self.options.continue_last and self.conversation_id is None,
+            cid=self.conversation_id, continue_last=self.options.continue_last and self.conversation_id is None,
             level=self.level, redact=self.options.redact,
             try_first=try_now or self.try_first, ask_attempt=ask_attempt,
         )  # fmt: skip
