@@ -51,7 +51,12 @@ class LearnflowGroup(TyperGroup):
 
 
 class interrupts_as_keyboard:
-    """SIGTERM/SIGHUP (closed terminal, `kill`) end a command like Ctrl-C: the log is finished."""
+    """SIGTERM/SIGHUP (closed terminal, `kill`) end a command like Ctrl-C: the log is finished.
+
+    `signalled` remembers which of them came, so `chat` (where a Ctrl-C only cancels one answer)
+    still ends on a `kill`."""
+
+    signalled: int | None = None
 
     def __enter__(self):
         import signal
@@ -67,6 +72,7 @@ class interrupts_as_keyboard:
 
     @staticmethod
     def _raise(signum, frame):
+        interrupts_as_keyboard.signalled = signum
         raise KeyboardInterrupt
 
     def __exit__(self, *exc):

@@ -90,9 +90,16 @@ def _esc(text: str) -> str:
 
 def stream_answer(chunks: Iterator[str], *, waiting: str = "Thinking…") -> str:
     """Show the answer as it streams. Returns the full text."""
-    if not fancy(sys.stdout):
-        return _stream_plain(chunks, spinner=fancy(sys.stderr), waiting=waiting)
-    return _stream_markdown(chunks, waiting)
+    try:
+        if not fancy(sys.stdout):
+            return _stream_plain(chunks, spinner=fancy(sys.stderr), waiting=waiting)
+        return _stream_markdown(chunks, waiting)
+    finally:
+        # A Ctrl-C that lands outside the generator (while drawing) still ends it now, so its log
+        # row is finished before the caller goes on (`chat` does); after a full answer a no-op.
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _first(chunks: Iterator[str], spinner: bool, waiting: str) -> str | None:
@@ -127,10 +134,16 @@ def _stream_markdown(chunks: Iterator[str], waiting: str) -> str:
     first = _first(chunks, True, waiting)
     if first is None:
         return text
-    with Live(Markdown(strip_controls(first)), console=console, refresh_per_second=10, vertical_overflow="visible") as live:
+    live = Live(Markdown(strip_controls(first)), console=console, refresh_per_second=10, vertical_overflow="visible")
+    # Not `with Live(…)`: a Ctrl-C landing inside its __enter__ skips __exit__ and leaves the display
+    # live (every later print redraws it), which `chat`, going on after a Ctrl-C, would show.
+    try:
+        live.start(refresh=True)
         for chunk in _chain(first, chunks):
             text += chunk
             live.update(Markdown(strip_controls(text)))
+    finally:
+        live.stop()
     return text
 
 
