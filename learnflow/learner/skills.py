@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -66,6 +67,8 @@ class _Index:
 
 
 _built: tuple[dict[str, Skill], _Index] | None = None
+_built_key: list | None = None
+_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -76,20 +79,32 @@ def taxonomy() -> dict[str, Skill]:
     the files' sizes and times: the term lists make the TOML ~40 KB, and parsing it and
     building the index cost 10-30 ms of every `ask` where reading the cache costs ~1 ms.
     """
-    global _built
+    global _built, _built_key
     files = [paths.package_dir() / "data" / "skills.toml", paths.user_skills_path(), Path(__file__)]
+    from learnflow.filecache import stamp
+
+    key = [stamp(f) for f in files]
+    # The model-tagging thread of an ask may call this at the same time as the main thread: one
+    # builds, the other gets the very same objects, so `_index` always matches `taxonomy()`.
+    with _lock:
+        if _built is not None and _built_key == key:
+            return _built[0]
+        _built = _load(files)
+        _built_key = key
+        return _built[0]
+
+
+def _load(files: list[Path]) -> tuple[dict[str, Skill], _Index]:
+    from learnflow.filecache import cached
 
     def build() -> dict:
         raw = _read(files[0])
         raw.update(_read(files[1]))
         return {"skills": raw, "index": _build(_skills(raw))}
 
-    from learnflow.filecache import cached
-
     value = cached("skills", files, build, version=_CACHE_FORMAT)
     out, data = _skills(value["skills"]), value["index"]
-    _built = (out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"])))
-    return out
+    return out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"]))
 
 
 def _skills(raw: dict) -> dict[str, Skill]:
