@@ -2,38 +2,34 @@
 
 A fixed weight says a self-rating counts as half a check for everyone, but how well
 people's self-ratings track their skill ranges from r ≈ 0.3 to r ≈ 0.8. This module
-fits, per learner, how well each kind of soft evidence (self-ratings, try-first
-attempts, wrapped commands' outcomes) agrees with their judged check answers on the
-same skills, and turns that into a weight, shrunk towards the shipped weight by
-how much evidence there is (empirical Bayes). A new user starts at the shipped
-weights and moves as their own evidence accumulates.
+fits, per learner, the weights of the soft kinds of evidence (self-ratings, try-first
+attempts, wrapped commands' outcomes) by how well they predict that learner's own
+judged check answers, starting from the shipped weights and moving only as far as the
+learner's evidence pays for (empirical Bayes: a MAP estimate under a prior centred on
+the configured weight).
 
-The model (one factor per learner, classical test theory): every observation x of
-kind k on skill s is x = a_k + λ_k·θ_s + noise, with θ_s the learner's standardised
-mastery of s and noise independent between observations. Then, across the learner's
-skills,
+The criterion is leave-one-out prediction of every check by the model `gaps` uses.
+On skill s, with kind sums (n_ks, S_ks) and checks (n_s, S_s = right, F_s = wrong):
 
-    cov(check, check' on the same skill) = λ_c²          (two different checks)
-    cov(x_k, check on the same skill)    = λ_k·λ_c
+    A_s = 1 + Σ_k w_k·S_ks            B_s = 1 + Σ_k w_k·(n_ks − S_ks)       T_s = A_s + B_s + n_s
+    P(right check | the others) = (A_s + S_s − 1) / (T_s − 1)
+    P(wrong check | the others) = (B_s + F_s − 1) / (T_s − 1)
+    LL(w)  = Σ_s  S_s·log((A_s + S_s − 1)/(T_s − 1)) + F_s·log((B_s + F_s − 1)/(T_s − 1))
+    w*     = argmax  LL(w) − Σ_k (log w_k − log w0_k)² / (2·τ²)
 
-so with correlations in place of covariances, λ_c² = r_cc and λ_k² = r_kc² / r_cc.
-One observation with loading λ carries information λ²/(1 − λ²) about θ; a check's
-weight is 1 by definition, so
+w0_k is the configured weight (`gaps_weight_*`), τ = PRIOR_SD: one prior standard
+deviation is a factor e^τ. A new learner (no checks) has LL ≡ 0, so w* = w0: today's
+defaults. With a few checks LL is flat and the prior holds; as checks accumulate LL
+sharpens and w* moves to what predicts *this* learner's answers. Reviews are left out
+of the criterion (they grade the very check being predicted) and keep their weight, as
+do questions, imports, repeats and flags (see LEARNED_KINDS). A graded check (0..1
+score) counts as S right and n − S wrong. Evidence is counted within the model's
+horizon, undecayed: the weights say how much a kind is worth, not how recent it is.
 
-    ŵ_k = w_check · g(λ_k²) / g(λ_c²),   g(x) = x / (1 − x)
-
-and the weight used is the shrunk geometric mean
-
-    log w_k = (N0 · log w0_k + m_k · log ŵ_k) / (N0 + m_k)
-
-where w0_k is the shipped (configured) weight, m_k the number of skills on which both
-kind k and at least two checks were seen, and N0 = PRIOR_SKILLS the prior's strength
-in skills. Questions, reviews, imports, repeats and flags keep their configured
-weights (see `LEARNED_KINDS`).
-
-Cost: one grouped read of the daily table (db.profile.kind_sums) and a loop over
-skills × 4 kinds: milliseconds at any log size (bench/bench_gaps_speed.py), so it is
-refitted on every `gaps` and needs no cache.
+The search is coordinate ascent on a log grid (GRID steps from w0/20 to 3 checks, two
+rounds): a few thousand logarithms, ~1-3 ms; the sums come from one grouped read of the
+daily table (db.profile.kind_sums). So it is refitted on every `gaps` and needs no cache
+(bench/bench_gaps_speed.py measures it at 1M events).
 """
 
 from __future__ import annotations
@@ -49,66 +45,73 @@ if TYPE_CHECKING:
     from learnflow.db.store import Store
     from learnflow.learner.profile import Params
 
-# Kinds whose value is a reading of mastery on the same scale as a check: their agreement with
-# checks can be measured. Not learned: reviews (they grade the check they sit beside: not an
-# independent reading), questions (their signal is how often one asks, which mostly follows how
-# much the skill is used: the bench's naive baseline), imports (rare, judged elsewhere), repeats
-# and flags (rare events: too few per learner to fit). A check's confidence rating is stored with
-# the check, not as evidence: it says how sure the answer was, not a second reading of the skill.
+# Kinds whose value is a reading of mastery that can be scored against checks. Not learned:
+# reviews (they grade the check they sit beside: not an independent reading, and they would leak
+# the held-out answer), questions (their signal is how often one asks, which mostly follows how much
+# the skill is used: the bench's naive baseline), imports (rare, judged elsewhere), repeats and flags
+# (rare events: too few per learner). A check's confidence rating is stored with the check, not as
+# evidence: it says how sure that answer was, not a second reading of the skill.
 LEARNED_KINDS = ("self_rating", "attempt", "task")
-# Values that are 0 or 1: their sum of squares is their sum (the daily table keeps no squares).
-BINARY_KINDS = frozenset({"task"})
-# The prior's strength, in skills: with 8 skills' worth of the learner's own evidence a weight is
-# halfway (on a log scale) from the shipped one to the learner's own.
-PRIOR_SKILLS = 8.0
+# Prior standard deviation of log(weight / configured weight): 0.5 = a factor 1.65 per sd.
+PRIOR_SD = 1.0
 # Bounds on a fitted weight, in checks: never ignored entirely, never worth more than 3 checks.
 W_MIN, W_MAX = 0.01, 3.0
-# Loadings squared are kept inside (0, 1): a perfect agreement on 3 skills is luck, not a perfect signal.
-R2_MIN, R2_MAX = 0.005, 0.9
+GRID = 61
+ROUNDS = 2
 
 
-def _moments(rows: list[tuple[int, float, float]]) -> tuple[float, float, float]:
-    """(count, mean, variance) over all observations, from per-skill (n, sum, sum of squares)."""
-    n = sum(r[0] for r in rows)
-    if not n:
-        return 0.0, 0.0, 0.0
-    mean = sum(r[1] for r in rows) / n
-    return n, mean, max(0.0, sum(r[2] for r in rows) / n - mean * mean)
+def _loglik(skills: list[tuple[float, float, list[tuple[float, float]]]], weights: list[float]) -> float:
+    """Leave-one-out log-likelihood of the checks. `skills`: (right, wrong, [(n_k, S_k) per learned kind])."""
+    total = 0.0
+    for right, wrong, kinds in skills:
+        a, b = 1.0, 1.0
+        for w, (n, sv) in zip(weights, kinds):
+            a += w * sv
+            b += w * (n - sv)
+        t1 = a + b + right + wrong - 1
+        if right > 0:
+            total += right * math.log((a + right - 1) / t1) if a + right - 1 > 0 else 0.0
+        if wrong > 0:
+            total += wrong * math.log((b + wrong - 1) / t1) if b + wrong - 1 > 0 else 0.0
+    return total
 
 
 def fit(sums: dict[str, dict[str, tuple[int, float, float]]], prior: dict[str, float]) -> dict:
     """The learned weights from per-skill, per-kind (n, Σx, Σx²); `prior`: the configured weights.
 
-    Returns {"weights": {kind: weight}, "kinds": {kind: {...what was measured}}, "check_r2": λ_c² or None}.
+    Returns {"weights": {kind: weight}, "checks": n, "gain": LL(w*) − LL(w0)} (kinds with a zero
+    configured weight or no evidence on a checked skill keep the configured weight).
     """
-    checks = {s: k["check"] for s, k in sums.items() if "check" in k}
-    out: dict = {"weights": {}, "kinds": {}, "check_r2": None}
-    n_y, mean_y, var_y = _moments(list(checks.values()))
-    # Pairs of different checks on the same skill: Σ_s [(S_s − n_s·ȳ)² − Σ_i (y_i − ȳ)²] over Σ_s n_s(n_s − 1).
-    pairs = sum(n * (n - 1) for n, _, _ in checks.values())
-    cov_yy = sum((sy - n * mean_y) ** 2 - (qy - 2 * mean_y * sy + n * mean_y * mean_y) for n, sy, qy in checks.values())
-    if var_y <= 0 or pairs <= 0:
-        return out  # no pair of checks on one skill yet: nothing to compare with, the prior stands
-    r2_check = min(R2_MAX, max(R2_MIN, cov_yy / pairs / var_y))
-    out["check_r2"] = r2_check
-    g = lambda x: x / (1 - x)  # noqa: E731  information per observation, from its loading squared
-    skills_2 = {s for s, (n, _, _) in checks.items() if n >= 2}
-    for kind in LEARNED_KINDS:
-        rows = {s: k[kind] for s, k in sums.items() if kind in k}
-        n_k, mean_k, var_k = _moments(list(rows.values()))
-        both = [s for s in rows if s in checks]
-        m = len([s for s in both if s in skills_2])
-        w0 = prior.get(kind, 0.0)
-        if not both or var_k <= 0 or m == 0 or w0 <= 0:
-            continue
-        cross = sum(rows[s][0] * checks[s][0] for s in both)
-        cov = sum((rows[s][1] - rows[s][0] * mean_k) * (checks[s][1] - checks[s][0] * mean_y) for s in both) / cross
-        r = cov / math.sqrt(var_k * var_y)
-        r2_kind = min(R2_MAX, max(R2_MIN, (r * abs(r) if r > 0 else 0.0) / r2_check))
-        raw = min(W_MAX, max(W_MIN, prior.get("check", 1.0) * g(r2_kind) / g(r2_check)))
-        weight = math.exp((PRIOR_SKILLS * math.log(w0) + m * math.log(raw)) / (PRIOR_SKILLS + m))
-        out["weights"][kind] = weight
-        out["kinds"][kind] = {"r_with_checks": r, "loading2": r2_kind, "raw_weight": raw, "skills": m, "n": n_k}
+    kinds = [k for k in LEARNED_KINDS if prior.get(k, 0.0) > 0]
+    skills = []
+    for per in sums.values():
+        n, sv, _ = per.get("check", (0, 0.0, 0.0))
+        if n > 0:
+            skills.append((sv, n - sv, [per.get(k, (0, 0.0, 0.0))[:2] for k in kinds]))
+    active = [i for i, k in enumerate(kinds) if any(s[2][i][0] > 0 for s in skills)]
+    w0 = [prior[k] for k in kinds]
+    out: dict = {"weights": {}, "checks": round(sum(s[0] + s[1] for s in skills), 3), "gain": 0.0}
+    if not active:
+        return out
+    weights = list(w0)
+    base = _loglik(skills, weights)
+
+    def objective(ws: list[float]) -> float:
+        return _loglik(skills, ws) - sum((math.log(w / p)) ** 2 for w, p in zip(ws, w0)) / (2 * PRIOR_SD**2)
+
+    for _ in range(ROUNDS):
+        for i in active:
+            lo, hi = math.log(max(W_MIN, w0[i] / 20)), math.log(W_MAX)
+            best, best_w = -math.inf, weights[i]
+            for j in range(GRID):
+                trial = list(weights)
+                trial[i] = math.exp(lo + (hi - lo) * j / (GRID - 1))
+                value = objective(trial)
+                if value > best:
+                    best, best_w = value, trial[i]
+            weights[i] = best_w
+    out["weights"] = {kinds[i]: weights[i] for i in active}
+    out["gain"] = _loglik(skills, weights) - base
     return out
 
 
@@ -116,7 +119,7 @@ def read_sums(store: Store, *, since: float, until: float | None = None) -> dict
     """Per skill and kind, (n, Σx, Σx²) of the checks and LEARNED_KINDS from `since` (to `until`)."""
     out: dict[str, dict[str, tuple[int, float, float]]] = {}
     for skill, kind, n, sv, sq in profile_db.kind_sums(store, ("check", *LEARNED_KINDS), since_day=int(since // DAY), until=until):
-        out.setdefault(skill, {})[kind] = (n, sv, sv if kind in BINARY_KINDS else sq)
+        out.setdefault(skill, {})[kind] = (n, sv, sq)
     return out
 
 
@@ -128,7 +131,7 @@ def fitted_params(store: Store, params: Params, *, now: float, until: float | No
     summary = {
         "prior": {k: params.weights.get(k, 0.0) for k in LEARNED_KINDS},
         "weights": {k: round(w, 4) for k, w in result["weights"].items()},
-        "check_r2": result["check_r2"],
-        "kinds": result["kinds"],
+        "checks": result["checks"],
+        "gain": round(result["gain"], 4),
     }
     return replace(params, weights={**params.weights, **result["weights"]}, fit=summary)
