@@ -107,13 +107,24 @@ def last_days(store: Store, skills: Iterable[str], *, until: float | None = None
     return out
 
 
-def window_sums(store: Store, *, since_day: int, recent_day: int, until: float | None = None) -> list[tuple[str, str, int, float, float]]:
+def window_sums(store: Store, *, since_day: int, recent_day: int, until: float | None = None, fit_day: int | None = None) -> list[tuple]:
     """(skill, kind, rows, sum of values) from `since_day` on, plus the sum of values from `recent_day` on
-    (`until`: up to that moment only)."""
-    params: dict[str, object] = {"since": since_day, "recent": recent_day, "first": min(since_day, recent_day)}
+    (`until`: up to that moment only).
+
+    With `fit_day`, each row also has (rows, Σ values, Σ squared values) from `fit_day` on: what the
+    per-learner weight fit reads (learner/weights.py), in the same scan of the table. The daily table
+    keeps no sum of squares; Σ sv²/n per (skill, day, kind) is exact when a day holds one value of a
+    kind on a skill (self-ratings, attempts: nearly always) and loses only the spread within a day.
+    """
+    first = min(since_day, recent_day, since_day if fit_day is None else fit_day)
+    params: dict[str, object] = {"since": since_day, "recent": recent_day, "first": first, "fit": fit_day}
+    fit = "" if fit_day is None else (
+        ", sum(CASE WHEN day >= :fit THEN n ELSE 0 END), sum(CASE WHEN day >= :fit THEN sv ELSE 0 END), "
+        "sum(CASE WHEN day >= :fit AND n > 0 THEN sv * sv / n ELSE 0 END)"
+    )  # fmt: skip
     return store.conn.execute(
         "SELECT skill, kind, sum(CASE WHEN day >= :since THEN n ELSE 0 END), sum(CASE WHEN day >= :since THEN sv ELSE 0 END), "
-        f"sum(CASE WHEN day >= :recent THEN sv ELSE 0 END) FROM {_source(until, params)} WHERE day >= :first GROUP BY skill, kind",
+        f"sum(CASE WHEN day >= :recent THEN sv ELSE 0 END){fit} FROM {_source(until, params)} WHERE day >= :first GROUP BY skill, kind",
         params,
     ).fetchall()
 
@@ -122,12 +133,8 @@ def kind_sums(
     store: Store, kinds: Iterable[str], *, since_day: int, until: float | None = None
 ) -> list[tuple[str, str, int, float, float]]:
     """(skill, kind, rows, sum of values, sum of squared values) per skill and kind, from `since_day` on:
-    what the per-learner weight fit (learner/weights.py) reads.
-
-    The daily table keeps no sum of squares; Σ sv²/n per (skill, day, kind) is exact when a day
-    holds one value of a kind on a skill (self-ratings, attempts: nearly always) and loses only the
-    spread within a day otherwise. Kinds are the model's own constants, written into the SQL.
-    """
+    what the per-learner weight fit (learner/weights.py) reads when it runs alone (`gaps` gets the
+    same sums from `window_sums`, in one scan). Σx² as there. Kinds are the model's own constants."""
     names = ", ".join(f"'{k}'" for k in kinds)
     params: dict[str, object] = {"since": since_day}
     return store.conn.execute(

@@ -35,7 +35,7 @@ from learnflow.learner.profile import (
     level_of,
     posteriors_at,
     read_periods,
-    window_counts,
+    window_and_fit_sums,
 )  # fmt: skip
 from learnflow.learner.weights import fitted_params
 from learnflow.timespec import day_ts, iso_ts
@@ -276,9 +276,11 @@ def build_report(
     # Day by day over the window (its start is exact to the day), by week before it; the weekly
     # blocks then end the day before a weekly history point, so each point sees whole blocks.
     daily_from = now - math.ceil((now - since) / (7 * DAY)) * 7 * DAY
-    params = fitted_params(store, params, now=now, until=until)
+    # One scan for the window's counts and the weight fit's sums; then the periods with the fitted weights.
+    counts, fit_sums = window_and_fit_sums(store, since=since, recent=now - RECENT_NEED_DAYS * DAY, until=until,
+                                           fit_since=now - params.horizon() if params.learn_weights else None)  # fmt: skip
+    params = fitted_params(store, params, now=now, until=until, sums=fit_sums)
     periods = read_periods(store, params, since=times[0] - params.horizon(), daily_from=daily_from, until=until)
-    counts = window_counts(store, since=since, recent=now - RECENT_NEED_DAYS * DAY, until=until)
     goals = read_goals(store)
     names = set(periods) | set(goals) | ({skill} if skill else set())
     seen = last_seen(store, names, until=until)

@@ -218,11 +218,24 @@ def window_counts(
 ) -> dict[str, dict[str, tuple[int, float, float]]]:
     """Per skill and kind: (rows, sum of values) over whole UTC days from `since` (to `until`), and the
     sum of values from `recent` (for the recent-need term). Unweighted: what people did."""
-    out: dict[str, dict] = {}
-    sums = profile_db.window_sums(store, since_day=int(since // DAY), recent_day=int(recent // DAY), until=until)
-    for skill, kind, n, sv, recent_sv in sums:
-        out.setdefault(skill, {})[kind] = (n, max(sv, 0.0), max(recent_sv, 0.0))
-    return out
+    return window_and_fit_sums(store, since=since, recent=recent, until=until)[0]
+
+
+def window_and_fit_sums(
+    store: Store, *, since: float, recent: float, until: float | None = None, fit_since: float | None = None
+) -> tuple[dict[str, dict[str, tuple[int, float, float]]], dict[str, dict[str, tuple[int, float, float]]]]:
+    """`window_counts`, and (with `fit_since`) per skill and kind (rows, Σ values, Σ squared values) from
+    `fit_since` on for the weight fit (learner/weights.py `fit`): one scan of the daily table for both."""
+    counts: dict[str, dict] = {}
+    fit: dict[str, dict] = {}
+    fit_day = None if fit_since is None else int(fit_since // DAY)
+    for row in profile_db.window_sums(store, since_day=int(since // DAY), recent_day=int(recent // DAY), until=until, fit_day=fit_day):
+        skill, kind, n, sv, recent_sv = row[:5]
+        if n or recent_sv:
+            counts.setdefault(skill, {})[kind] = (n, max(sv, 0.0), max(recent_sv, 0.0))
+        if fit_day is not None and row[5]:
+            fit.setdefault(skill, {})[kind] = (row[5], max(row[6], 0.0), max(row[7], 0.0))
+    return counts, fit
 
 
 class Mastery(NamedTuple):

@@ -28,7 +28,7 @@ horizon, undecayed: the weights say how much a kind is worth, not how recent it 
 
 The search is coordinate ascent on a log grid (GRID steps from w0/20 to 3 checks, two
 rounds): a few thousand logarithms, ~1-3 ms; the sums come from one grouped read of the
-daily table (db.profile.kind_sums). So it is refitted on every `gaps` and needs no cache
+daily table (db.profile.window_sums, the scan `gaps` makes anyway for its evidence counts). So it is refitted on every `gaps` and needs no cache
 (bench/bench_gaps_speed.py measures it at 1M events).
 """
 
@@ -87,7 +87,7 @@ def fit(sums: dict[str, dict[str, tuple[int, float, float]]], prior: dict[str, f
     for per in sums.values():
         n, sv, _ = per.get("check", (0, 0.0, 0.0))
         if n > 0:
-            skills.append((sv, n - sv, [per.get(k, (0, 0.0, 0.0))[:2] for k in kinds]))
+            skills.append((sv, n - sv, [(float(per.get(k, (0, 0.0, 0.0))[0]), per.get(k, (0, 0.0, 0.0))[1]) for k in kinds]))
     active = [i for i, k in enumerate(kinds) if any(s[2][i][0] > 0 for s in skills)]
     w0 = [prior[k] for k in kinds]
     out: dict = {"weights": {}, "checks": round(sum(s[0] + s[1] for s in skills), 3), "gain": 0.0}
@@ -123,11 +123,16 @@ def read_sums(store: Store, *, since: float, until: float | None = None) -> dict
     return out
 
 
-def fitted_params(store: Store, params: Params, *, now: float, until: float | None = None) -> Params:
-    """`params` with the learner's own weights for LEARNED_KINDS (when `gaps_learn_weights` is on)."""
+def fitted_params(store: Store, params: Params, *, now: float, until: float | None = None, sums: dict | None = None) -> Params:
+    """`params` with the learner's own weights for LEARNED_KINDS (when `gaps_learn_weights` is on).
+
+    `sums`: per skill and kind (n, Σx, Σx²) from `now - horizon` on, when the caller has read them
+    already (`gaps` does, in the scan it makes anyway: profile.window_and_fit_sums)."""
     if not params.learn_weights:
         return params
-    result = fit(read_sums(store, since=now - params.horizon(), until=until), params.weights)
+    if sums is None:
+        sums = read_sums(store, since=now - params.horizon(), until=until)
+    result = fit(sums, params.weights)
     summary = {
         "prior": {k: params.weights.get(k, 0.0) for k in LEARNED_KINDS},
         "weights": {k: round(w, 4) for k, w in result["weights"].items()},
