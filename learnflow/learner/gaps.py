@@ -37,7 +37,7 @@ from learnflow.learner.profile import (
     read_periods,
     window_and_fit_sums,
 )  # fmt: skip
-from learnflow.learner.weights import fitted_params
+from learnflow.learner.weights import fit_since, fitted_params
 from learnflow.timespec import day_ts, iso_ts
 
 if TYPE_CHECKING:
@@ -278,7 +278,7 @@ def build_report(
     daily_from = now - math.ceil((now - since) / (7 * DAY)) * 7 * DAY
     # One scan for the window's counts and the weight fit's sums; then the periods with the fitted weights.
     counts, fit_sums = window_and_fit_sums(store, since=since, recent=now - RECENT_NEED_DAYS * DAY, until=until,
-                                           fit_since=now - params.horizon() if params.learn_weights else None)  # fmt: skip
+                                           fit_since=fit_since(params, now) if params.learn_weights else None)  # fmt: skip
     params = fitted_params(store, params, now=now, until=until, sums=fit_sums)
     periods = read_periods(store, params, since=times[0] - params.horizon(), daily_from=daily_from, until=until)
     goals = read_goals(store)
