@@ -143,6 +143,7 @@ def test_model_defaults_are_the_config_defaults():
     p = Params()
     assert p.half_life_days == SETTINGS["gaps_half_life_days"].default
     assert p.min_evidence == SETTINGS["gaps_min_evidence"].default
+    assert p.learn_weights == (SETTINGS["gaps_learn_weights"].default == "on")
     assert p.default_target == SETTINGS["gaps_default_target"].default
     assert p.weights == {k: SETTINGS[f"gaps_weight_{k}"].default for k in p.weights}
 
