@@ -50,9 +50,10 @@ import simulate  # noqa: E402
 from simulate import DAY, START, World  # noqa: E402
 
 BKT_PYTHON = HERE / ".venv-gaps" / "bin" / "python"
-METHODS = ("gaps", "naive", "checks_only", "pybkt")
+METHODS = ("gaps", "gaps_fixed", "naive", "checks_only", "pybkt")
 LABELS = {
-    "gaps": "learnflow gaps (Beta, decay, all evidence)",
+    "gaps": "learnflow gaps (Beta, decay, all evidence, learned weights)",
+    "gaps_fixed": "gaps with the fixed (configured) weights",
     "naive": "naive: count of questions",
     "checks_only": "checks only: (right+1)/(n+2)",
     "pybkt": "pyBKT (EM-fitted BKT, checks)",
@@ -241,12 +242,17 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
     """One seed's learners, scored. `per_learner`: each learner draws from its own random stream, so a
     variant that changes one learner's draws (another evidence stream) leaves the next learners as they were."""
     from learnflow.learner.profile import posteriors_at, read_periods
+    from learnflow.learner.weights import fitted_params
 
+    fixed = replace(params, learn_weights=False)
     rng = random.Random(seed)
     judge = random.Random(seed + 10_000)  # the held-out checks: a separate stream
     now = START + world.days * DAY
     acc: dict[tuple, list[float]] = {}
-    pooled: dict[str, list[float]] = {m: [] for m in ("gaps", "naive", "checks_only", "ideal", "ideal_noself", "oracle")}
+    pooled: dict[str, list[float]] = {m: [] for m in ("gaps", "gaps_fixed", "naive", "checks_only", "ideal", "ideal_noself", "oracle")}
+    rating_r: list[float] = []
+    rating_r_model: list[float] = []
+    fitted: dict[str, list[float]] = {}
     labels: list[int] = []
     keys: list[tuple[str, str]] = []
     in_ranked: list[bool] = []
@@ -262,7 +268,19 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         for r in rows:
             kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
         uid = f"{seed}-{i}"
-        buckets = read_periods(store, params, since=now - params.horizon(), daily_from=START)
+        learned = fitted_params(store, params, now=now)  # what `gaps` does: this learner's own weights
+        for k, w in (learned.fit or {}).get("weights", {}).items():
+            fitted.setdefault(k, []).append(w)
+        buckets = read_periods(store, learned, since=now - params.horizon(), daily_from=START)
+        buckets_fixed = read_periods(store, fixed, since=now - params.horizon(), daily_from=START)
+        ratings = [(r["value"], learner.mastery[r["skill"]]) for r in rows if r["kind"] == "self_rating"]
+        if len(ratings) > 2 and len({v for v, _ in ratings}) > 1:
+            rating_r.append(statistics.correlation([v for v, _ in ratings], [m for _, m in ratings]))
+        # The same rating model over all the learner's skills at once (a side stream: the simulation is untouched).
+        side = random.Random(f"r/{seed}/{i}")
+        every = [(simulate.self_rating(side, world, learner, learner.mastery[s]), learner.mastery[s]) for s in learner.skills * 5]
+        if len({v for v, _ in every}) > 1:
+            rating_r_model.append(statistics.correlation([float(v) for v, _ in every], [m for _, m in every]))
         questions = dict(store.conn.execute("SELECT skill, count(*) FROM evidence WHERE kind LIKE 'question%' GROUP BY skill").fetchall())
         checks = {
             s: (r, n)
@@ -274,24 +292,25 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         bkt_train += [{"user_id": uid, "skill_name": r["skill"], "correct": int(r["value"]), "ts": r["ts"]}
                       for r in rows if r["kind"] == "check"]  # fmt: skip
         judged = [r for r in rows if r["kind"] != "self_rating"]
-        mastery = {"gaps": {}, "naive": {}, "checks_only": {}, "ideal": ideal_mastery(rows, learner.skills, world),
+        mastery = {"gaps": {}, "gaps_fixed": {}, "naive": {}, "checks_only": {}, "ideal": ideal_mastery(rows, learner.skills, world),
                    "ideal_noself": ideal_mastery(judged, learner.skills, world),
                    "oracle": dict(learner.mastery)}  # fmt: skip
         ranked = []
         for s in learner.skills:
-            post = posteriors_at(buckets.get(s, []), [now], params)[0]
+            post = posteriors_at(buckets.get(s, []), [now], learned)[0]
             right, n = checks.get(s, (0, 0))
             mastery["gaps"][s] = post.mean
+            mastery["gaps_fixed"][s] = posteriors_at(buckets_fixed.get(s, []), [now], fixed)[0].mean
             mastery["checks_only"][s] = (right + 1) / (n + 2)
             mastery["naive"][s] = -questions.get(s, 0)  # as a mastery score: more questions = weaker
-            if post.enough(params):
+            if post.measured:  # gaps shows a number (and ranks) from the first piece of direct evidence
                 ranked.append(s)
             labels.append(int(simulate.check_outcome(judge, world, learner.mastery[s])))
             keys.append((uid, s))
-            in_ranked.append(post.enough(params))
+            in_ranked.append(post.measured)
         subsets = {"ranked": ranked, "seen": [s for s in learner.skills if s in buckets], "all": learner.skills}
         people[uid] = (learner, subsets)
-        for m in ("gaps", "naive", "checks_only", "ideal", "ideal_noself"):
+        for m in ("gaps", "gaps_fixed", "naive", "checks_only", "ideal", "ideal_noself"):
             score = mastery[m]
             gap_of = {s: (learner.target[s] - score[s]) if m != "naive" else -score[s] for s in learner.skills}
             score_learner(acc, m, learner, gap_of, subsets)
@@ -310,6 +329,9 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         result[m]["auc_all"] = auc(scores, labels)
         result[m]["auc_ranked"] = auc([x for x, r in zip(scores, in_ranked) if r], [y for y, r in zip(labels, in_ranked) if r])
     result["coverage"] = sum(in_ranked) / len(in_ranked)
+    result["rating_r"] = statistics.fmean(rating_r) if rating_r else math.nan  # within-learner r(logged self-rating, true mastery)
+    result["rating_r_model"] = statistics.fmean(rating_r_model) if rating_r_model else math.nan  # every skill rated 5 times
+    result["fitted_weights"] = {k: statistics.fmean(v) for k, v in sorted(fitted.items())}
     result["rows_per_day"] = {k: n / (learners * world.days) for k, n in sorted(kinds.items())}
     return result
 
@@ -385,6 +407,13 @@ def main(argv=None) -> int:
         action="store_true",
         help="run today's streams, + each new stream alone and + all of them on the same seeds; print gaps vs the ideal observer",
     )
+    ap.add_argument(
+        "--r-table",
+        action="store_true",
+        help="for each --noises × --day-list: gaps (learned weights) and gaps (fixed weights) against the ideal observer",
+    )
+    ap.add_argument("--noises", default="0.1,0.3,0.6", help="self-rating noises for --r-table (0.1 ≈ r 0.8, 0.3 ≈ 0.5, 0.6 ≈ 0.3)")
+    ap.add_argument("--day-list", default="7,30", help="simulated days for --r-table")
     ap.add_argument("--no-pybkt", action="store_true", help="skip pyBKT even if bench/.venv-gaps has it")
     ap.add_argument("--ablations", action="store_true", help="also score the model without questions / self-ratings / decay")
     ap.add_argument("--json", action="store_true")
@@ -405,6 +434,8 @@ def main(argv=None) -> int:
     IN_PLAY[id(world)] = args.in_play
     if args.stream_table:
         return stream_table(args, world)
+    if args.r_table:
+        return r_table(args, world)
     use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
     if not use_bkt and not args.no_pybkt:
         print(f"pyBKT column skipped: {BKT_PYTHON} not found (see bench/README-gaps.md).", file=sys.stderr)
@@ -472,6 +503,69 @@ def stream_table(args, world: World) -> int:
           f"({time.perf_counter() - t0:.0f} s)\n")  # fmt: skip
     print_stream_table(table, runs)
     return 0
+
+
+def r_table(args, world: World) -> int:
+    """Self-rating accuracy × days: gaps with learned and with fixed weights, as a share of the ideal observer."""
+    from learnflow.learner.profile import Params
+
+    use_bkt = not args.no_pybkt and BKT_PYTHON.exists()
+    if not use_bkt and not args.no_pybkt:
+        print(f"pyBKT column skipped: {BKT_PYTHON} not found (see bench/README-gaps.md).", file=sys.stderr)
+    noises = [float(x) for x in args.noises.split(",")]
+    days = [int(x) for x in args.day_list.split(",")]
+    out: list[dict] = []
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="learnflow-rtable-") as tmp:
+        for noise in noises:
+            for d in days:
+                w = replace(world, days=d, rating_noise=noise)
+                IN_PLAY[id(w)] = args.in_play
+                runs = []
+                for seed in range(1, args.seeds + 1):
+                    sub = Path(tmp) / f"{noise}-{d}-{seed}"
+                    sub.mkdir()
+                    runs.append(run_seed(seed, w, args.learners, sub, Params(), use_bkt, per_learner=True))
+                out.append({"noise": noise, "days": d, "runs": runs})
+                print(f"  noise {noise:g}, {d} days done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    if args.json:
+        json.dump(
+            {"world": world.__dict__, "seeds": args.seeds, "learners": args.learners, "table": out}, sys.stdout, indent=2, default=str
+        )
+        print()
+        return 0
+    print(f"Self-rating accuracy × time: {args.seeds} seeds × {args.learners} learners, streams: {', '.join(world.streams) or 'none'}; "
+          f"mean ± sd over seeds ({time.perf_counter() - t0:.0f} s)\n")  # fmt: skip
+    print_r_table(out, use_bkt)
+    return 0
+
+
+def print_r_table(out: list[dict], use_bkt: bool) -> None:
+    """Markdown: per (noise, days), measured r, coverage, Spearman (all skills) of gaps learned / fixed / ideal, their
+    ratios to the ideal (all skills and ranked skills), AUC next check, and the mean fitted self-rating weight."""
+    cell = lambda ms: "—" if math.isnan(ms[0]) else f"{ms[0]:.3f} ± {ms[1]:.3f}"  # noqa: E731
+    short = lambda ms: "—" if math.isnan(ms[0]) else f"{ms[0]:.2f}"  # noqa: E731
+    print(
+        "| rating noise | r: all skills / logged | days | ranked | Spearman all: learned | fixed | ideal | learned/ideal: all | ranked "
+        "| fixed/ideal: all | ranked | AUC: learned | fixed | checks only | " + ("pyBKT | " if use_bkt else "") + "ideal | w self-rating |"
+    )
+    print("| --- " * (17 + use_bkt) + "|")
+    for row in out:
+        rs = row["runs"]
+        get = lambda m, k, rs=rs: mean_sd([r[m].get(k, math.nan) for r in rs])  # noqa: E731
+        ratio = lambda m, k, rs=rs: mean_sd([r[m][k] / r["ideal"][k] for r in rs if k in r[m] and k in r["ideal"]])  # noqa: E731
+        cells = [f"{row['noise']:g}", f"{short(mean_sd([r['rating_r_model'] for r in rs]))} / {short(mean_sd([r['rating_r'] for r in rs]))}",
+                 str(row["days"]),
+                 f"{mean_sd([r['coverage'] for r in rs])[0]:.0%}",
+                 cell(get("gaps", "spearman_all")), cell(get("gaps_fixed", "spearman_all")), cell(get("ideal", "spearman_all")),
+                 cell(ratio("gaps", "spearman_all")), cell(ratio("gaps", "spearman_ranked")),
+                 cell(ratio("gaps_fixed", "spearman_all")), cell(ratio("gaps_fixed", "spearman_ranked")),
+                 cell(get("gaps", "auc_all")), cell(get("gaps_fixed", "auc_all")), cell(get("checks_only", "auc_all"))]  # fmt: skip
+        if use_bkt:
+            cells.append(cell(get("pybkt", "auc_all")))
+        cells.append(cell(get("ideal", "auc_all")))
+        cells.append(short(mean_sd([r["fitted_weights"].get("self_rating", math.nan) for r in rs])))
+        print("| " + " | ".join(cells) + " |")
 
 
 def print_stream_table(table: dict, runs: dict) -> None:

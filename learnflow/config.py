@@ -58,7 +58,10 @@ SETTINGS: dict[str, Setting] = {
     ),
     "gaps_default_target": Setting(float, 0.7, "Target mastery (0..1) of a skill without a goal (`learnflow goals set`).", low=0, high=1),
     "gaps_min_evidence": Setting(
-        float, 3.0, "Weighted, decayed evidence below which gaps says 'not enough evidence'.", low=0, high=1000000.0
+        float, 3.0, "Weighted, decayed evidence `ask` needs before it adapts its teaching level to your mastery.", low=0, high=1000000.0
+    ),
+    "gaps_learn_weights": Setting(
+        str, "on", "Learn how much your self-ratings, attempts and command outcomes are worth from your checks.", ("on", "off")
     ),
     "gaps_weight_check": Setting(float, 1.0, "Weight of one check question answered (right or wrong).", low=0, high=100),
     "gaps_weight_review": Setting(

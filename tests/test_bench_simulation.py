@@ -115,3 +115,20 @@ def test_the_ideal_observer_reads_a_repeat_as_evidence_of_a_lapse_only_when_the_
     assert bench.ideal_mastery(lapse, ["git"], on)["git"] < bench.ideal_mastery(asked, ["git"], on)["git"]
     # With the stream on, asking again *without* a repeat means it was remembered; off, it means nothing.
     assert bench.ideal_mastery(asked, ["git"], on)["git"] > bench.ideal_mastery(asked, ["git"], simulate.World())["git"]
+
+
+def test_the_validity_bench_scores_learned_and_fixed_weights_and_measures_rating_accuracy(tmp_path):
+    validity = pytest.importorskip("bench_gaps_validity")
+    from learnflow.learner.profile import Params
+
+    def scored(noise):
+        w = replace(simulate.World(), days=4, rating_noise=noise)
+        sub = tmp_path / str(noise)
+        sub.mkdir()
+        return validity.run_seed(1, w, 6, sub, Params(), False, per_learner=True)
+
+    sharp, vague = scored(0.05), scored(0.6)
+    for result in (sharp, vague):
+        assert {"gaps", "gaps_fixed", "ideal"} <= set(result) and "spearman_all" in result["gaps_fixed"]
+        assert set(result["fitted_weights"]) <= {"self_rating", "attempt", "task"}
+    assert sharp["rating_r_model"] > 0.7 > 0.4 > vague["rating_r_model"]  # the noise knob moves r where the table says

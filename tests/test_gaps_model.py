@@ -53,13 +53,50 @@ def test_idle_skill_drifts_back_to_the_prior_and_grows_uncertain(store):
     assert fresh.enough(Params()) and not much_later.enough(Params())
 
 
-def test_little_evidence_says_not_enough_instead_of_a_number(store):
+def test_one_piece_of_evidence_gives_a_number_with_a_wide_interval_marked_uncertain(store):
     log(store, "sql", "check", 0.0)
     log(store, "sql", "question_how", 1.0, times=5)
     row = skill_row(build_report(store, now=NOW), "sql")
-    assert not row.enough and row.status == "not enough evidence"
-    assert row.mastery is None and row.gap is None and row.p_below is None and row.rank is None
+    assert row.enough and row.status == "uncertain" and row.uncertain and row.rank == 1
+    assert row.low < row.mastery < 0.5 < row.high and row.high - row.low > 0.4
+    assert row.p_below > 0.5 and row.shortfall > 0 and row.priority > 0
     assert "1 wrong check on sql" in row.evidence_text and "5 how-questions" in row.evidence_text
+
+
+def test_evidence_narrows_the_interval_until_the_number_is_no_longer_uncertain(store):
+    log(store, "git", "check", 1.0, times=2)
+    assert skill_row(build_report(store, now=NOW), "git").status == "uncertain"
+    log(store, "git", "check", 1.0, times=6)
+    log(store, "git", "check", 0.0, times=2)
+    row = skill_row(build_report(store, now=NOW), "git")
+    assert row.status == "ok" and not row.uncertain and row.high - row.low <= 0.4
+
+
+def test_questions_alone_make_no_number(store):
+    log(store, "docker", "question_how", 1.0, times=6)
+    row = skill_row(build_report(store, now=NOW), "docker")
+    assert not row.enough and row.status == "not measured"
+    assert row.mastery is None and row.gap is None and row.p_below is None and row.rank is None
+
+
+def test_a_wide_interval_ranks_above_a_narrow_one_with_the_same_mean(store):
+    """Expected shortfall ranks by gap and uncertainty: the same mean 0.6 under a 0.7 target is a
+    bigger expected shortfall when it could be 0.3 than when it is surely 0.55-0.65."""
+    log(store, "sql", "check", 1.0, times=2)
+    log(store, "sql", "check", 0.0, times=1)  # Beta(3, 2): 0.6, wide
+    log(store, "git", "check", 1.0, times=59)
+    log(store, "git", "check", 0.0, times=39)  # Beta(60, 40): 0.6, narrow
+    report = build_report(store, now=NOW)
+    sql, git = skill_row(report, "sql"), skill_row(report, "git")
+    assert sql.mastery == pytest.approx(git.mastery) and sql.shortfall > git.shortfall and sql.rank < git.rank
+
+
+def test_teaching_level_still_waits_for_min_evidence():
+    """`ask` acts on the mean alone, so one wrong check must not switch it to novice scaffolding."""
+    from learnflow.learner.profile import Mastery
+
+    assert teaching_level(Mastery(0.33, 1.0)) is None
+    assert teaching_level(Mastery(0.33, 3.0)) == "novice"
 
 
 def test_questions_are_weak_evidence_of_a_gap_and_why_weaker_than_how(store):
@@ -106,6 +143,7 @@ def test_model_defaults_are_the_config_defaults():
     p = Params()
     assert p.half_life_days == SETTINGS["gaps_half_life_days"].default
     assert p.min_evidence == SETTINGS["gaps_min_evidence"].default
+    assert p.learn_weights == (SETTINGS["gaps_learn_weights"].default == "on")
     assert p.default_target == SETTINGS["gaps_default_target"].default
     assert p.weights == {k: SETTINGS[f"gaps_weight_{k}"].default for k in p.weights}
 

@@ -15,7 +15,7 @@ def post(right: float, wrong: float) -> Posterior:
     return Posterior(1 + right, 1 + wrong, right + wrong)
 
 
-def test_skills_without_enough_evidence_come_first_least_evidence_first():
+def test_unmeasured_skills_come_first_then_the_least_certain():
     goals = {"git": (0.7, 1.0), "sql": (0.7, 1.0), "docker": (0.7, 1.0)}
     posts = {"git": post(8, 2), "sql": post(1, 1)}  # docker: nothing at all
     assert probes.order(goals, posts, P) == ["docker", "sql", "git"]
@@ -110,3 +110,11 @@ def test_a_skill_with_a_review_due_waits_a_round_for_its_probe(store):
     review.insert_card(store, now, question="Q?", skill="git", answer="A", check_keywords="[]")  # due now
     checks = review.pick_checks(store, [], now, limit=3, rounds=3)
     assert [(c.kind, c.skill) for c in checks] == [("review", "git"), ("probe", "sql"), ("probe", "git")]
+
+
+def test_a_skill_measured_many_times_at_its_target_is_not_probed_forever():
+    """P(below) stays near 1/2 for a skill right at its target, but a hundred answers leave little to learn."""
+    goals = {"at-target": (0.7, 1.0), "few": (0.7, 1.0)}
+    posts = {"at-target": post(70, 30), "few": post(3, 1)}
+    assert probes.order(goals, posts, P) == ["few", "at-target"]
+    assert probes.expected_move(post(70, 30), 0.7) < probes.expected_move(post(3, 1), 0.7) / 3

@@ -26,6 +26,15 @@ def gaps(
     reliance: Annotated[
         bool, typer.Option("--reliance", help="Only how you use the AI: --direct asks, attempts, repeats, flags, and their trend.")
     ] = False,
+    as_of: Annotated[
+        Optional[str],
+        typer.Option(
+            "--as-of",
+            metavar="WHEN",
+            help="The report as it was then (3d, yesterday, 2026-05-01T14:00); later evidence is ignored.",
+            show_default=False,
+        ),
+    ] = None,
     json_: JsonOpt = False,
     html: HtmlOpt = None,
 ) -> None:
@@ -38,6 +47,7 @@ def gaps(
       learnflow gaps --json | jq '.top'
       learnflow gaps --html report.html   # charts; works offline
       learnflow gaps --reliance           # how you use the AI, and its trend
+      learnflow gaps --as-of 2026-05-01   # the report as it was on that day (targets are today's)
 
     Mastery per skill comes from your checks, reviews and self-ratings in `learnflow reflect`
     and (weakly) from the questions you ask; old evidence fades (docs/learner-model.md).
@@ -45,10 +55,13 @@ def gaps(
     import time
 
     from learnflow.learner import reliance as reliance_view
-    from learnflow.learner.gaps import build_report, parse_since
+    from learnflow.learner.gaps import build_report, parse_as_of, parse_since
     from learnflow.ui import render
 
     now = time.time()
+    when = parse_as_of(as_of, now)
+    if when is not None:
+        now = when  # --since and the reliance window count back from that moment
     store = open_store()
     start = parse_since(since, now)
     rel = reliance_view.build(store, since=start, now=now)
@@ -60,7 +73,7 @@ def gaps(
 
             render_gaps.print_reliance(rel)
         return
-    report = build_report(store, since=start, skill=skill, now=now)
+    report = build_report(store, since=start, skill=skill, now=now, as_of=when)
     if html is not None:
         from learnflow.ui.html import write_html
 

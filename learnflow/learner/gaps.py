@@ -1,8 +1,12 @@
 """`learnflow gaps` as data: the profile, the gaps, their trend, and what to do next.
 
 The CLI renders a `GapReport` as a table, JSON or an HTML page; nothing here
-knows which. Ranking: importance × expected shortfall × recent need, where need
-grows with the questions asked about the skill in the last two weeks.
+knows which. Every skill with any direct evidence gets a number and its 80%
+interval, from the first piece; a wide interval is marked "uncertain" rather
+than hidden. Ranking: importance × expected shortfall × recent need, where the
+expected shortfall E[max(0, target − θ)] grows with the gap *and* with the
+uncertainty, and need grows with the questions asked about the skill in the
+last two weeks. `as_of` reproduces the report for a past moment.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from learnflow.learner.goals import goals as read_goals
 from learnflow.learner.profile import (
     DAY,
     QUESTION_KINDS,
+    UNCERTAIN_WIDTH,
     Params,
     Period,
     Posterior,
@@ -30,8 +35,9 @@ from learnflow.learner.profile import (
     level_of,
     posteriors_at,
     read_periods,
-    window_counts,
+    window_and_fit_sums,
 )  # fmt: skip
+from learnflow.learner.weights import fit_since, fitted_params
 from learnflow.timespec import day_ts, iso_ts
 
 if TYPE_CHECKING:
@@ -113,7 +119,7 @@ class NextStep:
 class SkillGap:
     skill: str
     name: str
-    enough: bool  # False: "not enough evidence", and no confident numbers below
+    enough: bool  # measured: any direct evidence, so a number with its interval; False: questions only, or nothing
     mastery: float | None
     low: float | None  # 80% credible interval
     high: float | None
@@ -130,15 +136,19 @@ class SkillGap:
     rank: int | None
     then: float | None  # mastery at the start of the window
     delta: float | None
-    history: list[float | None]  # weekly, oldest first; None where evidence was too thin
+    history: list[float | None]  # weekly, oldest first; None where there was no direct evidence yet
     level: str | None
     evidence_text: str
     summary: EvidenceSummary
     next_step: NextStep | None = None
+    uncertain: bool = False  # the 80% interval is wider than profile.UNCERTAIN_WIDTH
 
     @property
     def status(self) -> str:
-        return "ok" if self.enough else "not enough evidence"
+        """ok | uncertain (a number, but a wide interval) | not measured (no direct evidence)."""
+        if not self.enough:
+            return "not measured"
+        return "uncertain" if self.uncertain else "ok"
 
 
 @dataclass
@@ -149,7 +159,8 @@ class GapReport:
     weeks: list[str]  # dates of the history points
     params: dict
     skills: list[SkillGap] = field(default_factory=list)
-    ranked_count: int = 0  # skills with a confident number, before any --skill filter
+    ranked_count: int = 0  # skills with a number, before any --skill filter
+    as_of: bool = False  # a report for a past moment (--as-of): evidence after `now` was not read
 
     @property
     def top(self) -> list[SkillGap]:
@@ -167,12 +178,17 @@ class GapReport:
             skills.append(_rounded(d))
         return {
             "now": self.now,
+            "as_of": self.as_of,
             "since": self.since,
             "since_days": round(self.since_days, 2),
             "ranked_count": self.ranked_count,
             "weeks": self.weeks,
             "params": self.params,
             "top": [s.skill for s in self.top],
+            "uncertain": [s.skill for s in self.skills if s.enough and s.uncertain],
+            "not_measured": [s.skill for s in self.thin],
+            # Before 0.x "not enough evidence" meant under gaps_min_evidence; now only skills without a
+            # number are left, so the old key lists the same skills as not_measured (kept for scripts).
             "not_enough_evidence": [s.skill for s in self.thin],
             "skills": skills,
         }
@@ -235,12 +251,19 @@ def build_report(
     params: Params | None = None,
     weeks: int = HISTORY_WEEKS,
     top: int = TOP_GAPS,
+    as_of: float | None = None,
 ) -> GapReport:
-    """The whole report. `since` and `now` are unix times (default: the last 30 days)."""
+    """The whole report. `since` and `now` are unix times (default: the last 30 days).
+
+    `as_of`: the report as it was at that moment (`gaps --as-of`): it is `now`, and evidence
+    logged after it is not read (its own day is summed from the rows up to that second).
+    Goals are today's: the goals table keeps no history.
+    """
     from learnflow.learner.skills import taxonomy
 
     params = params or Params.from_config()
-    now = time.time() if now is None else now
+    until = as_of
+    now = as_of if as_of is not None else (time.time() if now is None else now)
     since = now - DEFAULT_SINCE_DAYS * DAY if since is None else min(since, now)
     known = taxonomy()
     if skill is not None and skill not in known:
@@ -253,15 +276,18 @@ def build_report(
     # Day by day over the window (its start is exact to the day), by week before it; the weekly
     # blocks then end the day before a weekly history point, so each point sees whole blocks.
     daily_from = now - math.ceil((now - since) / (7 * DAY)) * 7 * DAY
-    periods = read_periods(store, params, since=times[0] - params.horizon(), daily_from=daily_from)
-    counts = window_counts(store, since=since, recent=now - RECENT_NEED_DAYS * DAY)
+    # One scan for the window's counts and the weight fit's sums; then the periods with the fitted weights.
+    counts, fit_sums = window_and_fit_sums(store, since=since, recent=now - RECENT_NEED_DAYS * DAY, until=until,
+                                           fit_since=fit_since(params, now) if params.learn_weights else None)  # fmt: skip
+    params = fitted_params(store, params, now=now, until=until, sums=fit_sums)
+    periods = read_periods(store, params, since=times[0] - params.horizon(), daily_from=daily_from, until=until)
     goals = read_goals(store)
     names = set(periods) | set(goals) | ({skill} if skill else set())
-    seen = last_seen(store, names)
+    seen = last_seen(store, names, until=until)
     rows = [_skill_gap(sk, periods.get(sk, []), counts.get(sk, {}), goals.get(sk), times, history_times, since, now,
                        params, known, seen)
             for sk in names]  # fmt: skip
-    ranked = sorted((r for r in rows if r.enough), key=lambda r: (-(r.priority or 0.0), r.skill))  # set when enough
+    ranked = sorted((r for r in rows if r.enough), key=lambda r: (-(r.priority or 0.0), r.skill))  # set when measured
     thin = sorted((r for r in rows if not r.enough), key=lambda r: (-r.importance, r.skill))
     for i, r in enumerate(ranked, 1):
         r.rank = i
@@ -279,12 +305,15 @@ def build_report(
         weeks=[day_ts(t) for t in history_times],
         params={
             "half_life_days": params.half_life_days,
-            "min_evidence": params.min_evidence,
+            "min_evidence": params.min_evidence,  # now only ask's teaching level and the gap line wait for it
+            "uncertain_width": UNCERTAIN_WIDTH,
             "default_target": params.default_target,
             "weights": dict(params.weights),
+            "learned_weights": params.fit,
         },  # fmt: skip
         skills=ranked + thin,
         ranked_count=ranked_count,
+        as_of=as_of is not None,
     )
 
 
@@ -294,7 +323,7 @@ def _skill_gap(skill, periods: list[Period], counts, goal, times, history_times,
     then: Posterior = posts[since]
     target = goal.target if goal else params.default_target
     importance = goal.importance if goal else 1.0
-    enough = cur.enough(params)
+    enough = cur.measured
     summary = summarize(counts)
     if skill in seen:
         summary.last_seen = day_ts(seen[skill] - DAY)
@@ -318,15 +347,16 @@ def _skill_gap(skill, periods: list[Period], counts, goal, times, history_times,
         need=need,
         priority=None,
         rank=None,
-        then=then.mean if then.enough(params) else None,
+        then=then.mean if then.measured else None,
         delta=None,
-        history=[p.mean if p.enough(params) else None for p in (posts[t] for t in history_times)],
+        history=[p.mean if p.measured else None for p in (posts[t] for t in history_times)],
         level=level_of(cur.mean) if enough else None,
         evidence_text=summary.sentence(skill, period_text((now - since) / DAY)),
         summary=summary,
     )
-    if shortfall is not None:  # enough evidence
+    if shortfall is not None:  # measured
         gap.low, gap.high = cur.interval(CREDIBLE_MASS)
+        gap.uncertain = gap.high - gap.low > UNCERTAIN_WIDTH
         gap.priority = importance * shortfall * need
         if gap.then is not None:
             gap.delta = cur.mean - gap.then
@@ -370,6 +400,15 @@ def next_step(store: Store, gap: SkillGap) -> NextStep:
         command=command,
         measure=measure_command(gap.skill),
     )
+
+
+def parse_as_of(text: str | None, now: float) -> float | None:
+    """`--as-of` as unix time: a moment in the past (3d, yesterday, 2026-05-01, 2026-05-01T14:00)."""
+    if text is None:
+        return None
+    from learnflow.timespec import parse_since as parse
+
+    return parse(text, now=datetime.fromtimestamp(now, UTC), option="--as-of").timestamp()
 
 
 def parse_since(text: str | None, now: float) -> float | None:

@@ -34,6 +34,9 @@ QUESTION_KINDS = ("question_how", "question_why")
 PRIOR_ALPHA = PRIOR_BETA = 1.0
 # Evidence older than this many half-lives weighs < 0.1%: not read at all.
 HORIZON_HALF_LIVES = 10
+# An 80% interval wider than this is marked "uncertain" (about 6 checks' worth of evidence: Beta(4, 4) is 0.39 wide;
+# one check, Beta(2, 1), is 0.63 wide).
+UNCERTAIN_WIDTH = 0.4
 # Teaching levels from mastery (expertise reversal: guidance shrinks as skill grows).
 LEVEL_CUTS = ((0.4, "novice"), (0.75, "intermediate"), (math.inf, "expert"))
 
@@ -43,7 +46,7 @@ class Params:
     """The model's configuration: `gaps_*` settings (see config.py)."""
 
     half_life_days: float = 30.0
-    min_evidence: float = 3.0
+    min_evidence: float = 3.0  # only ask's teaching level and the gap line wait for it; gaps shows any evidence
     default_target: float = 0.7
     weights: dict[str, float] = field(
         default_factory=lambda: {
@@ -51,6 +54,8 @@ class Params:
             "question_how": 0.15, "question_why": 0.05, "attempt": 0.5, "task": 0.1, "repeat": 0.3, "flag": 0.5,
         }
     )  # fmt: skip
+    learn_weights: bool = True  # gaps_learn_weights: fit self-rating/attempt/task weights per learner (learner/weights.py)
+    fit: dict | None = field(default=None, compare=False)  # what the fit measured, when it ran
 
     @classmethod
     def from_config(cls, config=None) -> Params:
@@ -76,6 +81,7 @@ class Params:
             min_evidence=number("gaps_min_evidence", 0, 1e6),
             default_target=number("gaps_default_target", 0, 1),
             weights={k: number(f"gaps_weight_{k}", 0, 100) for k in (*DIRECT_KINDS, *QUESTION_KINDS)},
+            learn_weights=cfg.get("gaps_learn_weights") != "off",
         )
 
     @property
@@ -116,8 +122,23 @@ class Posterior:
         a, b = self.alpha, self.beta
         return math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
 
+    @property
+    def measured(self) -> bool:
+        """Any direct evidence at all: `gaps` shows a number with its interval from the first piece.
+
+        Questions alone never make a number: they say what you need, not what you know, and
+        the number would be the prior's 0.5 moved by how much the skill is used.
+        """
+        return self.evidence > 0
+
+    def uncertain(self, mass: float = 0.8) -> bool:
+        """The central `mass` interval is wider than UNCERTAIN_WIDTH: `gaps` marks the number "uncertain"."""
+        low, high = self.interval(mass)
+        return high - low > UNCERTAIN_WIDTH
+
     def enough(self, params: Params) -> bool:
-        """Questions alone never make a confident number: they say what you need, not what you know."""
+        """Enough evidence to act on the mean alone (`gaps_min_evidence`): `ask`'s teaching level and the
+        gap line use it. `gaps` itself shows a number whenever the skill is `measured`."""
         return self.evidence >= params.min_evidence and self.evidence > 0
 
     def interval(self, mass: float = 0.8) -> tuple[float, float]:
@@ -134,7 +155,9 @@ class Posterior:
         return beta.expected_shortfall(target, self.alpha, self.beta)
 
 
-def read_periods(store: Store, params: Params, *, since: float, daily_from: float, skill: str | None = None) -> dict[str, list[Period]]:
+def read_periods(
+    store: Store, params: Params, *, since: float, daily_from: float, skill: str | None = None, until: float | None = None
+) -> dict[str, list[Period]]:
     """Per skill, its evidence from `since` on in periods, oldest first, with the kind weights applied.
 
     Days from `daily_from` on are one period each (trend points there are exact
@@ -142,6 +165,7 @@ def read_periods(store: Store, params: Params, *, since: float, daily_from: floa
     grouped by week. SQLite sums the daily table (db.profile.period_sums), so Python
     sees a few thousand rows whatever was logged. Decaying a week's sum from its
     mean time instead of each row's own is off by < 0.2% at a 30-day half-life.
+    `until` (gaps --as-of): evidence after that moment is not read.
     """
     rows = profile_db.period_sums(
         store,
@@ -150,6 +174,7 @@ def read_periods(store: Store, params: Params, *, since: float, daily_from: floa
         since_day=int(since // DAY),
         split_day=int(daily_from // DAY),
         skill=skill,
+        until=until,
     )
     out: dict[str, list[Period]] = {}
     for sk, t, succ, fail, evid, ques in rows:
@@ -158,9 +183,9 @@ def read_periods(store: Store, params: Params, *, since: float, daily_from: floa
     return out
 
 
-def last_seen(store: Store, skills) -> dict[str, float]:
-    """Per skill, the end of the last day with any evidence (unix time), however old."""
-    return {skill: (day + 1) * DAY for skill, day in profile_db.last_days(store, skills).items()}
+def last_seen(store: Store, skills, *, until: float | None = None) -> dict[str, float]:
+    """Per skill, the end of the last day with any evidence (up to `until`), however old (unix time)."""
+    return {skill: (day + 1) * DAY for skill, day in profile_db.last_days(store, skills, until=until).items()}
 
 
 def posteriors_at(periods: list[Period], times: list[float], params: Params) -> list[Posterior]:
@@ -188,13 +213,29 @@ def posteriors_at(periods: list[Period], times: list[float], params: Params) -> 
     return out
 
 
-def window_counts(store: Store, *, since: float, recent: float) -> dict[str, dict[str, tuple[int, float, float]]]:
-    """Per skill and kind: (rows, sum of values) over whole UTC days from `since`, and the
+def window_counts(
+    store: Store, *, since: float, recent: float, until: float | None = None
+) -> dict[str, dict[str, tuple[int, float, float]]]:
+    """Per skill and kind: (rows, sum of values) over whole UTC days from `since` (to `until`), and the
     sum of values from `recent` (for the recent-need term). Unweighted: what people did."""
-    out: dict[str, dict] = {}
-    for skill, kind, n, sv, recent_sv in profile_db.window_sums(store, since_day=int(since // DAY), recent_day=int(recent // DAY)):
-        out.setdefault(skill, {})[kind] = (n, max(sv, 0.0), max(recent_sv, 0.0))
-    return out
+    return window_and_fit_sums(store, since=since, recent=recent, until=until)[0]
+
+
+def window_and_fit_sums(
+    store: Store, *, since: float, recent: float, until: float | None = None, fit_since: float | None = None
+) -> tuple[dict[str, dict[str, tuple[int, float, float]]], dict[str, dict[str, tuple[int, float, float]]]]:
+    """`window_counts`, and (with `fit_since`) per skill and kind (rows, Σ values, Σ squared values) from
+    `fit_since` on for the weight fit (learner/weights.py `fit`): one scan of the daily table for both."""
+    counts: dict[str, dict] = {}
+    fit: dict[str, dict] = {}
+    fit_day = None if fit_since is None else int(fit_since // DAY)
+    for row in profile_db.window_sums(store, since_day=int(since // DAY), recent_day=int(recent // DAY), until=until, fit_day=fit_day):
+        skill, kind, n, sv, recent_sv = row[:5]
+        if n or recent_sv:
+            counts.setdefault(skill, {})[kind] = (n, max(sv, 0.0), max(recent_sv, 0.0))
+        if fit_day is not None and row[5]:
+            fit.setdefault(skill, {})[kind] = (row[5], max(row[6], 0.0), max(row[7], 0.0))
+    return counts, fit
 
 
 class Mastery(NamedTuple):
@@ -216,7 +257,13 @@ def mastery_for(store: Store, skill: str, *, now: float | None = None, params: P
 
 
 def teaching_level(mastery: Mastery, params: Params | None = None) -> str | None:
-    """novice / intermediate / expert from mastery; None when the evidence is too thin to say."""
+    """novice / intermediate / expert from mastery; None when the evidence is too thin to say.
+
+    Unlike `gaps`, which shows a number with its interval from the first piece of evidence,
+    `ask` acts on the mean alone: one wrong check (mean 0.33) would switch it to novice
+    scaffolding for an expert. So the level still waits for `gaps_min_evidence`; until then
+    `ask` teaches at its default level.
+    """
     params = params or Params()
     if mastery.evidence < params.min_evidence or mastery.evidence <= 0:
         return None

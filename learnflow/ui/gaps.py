@@ -15,9 +15,29 @@ BARS = "▁▂▃▄▅▆▇█"
 MAX_WIDTH = 100
 
 
+INTERVAL_CELLS = 11  # the interval bar: one cell per 1/11 of the 0..1 scale
+
+
 def sparkline(values: list[float | None]) -> str:
-    """One character per value on an absolute 0..1 scale; '·' where evidence was too thin."""
+    """One character per value on an absolute 0..1 scale; '·' where there was no direct evidence yet."""
     return "".join("·" if v is None else BARS[min(len(BARS) - 1, max(0, int(v * len(BARS))))] for v in values)
+
+
+def interval_bar(low: float, high: float, mean: float, target: float, cells: int = INTERVAL_CELLS) -> str:
+    """The 80% interval on a 0..1 scale: '━' inside it, '●' at the mean, '|' at the target, '·' elsewhere.
+
+    E.g. `··━━●━━━|··`: mastery about 0.4, surely between 0.2 and 0.7, target 0.75.
+    """
+    cell = lambda x: min(cells - 1, max(0, int(x * cells)))  # noqa: E731
+    out = ["━" if cell(low) <= i <= cell(high) else "·" for i in range(cells)]
+    out[cell(target)] = "|"
+    out[cell(mean)] = "●"
+    return "".join(out)
+
+
+def mastery_text(r: SkillGap) -> str:
+    """ "0.42", or "0.42?" when the interval is wide (uncertain)."""
+    return f"{r.mastery:.2f}{'?' if r.uncertain else ' '}"
 
 
 def console(file=None, width: int | None = None):
@@ -44,23 +64,25 @@ def profile_table(report: GapReport, rows: list[SkillGap]):
     from rich.table import Table
 
     days = round(report.since_days)
-    # 2+16+9+6+5+5+12+5 columns and 7 three-space gutters: 81 at most; the skill name gives way first.
+    # 2+16+7+11+6+5+12+5 columns and 7 gutters: 80 at most; the skill name gives way first.
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False, collapse_padding=True)
     t.add_column("#", justify="right", no_wrap=True)
     t.add_column("Skill", no_wrap=True, overflow="ellipsis", max_width=16)
     t.add_column("Mastery", justify="right", no_wrap=True)
+    t.add_column("80% sure", no_wrap=True)
     t.add_column("Target", justify="right", no_wrap=True)
-    t.add_column("Gap", justify="right", no_wrap=True)
     t.add_column("P<tgt", justify="right", no_wrap=True)
     t.add_column(f"{len(report.weeks)} weeks", no_wrap=True)
     t.add_column(f"Δ{days}d", justify="right", no_wrap=True)
     for r in rows:
+        bar = interval_bar(r.low or 0.0, r.high or 1.0, r.mastery or 0.5, r.target)
+        style = _style(r)
         t.add_row(
             str(r.rank),
             escape(r.skill),
-            f"[{_style(r)}]{r.mastery:.2f}±{r.sd:.2f}[/]" if _style(r) else f"{r.mastery:.2f}±{r.sd:.2f}",
+            f"[{style}]{mastery_text(r)}[/]" if style else mastery_text(r),
+            f"[dim]{bar}[/]" if r.uncertain else bar,
             f"{r.target:.2f}",
-            _signed(r.gap),
             percent(r.p_below),
             sparkline(r.history),
             _signed(r.delta),
@@ -78,14 +100,21 @@ def print_report(report: GapReport, con=None) -> None:
         con.print("No evidence yet. Ask questions with `learnflow ask`, answer checks in `learnflow reflect`,")
         con.print("and set targets with `learnflow goals role NAME` or `learnflow goals set SKILL 0.8`.")
         return
-    con.print(f"[bold]Skill profile[/] · {report.now[:10]} · {escape(_window(report))} · "
+    as_of = f"as of {report.now[:16].replace('T', ' ')} UTC" if report.as_of else report.now[:10]
+    con.print(f"[bold]Skill profile[/] · {escape(as_of)} · {escape(_window(report))} · "
               f"evidence half-life {report.params['half_life_days']:g} days")  # fmt: skip
     if ranked:
         con.print(profile_table(report, ranked))
-        con.print("[dim]Mastery: chance of a right check (mean±sd). P<tgt: chance it is below target.[/]")
+        say(con, "Mastery: chance of a right check. 80% sure: ● mastery, ━ where it is with 80% certainty, | target. "
+                 "P<tgt: chance it is below target.", hang=0)  # fmt: skip
+        unsure = [r.skill for r in ranked if r.uncertain]
+        if unsure:
+            names = "every skill so far" if len(unsure) == len(ranked) else ", ".join(unsure)
+            say(con, f"? uncertain (wide interval, little evidence): {names}. "
+                     "`learnflow check --skill SKILL` narrows it.", hang=0)  # fmt: skip
     if report.thin:
         con.print()
-        con.print(f"[bold]Not enough evidence[/] (under {report.params['min_evidence']:g} weighted checks, reviews, ratings)")
+        con.print("[bold]Not measured yet[/] (questions only, or nothing: no check, review, rating or task)")
         never = [r.skill for r in report.thin if r.summary.last_seen is None]
         for r in report.thin:
             if r.summary.last_seen is not None:
@@ -133,8 +162,12 @@ def print_next_step(con, r: SkillGap, *, number: int | None = None) -> None:
     if s is None:
         return
     head = f"{number}. " if number else ""
-    level = f" · teach me at {s.level} level" if r.enough else " · not enough evidence yet"
+    level = f" · teach me at {s.level} level" if r.enough else " · not measured yet"
+    if r.enough and r.uncertain:
+        level += " · uncertain"
     con.print(f"{head}[bold]{escape(r.skill)}[/]{level}", soft_wrap=True)
+    if r.enough and r.uncertain:
+        say(con, "Little evidence yet: measure it first (the Measure line).", indent=3)
     lines = [("Why", r.evidence_text), ("Card", s.card_title), ("Check", s.check_question), ("Practice", s.practice)]
     lines += [("Docs", d["url"]) for d in s.docs[:2]]
     lines += [("Try", s.command), ("Measure", s.measure)]
@@ -152,20 +185,22 @@ def print_skill(report: GapReport, con=None) -> None:
     con.print(f"[bold]{escape(r.name)}[/] ({escape(r.skill)}) · {report.now[:10]}", soft_wrap=True)
     goal = {"user": "your goal", "default": "default target"}.get(r.goal, r.goal.replace("role:", "role "))
     if r.enough:
+        unsure = " Uncertain: little evidence yet." if r.uncertain else ""
         say(con, f"Mastery {r.mastery:.2f}, 80% sure between {r.low:.2f} and {r.high:.2f}; "
-                 f"target {r.target:.2f} ({goal}).", indent=2, hang=2)  # fmt: skip
+                 f"target {r.target:.2f} ({goal}).{unsure}", indent=2, hang=2)  # fmt: skip
+        con.print(f"  {interval_bar(r.low or 0.0, r.high or 1.0, r.mastery or 0.5, r.target, cells=41)}")
         say(con, f"Gap {r.gap:+.2f}; chance mastery is below target: {percent(r.p_below)}; "
                  f"rank {r.rank} of {report.ranked_count}.", indent=2, hang=2)  # fmt: skip
         if r.delta is not None:
             say(con, f"Change since {report.since[:10]}: {r.delta:+.2f} (from {r.then:.2f}).", indent=2, hang=2)
     else:
-        say(con, f"Not enough evidence for a number yet; target {r.target:.2f} ({goal}).", indent=2, hang=2)
+        say(con, f"Not measured yet (no check, review, rating or task); target {r.target:.2f} ({goal}).", indent=2, hang=2)
     say(con, f"Evidence: {r.evidence_text}.", indent=2, hang=2)
     con.print()
     con.print("[bold]Weekly history[/] (mastery at the end of each week)")
     for day, value in zip(report.weeks, r.history):
         if value is None:
-            con.print(f"  {day}  [dim]—     not enough evidence[/]")
+            con.print(f"  {day}  [dim]—     no evidence yet[/]")
         else:
             con.print(f"  {day}  {value:.2f}  {'█' * round(value * 40)}")
     if r.next_step:

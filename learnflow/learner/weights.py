@@ -1,0 +1,151 @@
+"""Evidence weights learned from the learner: how much is one of *your* self-ratings worth, in checks?
+
+A fixed weight says a self-rating counts as half a check for everyone, but how well
+people's self-ratings track their skill ranges from r ≈ 0.3 to r ≈ 0.8. This module
+fits, per learner, the weights of the soft kinds of evidence (self-ratings, try-first
+attempts, wrapped commands' outcomes) by how well they predict that learner's own
+judged check answers, starting from the shipped weights and moving only as far as the
+learner's evidence pays for (empirical Bayes: a MAP estimate under a prior centred on
+the configured weight).
+
+The criterion is leave-one-out prediction of every check by the model `gaps` uses.
+On skill s, with kind sums (n_ks, S_ks) and checks (n_s, S_s = right, F_s = wrong):
+
+    A_s = 1 + Σ_k w_k·S_ks            B_s = 1 + Σ_k w_k·(n_ks − S_ks)       T_s = A_s + B_s + n_s
+    P(right check | the others) = (A_s + S_s − 1) / (T_s − 1)
+    P(wrong check | the others) = (B_s + F_s − 1) / (T_s − 1)
+    LL(w)  = Σ_s  S_s·log((A_s + S_s − 1)/(T_s − 1)) + F_s·log((B_s + F_s − 1)/(T_s − 1))
+    w*     = argmax  LL(w) − Σ_k (log w_k − log w0_k)² / (2·τ²)
+
+w0_k is the configured weight (`gaps_weight_*`), τ = PRIOR_SD: one prior standard
+deviation is a factor e^τ. A new learner (no checks) has LL ≡ 0, so w* = w0: today's
+defaults. With a few checks LL is flat and the prior holds; as checks accumulate LL
+sharpens and w* moves to what predicts *this* learner's answers. Reviews are left out
+of the criterion (they grade the very check being predicted) and keep their weight, as
+do questions, imports, repeats and flags (see LEARNED_KINDS). A graded check (0..1
+score) counts as S right and n − S wrong. Evidence is counted over the last
+FIT_HALF_LIVES half-lives, undecayed: the weights say how much a kind is worth, not how recent it is.
+
+The search is coordinate ascent on a log grid (GRID steps from w0/20 to 3 checks, two
+rounds): a few thousand logarithms, ~1-3 ms; the sums come from one grouped read of the
+daily table (db.profile.window_sums, the scan `gaps` makes anyway for its evidence counts). So it is refitted on every `gaps` and needs no cache
+(bench/bench_gaps_speed.py measures it at 1M events).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from learnflow.db import profile as profile_db
+from learnflow.db.profile import DAY
+
+if TYPE_CHECKING:
+    from learnflow.db.store import Store
+    from learnflow.learner.profile import Params
+
+# Kinds whose value is a reading of mastery that can be scored against checks. Not learned:
+# reviews (they grade the check they sit beside: not an independent reading, and they would leak
+# the held-out answer), questions (their signal is how often one asks, which mostly follows how much
+# the skill is used: the bench's naive baseline), imports (rare, judged elsewhere), repeats and flags
+# (rare events: too few per learner). A check's confidence rating is stored with the check, not as
+# evidence: it says how sure that answer was, not a second reading of the skill.
+LEARNED_KINDS = ("self_rating", "attempt", "task")
+# Prior standard deviation of log(weight / configured weight): 0.5 = a factor 1.65 per sd.
+PRIOR_SD = 1.0
+# Bounds on a fitted weight, in checks: never ignored entirely, never worth more than 3 checks.
+W_MIN, W_MAX = 0.01, 3.0
+GRID = 61
+# The fit reads the last 3 half-lives (90 days at the default 30): 7/8 of the decayed evidence the
+# model uses, recent enough to follow a learner whose calibration changes, and a third of the daily
+# rows the full horizon would aggregate (~4 ms of CPU at 1M events instead of ~15).
+FIT_HALF_LIVES = 3.0
+ROUNDS = 2
+
+
+def _loglik(skills: list[tuple[float, float, list[tuple[float, float]]]], weights: list[float]) -> float:
+    """Leave-one-out log-likelihood of the checks. `skills`: (right, wrong, [(n_k, S_k) per learned kind])."""
+    total = 0.0
+    for right, wrong, kinds in skills:
+        a, b = 1.0, 1.0
+        for w, (n, sv) in zip(weights, kinds):
+            a += w * sv
+            b += w * (n - sv)
+        t1 = a + b + right + wrong - 1
+        if right > 0:
+            total += right * math.log((a + right - 1) / t1) if a + right - 1 > 0 else 0.0
+        if wrong > 0:
+            total += wrong * math.log((b + wrong - 1) / t1) if b + wrong - 1 > 0 else 0.0
+    return total
+
+
+def fit(sums: dict[str, dict[str, tuple[int, float, float]]], prior: dict[str, float]) -> dict:
+    """The learned weights from per-skill, per-kind (n, Σx, Σx²); `prior`: the configured weights.
+
+    Returns {"weights": {kind: weight}, "checks": n, "gain": LL(w*) − LL(w0)} (kinds with a zero
+    configured weight or no evidence on a checked skill keep the configured weight).
+    """
+    kinds = [k for k in LEARNED_KINDS if prior.get(k, 0.0) > 0]
+    skills = []
+    for per in sums.values():
+        n, sv, _ = per.get("check", (0, 0.0, 0.0))
+        if n > 0:
+            skills.append((sv, n - sv, [(float(per.get(k, (0, 0.0, 0.0))[0]), per.get(k, (0, 0.0, 0.0))[1]) for k in kinds]))
+    active = [i for i, k in enumerate(kinds) if any(s[2][i][0] > 0 for s in skills)]
+    w0 = [prior[k] for k in kinds]
+    out: dict = {"weights": {}, "checks": round(sum(s[0] + s[1] for s in skills), 3), "gain": 0.0}
+    if not active:
+        return out
+    weights = list(w0)
+    base = _loglik(skills, weights)
+
+    def objective(ws: list[float]) -> float:
+        return _loglik(skills, ws) - sum((math.log(w / p)) ** 2 for w, p in zip(ws, w0)) / (2 * PRIOR_SD**2)
+
+    for _ in range(ROUNDS):
+        for i in active:
+            lo, hi = math.log(max(W_MIN, w0[i] / 20)), math.log(W_MAX)
+            best, best_w = -math.inf, weights[i]
+            for j in range(GRID):
+                trial = list(weights)
+                trial[i] = math.exp(lo + (hi - lo) * j / (GRID - 1))
+                value = objective(trial)
+                if value > best:
+                    best, best_w = value, trial[i]
+            weights[i] = best_w
+    out["weights"] = {kinds[i]: weights[i] for i in active}
+    out["gain"] = _loglik(skills, weights) - base
+    return out
+
+
+def read_sums(store: Store, *, since: float, until: float | None = None) -> dict[str, dict[str, tuple[int, float, float]]]:
+    """Per skill and kind, (n, Σx, Σx²) of the checks and LEARNED_KINDS from `since` (to `until`)."""
+    out: dict[str, dict[str, tuple[int, float, float]]] = {}
+    for skill, kind, n, sv, sq in profile_db.kind_sums(store, ("check", *LEARNED_KINDS), since_day=int(since // DAY), until=until):
+        out.setdefault(skill, {})[kind] = (n, sv, sq)
+    return out
+
+
+def fit_since(params: Params, now: float) -> float:
+    """Where the fit's evidence starts: FIT_HALF_LIVES half-lives before `now`."""
+    return now - FIT_HALF_LIVES * params.half_life_days * DAY
+
+
+def fitted_params(store: Store, params: Params, *, now: float, until: float | None = None, sums: dict | None = None) -> Params:
+    """`params` with the learner's own weights for LEARNED_KINDS (when `gaps_learn_weights` is on).
+
+    `sums`: per skill and kind (n, Σx, Σx²) from `fit_since(params, now)` on, when the caller has read them
+    already (`gaps` does, in the scan it makes anyway: profile.window_and_fit_sums)."""
+    if not params.learn_weights:
+        return params
+    if sums is None:
+        sums = read_sums(store, since=fit_since(params, now), until=until)
+    result = fit(sums, params.weights)
+    summary = {
+        "prior": {k: params.weights.get(k, 0.0) for k in LEARNED_KINDS},
+        "weights": {k: round(w, 4) for k, w in result["weights"].items()},
+        "checks": result["checks"],
+        "gain": round(result["gain"], 4),
+    }
+    return replace(params, weights={**params.weights, **result["weights"]}, fit=summary)
