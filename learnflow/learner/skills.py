@@ -105,13 +105,17 @@ def taxonomy() -> dict[str, Skill]:
         )
     if data is None:
         data = _build(out)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # two processes may rebuild at once
         try:
             paths.ensure_private_dir(cache.parent)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # two processes may rebuild at once
             tmp.write_text(json.dumps({"key": key, "skills": raw, "index": data}), encoding="utf-8")
             tmp.replace(cache)
         except OSError:
-            pass  # a read-only cache folder only costs speed
+            try:
+                tmp.unlink(missing_ok=True)  # a full disk leaves no half-written cache behind
+            except OSError:
+                pass  # a read-only folder: there is none
+            # a read-only cache folder only costs speed
     _built = (out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"])))
     return out
 
