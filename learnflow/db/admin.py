@@ -41,10 +41,16 @@ class FileHealth(NamedTuple):
 
 def file_health(path: Path) -> FileHealth:
     """Read-only look at a log file; DatabaseError (with SQLite's words) when it cannot be read at all."""
+    uri = Path(path).absolute().as_uri()
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
         try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=5)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.OperationalError:
+            # A full disk or a read-only folder: no room for the WAL index; read the file as it is.
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=5)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        try:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             count = conn.execute("SELECT count(*) FROM interactions").fetchone()[0] if version else 0
         finally:
