@@ -237,13 +237,31 @@ def unset_value(key: str, path: Path | None = None) -> bool:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a 0600 file atomically: a crash never leaves half a config."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    path.chmod(0o600)
+    """Write a 0600 file atomically: a crash never leaves half a config, a full disk leaves
+    the old file as it was and no `*.tmp` beside it, and the failure is a ConfigError."""
+    import errno
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        path.chmod(0o600)
+    except OSError as exc:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        raise ConfigError(
+            f"Cannot write {path}: {exc.strerror or exc}. Nothing was changed.",
+            hint="Free some disk space and try again."
+            if full
+            else f"Check that {path.parent} is writable (or point LEARNFLOW_HOME elsewhere).",
+        ) from None
 
 
 def load_keys() -> dict[str, str]:

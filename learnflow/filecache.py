@@ -40,11 +40,14 @@ def cached(name: str, sources: Iterable[Path], build: Callable[[], Any], *, vers
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         pass
     value = build()
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
     try:
         paths.ensure_private_dir(cache.parent)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"key": key, "value": value}), encoding="utf-8")
         tmp.replace(cache)
     except (OSError, LearnflowError):  # a read-only, full or misplaced cache folder only costs speed
-        pass
+        try:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written cache behind
+        except OSError:
+            pass  # a read-only folder: there is none
     return value

@@ -38,5 +38,11 @@ def write_user_file(path: Path | str, text: str, *, example: str = "report.html"
     except IsADirectoryError:
         raise BadInput(f"{path} is a folder.", hint=f"Give a file name, e.g. {example}.") from None
     except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}.", hint="Check that the folder exists and is writable.") from None
+        import errno
+
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        raise BadInput(
+            f"Cannot write {path}: {exc.strerror or exc}." + (" Nothing was written." if full else ""),
+            hint="Free some disk space, or write somewhere else with -o." if full else "Check that the folder exists and is writable.",
+        ) from None
     return path

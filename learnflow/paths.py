@@ -59,7 +59,11 @@ def ensure_private_dir(path: Path) -> Path:
             hint="Point LEARNFLOW_HOME (or XDG_DATA_HOME / XDG_CONFIG_HOME) at a folder, or move that file away.",
         ) from None
     try:
-        path.chmod(0o700)
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            # Take others' access away, never add our own: a folder made read-only on purpose
+            # (chmod 555) stays read-only, and learnflow reads it without writing.
+            path.chmod(mode & 0o700)
     except OSError:  # pragma: no cover - e.g. a folder owned by someone else
         pass
     return path

@@ -175,26 +175,43 @@ def _local_model() -> Check:
 def repair_database() -> dict:
     """Copy a damaged log aside and rebuild a fresh one from every row still readable.
 
-    Returns what was done. The damaged file is kept (never overwritten or deleted).
+    Returns what was done. The damaged file is kept (never overwritten or deleted). The new
+    log is built beside it and takes its name only when complete: a failure part-way leaves
+    the log as it was.
     """
     from learnflow.db import admin
     from learnflow.db.store import Store
 
     path = paths.db_path()
+    if not path.exists():
+        raise DatabaseError(f"There is no log at {path} to repair.", hint="It is created on the first ask.")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.name}.damaged-{stamp}")
-    shutil.copy2(path, backup)
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            shutil.copy2(side, backup.with_name(backup.name + suffix))
+    sides = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    try:
+        shutil.copy2(path, backup)
+        for side in sides:
+            if side.exists():
+                shutil.copy2(side, backup.with_name(backup.name + side.name[len(path.name) :]))
+    except OSError as exc:
+        for copy in (backup, *(backup.with_name(backup.name + s) for s in ("-wal", "-shm"))):
+            copy.unlink(missing_ok=True)  # no half copy left to be mistaken for a backup
+        raise DatabaseError(
+            f"Cannot keep a copy of the damaged log beside it: {exc.strerror or exc}; nothing was changed.",
+            hint="Free some disk space (the copy is as large as the log) and run it again.",
+        ) from None
     rows_by_table = admin.readable_rows(backup)  # nothing readable: a fresh log; the damaged copy stays for experts
-    path.unlink()
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.unlink()
-    store = Store(path)
-    salvaged = admin.restore_rows(store, rows_by_table)
-    store.close()
-    return {"backup": str(backup), "salvaged": salvaged}
+    fresh = path.with_name(f"{path.name}.repairing-{os.getpid()}")
+    for leftover in (fresh, *(fresh.with_name(fresh.name + s) for s in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+    store = Store(fresh)
+    try:
+        salvaged = admin.restore_rows(store, rows_by_table)
+        unlinked = admin.unlink_orphans(store)
+    finally:
+        store.close()  # the last connection: its WAL is folded into the file
+    for side in sides:
+        side.unlink(missing_ok=True)
+    os.replace(fresh, path)
+    readable = {t: len(rows) for t, rows in rows_by_table.items() if rows}
+    return {"backup": str(backup), "salvaged": salvaged, "readable": readable, "unlinked": unlinked}

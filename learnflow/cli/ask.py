@@ -159,7 +159,7 @@ def stream_and_render(run, *, json_: bool = False):
         except LearnflowError as exc:  # backend failures, and e.g. a bad local model file
             if json_:
                 render.print_json(run.result())
-            if run.logged:
+            if run.logged and run.status != "not_saved":  # not_saved: the message says what the row holds
                 exc.message = f"{exc.message} (logged as #{run.id}, status {run.status})"
             raise
     result = run.result()

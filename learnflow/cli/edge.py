@@ -48,6 +48,16 @@ class LearnflowGroup(TyperGroup):
             # Output piped into `head` and closed early: exit as a shell reports SIGPIPE.
             sys.stderr.close()
             raise typer.Exit(141) from None
+        except Exception as exc:
+            from learnflow.db.store import as_database_error
+
+            # A damaged page or a disk error met in the middle of a query: the log's fault,
+            # said as one, with what to do (exit 7), never a traceback. Anything else is a bug.
+            mapped = as_database_error(exc)
+            if mapped is None:
+                raise
+            render.error(mapped.message, mapped.hint)
+            raise typer.Exit(int(mapped.exit_code)) from None
 
 
 class interrupts_as_keyboard:

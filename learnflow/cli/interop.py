@@ -139,8 +139,9 @@ def export(
 
     if format_ not in ("xapi", "json", "csv"):
         raise BadInput(f"--format must be xapi, json or csv, not {format_!r}.")
+    store = open_store()
     sts = _statements(
-        open_store(),
+        store,
         since=since,
         include_text=include_text,
         mbox=actor_mbox,
@@ -163,6 +164,9 @@ def export(
         _write_private(output, text)
     privacy = "with question and answer text" if include_text else "no question or answer text (--include-text adds it)"
     render.notice(f"Exported {len(sts):,} statements{f' to {output}' if output else ''}; {privacy}.")
+    if store.not_kept:  # a read-only log: ids made for this run only
+        render.notice(f"Made for this export only, not kept ({store.read_only}): {' and '.join(store.not_kept)}; "
+                      "a later export's statement ids will differ.")  # fmt: skip
 
 
 def import_(

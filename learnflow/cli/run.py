@@ -61,8 +61,13 @@ def run(
 
     try:
         task = tasks.record(open_store(), outcome)
-    except LearnflowError as exc:  # the log is unavailable: the command's exit code still matters most
-        render.error(exc.message, exc.hint)
+    except Exception as exc:  # the log is unavailable: a one-line warning; the command's exit code still matters most
+        from learnflow.db.store import as_database_error
+
+        known = exc if isinstance(exc, LearnflowError) else as_database_error(exc)
+        if known is None:
+            known = LearnflowError(f"{type(exc).__name__}: {exc}")  # a bug in logging must not change the exit code either
+        render.notice(f"learnflow: this run was not logged: {known.message}")
         raise typer.Exit(outcome.exit_code) from None
     task_id = task.id
     if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill

@@ -143,7 +143,11 @@ def doctor(
 
     if repair:
         done = doc.repair_database()
-        render.notice(f"Damaged log kept as {done['backup']}; rebuilt with {done['salvaged'] or 'no readable rows'}.")
+        kept = ", ".join(f"{n} {t}" for t, n in done["salvaged"].items()) or "no readable rows"
+        render.notice(f"Damaged log kept as {done['backup']}; rebuilt with {kept}.")
+        if done["unlinked"]:
+            lost = ", ".join(f"{n} {t}" for t, n in done["unlinked"].items())
+            render.notice(f"Rows whose parent row was unreadable were unlinked (or dropped when they need one): {lost}.")
     checks = doc.run_checks()
     if json_:
         render.print_json(doc.as_dicts(checks))

@@ -54,6 +54,10 @@ class Store:
 
     def __init__(self, path: Path | str | None = None):
         self._db: Database | None = None
+        # Why the log can only be read here (a full disk, a read-only folder), or None.
+        self.read_only: str | None = None
+        self._read_only_kind = ""
+        self.not_kept: list[str] = []  # what a read-only run made up and could not keep (e.g. the xAPI namespace)
         if str(path) == ":memory:":
             self.path = Path(":memory:")
             self.conn = sqlite3.connect(":memory:", check_same_thread=False)
@@ -68,10 +72,11 @@ class Store:
             # Read-only checks first: a file we must refuse is never written to.
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise DatabaseError(
-                f"The log at {self.path} cannot be opened: {exc}.",
-                hint="It may be damaged; it was left untouched. Run `learnflow doctor` for a backup and repair path.",
-            ) from None
+            if not existed or fault_kind(exc) not in ("full", "read_only", "io"):
+                raise database_error(exc, self.path, doing="Cannot open") from None
+            # A full disk or a read-only folder: SQLite cannot create the WAL index (-shm) it
+            # needs even to read. The log is still readable; writes say why they cannot happen.
+            conn, version = self._open_read_only(exc)
         if not existed:
             self.path.chmod(0o600)
         if version > SCHEMA_VERSION:
@@ -80,15 +85,48 @@ class Store:
                 f"The log at {self.path} was written by a newer learnflow (schema {version}, this one knows {SCHEMA_VERSION}).",
                 hint="Upgrade learnflow (pip install -U learnflow); the file was left untouched.",
             )
-        # WAL lets readers (history, Datasette) run while an answer streams in.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
         self.conn = conn
-        if version < SCHEMA_VERSION:
-            try:
+        if self.read_only is not None:
+            if version < SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"The log at {self.path} needs an upgrade to schema {SCHEMA_VERSION}, but {self.read_only}.",
+                    hint=_HINTS[self._read_only_kind],
+                )
+            return
+        try:
+            # WAL lets readers (history, Datasette) run while an answer streams in.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            if version < SCHEMA_VERSION:
                 self._migrate()
+        except sqlite3.DatabaseError as exc:
+            if not is_fault(exc):
+                raise
+            raise database_error(exc, self.path, doing="Cannot prepare") from None
+
+    def _open_read_only(self, cause: sqlite3.DatabaseError) -> tuple[sqlite3.Connection, int]:
+        """The log opened for reading only, after a read-write open failed with `cause`.
+
+        `mode=ro` reads the WAL when its index (-shm) exists. Without one, and with no folder
+        or disk space to create it, only `immutable=1` can read the file: exact when the WAL is
+        empty (a log whose last connection closed cleanly); otherwise changes still in the WAL
+        are not seen until the log is writable again (docs/reliability.md).
+        """
+        self._read_only_kind = fault_kind(cause)
+        self.read_only = f"{_WHAT[self._read_only_kind]}, so it can be read but not written"
+        wal = self.path.with_name(self.path.name + "-wal")
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?{query}", uri=True, timeout=30, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout=30000")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if query.endswith("immutable=1") and wal.exists() and wal.stat().st_size:
+                    self.read_only += " (changes still in its -wal file are not shown)"
+                return conn, version
             except sqlite3.DatabaseError as exc:
-                raise DatabaseError(f"Cannot prepare the log at {self.path}: {exc}.") from None
+                if fault_kind(exc) == "damaged":
+                    raise database_error(exc, self.path, doing="Cannot open") from None
+        raise database_error(cause, self.path, doing="Cannot open") from None
 
     def _migrate(self) -> None:
         from learnflow.db import migrations
@@ -141,8 +179,14 @@ class Store:
                 raise
             conn.commit()
             return result
-        except sqlite3.OperationalError as exc:
-            raise DatabaseError(f"Cannot write to the log at {self.path}: {exc}.") from None
+        except sqlite3.DatabaseError as exc:
+            if not is_fault(exc):
+                raise
+            if self.read_only is not None:
+                raise DatabaseError(
+                    f"Cannot write to the log at {self.path}: {self.read_only}. Nothing was written.", hint=_HINTS[self._read_only_kind]
+                ) from None
+            raise database_error(exc, self.path, doing="Cannot write to") from None
 
     def _insert(self, table: str, row: dict) -> int:
         cols = ", ".join(f"[{c}]" for c in row)
@@ -191,7 +235,7 @@ class Store:
                 continue  # exists, owned by someone else
             stale.append(row["id"])
         for rid in stale:
-            self.finish_interaction(rid, status="interrupted", error="the learnflow process ended before the answer was complete")
+            self.finish_interaction(rid, status="interrupted", error="the learnflow process ended before the answer was complete or saved")
         return len(stale)
 
     def set_skills(self, interaction_id: int, tags: Iterable[SkillTag]) -> None:
@@ -333,3 +377,63 @@ class Store:
             [match, exclude or -1, limit],
         )
         return list(rows)
+
+
+# -- faults -------------------------------------------------------------------------
+# What SQLite said, sorted into what the person can do about it. `sqlite_errorname`
+# (Python 3.11+) carries SQLite's extended code, e.g. SQLITE_IOERR_SHMSIZE when a full disk
+# cannot give the WAL index its space.
+
+_WHAT = {
+    "full": "the disk is full",
+    "read_only": "it is read-only here",
+    "damaged": "it is damaged",
+    "io": "the disk reported an input/output error",
+    "busy": "another learnflow process kept it busy",
+    "other": "SQLite refused",
+}
+_HINTS = {
+    "full": "Free some disk space and try again; everything logged before is kept. `learnflow ask --no-log` answers without logging.",
+    "read_only": "Make its folder writable (or point LEARNFLOW_HOME at one); everything logged is kept, and history, gaps and export still read it.",
+    "damaged": "It was left as it is. `learnflow doctor` checks it; `learnflow doctor --repair` keeps the damaged file aside and rebuilds the log from every readable row.",
+    "io": "Check the disk (free space, dmesg); everything committed before is kept. `learnflow doctor` checks the file.",
+    "busy": "Try again when the other learnflow command has finished.",
+    "other": "`learnflow doctor` checks the log.",
+}
+
+
+def fault_kind(exc: BaseException) -> str:
+    """full | read_only | damaged | io | busy | other: why SQLite failed, from its extended error name."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return "damaged"
+    if name in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"):
+        return "full"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return "read_only"
+    if name.startswith("SQLITE_IOERR"):
+        # EFBIG (a file size limit) and EIO arrive as IOERR_WRITE / IOERR_FSYNC.
+        return "io"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "busy"
+    return "other"
+
+
+def is_fault(exc: BaseException) -> bool:
+    """A failure of the file or the disk, not of learnflow's SQL: constraint failures
+    (sqlite3.IntegrityError) and misuse (ProgrammingError) are bugs and stay loud."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def database_error(exc: BaseException, path: Path | str | None, *, doing: str = "Cannot use") -> DatabaseError:
+    """A sqlite3 error as the DatabaseError the person sees: what happened, that the log is
+    kept, and the one thing to do (free space, a writable folder, `learnflow doctor`)."""
+    kind = fault_kind(exc)
+    where = f"The log at {path} cannot be opened" if doing == "Cannot open" else f"{doing} the log at {path}"
+    return DatabaseError(f"{where}: {_WHAT[kind]} ({exc}).", hint=_HINTS[kind])
+
+
+def as_database_error(exc: BaseException) -> DatabaseError | None:
+    """For the CLI's edge: a fault of the log that escaped a query (a damaged page met
+    mid-read, a disk error) as a DatabaseError; None for anything else. Keeps sqlite3 in db/."""
+    return database_error(exc, paths.db_path()) if is_fault(exc) else None

@@ -27,7 +27,13 @@ def meta(store: Store, key: str) -> str | None:
 
 
 def keep_meta(store: Store, key: str, value: str) -> str:
-    """Store `value` unless the key already has one (another process may have been first); the kept value."""
+    """Store `value` unless the key already has one (another process may have been first); the kept value.
+
+    A log that can only be read (full disk, read-only folder) still exports: the value is used
+    for this run only, and `store.not_kept` says so (the next writable run makes a lasting one)."""
+    if store.read_only is not None:
+        store.not_kept.append(f"the xAPI {key}")
+        return value
     store._write(lambda: store.conn.execute("INSERT OR IGNORE INTO xapi_meta (key, value) VALUES (?, ?)", [key, value]))
     return store.conn.execute("SELECT value FROM xapi_meta WHERE key = ?", [key]).fetchone()[0]
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from learnflow.backends import Request, Usage
 from learnflow.config import Config
 from learnflow.db.store import SkillTag, Store
-from learnflow.errors import BackendError, BadInput, NotFound
+from learnflow.errors import BackendError, BadInput, DatabaseError, NotFound
 from learnflow.learner import skills
 from learnflow.redact import redact, scrub
 from learnflow.tutor import context as ctxmod
@@ -132,6 +132,9 @@ class Ask:
         self.mode = "direct" if options.direct else "teach"
         self.context = ctxmod.build(options.parts, int(self.config.get("context_tokens")), redact=options.redact)
         self.redactions.update(self.context.redactions)
+        # Before the first write: this reads the whole interactions table, so a damaged page
+        # there stops the ask (DatabaseError, exit 7) before anything is written to the file.
+        store.mark_abandoned()
         self.conversation_id = self._conversation()
         self.tags = skills.tag_offline(f"{options.topic} {question}" if options.topic else question, self.context.text)
         main_skill = self.tags[0].skill
@@ -154,7 +157,6 @@ class Ask:
             hint_step=self.hint_step,
             learner=self.memory.text if self.memory else "",
         )
-        store.mark_abandoned()
         self.id = store.begin_interaction(
             conversation_id=self.conversation_id,
             question=question,
@@ -326,21 +328,29 @@ class Ask:
         self._record_tags(self.tags)
 
     def _finish(self, status: str, start: float, error: str | None) -> None:
+        self.latency_ms = int((time.perf_counter() - start) * 1000)
+        try:
+            self.store.finish_interaction(
+                self.id,
+                answer=self.answer,
+                status=status,
+                error=error,
+                tokens_in=self.usage.tokens_in,
+                tokens_out=self.usage.tokens_out,
+                cost=self.usage.cost,
+                latency_ms=self.latency_ms,
+                ttft_ms=self.ttft_ms,
+                check_question=pedagogy.extract_check(self.answer),
+            )
+        except DatabaseError as exc:
+            # A full disk after the answer was shown: say so, and what the row holds (its
+            # question, still `pending`; the next ask marks it ended). Never "status ok".
+            self.status, self.error = "not_saved", exc.message
+            what = "answer above" if status == "ok" else "partial answer" if self.answer else "outcome of this ask"
+            exc.message = f"The {what} could not be saved: {exc.message} The log keeps #{self.id} with its question only."
+            raise
         self.status = status
         self.error = error
-        self.latency_ms = int((time.perf_counter() - start) * 1000)
-        self.store.finish_interaction(
-            self.id,
-            answer=self.answer,
-            status=status,
-            error=error,
-            tokens_in=self.usage.tokens_in,
-            tokens_out=self.usage.tokens_out,
-            cost=self.usage.cost,
-            latency_ms=self.latency_ms,
-            ttft_ms=self.ttft_ms,
-            check_question=pedagogy.extract_check(self.answer),
-        )
 
     # -- skill tagging by the model, concurrently with the answer -------------
 
