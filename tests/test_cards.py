@@ -33,8 +33,8 @@ TAXONOMY = tomllib.loads((DATA_DIR / "skills.toml").read_text(encoding="utf-8"))
 
 # Skills people ask about most get more cards.
 CORE_SKILLS = {"git", "shell", "python", "sql", "debugging", "testing", "containers", "http-apis"}
-CORE_RANGE = (4, 6)
-OTHER_RANGE = (2, 4)
+CORE_RANGE = (4, 30)
+OTHER_RANGE = (2, 12)
 
 LANGS = {"bash", "python", "sql", "javascript", "text"}
 
@@ -57,6 +57,7 @@ FIELDS = {
 OFFICIAL_DOCS = (
     "https://git-scm.com/",
     "https://docs.python.org/",
+    "https://packaging.python.org/",
     "https://peps.python.org/",
     "https://docs.pytest.org/",
     "https://www.postgresql.org/docs/",
