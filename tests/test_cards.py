@@ -33,7 +33,7 @@ TAXONOMY = tomllib.loads((DATA_DIR / "skills.toml").read_text(encoding="utf-8"))
 
 # Skills people ask about most get more cards.
 CORE_SKILLS = {"git", "shell", "python", "sql", "debugging", "testing", "containers", "http-apis"}
-CORE_RANGE = (4, 30)
+CORE_RANGE = (4, 40)
 OTHER_RANGE = (2, 12)
 
 LANGS = {"bash", "python", "sql", "javascript", "text"}
@@ -58,6 +58,7 @@ OFFICIAL_DOCS = (
     "https://git-scm.com/",
     "https://docs.python.org/",
     "https://packaging.python.org/",
+    "https://pip.pypa.io/",
     "https://peps.python.org/",
     "https://docs.pytest.org/",
     "https://www.postgresql.org/docs/",
@@ -72,6 +73,7 @@ OFFICIAL_DOCS = (
     "https://www.rfc-editor.org/rfc/",
     "https://jqlang.github.io/jq/",
     "https://docs.npmjs.com/",
+    "https://nodejs.org/api/",
     "https://docs.openssl.org/",
     "https://requests.readthedocs.io/",
     "https://cheatsheetseries.owasp.org/",
