@@ -8,11 +8,13 @@ No search library is needed for that: SQLite is already here.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from learnflow.db import search
@@ -51,6 +53,195 @@ def rank_cards(question: str, skills: Sequence[str] = (), *, limit: int = 3) -> 
         scored.append((card, round(score, 4)))
     scored.sort(key=lambda cs: (-cs[1], cs[0].id))
     return scored[:limit]
+
+
+# -- how well the best guide fits -------------------------------------------------------------
+#
+# BM25 always ranks *some* card first, so its rank alone cannot say "none of these". The fit is
+# the share of the question's key terms (weighted by how rare each is among the cards, so that a
+# term no card knows weighs most) that the card's text covers. A keyword phrase of the card found
+# verbatim in the question, and the question's first skill tag being the card's skill, add to it;
+# a card of a skill the question is not tagged with loses. Tuned on bench/coach/tuning.jsonl only
+# (a grid over these constants; counting title and keywords above the text did no better).
+
+FIT_THRESHOLD = 0.65
+PHRASE_BONUS = 0.1
+SKILL_BONUS = 0.1
+SKILL_PENALTY = 0.3
+CANDIDATES = 5
+
+# Words that say what kind of question it is, not what it is about.
+GENERIC = frozenset(
+    "a an the of in on at to by as is be or if it its so up out off no yes via per than then "
+    "error errors fix fixed fixing problem issue issues help wrong works working work worked fails failed failing "
+    "fail why way best better correct right properly instead also still just only really actually something thing "
+    "things anything everything one two three new old want wanted trying tried try show shows see seen look "
+    "mean means meaning say says said tell explain example simple easy quick quickly possible able "
+    "difference between vs versus should would could can may might must will shall let lets "
+    "here now again ever never always every each other another same different first next "
+    "do does did done doing go going gone got getting give gives given take takes put puts "
+    "after before while until since during without within into onto over under more most less least "
+    "very too much many lot lots bit enough yet already even though although because else "
+    "maybe anymore someone somebody thanks please".split()
+)
+# The language or platform a question names is the skill tag's business (SKILL_BONUS / PENALTY);
+# as a term it would make every guide that never says "python" look like a worse fit.
+PLATFORM = frozenset("python python3 bash shell zsh git sql javascript js node linux unix ubuntu debian macos mac windows terminal".split())
+# The key terms' total weight counts as at least this much, so that one common word matched
+# ("file") is not a whole fit. About one word that a single card knows.
+MIN_WEIGHT = 7.0
+
+
+def _stem(word: str) -> str:
+    """A light, consistent stemmer: the plural, -ing, -ed and a final e go, so that "duplicates",
+    "duplicated" and "duplicate" meet (FTS5's Porter stemmer is not callable from Python)."""
+    w = word.lower()
+    if len(w) <= 3:
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("es") and w[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]  # running → run
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def _terms(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS]
+
+
+class _Vocab:
+    """The stemmed terms of each card (title, keywords, concept, commands, pitfalls) and their rarity."""
+
+    def __init__(self, cards: Sequence[Card]):
+        self.terms: list[frozenset[str]] = []
+        df: dict[str, int] = {}
+        for c in cards:
+            text = " ".join(
+                [c.title, *c.keywords, c.concept, *(cmd.get("cmd", "") + " " + cmd.get("what", "") for cmd in c.commands), *c.pitfalls]
+            )
+            terms = frozenset(_stem(w) for w in _terms(text))
+            self.terms.append(terms)
+            for t in terms:
+                df[t] = df.get(t, 0) + 1
+        n = len(cards)
+        self.idf = {t: math.log((n + 1) / (d + 0.5)) for t, d in df.items()}
+        self.unknown_idf = math.log((n + 1) / 0.5)
+        self.phrases = [tuple(k for k in c.keywords if " " in k or not k.isalpha()) for c in cards]
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.unknown_idf)
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> _Vocab:
+    return _Vocab(load_cards())
+
+
+@dataclass
+class Fit:
+    """How well the best guide fits a question; `card` is set only when it fits well enough."""
+
+    card: Card | None
+    score: float
+    best: Card | None = None
+    others: list[Card] = field(default_factory=list)  # next candidates, best first
+    missing: list[str] = field(default_factory=list)  # the question's key terms the best card lacks
+
+    @property
+    def matched(self) -> bool:
+        return self.card is not None
+
+
+def key_terms(question: str) -> list[str]:
+    """The question's words that say what it is about, stemmed, in order, without repeats. Numbers
+    (versions, sizes, line numbers) say nothing about which guide fits, unless a guide knows them (429)."""
+    vocab = _vocab()
+    out = []
+    for w in _terms(question):
+        if w in GENERIC or w in PLATFORM or len(w) < 2:
+            continue
+        t = _stem(w)
+        if any(ch.isdigit() for ch in t) and t not in vocab.idf:
+            continue
+        out.append(t)
+    return list(dict.fromkeys(out))
+
+
+def fit_score(question: str, index: int, skills: Sequence[str] = ()) -> tuple[float, list[str]]:
+    """(fit of card `index` to `question`, roughly 0..1.25; the key terms the card does not cover)."""
+    vocab = _vocab()
+    terms = key_terms(question)
+    if not terms:
+        return 0.0, []
+    total = covered = 0.0
+    missing = []
+    for t in terms:
+        w = vocab.weight(t)
+        total += w
+        if t in vocab.terms[index]:
+            covered += w
+        else:
+            missing.append(t)
+    score = covered / max(total, MIN_WEIGHT)
+    low = " ".join(question.lower().split())
+    if any(_has_phrase(low, p) for p in vocab.phrases[index]):
+        score += PHRASE_BONUS
+    card = load_cards()[index]
+    tagged = [s for s in skills if s != "general"]
+    if tagged and card.skill == tagged[0]:
+        score += SKILL_BONUS
+    elif tagged and card.skill not in tagged:
+        score -= SKILL_PENALTY
+    return round(score, 4), missing
+
+
+def _has_phrase(haystack: str, phrase: str) -> bool:
+    return re.search(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", haystack) is not None
+
+
+def best_fit(question: str, skills: Sequence[str] = (), *, threshold: float | None = None) -> Fit:
+    """The guide that answers `question`, or none. BM25 (with the skill prior) ranks; the fit of
+    its first card decides whether that card is *the* answer. Re-ranking the candidates by fit
+    picked wrong cards more often than BM25 did (bench/bench_coach.py, tuning split)."""
+    cutoff = FIT_THRESHOLD if threshold is None else threshold
+    cards = load_cards()
+    position = {id(c): i for i, c in enumerate(cards)}
+    ranked = rank_cards(question, skills, limit=CANDIDATES)
+    if not ranked:
+        return Fit(None, 0.0)
+    fits = [(card, *fit_score(question, position[id(card)], skills)) for card, _ in ranked]
+    best, score, missing = fits[0]
+    others = [c for c, sc, _ in fits[1:] if sc >= cutoff]
+    return Fit(best if score >= cutoff else None, score, best, others, missing)
+
+
+def retrieval_text(question: str, context: str = "") -> str:
+    """What guides are matched on: the question, plus the error lines of piped output (a bare
+    "what does this mean?" says nothing; the traceback's last line says everything)."""
+    if not context:
+        return question
+    return " ".join([question, *(line for line, _ in explain_errors(context))])
+
+
+def choose(question: str, context: str = "", skills: Sequence[str] | None = None) -> Fit:
+    """The offline coach's decision for one question, as `ask -m offline` makes it."""
+    if skills is None:
+        from learnflow.learner.skills import tag_offline
+
+        skills = [t.skill for t in tag_offline(question, context)]
+    return best_fit(retrieval_text(question, context), skills)
 
 
 # Commands whose help we may run: well-known tools that treat --help / -h as read-only.
