@@ -148,7 +148,9 @@ def main(argv=None) -> int:
         print(f"\n{split}: {next(iter(systems.values()))['n']} questions, {next(iter(systems.values()))['fitting']} with a fitting guide")
         print(f"  {'system':<6} {'right or no wrong':>18} {'right on fitting':>17} {'honest on none':>15} {'wrong guide':>12}")
         for name, r in systems.items():
-            print(f"  {name:<6} {r['right_or_no_wrong']:>18.1%} {r['right_guide_on_fitting']:>17.1%} {r['honest_on_none']:>15.1%} {r['wrong_guide']:>12.1%}")
+            print(
+                f"  {name:<6} {r['right_or_no_wrong']:>18.1%} {r['right_guide_on_fitting']:>17.1%} {r['honest_on_none']:>15.1%} {r['wrong_guide']:>12.1%}"
+            )
         if args.misses:
             for name, r in systems.items():
                 print(f"  {name} misses: " + "; ".join(f"#{i} {lab}→{pick}" for i, lab, pick in r["misses"]))

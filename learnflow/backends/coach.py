@@ -248,11 +248,17 @@ def choose(question: str, context: str = "", skills: Sequence[str] | None = None
 HELP_SAFE = frozenset(
     "git docker kubectl pip pip3 python python3 npm npx node grep sed awk find tar curl wget ssh scp rsync "
     "psql sqlite3 make pytest jq ls cp mv rm chmod chown ps kill df du top systemctl journalctl "
-    "helm terraform aws gcloud az xargs sort uniq cut tr head tail diff patch ln".split()
+    "helm terraform aws gcloud az xargs sort uniq cut tr head tail diff patch ln "
+    "crontab gzip gunzip zip unzip ss lsof dig jq tmux ffmpeg pandoc split date vim nano less".split()
 )
 
 
-def local_help(sources: list[str], focus: str, *, timeout: float = 2.0, max_lines: int = 8) -> tuple[str, str] | None:
+def local_help_enabled() -> bool:
+    """`--help` / `man` excerpts cost a subprocess (a few ms, at most the timeout); LEARNFLOW_OFFLINE_HELP=0 skips them."""
+    return os.environ.get("LEARNFLOW_OFFLINE_HELP", "1").strip().lower() not in {"0", "no", "false", "off"}
+
+
+def local_help(sources: list[str], focus: str, *, timeout: float = 1.0, max_lines: int = 8) -> tuple[str, str] | None:
     """Run `CMD --help` (or `git SUB -h`) for the first known tool named in `sources`.
 
     `sources` are tried in order (e.g. the best card's command, then the
@@ -261,6 +267,7 @@ def local_help(sources: list[str], focus: str, *, timeout: float = 2.0, max_line
     Returns (command line, the help lines most relevant to `focus`).
     """
     focus_words = [w.lower() for w in re.findall(r"-*[A-Za-z][\w-]*", focus)]
+    focus_words += ["directory" for w in focus_words if w in ("folder", "folders")][:1]  # help texts say directory
     for source in sources:
         found = _help_of(source, focus_words, timeout, max_lines)
         if found:
@@ -289,9 +296,76 @@ def _help_of(source: str, focus_words: list[str], timeout: float, max_lines: int
             continue
         text = (proc.stdout or proc.stderr or "").strip()
         if not text or ("not a git command" in text):
+            found = _man_of(w, focus_words, timeout, max_lines)
+            if found:
+                return found
             continue
         return " ".join(argv), _relevant_lines(text, focus_words, max_lines)
     return None
+
+
+def _man_of(tool: str, focus_words: list[str], timeout: float, max_lines: int) -> tuple[str, str] | None:
+    """The man page's lines most relevant to `focus`, for an allowlisted tool without `--help`."""
+    if not shutil.which("man"):
+        return None
+    try:
+        proc = subprocess.run(
+            ["man", "-P", "cat", tool],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "MANWIDTH": "80", "MAN_KEEP_FORMATTING": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = re.sub(r".\x08", "", proc.stdout or "").strip()  # overstrike bold/underline
+    if proc.returncode != 0 or not text:
+        return None
+    return f"man {tool}", _relevant_lines(text, focus_words, max_lines)
+
+
+# Modules whose import does something besides defining names (opens a browser, prints, draws).
+PYDOC_DENY = frozenset("antigravity this turtle turtledemo tkinter idlelib webbrowser __hello__ __phello__ pydoc_data".split())
+_PY_NAME = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?![\w])")
+
+
+def python_doc(text: str, *, max_lines: int = 6) -> tuple[str, str] | None:
+    """The first paragraph of the documentation of a Python name in `text`: a standard-library
+    module or one of its attributes (`json.dumps`, `asyncio.gather`), a builtin (`sorted`,
+    `KeyError`) or a builtin type's method (`dict.get`). Only standard-library modules are
+    imported, so nothing from the question runs; None when nothing documented is named."""
+    import builtins
+    import importlib
+    import inspect
+    import sys
+
+    for m in _PY_NAME.finditer(text):
+        head, attr = m.group(1), m.group(2)
+        obj, name = None, ""
+        try:
+            if head in sys.stdlib_module_names and head not in PYDOC_DENY and not head.startswith("_"):
+                module = importlib.import_module(head)
+                obj, name = (getattr(module, attr, None), f"{head}.{attr}") if attr else (module, head)
+                if attr and obj is None:
+                    obj, name = module, head
+            elif hasattr(builtins, head) and not head.startswith("_") and (attr or _looks_like_python(head, text)):
+                obj, name = getattr(builtins, head), head
+                if attr:
+                    obj, name = (getattr(obj, attr, None), f"{head}.{attr}")
+        except Exception:  # an import can fail in many ways (missing C library…): then no doc
+            continue
+        doc = inspect.getdoc(obj) if obj is not None else None
+        if doc:
+            paragraph = doc.strip().split("\n\n")[0]
+            return name, "\n".join(paragraph.splitlines()[:max_lines])
+    return None
+
+
+def _looks_like_python(name: str, text: str) -> bool:
+    """A bare builtin name counts when it is an exception (KeyError) or written as a call (`sorted(`):
+    "set", "list" or "type" as English words say nothing about Python."""
+    return name.endswith(("Error", "Exception", "Warning")) or re.search(re.escape(name) + r"\(", text) is not None
 
 
 def _relevant_lines(text: str, words: list[str], max_lines: int) -> str:
@@ -336,9 +410,45 @@ ERROR_EXPLAINERS: tuple[tuple[str, str], ...] = (
      "Git could not merge automatically: edit the conflicted files, `git add` them, then continue (`git merge --continue` / `git rebase --continue`)."),
     (r"(?P<n>\d+) failed",
      "{n} test(s) failed: read the first failure's assertion and the values it compared."),
+    (r"KeyError: (?P<key>'[^']*'|\"[^\"]*\"|\S+)",
+     "The mapping being read has no key {key}: it was never set, or is spelt differently; where a missing "
+     "key is normal, read it with `.get(key, default)`.{env_note}"),
+    (r"TypeError: unhashable type: '(?P<t>\w+)'",
+     "A `{t}` was used as a dict key or set member. It is mutable, so it has no hash: use an immutable "
+     "equivalent (a tuple for a list, a frozenset for a set)."),
+    (r"AttributeError: 'NoneType' object has no attribute '(?P<attr>\w+)'",
+     "The value whose `.{attr}` was read is None: something returned nothing (a function without `return`, "
+     "a search that found no match). Trace where that value came from."),
+    (r"NameError: name '(?P<name>\w+)' is not defined",
+     "`{name}` is used before it is assigned or imported here, or is misspelt."),
+    (r"IndexError: (?P<what>\w+) index out of range",
+     "An index past the end of the {what}: it is shorter than the code assumes (an empty result?)."),
+    (r"fatal: refusing to merge unrelated histories",
+     "The two branches share no commit (often a repository initialised twice, e.g. locally and on the host). "
+     "`--allow-unrelated-histories` joins them, if that is really what you want."),
+    (r"[Ss]egmentation fault",
+     "The program read or wrote memory it may not: a crash in native code (C, C++, an extension module), "
+     "not an error your code raised. A debugger (`gdb`, or `python -X faulthandler`) shows where."),
+    (r"not in gzip format",
+     "The file is not gzip-compressed (a plain tar, or an error page saved under that name): check with `file NAME`, "
+     "and drop `-z` for a plain tar."),
+    (r"ERESOLVE",
+     "npm found no set of versions that satisfies every package's peer dependencies: read which package wants which "
+     "version, then align them (or, knowingly, `--legacy-peer-deps`)."),
 )  # fmt: skip
 
-_ERROR_LINE = re.compile(r"(error|exception|fatal|failed|denied|not found|refused|traceback|conflict)", re.I)
+_ERROR_LINE = re.compile(
+    r"(error|exception|fatal|failed|denied|not found|refused|traceback|conflict|fault|not in gzip format|ERESOLVE)", re.I
+)
+
+
+def _env_note(key: str, text: str) -> str:
+    """For a KeyError on what looks like an environment variable: say that it is unset."""
+    name = key.strip("'\"")
+    if not name or not (re.fullmatch(r"[A-Z][A-Z0-9_]+", name) or re.search(r"os\.environ|getenv", text)):
+        return ""
+    return (f" If it is read from `os.environ`, the environment variable `{name}` is not set where the program runs: "
+            f"set it (`export {name}=...`) or use `os.environ.get('{name}', default)`.")  # fmt: skip
 
 
 def explain_errors(text: str, *, limit: int = 2) -> list[tuple[str, str]]:
@@ -360,6 +470,7 @@ def explain_errors(text: str, *, limit: int = 2) -> list[tuple[str, str]]:
                 groups = {k: v or "" for k, v in m.groupdict().items()}
                 groups["top"] = groups.get("mod", "").split(".")[0]
                 groups["path_note"] = f" (`{groups['path']}`)" if groups.get("path") else ""
+                groups["env_note"] = _env_note(groups.get("key", ""), text)
                 explanation = template.format(**groups)
                 break
         if explanation or not out:
