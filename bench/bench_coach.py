@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "coach"
-SPLITS = ("tuning", "heldout")
+SPLITS = ("tuning", "heldout", "heldout2")
 
 # Run inside the base revision's tree: its tagger, its ranking, its cut-off, its cards.
 BASE_SCRIPT = """

@@ -131,7 +131,7 @@ def command(card_id: str, prefix: str) -> str:
 
 def test_cards_exist():
     assert CARDS_DIR.is_dir()
-    assert len(CARDS) >= 2 * len(TAXONOMY)
+    assert len(CARDS) >= 200  # issue 15: the questions people ask most
 
 
 def test_one_cards_file_per_taxonomy_skill():

@@ -69,6 +69,11 @@ PHRASE_BONUS = 0.1
 SKILL_BONUS = 0.1
 SKILL_PENALTY = 0.3
 CANDIDATES = 5
+# A runner-up this close in fit and in BM25 makes the first card a coin toss: no guide is presented
+# as the answer, both are named. Chosen on the tuning split after the first held-out set showed
+# BM25's first card wrong more often there than in tuning (bench/coach/README.md).
+AMBIGUOUS_FIT = 0.15
+AMBIGUOUS_BM25 = 0.9
 
 # Words that say what kind of question it is, not what it is about.
 GENERIC = frozenset(
@@ -156,8 +161,9 @@ class Fit:
     card: Card | None
     score: float
     best: Card | None = None
-    others: list[Card] = field(default_factory=list)  # next candidates, best first
+    others: list[Card] = field(default_factory=list)  # next candidates that fit too, best first
     missing: list[str] = field(default_factory=list)  # the question's key terms the best card lacks
+    rival: Card | None = None  # a runner-up too close to tell apart: then no card is the answer
 
     @property
     def matched(self) -> bool:
@@ -221,10 +227,12 @@ def best_fit(question: str, skills: Sequence[str] = (), *, threshold: float | No
     ranked = rank_cards(question, skills, limit=CANDIDATES)
     if not ranked:
         return Fit(None, 0.0)
-    fits = [(card, *fit_score(question, position[id(card)], skills)) for card, _ in ranked]
-    best, score, missing = fits[0]
-    others = [c for c, sc, _ in fits[1:] if sc >= cutoff]
-    return Fit(best if score >= cutoff else None, score, best, others, missing)
+    fits = [(card, bm25, *fit_score(question, position[id(card)], skills)) for card, bm25 in ranked]
+    best, top_bm25, score, missing = fits[0]
+    others = [c for c, _, sc, _ in fits[1:] if sc >= cutoff]
+    rival = next((c for c, b, sc, _ in fits[1:3] if sc >= score - AMBIGUOUS_FIT and b >= AMBIGUOUS_BM25 * top_bm25), None)
+    chosen = best if score >= cutoff and rival is None else None
+    return Fit(chosen, score, best, others, missing, rival)
 
 
 def retrieval_text(question: str, context: str = "") -> str:

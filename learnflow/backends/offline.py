@@ -109,8 +109,12 @@ def _no_guide(request: Request, fit: coach.Fit, skill_ids: list[str], errors: li
         if guiding:
             parts.append(guiding)
     # The nearest guide, when it is near at all, named for what it is: not the answer.
-    if fit.best is not None and fit.score >= NEAREST_FIT:
-        parts.append(f"**See also** (the nearest guide, which does not answer this): {fit.best.title}.")
+    if fit.best is not None and fit.rival is not None and fit.score >= NEAREST_FIT:
+        parts.append(
+            f"**See also** (two guides come equally close, so neither is given as the answer): {fit.best.title}; {fit.rival.title}."
+        )
+    elif fit.best is not None and fit.score >= NEAREST_FIT:
+        parts.append(f"**See also** (the nearest guide; it did not match closely enough to be the answer): {fit.best.title}.")
     if request.mode != "direct":
         parts.append("**Check:** In one sentence: what will you do next, and how will you know it worked?")
     parts.append(prompts.text("offline"))
