@@ -97,6 +97,7 @@ PLATFORM = frozenset("python python3 bash shell zsh git sql javascript js node l
 MIN_WEIGHT = 7.0
 
 
+@lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     """A light, consistent stemmer: the plural, -ing, -ed and a final e go, so that "duplicates",
     "duplicated" and "duplicate" meet (FTS5's Porter stemmer is not callable from Python)."""
@@ -129,29 +130,54 @@ def _terms(text: str) -> list[str]:
 class _Vocab:
     """The stemmed terms of each card (title, keywords, concept, commands, pitfalls) and their rarity."""
 
-    def __init__(self, cards: Sequence[Card]):
-        self.terms: list[frozenset[str]] = []
+    def __init__(self, terms: list[frozenset[str]]):
+        self.terms = terms
         df: dict[str, int] = {}
-        for c in cards:
-            text = " ".join(
-                [c.title, *c.keywords, c.concept, *(cmd.get("cmd", "") + " " + cmd.get("what", "") for cmd in c.commands), *c.pitfalls]
-            )
-            terms = frozenset(_stem(w) for w in _terms(text))
-            self.terms.append(terms)
-            for t in terms:
+        for card_terms in terms:
+            for t in card_terms:
                 df[t] = df.get(t, 0) + 1
-        n = len(cards)
+        n = len(terms)
         self.idf = {t: math.log((n + 1) / (d + 0.5)) for t, d in df.items()}
         self.unknown_idf = math.log((n + 1) / 0.5)
-        self.phrases = [tuple(k for k in c.keywords if " " in k or not k.isalpha()) for c in cards]
+        self.phrases = [tuple(k for k in c.keywords if " " in k or not k.isalpha()) for c in load_cards()]
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)
 
 
+def _card_terms(c: Card) -> frozenset[str]:
+    text = " ".join([c.title, *c.keywords, c.concept, *(cmd.get("cmd", "") + " " + cmd.get("what", "") for cmd in c.commands), *c.pitfalls])
+    return frozenset(map(_stem, set(_terms(text))))
+
+
+# Bump when _stem, _terms or _card_terms change: the cached terms were made by them.
+VOCAB_VERSION = 1
+
+
 @lru_cache(maxsize=1)
 def _vocab() -> _Vocab:
-    return _Vocab(load_cards())
+    """Stemming every card costs ~15 ms a process; the result is cached beside the cards' own cache."""
+    import json
+
+    from learnflow import paths
+    from learnflow.learner.cards import cache_path, cards_key
+
+    cards = load_cards()
+    key = f"{VOCAB_VERSION}:{cards_key()}:{len(cards)}"
+    cache = cache_path("coach-terms")
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("key") == key and len(data["terms"]) == len(cards):
+            return _Vocab([frozenset(t) for t in data["terms"]])
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    terms = [_card_terms(c) for c in cards]
+    try:
+        paths.ensure_private_dir(cache.parent)
+        cache.write_text(json.dumps({"key": key, "terms": [sorted(t) for t in terms]}), encoding="utf-8")
+    except OSError:
+        pass  # a read-only cache folder only costs speed
+    return _Vocab(terms)
 
 
 @dataclass
