@@ -91,6 +91,24 @@ def fit_choices(items: list[dict]) -> list[str | None]:
     return out
 
 
+def named_on_fitting(items: list[dict]) -> float:
+    """Of the fitting questions, the share where the right guide is at least named: as the answer,
+    or under "See also" as the nearest guide when none was given as the answer."""
+    from learnflow.backends import coach
+    from learnflow.backends.offline import NEAREST_FIT
+
+    hits = fitting = 0
+    for item in items:
+        labels = set(item["label"].split("|"))
+        if labels == {"none"}:
+            continue
+        fitting += 1
+        fit = coach.choose(item["question"], item["context"])
+        shown = {fit.card.id} if fit.card else {c.id for c in (fit.best, fit.rival) if c is not None and fit.score >= NEAREST_FIT}
+        hits += bool(shown & labels)
+    return round(hits / fitting, 3) if fitting else 0.0
+
+
 def score(items: list[dict], chosen: list[str | None]) -> dict:
     right = abstain_fit = abstain_none = wrong_fit = wrong_none = 0
     misses = []
@@ -141,6 +159,7 @@ def main(argv=None) -> int:
         if not args.no_base:
             systems = {"base": base_choices(items, args.base), **systems}
         report[split] = {name: score(items, chosen) for name, chosen in systems.items()}
+        report[split]["fit"]["named_on_fitting"] = named_on_fitting(items)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -151,6 +170,9 @@ def main(argv=None) -> int:
             print(
                 f"  {name:<6} {r['right_or_no_wrong']:>18.1%} {r['right_guide_on_fitting']:>17.1%} {r['honest_on_none']:>15.1%} {r['wrong_guide']:>12.1%}"
             )
+        print(
+            f"  fit names the right guide (as the answer, or as the nearest under See also) on {systems['fit']['named_on_fitting']:.1%} of fitting questions"
+        )
         if args.misses:
             for name, r in systems.items():
                 print(f"  {name} misses: " + "; ".join(f"#{i} {lab}→{pick}" for i, lab, pick in r["misses"]))
