@@ -33,8 +33,8 @@ TAXONOMY = tomllib.loads((DATA_DIR / "skills.toml").read_text(encoding="utf-8"))
 
 # Skills people ask about most get more cards.
 CORE_SKILLS = {"git", "shell", "python", "sql", "debugging", "testing", "containers", "http-apis"}
-CORE_RANGE = (4, 6)
-OTHER_RANGE = (2, 4)
+CORE_RANGE = (4, 40)
+OTHER_RANGE = (2, 12)
 
 LANGS = {"bash", "python", "sql", "javascript", "text"}
 
@@ -57,6 +57,8 @@ FIELDS = {
 OFFICIAL_DOCS = (
     "https://git-scm.com/",
     "https://docs.python.org/",
+    "https://packaging.python.org/",
+    "https://pip.pypa.io/",
     "https://peps.python.org/",
     "https://docs.pytest.org/",
     "https://www.postgresql.org/docs/",
@@ -71,6 +73,7 @@ OFFICIAL_DOCS = (
     "https://www.rfc-editor.org/rfc/",
     "https://jqlang.github.io/jq/",
     "https://docs.npmjs.com/",
+    "https://nodejs.org/api/",
     "https://docs.openssl.org/",
     "https://requests.readthedocs.io/",
     "https://cheatsheetseries.owasp.org/",
@@ -128,7 +131,7 @@ def command(card_id: str, prefix: str) -> str:
 
 def test_cards_exist():
     assert CARDS_DIR.is_dir()
-    assert len(CARDS) >= 2 * len(TAXONOMY)
+    assert len(CARDS) >= 200  # issue 15: the questions people ask most
 
 
 def test_one_cards_file_per_taxonomy_skill():
@@ -510,3 +513,119 @@ def test_sql_is_distinct_from_keeps_null_rows_that_not_equal_drops(db):
     assert sorted(r[0] for r in db.execute(distinct)) == [1, 3, 4, 5]  # 4 has a NULL status
     not_equal = "SELECT * FROM orders WHERE status <> 'cancelled';"  # the pitfall
     assert sorted(r[0] for r in db.execute(not_equal)) == [1, 3, 5]
+
+
+# Every other Python snippet whose description ends "prints X." prints exactly X: the cards state
+# their output, so a card edited out of truth fails here (PYTHON_OUTPUTS above pins older phrasings).
+PRINTS = re.compile(r"prints (.+?)\.$")
+STATED_OUTPUTS = [
+    pytest.param(card["id"], c["cmd"], PRINTS.search(c["what"]).group(1), id=f"{card['id']}[{i}]")
+    for card in CARDS
+    if card.get("lang") == "python" and card["id"] not in {cid for cid, _, _ in PYTHON_OUTPUTS}
+    for i, c in enumerate(card.get("commands", []))
+    if PRINTS.search(c["what"])
+]
+
+
+def test_many_python_snippets_state_their_output():
+    assert len(STATED_OUTPUTS) >= 50
+
+
+@pytest.mark.parametrize(("card_id", "code", "expected"), STATED_OUTPUTS)
+def test_python_snippet_prints_its_stated_output(card_id, code, expected, tmp_path, monkeypatch):
+    if "import pandas" in code:
+        pytest.importorskip("pandas")
+    monkeypatch.chdir(tmp_path)  # snippets that write files write them here
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, f"<{card_id}>", "exec"), {"__name__": "__main__"})
+    assert out.getvalue().strip() == expected
+
+
+@needs_bash
+def test_tar_creates_lists_and_extracts_into_a_folder(tmp_path):
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "README.md").write_text("hi\n")
+    sh(command("shell-tar-archives", "tar -czf"), tmp_path)
+    assert "project/README.md" in sh(command("shell-tar-archives", "tar -tzf"), tmp_path).split()
+    sh(command("shell-tar-archives", "mkdir -p restore"), tmp_path)
+    assert (tmp_path / "restore" / "project" / "README.md").read_text() == "hi\n"
+
+
+@needs_bash
+def test_find_print0_loop_handles_names_with_spaces(tmp_path):
+    (tmp_path / "a b.log").write_text("x\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c  d.log").write_text("y\n")
+    sh(command("shell-loop-over-files", "find . -name '*.log' -print0"), tmp_path)
+    assert sorted(p.name for p in tmp_path.rglob("*.gz")) == ["a b.log.gz", "c  d.log.gz"]
+
+
+@needs_bash
+def test_glob_loop_skips_the_literal_pattern_when_nothing_matches(tmp_path):
+    assert sh(command("shell-loop-over-files", "for f in *.txt"), tmp_path) == ""
+    (tmp_path / "my notes.txt").write_text("")
+    assert sh(command("shell-loop-over-files", "for f in *.txt"), tmp_path) == "processing my notes.txt\n"
+
+
+@needs_bash
+def test_quoted_variable_keeps_a_name_with_spaces_whole(tmp_path):
+    (tmp_path / "my notes.txt").write_text("kept whole\n")
+    assert sh(command("shell-quoting-variables", "file='my notes.txt'"), tmp_path) == "kept whole\n"
+    assert sh(command("shell-quoting-variables", "echo 'cost"), tmp_path) == "cost: $5\n"
+
+
+@needs_bash
+def test_sort_uniq_counts_most_frequent_first(tmp_path):
+    (tmp_path / "access.log").write_text("b\na\nb\nc\nb\na\n")
+    lines = [ln.split() for ln in sh(command("shell-count-sort-uniq", "sort access.log"), tmp_path).splitlines()]
+    assert lines[:2] == [["3", "b"], ["2", "a"]]
+
+
+@needs_bash
+def test_read_loop_keeps_spaces_and_backslashes(tmp_path):
+    (tmp_path / "hosts.txt").write_text("  indented \\n literal\n")
+    assert sh(command("shell-read-lines", "while IFS= read -r line"), tmp_path) == "  indented \\n literal\n"
+
+
+@needs_bash
+def test_array_keeps_an_element_with_spaces(tmp_path):
+    out = sh(command("shell-arrays", "args=("), tmp_path)
+    assert out.splitlines() == ["[--verbose]", "[--output]", "[my file.txt]", "[--force]"]
+
+
+@needs_git
+@needs_bash
+def test_cherry_pick_copies_one_commit_with_a_new_id(repo):
+    repo("git switch -q -c feature && echo extra > extra.txt && git add extra.txt && git commit -qm extra")
+    picked = repo.head()
+    repo("git switch -q - && echo three > notes.txt && git commit -qam third")  # the target branch moved on
+    repo(command("git-cherry-pick", "git cherry-pick a1b2c3d").replace("a1b2c3d", picked))
+    assert (repo.path / "extra.txt").read_text() == "extra\n"
+    assert repo.head() != picked  # same change, new parent, new commit
+    assert (repo.path / "notes.txt").read_text() == "three\n"
+
+
+@needs_git
+@needs_bash
+def test_rebase_skip_drops_the_conflicting_commit(repo):
+    repo("git switch -q -c feature && echo mine > notes.txt && git commit -qam mine")
+    repo("git switch -q - && echo theirs > notes.txt && git commit -qam theirs && git switch -q feature")
+    proc = subprocess.run([BASH, "-c", "git rebase -q main || git rebase -q master"], cwd=repo.path, env=repo.env, capture_output=True)
+    assert proc.returncode != 0  # stopped on the conflict
+    repo(command("git-rebase-stuck-continue-skip-abort", "git rebase --skip"))
+    assert (repo.path / "notes.txt").read_text() == "theirs\n"  # our commit's change is gone
+    assert "mine" not in repo("git log --format=%s")
+
+
+@needs_git
+@needs_bash
+def test_rm_cached_stops_tracking_but_keeps_the_file(repo):
+    (repo.path / ".env").write_text("SECRET=1\n")
+    repo("git add .env && git commit -qm 'oops'")
+    repo(command("git-ignore-tracked-file", "echo '.env'"))
+    repo(command("git-ignore-tracked-file", "git rm --cached"))
+    repo(command("git-ignore-tracked-file", "git commit -m"))
+    assert (repo.path / ".env").read_text() == "SECRET=1\n"
+    assert ".env" not in repo("git ls-files").split()
+    assert repo("git status --porcelain") == "?? .gitignore\n"

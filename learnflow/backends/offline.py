@@ -14,8 +14,11 @@ from learnflow import prompts
 from learnflow.backends import Backend, ModelInfo, Request, Usage, coach
 from learnflow.learner.skills import taxonomy
 
-# Below this BM25 score a card is too weak a match to put first.
+# Below this BM25 score a card is too weak a match to put first (try-first's judging still uses it;
+# the answer itself is decided by the fit, coach.best_fit).
 MIN_CARD_SCORE = 1.0
+# With no guide matched, the nearest one is still named (as not the answer) from this fit up.
+NEAREST_FIT = 0.4
 
 
 class OfflineBackend(Backend):
@@ -35,32 +38,32 @@ class OfflineBackend(Backend):
 
 
 def compose(request: Request) -> str:
-    """The whole offline answer as Markdown."""
+    """The whole offline answer as Markdown: a guide when one fits the question, otherwise an
+    honest answer from what is on this machine, saying that no guide matched."""
     skill_ids = [t.skill for t in request.skills]
-    ranked = coach.rank_cards(request.topic or request.question, skill_ids)
-    strong = [(c, s) for c, s in ranked if s >= MIN_CARD_SCORE]
-    card = strong[0][0] if strong else None
+    question = request.topic or request.question
+    fit = coach.best_fit(coach.retrieval_text(question, request.context), skill_ids)
+    card = fit.card
     errors = coach.explain_errors(request.context) if request.context else []
+    if not errors and not card:
+        # A pasted error line as the question ("KeyError: 'APP_CONFIG'"): explain it when we can.
+        errors = [(line, why) for line, why in coach.explain_errors(request.question) if why]
     if request.hint_step is not None and request.hint_step < 2 and request.mode != "direct" and (card or errors):
         return _ladder(request, card, skill_ids, errors)
+    if card is None:
+        return _no_guide(request, fit, skill_ids, errors)
     parts: list[str] = []
 
     if errors:
-        lines = ["**What the output says**"]
-        for line, explanation in errors:
-            lines.append(f"- `{line}`" + (f" — {explanation}" if explanation else ""))
-        parts.append("\n".join(lines))
+        parts.append(_errors_section(errors))
 
-    if card:
-        parts.append(_card_section(card, request.level, request.mode))
-    else:
-        parts.append("I have no built-in guide that matches this question closely. Here is how to work it out, and what your own log says.")
+    parts.append(_card_section(card, request.level, request.mode))
 
     if request.related:
         parts.append(_related_section(request.related))
 
-    sources = ([card.commands[0]["cmd"]] if card and card.lang == "bash" and card.commands else []) + [request.question]
-    helped = coach.local_help(sources, request.question + " " + " ".join(_flags(card)))
+    sources = ([card.commands[0]["cmd"]] if card.lang == "bash" and card.commands else []) + [request.question]
+    helped = coach.local_help(sources, request.question + " " + " ".join(_flags(card))) if coach.local_help_enabled() else None
     if helped:
         cmd, text = helped
         parts.append(f"**On this machine** (`{cmd}`):\n\n```text\n{text}\n```")
@@ -70,13 +73,76 @@ def compose(request: Request) -> str:
         if guiding:
             parts.append(guiding)
 
-    if len(strong) > 1:
-        parts.append("**See also:** " + "; ".join(c.title for c, _ in strong[1:3]) + ".")
+    if fit.others:
+        parts.append("**See also:** " + "; ".join(c.title for c in fit.others[:2]) + ".")
 
     if request.mode != "direct":
         parts.append(f"**Check:** {_check_question(card, skill_ids)}")
     parts.append(prompts.text("offline"))
     return "\n\n".join(parts) + "\n"
+
+
+NO_GUIDE = "**No built-in guide matches this question**, so none is shown as the answer. Here is what this machine can tell you offline."
+
+
+def _no_guide(request: Request, fit: coach.Fit, skill_ids: list[str], errors: list[tuple[str, str]]) -> str:
+    """Below the fit threshold: say so, then what is local and true whatever the question is: the
+    error lines explained, the tool's own help, Python's own docs, the learner's log, questions to
+    think with, and the nearest guides named as such (not as the answer)."""
+    parts = [NO_GUIDE]
+    if errors:
+        parts.append(_errors_section(errors))
+    if request.related:
+        parts.append(_related_section(request.related))
+    text = request.question + "\n" + request.context
+    if coach.local_help_enabled():
+        helped = coach.local_help([request.question], request.question)
+        if helped:
+            cmd, out = helped
+            parts.append(f"**On this machine** (`{cmd}`):\n\n```text\n{out}\n```")
+    documented = coach.python_doc(text)
+    if documented:
+        name, doc = documented
+        parts.append(f"**Python's own documentation** (`pydoc {name}`):\n\n```text\n{doc}\n```")
+    if request.mode != "direct":
+        guiding = _guiding(skill_ids, None, request.level)
+        if guiding:
+            parts.append(guiding)
+    # The nearest guide, when it is near at all, named for what it is: not the answer.
+    if fit.best is not None and fit.rival is not None and fit.score >= NEAREST_FIT:
+        parts.append(
+            f"**See also** (two guides come equally close, so neither is given as the answer): {fit.best.title}; {fit.rival.title}."
+        )
+    elif fit.best is not None and fit.score >= NEAREST_FIT:
+        parts.append(f"**See also** (the nearest guide; it did not match closely enough to be the answer): {fit.best.title}.")
+    if request.mode != "direct":
+        parts.append("**Check:** In one sentence: what will you do next, and how will you know it worked?")
+    parts.append(prompts.text("offline"))
+    return "\n\n".join(parts) + "\n"
+
+
+def _errors_section(errors: list[tuple[str, str]]) -> str:
+    lines = ["**What the output says**"]
+    for line, explanation in errors:
+        lines.append(f"- {_inline(line)}" + (f" — {explanation}" if explanation else ""))
+    return "\n".join(lines)
+
+
+def _inline(text: str) -> str:
+    """`text` as inline code: its first line only (a multi-line snippet belongs in a fenced block),
+    with enough backticks around it that a backtick inside does not end it."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    more = " …" if "\n" in text.strip() else ""
+    ticks = "``" if "`" in first else "`"
+    pad = " " if ticks == "``" else ""
+    return f"{ticks}{pad}{first}{more}{pad}{ticks}"
+
+
+def _fenced(code: str, lang: str, indent: str = "") -> str:
+    """A fenced code block, copyable line for line; indented to sit inside a list item."""
+    fence = "````" if "```" in code else "```"
+    lines = [f"{fence}{lang}", *code.splitlines(), fence]
+    return "\n".join(indent + ln if ln else ln for ln in lines)
 
 
 def _ladder(request: Request, card, skill_ids: list[str], errors: list[tuple[str, str]]) -> str:
@@ -90,7 +156,7 @@ def _ladder(request: Request, card, skill_ids: list[str], errors: list[tuple[str
     parts = [f"### {card.title}"] if card and not errors else []
     if errors:
         lines = ["**What the output says**"]
-        lines += [f"- `{line}`" + (f" — {why}" if why and step >= 1 else "") for line, why in errors]
+        lines += [f"- {_inline(line)}" + (f" — {why}" if why and step >= 1 else "") for line, why in errors]
         parts.append("\n".join(lines))
     if step == 0:
         if request.attempt and errors:
@@ -129,12 +195,13 @@ def _commands_block(card, *, with_notes: bool) -> str:
     if not card.commands:
         return ""
     fence = card.lang if card.lang != "text" else "text"
-    lines = []
-    for c in card.commands:
-        lines.append(c["cmd"])
-    block = f"```{fence}\n" + "\n".join(lines) + "\n```"
+    cmds = [c["cmd"] for c in card.commands]
+    # One command per line; a blank line between them as soon as one spans several lines, so
+    # where one ends and the next begins stays visible.
+    joiner = "\n\n" if any("\n" in c for c in cmds) else "\n"
+    block = _fenced(joiner.join(cmds), fence)
     if with_notes:
-        notes = "\n".join(f"- `{c['cmd']}` — {c.get('what', '')}" for c in card.commands if c.get("what"))
+        notes = "\n".join(f"- {_inline(c['cmd'])} — {c.get('what', '')}" for c in card.commands if c.get("what"))
         block += "\n\n" + notes
     return block
 
@@ -165,7 +232,7 @@ def _card_section(card, level: str, mode: str) -> str:
         ]
     else:
         # Novice: a worked example, step by step.
-        steps = "\n".join(f"{i}. `{c['cmd']}` — {c.get('what', '')}" for i, c in enumerate(card.commands, 1))
+        steps = "\n".join(_step(i, c, card.lang) for i, c in enumerate(card.commands, 1))
         body = [
             head,
             card.concept,
@@ -174,6 +241,15 @@ def _card_section(card, level: str, mode: str) -> str:
             f"Docs: {docs}" if docs else "",
         ]
     return "\n\n".join(b for b in body if b)
+
+
+def _step(i: int, command: dict, lang: str) -> str:
+    """One worked-example step: a one-liner inline, a multi-line snippet as a fenced block inside
+    the list item (inline code would squash its lines into one that no longer runs when copied)."""
+    cmd, what = command["cmd"], command.get("what", "")
+    if "\n" not in cmd.strip():
+        return f"{i}. {_inline(cmd)} — {what}"
+    return f"{i}. {what}\n\n" + _fenced(cmd.strip("\n"), lang if lang != "text" else "text", indent="   ") + "\n"
 
 
 def _related_section(related: list[dict]) -> str:
@@ -189,7 +265,8 @@ def _related_section(related: list[dict]) -> str:
 def _guiding(skill_ids: list[str], card, level: str) -> str:
     skills = taxonomy()
     questions: list[str] = []
-    for sid in skill_ids:
+    # The guide's own skill first: the tagger can be wrong where the guide matched on the question.
+    for sid in dict.fromkeys([card.skill, *skill_ids] if card else skill_ids):
         skill = skills.get(sid)
         if skill:
             questions.extend(skill.guiding)

@@ -39,14 +39,28 @@ def cards_dir():
     return paths.package_dir() / "data" / "cards"
 
 
+def cards_key() -> str:
+    """Changes whenever a card file is added, removed or edited: the key of caches built from cards."""
+    files = list(cards_dir().glob("*.toml"))
+    return f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
+
+
+def cache_path(name: str):
+    """A cache file for this installed copy of the cards: two copies sharing a home (an upgrade, a
+    second virtualenv, an A/B bench) would otherwise rewrite each other's cache on every run."""
+    import zlib  # not hashlib: importing it loads OpenSSL, ~5 ms of every `ask`
+
+    return paths.cache_dir() / f"{name}-{zlib.crc32(str(cards_dir()).encode()):08x}.json"
+
+
 @lru_cache(maxsize=1)
 def load_cards() -> tuple[Card, ...]:
-    """All bundled cards. Parsed TOML is cached as JSON (tomllib takes ~30 ms for them all)."""
+    """All bundled cards. Parsed TOML is cached as JSON (tomllib takes ~60 ms for them all)."""
     import json
 
+    key = cards_key()
+    cache = cache_path("cards")
     files = sorted(cards_dir().glob("*.toml"))
-    key = f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
-    cache = paths.cache_dir() / "cards.json"
     try:
         data = json.loads(cache.read_text(encoding="utf-8"))
         if data.get("key") == key:
