@@ -86,6 +86,10 @@ def restore_rows(store: Store, rows_by_table: dict[str, list[dict]]) -> dict[str
     for t, rows in rows_by_table.items():
         if t not in known or not rows:
             continue
+        if t == "sqlite_sequence":  # the ids handed out so far: never lower a high-water mark (ids are not reused)
+            marks_ = [(r.get("seq"), r.get("name")) for r in rows if isinstance(r.get("seq"), int)]
+            store._write(lambda m=marks_: store.conn.executemany("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", m))
+            continue
         have = {name for (_, name, *_) in store.conn.execute(f'PRAGMA table_info("{t}")')}
         columns = [c for c in rows[0] if c in have]
         names = ", ".join(f'"{c}"' for c in columns)
