@@ -45,13 +45,17 @@ from learnflow.admin.forget import forget
 from learnflow.db.store import Store
 store = Store()
 mode, arg = sys.argv[1], sys.argv[2]
+
+def ids(done):
+    return done.ids if hasattr(done, "ids") else done.get("ids", [])  # (before the fix forget returned a dict)
+
 if mode == "ids":
     for i in map(int, arg.split(",")):
-        print(json.dumps(forget(store, ids=[i]).get("ids", [])), flush=True)
+        print(json.dumps(ids(forget(store, ids=[i]))), flush=True)
         time.sleep(0.05)
 else:
     for _ in range(int(sys.argv[3])):
-        print(json.dumps(forget(store, since=arg).get("ids", [])), flush=True)
+        print(json.dumps(ids(forget(store, since=arg))), flush=True)
         time.sleep(0.3)
 """
 
@@ -105,7 +109,8 @@ def assert_no_orphans(conn: sqlite3.Connection) -> None:
 def test_forgetting_old_asks_while_sixteen_processes_ask_loses_no_ask():
     old = seed(40)
     asked, forgotten, errors = run_race(["ids", ",".join(map(str, old))])
-    assert all("ERROR" not in e for e in errors), next(e for e in errors if "ERROR" in e)[-2000:]
+    failed = sum(e.count("ERROR") for e in errors)
+    assert failed == 0, f"{failed} of {WORKERS * ASKS} asks failed: " + next(e for e in errors if "ERROR" in e)[-1000:]
     assert len(asked) == WORKERS * ASKS
     assert forgotten == set(old)
     conn = sqlite3.connect(paths.db_path())
@@ -117,7 +122,8 @@ def test_forgetting_old_asks_while_sixteen_processes_ask_loses_no_ask():
 def test_forget_since_racing_with_asks_fails_no_ask_and_keeps_every_ask_it_did_not_report():
     since = "2000-01-01T00:00:00+00:00"
     asked, forgotten, errors = run_race(["since", since, "6"])
-    assert all("ERROR" not in e for e in errors), next(e for e in errors if "ERROR" in e)[-2000:]
+    failed = sum(e.count("ERROR") for e in errors)
+    assert failed == 0, f"{failed} of {WORKERS * ASKS} asks failed: " + next(e for e in errors if "ERROR" in e)[-1000:]
     assert len(asked) == WORKERS * ASKS
     conn = sqlite3.connect(paths.db_path())
     logged = dict(conn.execute("SELECT id, question FROM interactions").fetchall())
