@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from learnflow.db.store import Store
 
 # Tables whose rows belong to the person's learning record (everything but schema bookkeeping).
+# Children before parents (foreign keys are on); appeals and flags were missing, so one appeal made
+# `forget --all` fail on a foreign key.
 RECORD_TABLES = (
-    "interaction_skills", "evidence", "tasks", "check_results", "skill_ratings", "review_cards",
-    "action_items", "reflection_answers", "reflections", "interactions", "conversations", "goals",
+    "interaction_skills", "evidence", "tasks", "appeals", "check_results", "skill_ratings", "review_cards",
+    "action_items", "reflection_answers", "reflections", "flags", "interactions", "conversations", "goals",
 )  # fmt: skip
 _PARENTS_FIRST = ("conversations", "interactions", "reflections", "review_cards", "check_results", "tasks", "flags")
 # Extension tables (sync state, xAPI identity and imports) hold copies of records too.
