@@ -9,7 +9,6 @@ import sys
 import time
 
 from learnflow import paths
-from learnflow.admin.forget import forget
 from learnflow.db.store import Store
 from learnflow.tutor.ask import Ask, AskOptions
 
@@ -101,7 +100,12 @@ def seed(n: int) -> list[int]:
 
 def assert_no_orphans(conn: sqlite3.Connection) -> None:
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert conn.execute("SELECT count(*) FROM evidence WHERE source = 'interactions' AND source_id NOT IN (SELECT id FROM interactions)").fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM evidence WHERE source = 'interactions' AND source_id NOT IN (SELECT id FROM interactions)"
+        ).fetchone()[0]
+        == 0
+    )
     assert conn.execute("SELECT count(*) FROM conversations WHERE id NOT IN (SELECT conversation_id FROM interactions)").fetchone()[0] == 0
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -225,7 +229,12 @@ def test_forget_id_leaves_no_copy_of_the_question_in_any_table_or_in_the_file(cl
     assert summary["recent"] == [] and summary["failed_commands"] == [] and summary["questions"] == 0 and r["feedback"] is None
     assert s.query("SELECT count(*) AS n FROM reflection_answers")[0]["n"] == 1  # the learner's own answer stays
     assert s.conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert s.query("SELECT count(*) AS n FROM evidence WHERE source_id NOT IN (SELECT id FROM interactions) AND source = 'interactions'")[0]["n"] == 0
+    assert (
+        s.query("SELECT count(*) AS n FROM evidence WHERE source_id NOT IN (SELECT id FROM interactions) AND source = 'interactions'")[0][
+            "n"
+        ]
+        == 0
+    )
 
 
 def test_forget_since_forgets_the_commands_run_since_then_too(cli):

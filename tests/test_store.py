@@ -173,8 +173,10 @@ def test_upgrade_keeps_the_id_high_water_mark_even_past_rows_forgotten_after_a_s
     migrations.migrations.apply(db, stop_before="m009_ids_never_reused")
     cid = db["conversations"].insert({"created_at": "2026-01-01T00:00:00Z", "title": "old"}).last_pk
     for i in range(1, 8):
-        db["interactions"].insert({"id": i, "conversation_id": cid, "created_at": "2026-01-01T00:00:00Z", "question": f"q{i}", "status": "ok"})
-    for i in range(1, 5):
+        db["interactions"].insert(
+            {"id": i, "conversation_id": cid, "created_at": "2026-01-01T00:00:00Z", "question": f"q{i}", "status": "ok"}
+        )
+    for _ in range(1, 5):
         db["evidence"].insert({"ts": 1.0, "skill": "git", "kind": "check", "value": 1.0})
     ns = uuid.uuid4()
     db["xapi_meta"].insert({"key": "namespace", "value": str(ns)})

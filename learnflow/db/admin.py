@@ -5,10 +5,9 @@ from a damaged copy, erasing records, and compacting the file afterwards.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
-from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from learnflow.db.store import marks
@@ -194,7 +193,9 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
         )  # fmt: skip
         if not inter and not tasks:
             return
-        erased.interactions = store.query("SELECT id, created_at, status FROM interactions WHERE id IN (SELECT id FROM forget_i) ORDER BY id")
+        erased.interactions = store.query(
+            "SELECT id, created_at, status FROM interactions WHERE id IN (SELECT id FROM forget_i) ORDER BY id"
+        )
         erased.tasks = store.query("SELECT id, created_at, command FROM tasks WHERE id IN (SELECT id FROM forget_t) ORDER BY id")
         cards = _chosen(conn, "forget_c", "SELECT id FROM review_cards WHERE interaction_id IN (SELECT id FROM forget_i)")
         checks = _chosen(
@@ -203,7 +204,7 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
         )  # fmt: skip
         flags = _chosen(conn, "forget_f", "SELECT id FROM flags WHERE interaction_id IN (SELECT id FROM forget_i)")
         appeals = _chosen(conn, "forget_a", "SELECT id FROM appeals WHERE check_result_id IN (SELECT id FROM forget_k)")
-        convs = _chosen(conn, "forget_v", "SELECT DISTINCT conversation_id FROM interactions WHERE id IN (SELECT id FROM forget_i)")
+        _chosen(conn, "forget_v", "SELECT DISTINCT conversation_id FROM interactions WHERE id IN (SELECT id FROM forget_i)")
         erased.ids = {
             "interactions": inter, "tasks": tasks, "review_cards": cards, "check_results": checks,
             "flags": flags, "appeals": appeals,
@@ -237,7 +238,9 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
         # Conversations are titled with their first question. A conversation is created in the same
         # transaction as its first turn (Store.begin_conversation), so one without turns is left over.
         orphan = "NOT EXISTS (SELECT 1 FROM interactions i WHERE i.conversation_id = conversations.id)"
-        left_over = f"DELETE FROM conversations WHERE {orphan} AND (id IN (SELECT id FROM forget_v){' OR created_at >= ?' if since else ''})"
+        left_over = (
+            f"DELETE FROM conversations WHERE {orphan} AND (id IN (SELECT id FROM forget_v){' OR created_at >= ?' if since else ''})"
+        )
         gone(left_over, "conversations", params)
         conn.execute(
             "UPDATE conversations SET title = (SELECT substr(question, 1, 200) FROM interactions i "

@@ -372,7 +372,12 @@ def m009_ids_never_reused(db: Database) -> None:
         rebuilt = sql.replace(f'CREATE TABLE "{table}"', f'CREATE TABLE "{table}_m009"', 1)
         rebuilt = rebuilt.replace('"id" INTEGER PRIMARY KEY', '"id" INTEGER PRIMARY KEY AUTOINCREMENT', 1)
         assert rebuilt.count("AUTOINCREMENT") == 1 and f'"{table}_m009"' in rebuilt, f"unexpected schema for {table}: {sql}"
-        extras = [s for (s,) in conn.execute("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL", [table])]
+        extras = [
+            s
+            for (s,) in conn.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL", [table]
+            )
+        ]
         top = conn.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()[0]
         conn.execute(rebuilt)
         conn.execute(f'INSERT INTO "{table}_m009" SELECT * FROM "{table}"')

@@ -366,10 +366,10 @@ def sync(
         # so a failed sync keeps it for the next one.
         owed = db_lrs.pending_voidings(store, lrs.key)
         for i in range(0, len(owed), max(1, batch)):
-            chunk = owed[i : i + max(1, batch)]
-            client.post_statements([voiding_statement(vid, sid, json.loads(actor), at) for sid, vid, actor, at in chunk])
-            db_lrs.record_voided(store, lrs.key, [(sid, vid) for sid, vid, _, _ in chunk], now_iso())
-            voided += len(chunk)
+            owed_now = owed[i : i + max(1, batch)]
+            client.post_statements([voiding_statement(vid, sid, json.loads(actor), at) for sid, vid, actor, at in owed_now])
+            db_lrs.record_voided(store, lrs.key, [(sid, vid) for sid, vid, _, _ in owed_now], now_iso())
+            voided += len(owed_now)
             batches += 1
         for i in range(0, len(todo), max(1, batch)):
             chunk = todo[i : i + max(1, batch)]

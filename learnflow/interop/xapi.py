@@ -410,7 +410,12 @@ def own_ids(store: Store) -> set[str]:
 # -- forgetting: statements of forgotten records, and the voiding statements that retract them ------------
 
 # The statement each kind of forgotten row was sent as (names as in the builders above).
-_FORGOTTEN_NAMES = {"interactions": "asked:{}", "check_results": "answered:{}", "tasks": "evidenced:tasks:{}", "flags": "evidenced:flags:{}"}
+_FORGOTTEN_NAMES = {
+    "interactions": "asked:{}",
+    "check_results": "answered:{}",
+    "tasks": "evidenced:tasks:{}",
+    "flags": "evidenced:flags:{}",
+}
 
 
 def statement_ids_of(store: Store, ids: dict[str, list[int]]) -> list[str]:
