@@ -268,9 +268,9 @@ def test_bad_input_is_a_clear_error_and_deletes_nothing(cli):
     assert cli("ask", "-m", "offline", "Explain SQL joins").exit_code == 0
     garbage = cli("forget", "--since", "last blue moon")
     assert garbage.exit_code == 3 and "--since 'last blue moon' is not a time I can read" in garbage.stderr
-    unknown = cli("forget", "41")
-    assert unknown.exit_code == 6 and "No interaction with id 41" in unknown.stderr
-    assert len(Store().history()) == 1
+    unknown = cli("forget", "1", "41")
+    assert unknown.exit_code == 6 and "No interaction with id 41; nothing was forgotten" in unknown.stderr
+    assert len(Store().history()) == 1  # not even #1, which exists: a typo deletes nothing
 
 
 # -- ids are never reused -------------------------------------------------------------------------

@@ -197,12 +197,6 @@ def forget(
             render.notice("Nothing deleted.")
             return
     done = do_forget(open_store(), ids=ids, since=since_iso, everything=all_)
-    if ids and not all_ and done.interactions < len(set(ids)):
-        from learnflow.errors import NotFound
-
-        missing = sorted(set(ids) - set(done.ids))
-        raise NotFound(f"No interaction with id {', '.join(map(str, missing))}; forgot {done.interactions}.",
-                       hint="learnflow history lists the ids.")  # fmt: skip
     if json_:
         render.print_json({**done.to_dict(), "confirmed": True})
         return

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from learnflow.db.store import marks
-from learnflow.errors import DatabaseError
+from learnflow.errors import DatabaseError, NotFound
 
 if TYPE_CHECKING:
     from learnflow.db.store import Store
@@ -186,6 +186,11 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
         conn.executemany("INSERT OR IGNORE INTO forget_given (id) VALUES (?)", [(i,) for i in given])
         where = "id IN (SELECT id FROM forget_given)" + (" OR created_at >= ?" if since else "")
         params = [since] if since else []
+        missing = [i for (i,) in conn.execute("SELECT id FROM forget_given WHERE id NOT IN (SELECT id FROM interactions) ORDER BY id")]
+        if missing:  # checked in the transaction: a typo deletes nothing, not the ids that happened to exist
+            raise NotFound(
+                f"No interaction with id {', '.join(map(str, missing))}; nothing was forgotten.", hint="learnflow history lists the ids."
+            )
         inter = _chosen(conn, "forget_i", f"SELECT id FROM interactions WHERE {where}", params)
         tasks = _chosen(
             conn, "forget_t",
