@@ -53,7 +53,7 @@ def main(argv=None) -> int:
             for name, path in sides.items():
                 home = Path(tmp) / f"log-{name[0]}"
                 out = subprocess.run([sys.executable, "-c", BUILD, str(args.asks), str(ROOT / "tests" / "lrs")],
-                                     env={**env, "PYTHONPATH": path, "LEARNFLOW_HOME": str(home)}, capture_output=True, text=True, check=True)  # fmt: skip
+                                     env={**env, "PYTHONPATH": path, "LEARNFLOW_HOME": str(home)}, cwd=tmp, capture_output=True, text=True, check=True)  # fmt: skip
                 logs[name] = home
                 print(f"{name}: log of (interactions, evidence rows) = {out.stdout.strip()}, "
                       f"{(home / 'learnflow.db').stat().st_size / 1e6:.0f} MB", flush=True)  # fmt: skip
@@ -65,9 +65,11 @@ def main(argv=None) -> int:
                         shutil.rmtree(home, ignore_errors=True)
                         shutil.copytree(logs[name], home)
                         start = time.perf_counter()
-                        subprocess.run([sys.executable, "-m", "learnflow", *command], env={**env, "PYTHONPATH": path, "LEARNFLOW_HOME": str(home)},
-                                       cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # fmt: skip
+                        done = subprocess.run([sys.executable, "-m", "learnflow", *command], env={**env, "PYTHONPATH": path, "LEARNFLOW_HOME": str(home)},
+                                              cwd=tmp, capture_output=True, text=True, check=False)  # fmt: skip
                         times[name].append(time.perf_counter() - start)
+                        if done.returncode:
+                            print(f"  {name} {case}: exit {done.returncode}: {done.stderr.strip()[-300:]}", flush=True)
                 for name, t in times.items():
                     print(
                         f"forget {case:20} {name:22} median {statistics.median(t):6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in t)})",

@@ -146,6 +146,8 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise DatabaseError(f"Cannot write to the log at {self.path}: {exc}.") from None
         except sqlite3.IntegrityError as exc:
+            if "FOREIGN KEY" not in str(exc):
+                raise
             # A row this write refers to is gone: `learnflow forget` ran meanwhile in another process.
             raise NotFound(f"What this refers to was deleted meanwhile ({exc}).", hint="Was `learnflow forget` run? Try again.") from None
 
