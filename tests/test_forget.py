@@ -9,6 +9,7 @@ import sys
 import time
 
 from learnflow import paths
+from learnflow.admin.forget import forget
 from learnflow.db.store import Store
 from learnflow.tutor.ask import Ask, AskOptions
 
@@ -293,3 +294,26 @@ def test_ids_are_never_reused_after_forget_so_statement_ids_never_collide(cli):
     assert after and not after & before
     cids = [r[0] for r in store.conn.execute("SELECT id FROM conversations")]
     assert cids == [5]  # conversations too: `ask --cid 3` can never continue someone else's thread
+
+
+def test_an_ask_forgotten_while_it_is_answered_finishes_and_writes_nothing_back(store):
+    run = Ask(store, AskOptions(question=f"How do I undo a commit, {MARKER}?", model="offline"))
+    other = Store()  # another process's forget, between the question being logged and the answer
+    assert forget(other, since="2000-01-01T00:00:00+00:00").ids == [run.id]
+    answer = "".join(run.stream())
+    assert answer and run.result().status == "ok"
+    assert MARKER not in all_text(paths.db_path())
+    assert store.conn.execute("SELECT count(*) FROM evidence").fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM interaction_skills").fetchone()[0] == 0
+
+
+def test_continuing_a_conversation_forgotten_meanwhile_is_not_found_not_a_failed_constraint(store):
+    import pytest
+
+    from learnflow.errors import NotFound
+
+    cid, first = store.begin_conversation("Explain SQL joins", question="Explain SQL joins")
+    forget(Store(), ids=[first])  # after `ask -c` found the conversation, before it wrote its turn
+    with pytest.raises(NotFound, match="forgotten meanwhile"):
+        store.begin_interaction(conversation_id=cid, question="and left joins?")
+    assert store.conn.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
