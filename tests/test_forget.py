@@ -296,11 +296,13 @@ def test_ids_are_never_reused_after_forget_so_statement_ids_never_collide(cli):
     assert cids == [5]  # conversations too: `ask --cid 3` can never continue someone else's thread
 
 
-def test_an_ask_forgotten_while_it_is_answered_finishes_and_writes_nothing_back(store):
-    run = Ask(store, AskOptions(question=f"How do I undo a commit, {MARKER}?", model="offline"))
-    other = Store()  # another process's forget, between the question being logged and the answer
-    assert forget(other, since="2000-01-01T00:00:00+00:00").ids == [run.id]
-    answer = "".join(run.stream())
+def test_an_ask_forgotten_while_it_is_answered_finishes_and_writes_nothing_back(store, openai_env):
+    # The model tags the question while it answers: those tags and their evidence are written after the answer.
+    openai_env.rule("Classify", {"content": '{"skills": ["git"]}'})
+    run = Ask(store, AskOptions(question=f"How do I undo a commit, {MARKER}?"))
+    # Another process's forget, between the question being logged and the answer.
+    assert forget(Store(), since="2000-01-01T00:00:00+00:00").interactions == 1
+    answer = "".join(run.stream())  # before the fix: IntegrityError (the tags' foreign key) or orphan evidence
     assert answer and run.result().status == "ok"
     assert MARKER not in all_text(paths.db_path())
     assert store.conn.execute("SELECT count(*) FROM evidence").fetchone()[0] == 0
