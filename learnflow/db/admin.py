@@ -141,15 +141,29 @@ def erase_all(store: Store, before: Callable[[Erased], None] | None = None) -> E
     erased = Erased()
 
     def wipe() -> None:
+        conn = store.conn
         if before is not None:
             before(erased)
-        present = _tables(store.conn)
+        present = _tables(conn)
+        # Emptying a table row by row through its triggers (the FTS index, the evidence_daily sums) took
+        # 2.7 of the 5.6 s on a 100k-ask log. Everything goes: drop the triggers, empty the tables (SQLite's
+        # truncate), empty what they maintain, and put the triggers back, in this same transaction.
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('interactions', 'evidence')"
+        ).fetchall()
+        for name, _ in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
         for table in RECORD_TABLES:
             if table in present:
-                erased.counts[table] = store.conn.execute(f"DELETE FROM [{table}]").rowcount
+                erased.counts[table] = conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+                conn.execute(f"DELETE FROM [{table}]")
+        conn.execute("INSERT INTO interactions_fts(interactions_fts) VALUES('delete-all')")
+        conn.execute("DELETE FROM evidence_daily")
+        for _, sql in triggers:
+            conn.execute(sql)
         for table in present:
             if table.startswith(COPY_PREFIXES):
-                erased.counts[table] = store.conn.execute(f"DELETE FROM [{table}]").rowcount
+                erased.counts[table] = conn.execute(f"DELETE FROM [{table}]").rowcount
 
     store._write(wipe)
     return erased
