@@ -240,9 +240,11 @@ def test_forget_removes_rows_index_and_evidence(cli):
 def test_forget_tells_scripts_what_it_deleted(cli):
     for q in ("Explain SQL joins", "How do I rebase?"):
         cli("ask", q)
-    assert json.loads(cli("forget", "2", "--json").stdout) == {"interactions": 1, "ids": [2], "confirmed": True}
+    one = json.loads(cli("forget", "2", "--json").stdout)
+    assert (one["interactions"], one["ids"], one["confirmed"]) == (1, [2], True)
+    assert one["tables"]["interactions"] == 1 and one["tables"]["conversations"] == 1 and one["voidings_queued"] == 0
     everything = json.loads(cli("forget", "--all", "--yes", "--json").stdout)
-    assert everything["interactions"] == 1 and everything["tables"]["interactions"] == 1
+    assert everything["interactions"] == 1 and everything["tables"]["interactions"] == 1 and everything["everything"]
 
 
 def test_forget_needs_a_target(cli):

@@ -160,3 +160,40 @@ def test_salvaged_rows_keep_known_tables_and_columns_only(store):
     })  # fmt: skip
     assert salvaged == {"conversations": 1}
     assert store.query("SELECT id, title FROM conversations") == [{"id": 7, "title": "kept"}]
+
+
+def test_upgrade_keeps_the_id_high_water_mark_even_past_rows_forgotten_after_a_sync(home):
+    """m009: a log from before it gets its high-water marks from the ids it holds and, for statement
+    tables, from the statements an LRS acknowledged for rows forgotten since (they must not come back)."""
+    import uuid
+
+    path = home / "learnflow.db"
+    home.mkdir(parents=True)
+    db = Database(path)
+    migrations.migrations.apply(db, stop_before="m009_ids_never_reused")
+    cid = db["conversations"].insert({"created_at": "2026-01-01T00:00:00Z", "title": "old"}).last_pk
+    for i in range(1, 8):
+        db["interactions"].insert(
+            {"id": i, "conversation_id": cid, "created_at": "2026-01-01T00:00:00Z", "question": f"q{i}", "status": "ok"}
+        )
+    for _ in range(1, 5):
+        db["evidence"].insert({"ts": 1.0, "skill": "git", "kind": "check", "value": 1.0})
+    ns = uuid.uuid4()
+    db["xapi_meta"].insert({"key": "namespace", "value": str(ns)})
+    # #6 and #7 were synced, then forgotten (before m009 the next ask would have been #6 again).
+    db.execute("INSERT INTO xapi_sent VALUES ('http://lrs/xapi/', ?, 'x')", [str(uuid.uuid5(ns, "asked:7"))])
+    db.execute("DELETE FROM interactions WHERE id >= 6")
+    db.execute("DELETE FROM evidence WHERE id = 4")  # nothing says #4 was sent: the mark is the highest left
+    db.conn.commit()
+    db.conn.close()
+
+    s = Store(path)
+    assert s.begin_interaction(conversation_id=cid, question="new") == 8
+    s.add_evidence([{"skill": "git", "kind": "check", "value": 1.0}])
+    assert s.conn.execute("SELECT max(id) FROM evidence").fetchone()[0] == 4
+    assert s.history(limit=10)[-1]["question"] == "q1" and s.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert s.history(query="q5")[0]["id"] == 5  # the full-text index was rebuilt with the table's triggers intact
+    s.conn.execute("DELETE FROM interactions WHERE id = 8")
+    s.conn.commit()
+    assert s.begin_interaction(conversation_id=cid, question="newer") == 9
+    assert [r["id"] for r in s.history(query="newer")] == [9]  # the rebuilt table's FTS triggers index new rows

@@ -328,3 +328,71 @@ def test_a_malformed_lrs_url_is_a_config_error_not_a_traceback(cli, url):
     result = cli("sync", "--lrs", url)
     assert result.exit_code == 4, result.output
     assert "is not a valid URL" in result.stderr and "Traceback" not in result.output
+
+
+# -- forget reaches the LRS: voiding statements (xAPI 1.0.3, 2.2) ---------------------------------
+
+
+def statements_now(store):
+    return xapi.build_statements(store, xapi.resolve_actor(store), snapshots=False)  # no mastery snapshots: only asks change
+
+
+def asked_id(store, i: int) -> str:
+    import uuid
+
+    return str(uuid.uuid5(xapi.namespace(store), f"asked:{i}"))
+
+
+def test_forget_voids_at_the_next_sync_what_the_lrs_holds_and_a_failed_sync_keeps_the_voiding(store, lrs):
+    from learnflow.admin.forget import forget
+
+    simulate_log(store, asks=6, checks=0, ratings=0, reflections=0)
+    target = Lrs(lrs.url, "k", "s")
+    sync.sync(store, statements_now(store), target)
+    gone = asked_id(store, 3)
+    assert gone in lrs.stored
+
+    done = forget(store, ids=[3])
+    assert done.voidings_queued == 1
+    lrs.script = [(503, {}, {"message": "down"})]
+    with pytest.raises(LrsError):
+        sync.sync(store, statements_now(store), target, client=Client(target, attempts=1))
+    posts = lrs.posts
+
+    result = sync.sync(store, statements_now(store), target)
+    assert result.voided == 1 and lrs.posts == posts + 1  # the voiding only: nothing else is new
+    [voiding] = [s for s in lrs.stored.values() if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided"]
+    assert voiding["object"] == {"objectType": "StatementRef", "id": gone}
+    assert voiding["actor"] == xapi.resolve_actor(store) and voiding["timestamp"]
+    again = sync.sync(store, statements_now(store), target)
+    assert (again.voided, again.sent, again.requests) == (0, 0, 0)  # voided once, recorded as sent
+
+
+def test_a_new_ask_after_forget_gets_a_new_statement_that_is_sent(store, lrs):
+    from learnflow.admin.forget import forget
+    from learnflow.tutor.ask import Ask, AskOptions
+
+    simulate_log(store, asks=3, checks=0, ratings=0, reflections=0)
+    target = Lrs(lrs.url)
+    sync.sync(store, xapi.build_statements(store, xapi.resolve_actor(store)), target)
+    forget(store, ids=[3])
+    run = Ask(store, AskOptions(question="what is a git tag?", model="offline"))
+    for _ in run.stream():
+        pass
+    assert run.id == 4
+    result = sync.sync(store, xapi.build_statements(store, xapi.resolve_actor(store)), target)
+    assert asked_id(store, 4) in lrs.stored and result.voided == 1 and result.sent >= 1
+
+
+def test_forget_all_voids_every_statement_of_this_install_an_lrs_acknowledged(store, lrs):
+    from learnflow.admin.forget import forget
+
+    simulate_log(store, asks=4, checks=2, ratings=1, reflections=1)
+    target = Lrs(lrs.url)
+    first = sync.sync(store, xapi.build_statements(store, xapi.resolve_actor(store)), target)
+    done = forget(store, everything=True)
+    assert done.voidings_queued == first.sent
+    result = sync.sync(store, xapi.build_statements(store, xapi.resolve_actor(store)), target)
+    voidings = [s for s in lrs.stored.values() if s["verb"]["id"].endswith("/voided")]
+    originals = {sid for sid, s in lrs.stored.items() if not s["verb"]["id"].endswith("/voided")}
+    assert result.voided == first.sent and {v["object"]["id"] for v in voidings} == originals

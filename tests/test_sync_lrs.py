@@ -121,3 +121,44 @@ def test_an_lrs_refusal_names_the_statement_and_keeps_what_went_through(store, r
         sync.sync(store, sts[:5] + [bad] + sts[6:], target, batch=5)
     assert f"rejected statement {bad['id']} (HTTP 400)" in err.value.message and "verb.id" in err.value.message
     assert len(sync.acknowledged(store, target)) == 5  # the first batch is in, and recorded
+
+
+@pytest.fixture(scope="module")
+def voiding_lrs(tmp_path_factory):
+    """The same LRS with its voiding at work (off in `real_lrs`, for speed)."""
+    reason = lrs_available()
+    if reason:
+        pytest.skip(reason)
+    server = start_lrs(tmp_path_factory.mktemp("lrs-voids"), voids=True)
+    yield server
+    server.stop()
+
+
+def test_after_forget_and_sync_the_lrs_no_longer_returns_the_forgotten_statement(cli, store, voiding_lrs, monkeypatch):
+    import uuid
+
+    from learnflow.interop import xapi
+
+    monkeypatch.setenv("LEARNFLOW_LRS_USER", voiding_lrs.user)
+    monkeypatch.setenv("LEARNFLOW_LRS_PASSWORD", voiding_lrs.password)
+    mbox = "forgetful@example.com"
+    simulate_log(store, asks=5, checks=1, ratings=0, reflections=0)
+    assert cli("config", "set", "xapi_actor_mbox", mbox).exit_code == 0  # forget's voidings carry the same actor as sync
+    first = cli("sync", "--lrs", voiding_lrs.url)
+    assert first.exit_code == 0, first.output
+    gone = str(uuid.uuid5(xapi.namespace(store), "asked:2"))
+    assert gone in {s["id"] for s in read_back(voiding_lrs, f"mailto:{mbox}")}
+
+    forgot = cli("forget", "2")
+    assert forgot.exit_code == 0 and "will be voided by the next `learnflow sync`" in forgot.stderr
+    synced = cli("sync", "--lrs", voiding_lrs.url)
+    assert synced.exit_code == 0 and "Voided 1 statements" in synced.stderr, synced.output
+    back = read_back(voiding_lrs, f"mailto:{mbox}")
+    assert gone not in {s["id"] for s in back}  # a plain GET no longer returns it (xAPI 1.0.3, 2.2)
+    [voiding] = [s for s in back if s["verb"]["id"] == xapi.VOIDED]
+    assert voiding["object"] == {"objectType": "StatementRef", "id": gone}
+    client = sync.Client(sync.Lrs(voiding_lrs.url, voiding_lrs.user, voiding_lrs.password))
+    try:  # still there for who asks for it by name, marked voided: the LRS keeps it, it just stops serving it
+        assert client.request("GET", voiding_lrs.url + f"statements?voidedStatementId={gone}")[0] == 200
+    finally:
+        client.close()

@@ -260,7 +260,10 @@ def sync(
         result = core.sync(store, sts, target, batch=batch, progress=show)
     if json_:
         render.print_json(asdict(result))
-    elif result.sent:
+        return
+    if result.voided:
+        render.notice(f"Voided {result.voided:,} statements of forgotten records at {result.lrs} (xAPI voiding).")
+    if result.sent:
         render.notice(
             f"Sent {result.sent:,} statements to {result.lrs} in {result.batches} batches ({result.seconds:.1f} s); "
             f"{result.already:,} were there already."

@@ -201,16 +201,30 @@ def forget(
             render.notice("Nothing deleted.")
             return
     done = do_forget(open_store(), ids=ids, since=since_iso, everything=all_)
-    if ids and not all_ and done["interactions"] < len(set(ids)):
-        from learnflow.errors import NotFound
-
-        missing = sorted(set(ids) - set(done.get("ids", [])))
-        raise NotFound(f"No interaction with id {', '.join(map(str, missing))}; forgot {done['interactions']}.",
-                       hint="learnflow history lists the ids.")  # fmt: skip
     if json_:
-        render.print_json({**done, "confirmed": True})
+        render.print_json({**done.to_dict(), "confirmed": True})
         return
-    render.notice(f"Forgot {done['interactions']} interaction(s); the database was compacted.")
+    render.notice(forget_report(done))
+
+
+def forget_report(done) -> str:
+    """What forget deleted, kind by kind, in words (the counts are the rows deleted)."""
+    from learnflow.db.admin import KINDS
+
+    def n(count: int, word: str) -> str:
+        return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+    kinds = [n(done.tables[t], word) for t, word in KINDS.items() if done.tables.get(t) and t != "interactions"]
+    if done.everything:
+        head = "Forgot everything: " + (", ".join([n(done.interactions, "interaction"), *kinds]) if done.tables else "the log was empty")
+    else:
+        head = f"Forgot {n(done.interactions, 'interaction')}" + (f" and what was made from them ({', '.join(kinds)})" if kinds else "")
+    parts = [head + "; the database was compacted."]
+    if done.reflections_rewritten:
+        parts.append(f"{n(done.reflections_rewritten, 'reflection')} no longer mention them (summary and narrative rewritten).")
+    if done.voidings_queued:
+        parts.append(f"{n(done.voidings_queued, 'statement')} an LRS holds will be voided by the next `learnflow sync`.")
+    return " ".join(parts)
 
 
 def register(app: typer.Typer) -> None:

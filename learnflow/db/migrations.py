@@ -328,6 +328,72 @@ def m008_learning_by_doing(db: Database) -> None:
     )
 
 
+# Tables whose ids are seen outside the log (statement ids, `--cid`, `show ID`): never reused.
+_KEEP_IDS = (
+    "conversations", "interactions", "tasks", "evidence", "reflections", "reflection_answers", "action_items",
+    "review_cards", "check_results", "skill_ratings", "xapi_imported", "flags", "appeals",
+)  # fmt: skip
+# The verb each statement table's rows are named by (interop/xapi.py: uuid5(namespace, f"{verb}:{id}")).
+_STATEMENT_VERBS = {"interactions": "asked", "check_results": "answered", "skill_ratings": "self-assessed", "reflections": "reflected"}
+
+
+def _sent_high_water(db: Database, table: str, top: int) -> int:
+    """The highest id above `top` whose statement an LRS acknowledged: a row forgotten after it was synced."""
+    import uuid
+
+    verb = _STATEMENT_VERBS.get(table)
+    row = db.execute("SELECT value FROM xapi_meta WHERE key = 'namespace'").fetchone()
+    sent = {sid for (sid,) in db.execute("SELECT statement_id FROM xapi_sent")}
+    if verb is None or row is None or not sent:
+        return top
+    ns = uuid.UUID(row[0])
+    # Ids were handed out one above the highest, so a forgotten one lies not far above what is left.
+    found = [i for i in range(top + 1, top + len(sent) + 1001) if str(uuid.uuid5(ns, f"{verb}:{i}")) in sent]
+    return max(found, default=top)
+
+
+@migrations()
+def m009_ids_never_reused(db: Database) -> None:
+    """Ids are never handed out twice, even after `forget`; LRS voidings wait in a queue.
+
+    SQLite gives a new row max(id) + 1, so forgetting the newest rows made the next ones reuse
+    their ids, and with them their xAPI statement ids (an LRS kept the forgotten statement and
+    took the new one for a copy of it). AUTOINCREMENT keeps the high-water mark in
+    sqlite_sequence. A column cannot be made AUTOINCREMENT in place: each table is rebuilt
+    (SQLite's documented 12 steps; apply() turns foreign keys off around it), its indexes and
+    triggers recreated, and the mark seeded with the highest id it holds, or higher when
+    xapi_sent shows that an LRS was sent a statement of a row forgotten since.
+
+    lrs_voiding holds the xAPI voiding statements `forget` owes each LRS until it acknowledges them.
+    """
+    conn = db.conn
+    for table in _KEEP_IDS:
+        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+        rebuilt = sql.replace(f'CREATE TABLE "{table}"', f'CREATE TABLE "{table}_m009"', 1)
+        rebuilt = rebuilt.replace('"id" INTEGER PRIMARY KEY', '"id" INTEGER PRIMARY KEY AUTOINCREMENT', 1)
+        assert rebuilt.count("AUTOINCREMENT") == 1 and f'"{table}_m009"' in rebuilt, f"unexpected schema for {table}: {sql}"
+        extras = [
+            s
+            for (s,) in conn.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL", [table]
+            )
+        ]
+        top = conn.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()[0]
+        conn.execute(rebuilt)
+        conn.execute(f'INSERT INTO "{table}_m009" SELECT * FROM "{table}"')
+        conn.execute(f'DROP TABLE "{table}"')
+        conn.execute(f'ALTER TABLE "{table}_m009" RENAME TO "{table}"')
+        for statement in extras:
+            conn.execute(statement)
+        mark = _sent_high_water(db, table, top)
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = ?", [table])
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [table, mark])
+    db.execute(
+        "CREATE TABLE lrs_voiding (lrs TEXT NOT NULL, statement_id TEXT NOT NULL, voiding_id TEXT NOT NULL, "
+        "actor TEXT NOT NULL, queued_at TEXT NOT NULL, PRIMARY KEY (lrs, statement_id)) WITHOUT ROWID"
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -337,6 +403,10 @@ def apply(db: Database) -> list[str]:
         return []
     # Several first runs may start at once (e.g. parallel asks on a new machine):
     # take the write lock, then look again, so only one process migrates.
+    # Foreign keys are off while tables are rebuilt (m009: dropping a parent table would
+    # otherwise delete its rows' children); the pragma only changes outside a transaction.
+    fks = db.conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.conn.execute("PRAGMA foreign_keys=OFF")
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         pending = [m.name for m in migrations.pending(db)]
@@ -346,4 +416,6 @@ def apply(db: Database) -> list[str]:
     except BaseException:
         db.conn.rollback()
         raise
+    finally:
+        db.conn.execute(f"PRAGMA foreign_keys={'ON' if fks else 'OFF'}")
     return pending

@@ -199,3 +199,25 @@ def set_action_status(store: Store, action_id: int, status: str, resolved_at: st
     store._write(
         lambda: store.conn.execute("UPDATE action_items SET status = ?, resolved_at = ? WHERE id = ?", [status, resolved_at, action_id])
     )
+
+
+# -- forget ------------------------------------------------------------------------------
+
+
+def summaries(store: Store) -> list[dict]:
+    """Every reflection's id, summary (JSON), narrative, feedback and feedback method: what `forget` may have to rewrite."""
+    return store.query("SELECT id, summary, narrative, feedback, feedback_method FROM reflections WHERE summary IS NOT NULL ORDER BY id")
+
+
+def rewrite(store: Store, reflection_id: int, fields: dict, question_fixes: list[tuple[str, str]]) -> None:
+    """Set a reflection's columns and replace text in the questions it asked (`forget` taking a record out)."""
+
+    def write() -> None:
+        sets = ", ".join(f"[{k}] = ?" for k in fields)
+        store.conn.execute(f"UPDATE reflections SET {sets} WHERE id = ?", [*fields.values(), reflection_id])
+        for old, new in question_fixes:
+            store.conn.execute(
+                "UPDATE reflection_answers SET question = replace(question, ?, ?) WHERE reflection_id = ?", [old, new, reflection_id]
+            )
+
+    store._write(write)

@@ -32,7 +32,9 @@ class SkillTag:
 # The number of migrations in migrations.py (a test keeps the two in step). Knowing it
 # here lets an up-to-date database open without importing sqlite-utils, which costs
 # ~60 ms of every command: the hot path (ask, history) talks to sqlite3 directly.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
+# Evidence rows name their source row (source, source_id); these sources are tables of the log.
+_SOURCE_TABLES = frozenset({"interactions", "tasks", "check_results", "skill_ratings", "flags", "reflections"})
 
 
 def marks(values) -> str:
@@ -179,6 +181,11 @@ class Store:
                 raise
             conn.commit()
             return result
+        except sqlite3.IntegrityError as exc:
+            if "FOREIGN KEY" not in str(exc):
+                raise
+            # A row this write refers to is gone: `learnflow forget` ran meanwhile in another process.
+            raise NotFound(f"What this refers to was deleted meanwhile ({exc}).", hint="Was `learnflow forget` run? Try again.") from None
         except sqlite3.DatabaseError as exc:
             if not is_fault(exc):
                 raise
@@ -205,9 +212,32 @@ class Store:
         return self._write(lambda: self._insert("conversations", {"created_at": now_iso(), "title": title[:200]}))
 
     def begin_interaction(self, **fields: Any) -> int:
-        """Record the question before anything else happens."""
+        """Record the question before anything else happens.
+
+        Continuing a conversation that a concurrent `forget` removed is NotFound, not a failed constraint.
+        """
         row = {"created_at": now_iso(), "status": "pending", **fields}
-        return self._write(lambda: self._insert("interactions", row))
+
+        def write() -> int:
+            if row.get("conversation_id") is not None and not self.conversation_exists(row["conversation_id"]):
+                raise NotFound(f"Conversation {row['conversation_id']} was forgotten meanwhile.", hint="Ask without -c/--cid.")
+            return self._insert("interactions", row)
+
+        return self._write(write)
+
+    def begin_conversation(self, title: str, **fields: Any) -> tuple[int, int]:
+        """Start a conversation with its first question, in one transaction; (conversation id, interaction id).
+
+        A conversation never exists without its first turn, so a concurrent `forget`, which removes
+        conversations left without turns, cannot take it from under an ask that is about to write.
+        """
+        row = {"created_at": now_iso(), "status": "pending", **fields}
+
+        def write() -> tuple[int, int]:
+            cid = self._insert("conversations", {"created_at": row["created_at"], "title": title[:200]})
+            return cid, self._insert("interactions", {**row, "conversation_id": cid})
+
+        return self._write(write)
 
     def update_interaction(self, interaction_id: int, **fields: Any) -> None:
         sets = ", ".join(f"[{k}] = ?" for k in fields)
@@ -238,9 +268,14 @@ class Store:
             self.finish_interaction(rid, status="interrupted", error="the learnflow process ended before the answer was complete or saved")
         return len(stale)
 
+    def _exists(self, table: str, row_id: int) -> bool:
+        return self.conn.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [row_id]).fetchone() is not None
+
     def set_skills(self, interaction_id: int, tags: Iterable[SkillTag]) -> None:
         def write():
             self.conn.execute("DELETE FROM interaction_skills WHERE interaction_id = ?", [interaction_id])
+            if not self._exists("interactions", interaction_id):
+                return  # forgotten while it was being answered: forget wins, nothing of it is written back
             self._insert_many(
                 "interaction_skills",
                 [
@@ -268,6 +303,8 @@ class Store:
 
         def write():
             self.conn.execute("DELETE FROM evidence WHERE source = ? AND source_id = ?", [source, source_id])
+            if source in _SOURCE_TABLES and not self._exists(source, source_id):
+                return  # its source row was forgotten meanwhile: no evidence may outlive it
             self._insert_many(
                 "evidence",
                 [{"ts": now, "skill": None, "kind": None, "value": None, **r, "source": source, "source_id": source_id} for r in rows],
@@ -276,7 +313,13 @@ class Store:
         self._write(write)
 
     def link_task(self, task_id: int, interaction_id: int) -> None:
-        self._write(lambda: self.conn.execute("UPDATE tasks SET interaction_id = ? WHERE id = ?", [interaction_id, task_id]))
+        # Either side may have been forgotten meanwhile: then there is nothing to link.
+        self._write(
+            lambda: self.conn.execute(
+                "UPDATE tasks SET interaction_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM interactions WHERE id = ?)",
+                [interaction_id, task_id, interaction_id],
+            )
+        )
 
     def get_task(self, task_id: int | None = None) -> dict:
         """One task; by default the last one that failed."""

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 from learnflow.db import lrs as db_lrs
 from learnflow.db.store import Store
 from learnflow.errors import BackendError, ConfigError
+from learnflow.interop.xapi import voiding_statement
 from learnflow.retry_after import parse_retry_after
 from learnflow.timespec import now_iso
 
@@ -342,6 +343,7 @@ class SyncResult:
     batches: int
     requests: int
     seconds: float
+    voided: int = 0  # voiding statements for forgotten records, sent and acknowledged now
 
 
 def acknowledged(store: Store, lrs: Lrs) -> set[str]:
@@ -358,8 +360,17 @@ def sync(
     done = acknowledged(store, lrs)
     todo = [s for s in statements if s["id"] not in done]
     client = client or Client(lrs)
-    sent = batches = 0
+    sent = batches = voided = 0
     try:
+        # First what `forget` owes this LRS: a queued voiding leaves the queue only once acknowledged,
+        # so a failed sync keeps it for the next one.
+        owed = db_lrs.pending_voidings(store, lrs.key)
+        for i in range(0, len(owed), max(1, batch)):
+            owed_now = owed[i : i + max(1, batch)]
+            client.post_statements([voiding_statement(vid, sid, json.loads(actor), at) for sid, vid, actor, at in owed_now])
+            db_lrs.record_voided(store, lrs.key, [(sid, vid) for sid, vid, _, _ in owed_now], now_iso())
+            voided += len(owed_now)
+            batches += 1
         for i in range(0, len(todo), max(1, batch)):
             chunk = todo[i : i + max(1, batch)]
             client.post_statements(chunk)
@@ -371,7 +382,9 @@ def sync(
                 progress(sent, len(todo))
     finally:
         client.close()
-    return SyncResult(lrs.key, len(statements), len(statements) - len(todo), sent, batches, client.requests, time.perf_counter() - start)
+    return SyncResult(
+        lrs.key, len(statements), len(statements) - len(todo), sent, batches, client.requests, time.perf_counter() - start, voided
+    )  # fmt: skip
 
 
 def pull(lrs: Lrs, *, since: str | None = None, client: Client | None = None) -> list[dict]:

@@ -44,6 +44,7 @@ VERBS = {
     "evidenced": f"{NS}/verbs/evidenced",
 }
 VERB_NAMES = {iri: name for name, iri in VERBS.items()}
+VOIDED = f"{ADL}/voided"  # xAPI 1.0.3 2.2: the one verb an LRS acts on, by voiding the statement referenced
 TYPES = {
     "question": "http://adlnet.gov/expapi/activities/question",
     "profile": "http://adlnet.gov/expapi/activities/profile",
@@ -404,3 +405,36 @@ def own_ids(store: Store) -> set[str]:
     names += [f"evidenced-row:{i}" for i in loose]
     names += [f"progressed:{s}:{c}:{m}" for s, c, m, _ in xapi_db.evidence_per_skill(store)]
     return {str(uuid.uuid5(ns, n)) for n in names}
+
+
+# -- forgetting: statements of forgotten records, and the voiding statements that retract them ------------
+
+# The statement each kind of forgotten row was sent as (names as in the builders above).
+_FORGOTTEN_NAMES = {
+    "interactions": "asked:{}",
+    "check_results": "answered:{}",
+    "tasks": "evidenced:tasks:{}",
+    "flags": "evidenced:flags:{}",
+}
+
+
+def statement_ids_of(store: Store, ids: dict[str, list[int]]) -> list[str]:
+    """The ids of the statements these rows (table -> ids) were, or would be, sent as."""
+    ns = namespace(store)
+    return [str(uuid.uuid5(ns, name.format(i))) for table, name in _FORGOTTEN_NAMES.items() for i in ids.get(table, [])]
+
+
+def voiding_id(store: Store, statement_id: str) -> str:
+    """The id of the statement voiding `statement_id`: the same every time, so a resent voiding is stored once."""
+    return str(uuid.uuid5(namespace(store), f"voided:{statement_id}"))
+
+
+def voiding_statement(voiding_id: str, statement_id: str, actor: dict, timestamp: str) -> dict:
+    """xAPI 1.0.3 2.2: verb `voided`, object a StatementRef to the statement retracted."""
+    return {
+        "id": voiding_id,
+        "actor": actor,
+        "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
+        "object": {"objectType": "StatementRef", "id": statement_id},
+        "timestamp": timestamp,
+    }

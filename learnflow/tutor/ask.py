@@ -157,8 +157,7 @@ class Ask:
             hint_step=self.hint_step,
             learner=self.memory.text if self.memory else "",
         )
-        self.id = store.begin_interaction(
-            conversation_id=self.conversation_id,
+        row = dict(
             question=question,
             context_summary=self.context.summary,
             context_text=self.context.text,
@@ -172,6 +171,10 @@ class Ask:
             attempt=self.attempt or None,
             hint_step=self.hint_step,
         )
+        if self.conversation_id:
+            self.id = store.begin_interaction(conversation_id=self.conversation_id, **row)
+        else:
+            self.conversation_id, self.id = store.begin_conversation(question, **row)
         self.repeat_of: int | None = None
         self._record_tags(self.tags)
         self.answer = ""
@@ -196,7 +199,7 @@ class Ask:
             if last is not None:
                 self._continuing = True
                 return last
-        return self.store.new_conversation(self.question)
+        return 0  # a new one: begin_interaction starts it together with its first turn
 
     def _try_first(self, skill: str) -> tuple[str, int | None, str]:
         """(attempt, rung, topic): this turn's place on a hint ladder, or ("", None, "")."""

@@ -215,8 +215,11 @@ class LrsProcess:
             self.proc.wait()
 
 
-def start_lrs(workdir: Path, *, user="learnflow", password="s3cret-test") -> LrsProcess:
-    """Start the LRS from its own folder (it reads any .env in its cwd) bound to 127.0.0.1."""
+def start_lrs(workdir: Path, *, user="learnflow", password="s3cret-test", voids: bool = False) -> LrsProcess:
+    """Start the LRS from its own folder (it reads any .env in its cwd) bound to 127.0.0.1.
+
+    `voids`: keep the LRS's voiding at work (what `forget` sends); off by default, for speed.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -231,6 +234,8 @@ def start_lrs(workdir: Path, *, user="learnflow", password="s3cret-test") -> Lrs
         "SERVICE_CHECK_VOIDS": "false", "SERVICE_UPDATE_VOIDS": "false",
         "NODE_NO_WARNINGS": "1",
     }  # fmt: skip
+    if voids:
+        env.update(SERVICE_UPDATE_REFS="true", SERVICE_CHECK_VOIDS="true", SERVICE_UPDATE_VOIDS="true")
     log = open(workdir / "lrs.log", "w+")
     proc = subprocess.Popen(
         ["node", "-r", "./guard.js", str(LRS_ENTRY.relative_to(LRS_DIR))],
