@@ -32,7 +32,7 @@ class SkillTag:
 # The number of migrations in migrations.py (a test keeps the two in step). Knowing it
 # here lets an up-to-date database open without importing sqlite-utils, which costs
 # ~60 ms of every command: the hot path (ask, history) talks to sqlite3 directly.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def marks(values) -> str:
