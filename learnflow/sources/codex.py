@@ -124,19 +124,19 @@ def _command(item: dict):
 
 def _outcome(output) -> tuple[int | None, str]:
     """(exit code, output text) of a function_call_output; the text only classifies a failure."""
-    if isinstance(output, dict):
-        data = output
-    else:
+    data: dict | None = output if isinstance(output, dict) else None
+    if data is None:
         text = str(output or "")
         try:
-            data = json.loads(text) if text.startswith("{") else None
+            parsed = json.loads(text) if text.startswith("{") else None
         except ValueError:
-            data = None
-        if not isinstance(data, dict):
+            parsed = None
+        if not isinstance(parsed, dict):
             m = _EXIT.search(text[:400])
             return (int(m.group(1)) if m else None), text
+        data = parsed
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    code = meta.get("exit_code", data.get("exit_code"))
+    code = (meta or {}).get("exit_code", data.get("exit_code"))
     body = str(data.get("output") or data.get("content") or "")
     if isinstance(code, int):
         return code, body
