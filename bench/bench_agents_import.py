@@ -41,7 +41,11 @@ PROMPTS = [
 ]
 COMMANDS = [
     ("python -m pytest -x -q", "===== 3 failed, 41 passed in 2.31s =====", "44 passed in 2.10s"),
-    ("git rebase origin/main", "error: could not apply 3f2a1b... fix\nCONFLICT (content): Merge conflict in app.py", "Successfully rebased"),
+    (
+        "git rebase origin/main",
+        "error: could not apply 3f2a1b... fix\nCONFLICT (content): Merge conflict in app.py",
+        "Successfully rebased",
+    ),
     ("npm test", "Tests: 2 failed, 30 passed, 32 total", "Tests: 32 passed, 32 total"),
     ("docker build -t app .", "ERROR: failed to solve: process did not complete successfully", "naming to docker.io/library/app done"),
     ("ruff check .", "Found 3 errors.", "All checks passed!"),
@@ -49,7 +53,9 @@ COMMANDS = [
     ("cat README.md", "", "# app"),
 ]
 SECRET_LINES = ["export OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD", "password = 'Tr0ub4dor&3-horse'"]
-WORDS = "the a of to in is for on with that this as it be are by from at or an not have def class return import self value data file".split()
+WORDS = (
+    "the a of to in is for on with that this as it be are by from at or an not have def class return import self value data file".split()
+)
 
 
 def _text(rng: random.Random, n: int) -> str:
@@ -68,7 +74,14 @@ def _code(rng: random.Random, kb: int) -> str:
 
 def claude_session(rng: random.Random, sid: str, target: int) -> str:
     out, size, n, t = [], 0, 0, 1_760_000_000
-    base = {"sessionId": sid, "cwd": "/home/ada/app", "version": "2.1.12", "gitBranch": "main", "userType": "external", "isSidechain": False}
+    base = {
+        "sessionId": sid,
+        "cwd": "/home/ada/app",
+        "version": "2.1.12",
+        "gitBranch": "main",
+        "userType": "external",
+        "isSidechain": False,
+    }
 
     def emit(rec):
         nonlocal size
@@ -101,7 +114,15 @@ def claude_session(rng: random.Random, sid: str, target: int) -> str:
             command, fail_out, ok_out = rng.choice(COMMANDS)
             failed = bool(fail_out) and rng.random() < 0.125
             content.append({"type": "tool_use", "id": tid, "name": "Bash", "input": {"command": command, "description": "run"}})
-            emit({**base, "type": "assistant", "uuid": f"{sid}-a{n}-{step}", "timestamp": ts(), "message": {"id": f"msg_{n}_{step}", "role": "assistant", "content": content}})
+            emit(
+                {
+                    **base,
+                    "type": "assistant",
+                    "uuid": f"{sid}-a{n}-{step}",
+                    "timestamp": ts(),
+                    "message": {"id": f"msg_{n}_{step}", "role": "assistant", "content": content},
+                }
+            )
             noise = _text(rng, rng.randint(500, 8000))
             text = f"Exit code 1\n{noise}\n{fail_out}" if failed else f"{noise}\n{ok_out}"
             if rng.random() < 0.03:
@@ -126,11 +147,17 @@ def codex_session(rng: random.Random, sid: str, target: int) -> str:
         n += 1
         emit("response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": rng.choice(PROMPTS)}]})
         for step in range(rng.randint(3, 10)):
-            emit("response_item", {"type": "reasoning", "summary": [{"type": "summary_text", "text": _text(rng, 400)}], "encrypted_content": "g" * 2000})
+            emit(
+                "response_item",
+                {"type": "reasoning", "summary": [{"type": "summary_text", "text": _text(rng, 400)}], "encrypted_content": "g" * 2000},
+            )
             command, fail_out, ok_out = rng.choice(COMMANDS)
             failed = bool(fail_out) and rng.random() < 0.125
             call = f"call_{n}_{step}"
-            emit("response_item", {"type": "function_call", "name": "shell", "arguments": json.dumps({"command": ["bash", "-lc", command]}), "call_id": call})
+            emit(
+                "response_item",
+                {"type": "function_call", "name": "shell", "arguments": json.dumps({"command": ["bash", "-lc", command]}), "call_id": call},
+            )
             body = _code(rng, rng.randint(2, 30)) + "\n" + (fail_out if failed else ok_out)
             emit("response_item", {"type": "function_call_output", "call_id": call,
                                    "output": json.dumps({"output": body, "metadata": {"exit_code": 1 if failed else 0, "duration_seconds": 0.4}})})  # fmt: skip
@@ -193,7 +220,9 @@ def main(argv=None) -> int:
         seconds, peak, report = run(env, args.source, data)
         again, peak2, report2 = run(env, args.source, data)
         rate = total / 1e6 / seconds
-        print(f"files {report['files']:,}  {total / 1e6:,.0f} MB  first import {seconds:.1f} s  = {rate:,.0f} MB/s  peak RSS {peak / 1e6:,.0f} MB")
+        print(
+            f"files {report['files']:,}  {total / 1e6:,.0f} MB  first import {seconds:.1f} s  = {rate:,.0f} MB/s  peak RSS {peak / 1e6:,.0f} MB"
+        )
         print(f"kept: {report['prompts']:,} prompts, {report['tasks']:,} tasks ({report['recoveries']:,} recoveries), "
               f"{report['secrets_removed']:,} secrets removed, {report['damaged']:,} damaged; skipped {report['skipped']}")  # fmt: skip
         print(f"second import (nothing new): {again:.2f} s, peak RSS {peak2 / 1e6:,.0f} MB, prompts {report2['prompts']}")

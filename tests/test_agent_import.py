@@ -450,3 +450,13 @@ def test_imported_questions_count_in_the_skill_profile_like_asks(cli, tmp_path):
     result = cli("gaps", "--json")
     assert result.exit_code == 0
     assert "testing" in result.stdout
+
+
+def test_doctor_shows_which_sources_are_connected(cli, tmp_path):
+    def agent_check():
+        return next(c for c in json.loads(cli("doctor", "--json").stdout) if c["name"] == "agent sources")
+
+    assert "none connected" in agent_check()["detail"]
+    jsonl(tmp_path / "p" / "s.jsonl", claude_session())
+    imported(cli, "claude", tmp_path / "p")
+    assert agent_check()["detail"].startswith("claude (1 file, last import ")

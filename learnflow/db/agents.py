@@ -165,3 +165,18 @@ def llm_rows(path: Path, after: dict[str, int]) -> Iterator[tuple[str, int, dict
         raise BadInput(f"Cannot read {path}: {exc}.") from None
     finally:
         conn.close()
+
+
+def connected(path: Path) -> list[tuple[str, int, str]]:
+    """(source, files read, last import) per agent source, read-only from the log at `path` (for `doctor`)."""
+    if not path.exists():
+        return []
+    conn = _open_foreign(path)
+    try:
+        if "agent_files" not in _tables(conn):
+            return []
+        return conn.execute("SELECT source, count(*), max(updated_at) FROM agent_files GROUP BY source ORDER BY source").fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        conn.close()
