@@ -460,3 +460,19 @@ def test_doctor_shows_which_sources_are_connected(cli, tmp_path):
     jsonl(tmp_path / "p" / "s.jsonl", claude_session())
     imported(cli, "claude", tmp_path / "p")
     assert agent_check()["detail"].startswith("claude (1 file, last import ")
+
+
+def test_a_secret_in_a_command_is_redacted_in_the_task_and_while_its_result_is_awaited(cli, tmp_path):
+    token = "ghp_" + "Zq8" * 12
+    records = claude_session()
+    call, result = records[2], records[3]
+    call["message"]["content"][2]["input"]["command"] = f"curl -sf -H 'Authorization: Bearer {token}' https://api.example.com/v1/items"
+    result["message"]["content"][0]["content"] = "Exit code 22\ncurl: (22) The requested URL returned error: 401"
+    path = jsonl(tmp_path / "p" / "s.jsonl", records[:3])
+    imported(cli, "claude", tmp_path / "p")  # the call is read; its result is not written yet
+    assert token.encode() not in stored_bytes()
+    jsonl(path, [result])
+    assert imported(cli, "claude", tmp_path / "p")["tasks"] == 1
+    [task] = rows("SELECT tool, error_class, command FROM tasks")
+    assert (task["tool"], task["error_class"]) == ("curl", "HTTP 401") and "[REDACTED:" in task["command"]
+    assert token.encode() not in stored_bytes()

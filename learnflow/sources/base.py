@@ -21,6 +21,7 @@ agent:
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from collections import Counter
@@ -139,6 +140,13 @@ def text_of(content) -> str:
     return ""
 
 
+def redacted_command(command: str | list[str]) -> str | list[str]:
+    """A command as a reader keeps it between runs (a tool call waiting for its result): redacted."""
+    if isinstance(command, list):
+        return redact_argv([str(w) for w in command])[0]
+    return redact(command).text
+
+
 def argv_of(command: str | list[str]) -> list[str]:
     """A command as argv: the shell words of a string (a `bash -lc "…"` wrapper looked through)."""
     if isinstance(command, list):
@@ -163,7 +171,8 @@ def segments(argv: list[str]) -> list[list[str]]:
             out.append([])
             continue
         stripped = word.rstrip(";")
-        out[-1].append(stripped) if stripped else None
+        if stripped:
+            out[-1].append(stripped)
         if word.endswith(";") and len(word) > 1:
             out.append([])
     return [s for s in out if s]
@@ -312,7 +321,7 @@ class Importer:
         failed = ev.exit_code != 0
         key = (ev.session, tool)
         last = self._last_shell.get(key)
-        if last is None and not self.dry_run:
+        if last is None:  # a failure in an earlier run of the import (read only: a dry run too)
             last = agents_db.last_shell_run(self.store, self.source, ev.session, tool)
         if not failed and not (last and last[1]):
             self.report.skipped["shell success with no failure before"] += 1
@@ -332,8 +341,6 @@ class Importer:
             self._last_shell[key] = (0, failed)
             return
         when = ev.ts if ev.ts is not None else datetime.now(UTC).timestamp()
-        import json
-
         row = {
             "created_at": _iso(when),
             "command": json.dumps(red_argv),

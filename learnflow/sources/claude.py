@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, stable_id, text_of
+from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, redacted_command, stable_id, text_of
 
 DEFAULT = Path("~/.claude/projects")
 PATTERNS = ("*.jsonl",)
@@ -62,7 +62,7 @@ class Reader(LineReader):
             if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") in SHELL_TOOLS:
                 command = (block.get("input") or {}).get("command")
                 if isinstance(command, str) and block.get("id"):
-                    self.pending[str(block["id"])] = [command, str(rec.get("cwd") or ""), session]
+                    self.pending[str(block["id"])] = [redacted_command(command), str(rec.get("cwd") or ""), session]
         while len(self.pending) > PENDING_MAX:
             self.pending.pop(next(iter(self.pending)))
         return ()
@@ -82,7 +82,9 @@ class Reader(LineReader):
                     if run:
                         out.append(run)
         if rec.get("isSidechain") or rec.get("isMeta") or rec.get("isCompactSummary"):
-            self.skipped["not typed by the person"] += 1 if not out else 0
+            # A sub-agent's prompt was written by the main agent; a meta record by Claude Code.
+            if not out:
+                self.skipped["not typed by the person"] += 1
             return out
         text = text_of(content)
         if isinstance(content, list) and not any(isinstance(b, dict) and b.get("type") == "text" for b in content):
@@ -100,7 +102,6 @@ class Reader(LineReader):
             return None  # not a shell command (Read, Edit…), or its call was not seen
         command, cwd, _ = call
         text = text_of(block.get("content"))
-        extra = rec.get("toolUseResult")
         m = _EXIT.search(text[:300])
         if m:
             code = int(m.group(1))
@@ -108,6 +109,4 @@ class Reader(LineReader):
             code = 1
         else:
             code = 0
-        if code and isinstance(extra, dict):
-            text = f"{extra.get('stderr') or ''}\n{extra.get('stdout') or ''}" or text
         return ShellRun(session, f"tool:{block.get('tool_use_id')}", command, code, text if code else "", ts, cwd)
