@@ -412,10 +412,14 @@ def test_dry_run_shows_what_would_be_kept_and_writes_nothing(cli, tmp_path):
     assert "Would import from claude" in err and "1 prompts as questions, 2 shell tasks (1 recoveries)" in err
     assert "prompt: [testing] why does my pytest fixture run twice?" in err and "Nothing was written" in err
     assert not any(s in err for s in SECRETS) and "[REDACTED:" in err
-    if db.exists():
-        assert rows("SELECT count(*) AS n FROM interactions")[0]["n"] == 0
-        assert rows("SELECT count(*) AS n FROM agent_files")[0]["n"] == 0 and rows("SELECT count(*) AS n FROM evidence")[0]["n"] == 0
-    assert imported(cli, "claude", tmp_path / "p")["prompts"] == 1  # the real import still finds everything
+    assert not db.exists()  # not even an empty log on a new machine
+    assert imported(cli, "claude", tmp_path / "p")["prompts"] == 1
+    jsonl(tmp_path / "p" / "s.jsonl", claude_session(n=1)[1:2])
+    state = "SELECT (SELECT count(*) FROM interactions) AS i, (SELECT count(*) FROM agent_items) AS a, (SELECT group_concat(offset) FROM agent_files) AS o"
+    before = rows(state)
+    dry = json.loads(cli("import", "--from", "claude", str(tmp_path / "p"), "--dry-run", "--json").stdout)
+    assert (dry["dry_run"], dry["prompts"], dry["tasks"]) == (True, 1, 0)  # only what is new since the last import
+    assert rows(state) == before
 
 
 def test_the_summary_says_what_was_kept_skipped_and_redacted(cli, tmp_path):

@@ -247,7 +247,14 @@ def _import_agent(source: str, path: str | None, *, dry_run: bool, json_: bool) 
     from learnflow.sources import WHAT, import_from
     from learnflow.ui import render
 
-    store = open_store()
+    from learnflow import paths
+
+    if dry_run and not paths.db_path().exists():
+        from learnflow.db.store import Store
+
+        store = Store(":memory:")  # a dry run on a new machine leaves no log behind
+    else:
+        store = open_store()
     with render.progress(f"Reading {WHAT.get(source, source)}") as show:
         report = import_from(store, source, path, dry_run=dry_run, progress=show)
     if json_:
