@@ -244,10 +244,9 @@ def import_(
 
 def _import_agent(source: str, path: str | None, *, dry_run: bool, json_: bool) -> None:
     """`import --from AGENT [PATH]`: the sessions, read incrementally, with a summary of what was kept."""
+    from learnflow import paths
     from learnflow.sources import WHAT, import_from
     from learnflow.ui import render
-
-    from learnflow import paths
 
     if dry_run and not paths.db_path().exists():
         from learnflow.db.store import Store
