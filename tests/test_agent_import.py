@@ -6,6 +6,7 @@ planted in prompts and in tool output; the log is then read the way a user's sql
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -309,7 +310,8 @@ def test_aider_history_prompts_only(cli, tmp_path):
     first, second = questions("aider")
     assert first.startswith("how do I write a SQL join between orders and customers?\nthe key is ") and "[REDACTED:" in first
     assert second == "why would a LEFT JOIN return more rows?"
-    assert rows("SELECT created_at FROM interactions")[0]["created_at"].startswith("2025-03-01T09:15:02")
+    local = datetime.strptime("2025-03-01 09:15:02", "%Y-%m-%d %H:%M:%S").astimezone()  # aider writes local time
+    assert rows("SELECT created_at FROM interactions")[0]["created_at"].startswith(local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
     assert leaked() == []
 
 

@@ -9,6 +9,7 @@ exit status, so aider gives prompts only.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from learnflow.sources.base import LineReader, Prompt, parse_ts, stable_id
@@ -55,4 +56,12 @@ class Reader(LineReader):
         self.state["n"] += 1
         session = self.state["session"] or "unknown"
         # aider writes no time per message: the session's start stands for it.
-        return [Prompt(session, stable_id(self.state["n"], text), text, parse_ts(self.state["session"] or None))]
+        return [Prompt(session, stable_id(self.state["n"], text), text, _local_ts(self.state["session"]))]
+
+
+def _local_ts(header: str) -> float | None:
+    """aider's header is the local time of the machine it ran on (`datetime.now()`), without a zone."""
+    try:
+        return datetime.strptime(header, "%Y-%m-%d %H:%M:%S").astimezone().timestamp()
+    except ValueError:
+        return parse_ts(header or None)
