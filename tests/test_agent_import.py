@@ -482,3 +482,15 @@ def test_a_secret_in_a_command_is_redacted_in_the_task_and_while_its_result_is_a
     [task] = rows("SELECT tool, error_class, command FROM tasks")
     assert (task["tool"], task["error_class"]) == ("curl", "HTTP 401") and "[REDACTED:" in task["command"]
     assert token.encode() not in stored_bytes()
+
+
+def test_a_fix_read_in_a_later_import_is_still_a_recovery_of_the_earlier_failure(cli, tmp_path):
+    records = claude_session()
+    path = jsonl(tmp_path / "p" / "s.jsonl", records[:4])  # up to the failing test run
+    first = imported(cli, "claude", tmp_path / "p")
+    assert (first["tasks"], first["recoveries"]) == (1, 0)
+    jsonl(path, records[4:])
+    second = imported(cli, "claude", tmp_path / "p")
+    assert (second["tasks"], second["recoveries"]) == (1, 1)
+    failed, fixed = rows("SELECT id, recovery_of FROM tasks ORDER BY id")
+    assert fixed["recovery_of"] == failed["id"]
