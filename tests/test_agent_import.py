@@ -475,8 +475,8 @@ def test_a_secret_in_a_command_is_redacted_in_the_task_and_while_its_result_is_a
     call["message"]["content"][2]["input"]["command"] = f"curl -sf -H 'Authorization: Bearer {token}' https://api.example.com/v1/items"
     result["message"]["content"][0]["content"] = "Exit code 22\ncurl: (22) The requested URL returned error: 401"
     path = jsonl(tmp_path / "p" / "s.jsonl", records[:3])
-    imported(cli, "claude", tmp_path / "p")  # the call is read; its result is not written yet
-    assert token.encode() not in stored_bytes()
+    first = imported(cli, "claude", tmp_path / "p")  # the call is read; its result is not written yet
+    assert first["secrets"].get("github-token") == 1 and token.encode() not in stored_bytes()
     jsonl(path, [result])
     assert imported(cli, "claude", tmp_path / "p")["tasks"] == 1
     [task] = rows("SELECT tool, error_class, command FROM tasks")

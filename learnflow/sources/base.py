@@ -140,11 +140,15 @@ def text_of(content) -> str:
     return ""
 
 
-def redacted_command(command: str | list[str]) -> str | list[str]:
-    """A command as a reader keeps it between runs (a tool call waiting for its result): redacted."""
+def redacted_command(command: str | list[str], secrets: Counter) -> str | list[str]:
+    """A command as a reader keeps it between runs (a tool call waiting for its result): redacted, counted."""
     if isinstance(command, list):
-        return redact_argv([str(w) for w in command])[0]
-    return redact(command).text
+        argv, counts = redact_argv([str(w) for w in command])
+        secrets.update(counts)
+        return argv
+    found = redact(command)
+    secrets.update(found.counts)
+    return found.text
 
 
 def argv_of(command: str | list[str]) -> list[str]:
@@ -204,12 +208,11 @@ def read_lines(path: Path, start: int) -> Iterator[tuple[bytes, int]]:
 class LineReader:
     """One file's reader. `feed(line)` yields events or raises Damaged; `state` survives between runs."""
 
-    skip_prefilter: tuple[bytes, ...] = ()
-
     def __init__(self, path: Path, state: dict):
         self.path = path
         self.state = state
         self.skipped: Counter = Counter()
+        self.secrets: Counter = Counter()  # removed from commands as they were read
 
     def feed(self, line: bytes) -> Iterable[Event]:  # pragma: no cover - each agent's reader defines it
         raise NotImplementedError
@@ -235,8 +238,8 @@ class Importer:
         self._last_shell: dict[tuple[str, str], tuple[int, bool]] = {}  # (session, tool) -> (task id, failed): dry runs too
         self._dry_seen: set[tuple[str, str]] = set()
 
-    # Each event is stored in the batch's transaction; `flush` commits. A crash loses at most one batch,
-    # and the cursor is saved only after its file's events are committed, so they are read again.
+    # Each event is stored inside its batch's transaction (see _read_file): a crash loses at most one
+    # batch, and the cursor is saved only after the batch is committed, so those lines are read again.
     def handle(self, event: Event) -> None:
         if self._seen(event.session, event.item):
             self.report.known += 1
@@ -427,6 +430,7 @@ class Importer:
                 self.store, self.source, key, inode=stat.st_ino, size=stat.st_size, offset=pos["offset"], state=reader.state
             )
         self.report.skipped.update(reader.skipped)
+        self.report.secrets.update(reader.secrets)
         return pos["read"]
 
     def _store_all(self, events: Iterator, after_batch: Callable[[], None]) -> None:

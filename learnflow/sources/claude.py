@@ -62,7 +62,7 @@ class Reader(LineReader):
             if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") in SHELL_TOOLS:
                 command = (block.get("input") or {}).get("command")
                 if isinstance(command, str) and block.get("id"):
-                    self.pending[str(block["id"])] = [redacted_command(command), str(rec.get("cwd") or ""), session]
+                    self.pending[str(block["id"])] = [redacted_command(command, self.secrets), str(rec.get("cwd") or ""), session]
         while len(self.pending) > PENDING_MAX:
             self.pending.pop(next(iter(self.pending)))
         return ()

@@ -85,7 +85,7 @@ class Reader(LineReader):
             if command is None or not call_id:
                 self.skipped["shell call without a command"] += 1
                 return ()
-            self.pending[str(call_id)] = [redacted_command(command), ts]
+            self.pending[str(call_id)] = [redacted_command(command, self.secrets), ts]
             while len(self.pending) > PENDING_MAX:
                 self.pending.pop(next(iter(self.pending)))
             return ()
