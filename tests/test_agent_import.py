@@ -494,3 +494,14 @@ def test_a_fix_read_in_a_later_import_is_still_a_recovery_of_the_earlier_failure
     assert (second["tasks"], second["recoveries"]) == (1, 1)
     failed, fixed = rows("SELECT id, recovery_of FROM tasks ORDER BY id")
     assert fixed["recovery_of"] == failed["id"]
+
+
+def test_a_codex_failure_whose_output_quotes_a_zero_exit_code_is_still_a_failure(cli, tmp_path):
+    records = codex_rollout()[:7]
+    body = 'cat result.json\n{"exit_code": 0, "ok": true}\nnpm ERR! code ELIFECYCLE'
+    records.append({"timestamp": "2025-10-29T00:59:41Z", "type": "response_item",
+                    "payload": {"type": "function_call_output", "call_id": "call_1",
+                                "output": json.dumps({"output": body, "metadata": {"exit_code": 2, "duration_seconds": 0.1}})}})  # fmt: skip
+    jsonl(tmp_path / "s" / "rollout-x.jsonl", records)
+    assert imported(cli, "codex", tmp_path / "s")["tasks"] == 1
+    assert rows("SELECT exit_code FROM tasks")[0]["exit_code"] == 2

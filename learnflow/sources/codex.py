@@ -24,6 +24,7 @@ SHELL_TOOLS = {"shell", "container.exec", "shell_command", "exec_command", "loca
 KNOWN = {"session_meta", "response_item", "event_msg", "turn_context", "compacted"}
 PENDING_MAX = 200
 _NOT_TYPED = ("<environment_context>", "<user_instructions>", "# AGENTS.md", "<user_shell_command>", "<turn_aborted>")
+_EXIT_JSON = re.compile(r'"exit_code"\s*:\s*(-?\d+)')
 _EXIT = re.compile(r"(?:exit code|exited with code)[: ]\s*(-?\d+)", re.I)
 
 
@@ -37,6 +38,8 @@ class Reader(LineReader):
     def feed(self, line: bytes):
         if b'"reasoning"' in line and b'"function_call' not in line and b'"message"' not in line:
             return ()  # reasoning items: the model's, and large
+        if b'"function_call_output"' in line and not any(call_id.encode() in line for call_id in self.pending):
+            return ()  # the output of a call that is not a shell command (or not seen): large, and not needed
         try:
             rec = json.loads(line)
         except ValueError:
@@ -127,6 +130,11 @@ def _outcome(output) -> tuple[int | None, str]:
     data: dict | None = output if isinstance(output, dict) else None
     if data is None:
         text = str(output or "")
+        # The metadata follows the output: its last occurrence is the real one, not text quoted in the output.
+        at = text.rfind('"metadata"')
+        m = _EXIT_JSON.search(text, at) if at >= 0 else None
+        if m and m.group(1) == "0":
+            return 0, ""  # a success: its output is not needed, so not parsed
         try:
             parsed = json.loads(text) if text.startswith("{") else None
         except ValueError:
