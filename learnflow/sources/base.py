@@ -212,7 +212,8 @@ class LineReader:
         self.path = path
         self.state = state
         self.skipped: Counter = Counter()
-        self.secrets: Counter = Counter()  # removed from commands as they were read
+        self.secrets: Counter = Counter()  # removed from commands kept between runs
+        self._counted: set[str] = set()
 
     def feed(self, line: bytes) -> Iterable[Event]:  # pragma: no cover - each agent's reader defines it
         raise NotImplementedError
@@ -220,6 +221,23 @@ class LineReader:
     def finish(self) -> Iterable[Event]:
         """Events held back until the end of what is written so far (e.g. aider's prompt lines)."""
         return ()
+
+    def saved_state(self) -> dict:
+        """The state kept between runs. Commands still waiting for their result (`pending`: id -> [command, …])
+        are redacted here rather than as they are read: most get their result within the same run, and
+        redacting each one would cost more than the rest of reading it."""
+        pending = self.state.get("pending")
+        if not pending:
+            return self.state
+        counted = self._counted
+        kept = {}
+        for call_id, entry in pending.items():
+            counts: Counter = Counter()
+            kept[call_id] = [redacted_command(entry[0], counts), *entry[1:]]
+            if call_id not in counted:
+                counted.add(call_id)
+                self.secrets.update(counts)
+        return {**self.state, "pending": kept}
 
 
 # -- storing ------------------------------------------------------------------------------------------
@@ -427,7 +445,7 @@ class Importer:
             agents_db.in_transaction(self.store, batch)
             # Saved after its batch is committed: a crash reads the uncommitted part again.
             agents_db.save_cursor(
-                self.store, self.source, key, inode=stat.st_ino, size=stat.st_size, offset=pos["offset"], state=reader.state
+                self.store, self.source, key, inode=stat.st_ino, size=stat.st_size, offset=pos["offset"], state=reader.saved_state()
             )
         self.report.skipped.update(reader.skipped)
         self.report.secrets.update(reader.secrets)

@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, redacted_command, stable_id, text_of
+from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, stable_id, text_of
 
 DEFAULT = Path("~/.claude/projects")
 PATTERNS = ("*.jsonl",)
@@ -62,7 +62,7 @@ class Reader(LineReader):
             if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") in SHELL_TOOLS:
                 command = (block.get("input") or {}).get("command")
                 if isinstance(command, str) and block.get("id"):
-                    self.pending[str(block["id"])] = [redacted_command(command, self.secrets), str(rec.get("cwd") or ""), session]
+                    self.pending[str(block["id"])] = [command, str(rec.get("cwd") or ""), session]
         while len(self.pending) > PENDING_MAX:
             self.pending.pop(next(iter(self.pending)))
         return ()

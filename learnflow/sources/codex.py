@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 
-from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, redacted_command, stable_id, text_of
+from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, stable_id, text_of
 
 DEFAULT = Path("~/.codex/sessions")
 PATTERNS = ("rollout-*.jsonl", "*.jsonl")
@@ -88,7 +88,7 @@ class Reader(LineReader):
             if command is None or not call_id:
                 self.skipped["shell call without a command"] += 1
                 return ()
-            self.pending[str(call_id)] = [redacted_command(command, self.secrets), ts]
+            self.pending[str(call_id)] = [command, ts]
             while len(self.pending) > PENDING_MAX:
                 self.pending.pop(next(iter(self.pending)))
             return ()
