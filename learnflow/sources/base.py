@@ -300,7 +300,7 @@ class Importer:
             return
         when = ev.ts if ev.ts is not None else datetime.now(UTC).timestamp()
         created = _iso(when)
-        conversation = self._conversation(ev.session, created)
+        conversation = self._conversation(ev.session)
         store = self.store
         iid = store.begin_interaction(
             conversation_id=conversation,
@@ -317,7 +317,8 @@ class Importer:
         agents_db.remember(store, self.source, ev.session, ev.item, "prompt", iid)
         self._count()
 
-    def _conversation(self, session: str, created: str) -> int:
+    def _conversation(self, session: str) -> int:
+        """One learnflow conversation per agent session, created on its first prompt."""
         cid = self._conversations.get(session) or agents_db.session_conversation(self.store, self.source, session)
         if cid is None:
             cid = self.store.new_conversation(f"{self.source} session {session[:12]}")
