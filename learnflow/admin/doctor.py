@@ -38,7 +38,7 @@ def run_checks() -> list[Check]:
     checks = [Check("learnflow", "info", f"{__version__} on Python {sys.version.split()[0]} ({sys.executable})")]
     areas: list[tuple[str, Callable[[], Check | list[Check]]]] = [("folders", _home), ("config", _config), ("database", _database), ("backend", _backend),
                         ("local servers", _local_servers), ("tokenizer", _tokenizer), ("litellm", _litellm),
-                        ("local model", _local_model)]  # fmt: skip
+                        ("local model", _local_model), ("agent sources", _agent_sources)]  # fmt: skip
     for name, check in areas:
         try:
             found = check()
@@ -100,6 +100,19 @@ def _database() -> Check:
     if version > migrations.SCHEMA_VERSION:
         return Check("database", "fail", f"{path} is from a newer learnflow (schema {version})", "pip install -U learnflow")
     return Check("database", "ok", f"{path}: {count} interactions, schema {version}/{migrations.SCHEMA_VERSION}, integrity ok")
+
+
+def _agent_sources() -> Check:
+    """Which coding agents' sessions were imported (each is opt-in: nothing is read until `import --from`)."""
+    from learnflow.db import agents
+
+    found = agents.connected(paths.db_path())
+    if not found:
+        return Check("agent sources", "info", "none connected (opt-in: learnflow import --from claude|codex|gemini|aider|llm)")
+    text = "; ".join(
+        f"{source} ({files} file{'s' * (files != 1)}, last import {last[:16].replace('T', ' ')})" for source, files, last in found
+    )
+    return Check("agent sources", "ok", text)
 
 
 def _backend() -> list[Check]:

@@ -171,26 +171,55 @@ def export(
 
 def import_(
     file: Annotated[
-        str,
-        typer.Argument(metavar="FILE", help='Statements: a JSON array, an LRS answer {"statements": [...]}, or JSON lines; - for stdin.'),
-    ],
+        Optional[str],
+        typer.Argument(
+            metavar="FILE",
+            help='Statements: a JSON array, an LRS answer {"statements": [...]}, or JSON lines; - for stdin. '
+            "With --from: the agent's sessions (default: where the agent keeps them).",
+            show_default=False,
+        ),
+    ] = None,
+    from_: Annotated[
+        Optional[str],
+        typer.Option(
+            "--from",
+            metavar="AGENT",
+            help="Import a coding agent's past sessions: claude, codex, gemini, aider or llm.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --from: show what would be kept (counts, redacted examples); write nothing.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Import xAPI statements (from another machine or an LRS) into your log; importing twice adds nothing.
+    """Import xAPI statements (from another machine or an LRS), or a coding agent's sessions; importing twice adds nothing.
 
     \b
     Examples:
       learnflow import laptop.json
       curl -u KEY:SECRET -H 'X-Experience-API-Version: 1.0.3' https://lrs.example.com/xapi/statements | learnflow import -
+      learnflow import --from claude --dry-run
+      learnflow import --from aider ~/src/app/.aider.chat.history.md
 
     learnflow's own statements bring back the evidence your skill profile is computed from;
     other tools' statements with a score on a learnflow skill count as imported evidence.
+    From an agent, your prompts become questions (redacted, tagged) and a shell command that failed,
+    then passed or kept failing, becomes task evidence; tool output and file contents are never kept.
     """
     from dataclasses import asdict
 
     from learnflow.errors import BadInput
-    from learnflow.interop.imports import import_statements, read_statements
     from learnflow.ui import render
+
+    if from_ is not None:
+        _import_agent(from_, file, dry_run=dry_run, json_=json_)
+        return
+    if file is None:
+        raise BadInput("Name a statements file (or - for stdin), or an agent with --from.", hint="learnflow import laptop.json")
+    if dry_run:
+        raise BadInput("--dry-run goes with --from (an agent's sessions).")
+    from learnflow.interop.imports import import_statements, read_statements
 
     with _open_binary(file) as (stream, origin), render.progress("Importing statements") as show:
         result = import_statements(open_store(), read_statements(stream, origin=origin), progress=show)
@@ -215,6 +244,43 @@ def import_(
     if result.people > 1:
         # One log is one person's profile: several people's records would blur it.
         render.notice(f"Note: they come from {result.people} different people. To compare people, use `learnflow team FILE...`.")
+
+
+def _import_agent(source: str, path: str | None, *, dry_run: bool, json_: bool) -> None:
+    """`import --from AGENT [PATH]`: the sessions, read incrementally, with a summary of what was kept."""
+    from learnflow import paths
+    from learnflow.sources import WHAT, import_from
+    from learnflow.ui import render
+
+    if dry_run and not paths.db_path().exists():
+        from learnflow.db.store import Store
+
+        store = Store(":memory:")  # a dry run on a new machine leaves no log behind
+    else:
+        store = open_store()
+    with render.progress(f"Reading {WHAT.get(source, source)}") as show:
+        report = import_from(store, source, path, dry_run=dry_run, progress=show)
+    if json_:
+        render.print_json(report.to_dict())
+        return
+    head = "Would import" if dry_run else "Imported"
+    render.notice(
+        f"{head} from {source} ({report.files:,} file{'s' * (report.files != 1)}, {report.bytes / 1e6:,.1f} MB read): "
+        f"{report.prompts:,} prompts as questions, {report.tasks:,} shell tasks ({report.recoveries:,} recoveries); "
+        f"{report.secrets_removed:,} secrets removed."
+    )
+    skipped = [f"{n:,} {why}" for why, n in sorted(report.skipped.items(), key=lambda kv: -kv[1])]
+    if report.known:
+        skipped.insert(0, f"{report.known:,} imported before")
+    if report.damaged:
+        skipped.insert(0, f"{report.damaged:,} damaged lines")
+    if skipped:
+        render.notice(f"Skipped: {'; '.join(skipped)}.")
+    if dry_run:
+        for kind, shown in report.examples.items():
+            for text in shown:
+                render.notice(f"  {kind[:-1]}: {text}")
+        render.notice("Nothing was written (--dry-run).")
 
 
 def sync(

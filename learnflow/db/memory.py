@@ -51,7 +51,8 @@ def reliance_counts(store: Store, *, start: str, split: str, end: str) -> dict[s
         "coalesce(sum(i.mode = 'direct'), 0), coalesce(sum(coalesce(i.attempt, '') <> ''), 0), "
         "coalesce(sum(i.repeat_of IS NOT NULL), 0), "
         "coalesce(sum(EXISTS (SELECT 1 FROM flags f WHERE f.interaction_id = i.id)), 0) "
-        "FROM interactions i WHERE i.created_at >= :start AND i.created_at < :end GROUP BY side",
+        # Prompts imported from coding agents (source set) were not asked through learnflow: not its reliance.
+        "FROM interactions i WHERE i.created_at >= :start AND i.created_at < :end AND i.source IS NULL GROUP BY side",
         {"start": start, "split": split, "end": end},
     )
     return {side: (n, direct, attempt, repeat, flagged) for side, n, direct, attempt, repeat, flagged in rows}

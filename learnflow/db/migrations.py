@@ -394,6 +394,34 @@ def m009_ids_never_reused(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_agent_sources(db: Database) -> None:
+    """Coding-agent sessions as evidence (`learnflow import --from claude|codex|gemini|aider|llm`).
+
+    interactions.source / tasks.source   the agent a row was imported from (NULL: learnflow's own)
+    agent_files    how far each session file (or llm's logs.db) has been read: identity (inode, size),
+                   the byte offset of the last complete line or the last row ids, and the reader's
+                   state between runs (the current session, tool calls still waiting for their result)
+    agent_items    every item taken from a source, keyed by (source, session, item): importing again
+                   adds nothing, and a file re-read from the start is not counted twice
+    """
+    db.table("interactions").add_column("source", str)
+    db.table("tasks").add_column("source", str)
+    db.table("agent_files").create(
+        {"id": int, "source": str, "path": str, "inode": int, "size": int, "offset": int, "state": str, "updated_at": str},
+        pk="id",
+        not_null={"source", "path"},
+    )
+    db.table("agent_files").create_index(["source", "path"], unique=True)
+    db.table("agent_items").create(
+        {"id": int, "source": str, "session": str, "item": str, "kind": str, "row_id": int, "tool": str, "failed": int},
+        pk="id",
+        not_null={"source", "session", "item", "kind"},
+    )
+    db.table("agent_items").create_index(["source", "session", "item"], unique=True)
+    db.table("agent_items").create_index(["source", "session", "kind", "tool"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

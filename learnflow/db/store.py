@@ -32,7 +32,7 @@ class SkillTag:
 # The number of migrations in migrations.py (a test keeps the two in step). Knowing it
 # here lets an up-to-date database open without importing sqlite-utils, which costs
 # ~60 ms of every command: the hot path (ask, history) talks to sqlite3 directly.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # Evidence rows name their source row (source, source_id); these sources are tables of the log.
 _SOURCE_TABLES = frozenset({"interactions", "tasks", "check_results", "skill_ratings", "flags", "reflections"})
 

@@ -1,0 +1,182 @@
+"""Queries of the coding-agent importers (sources/): read cursors, items already taken, and llm's logs.db.
+
+Imported rows go through the same Store methods as an ask or a wrapped command; what is new here
+is the bookkeeping that makes importing twice add nothing, and reading llm's own SQLite file
+(read-only: it is another program's database).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from learnflow.db import tasks as tasks_db
+from learnflow.errors import BadInput
+from learnflow.timespec import now_iso
+
+if TYPE_CHECKING:
+    from learnflow.db.store import Store
+
+T = TypeVar("T")
+
+
+def in_transaction(store: Store, fn: Callable[[], T]) -> T:
+    """Run `fn` as one transaction: a batch of imported items is committed together (writes inside nest as savepoints)."""
+    return store._write(fn)
+
+
+# -- how far each file was read -----------------------------------------------------------
+
+
+def cursor(store: Store, source: str, path: str) -> dict | None:
+    """{inode, size, offset, state} of a file read before, or None."""
+    rows = store.query("SELECT inode, size, offset, state FROM agent_files WHERE source = ? AND path = ?", [source, path])
+    if not rows:
+        return None
+    row = rows[0]
+    try:
+        row["state"] = json.loads(row["state"] or "{}")
+    except ValueError:
+        row["state"] = {}
+    return row
+
+
+def save_cursor(store: Store, source: str, path: str, *, inode: int, size: int, offset: int, state: dict) -> None:
+    store._write(
+        lambda: store.conn.execute(
+            "INSERT INTO agent_files (source, path, inode, size, offset, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, path) DO UPDATE SET inode = excluded.inode, size = excluded.size, offset = excluded.offset, "
+            "state = excluded.state, updated_at = excluded.updated_at",
+            [source, path, inode, size, offset, json.dumps(state), now_iso()],
+        )
+    )
+
+
+# -- items already taken --------------------------------------------------------------------
+
+
+def seen(store: Store, source: str, session: str, item: str) -> bool:
+    return (
+        store.conn.execute("SELECT 1 FROM agent_items WHERE source = ? AND session = ? AND item = ?", [source, session, item]).fetchone()
+        is not None
+    )
+
+
+def remember(store: Store, source: str, session: str, item: str, kind: str, row_id: int | None, *, tool=None, failed=None) -> None:
+    store._insert(
+        "agent_items",
+        {"source": source, "session": session, "item": item, "kind": kind, "row_id": row_id, "tool": tool, "failed": failed},
+    )
+
+
+def session_conversation(store: Store, source: str, session: str) -> int | None:
+    row = store.conn.execute(
+        "SELECT row_id FROM agent_items WHERE source = ? AND session = ? AND kind = 'session'", [source, session]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def last_shell_run(store: Store, source: str, session: str, tool: str) -> tuple[int, bool] | None:
+    """(task id, failed) of the latest imported run of `tool` in this session: a success after a failure is a recovery."""
+    row = store.conn.execute(
+        "SELECT row_id, failed FROM agent_items WHERE source = ? AND session = ? AND kind = 'task' AND tool = ? ORDER BY id DESC LIMIT 1",
+        [source, session, tool],
+    ).fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+def insert_task(store: Store, row: dict, evidence: list[dict]) -> int:
+    """The task and its evidence, as `learnflow run` stores them."""
+    return tasks_db.insert(store, row, evidence)
+
+
+def error_class_of(store: Store, task_id: int) -> str | None:
+    row = store.conn.execute("SELECT error_class FROM tasks WHERE id = ?", [task_id]).fetchone()
+    return row[0] if row else None
+
+
+# -- llm's logs.db ---------------------------------------------------------------------------------
+
+
+def _open_foreign(path: Path) -> sqlite3.Connection:
+    """Another program's SQLite file, read-only: never locked for writing, never migrated."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise BadInput(f"{path} is not a readable SQLite database: {exc}.") from None
+    return conn
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+
+
+# The user's text of one turn of llm's message store (m023): walk from the turn's tip message back
+# to the message it started from; the user-role messages on the way are what this turn added.
+_TURN_USER_TEXT = """
+WITH RECURSIVE chain(hash, parent_hash, role, depth) AS (
+  SELECT m.hash, m.parent_hash, m.role, 0 FROM messages m WHERE m.hash = :tip
+  UNION ALL
+  SELECT m.hash, m.parent_hash, m.role, c.depth + 1 FROM chain c JOIN messages m ON m.hash = c.parent_hash
+  WHERE c.hash IS NOT :stop AND c.parent_hash IS NOT :stop AND c.depth < 200
+)
+SELECT group_concat(p.text, char(10)) FROM chain c JOIN parts p ON p.message_hash = c.hash
+WHERE c.role = 'user' AND p.type = 'text' AND p.text IS NOT NULL
+"""
+
+
+def llm_rows(path: Path, after: dict[str, int]) -> Iterator[tuple[str, int, dict]]:
+    """('responses' | 'turns', rowid, {id, session, prompt, datetime_utc}) newer than `after`, oldest first.
+
+    Both layouts are read: `responses`/`conversations` (llm up to 0.2x) and the message store
+    `threads`/`turns`/`messages`/`parts` (later). Unknown or missing columns just mean no rows.
+    """
+    conn = _open_foreign(path)
+    try:
+        tables = _tables(conn)
+        if "responses" in tables:
+            cols = {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
+            if {"id", "prompt"} <= cols:
+                conv = "conversation_id" if "conversation_id" in cols else "NULL"
+                when = "datetime_utc" if "datetime_utc" in cols else "NULL"
+                cur = conn.execute(
+                    f"SELECT rowid, id, {conv}, prompt, {when} FROM responses WHERE rowid > ? ORDER BY rowid", [after.get("responses", 0)]
+                )
+                for rowid, rid, session, prompt, when_ in cur:
+                    yield "responses", rowid, {"id": str(rid), "session": str(session or rid), "prompt": prompt, "datetime_utc": when_}
+        if {"turns", "messages", "parts"} <= tables:
+            cur = conn.execute(
+                "SELECT rowid, id, thread_id, parent_message_hash, tip_message_hash, datetime_utc FROM turns WHERE rowid > ? ORDER BY rowid",
+                [after.get("turns", 0)],
+            )
+            for rowid, tid, thread, parent, tip, when_ in cur.fetchall():
+                text = None
+                if tip:
+                    text = conn.execute(_TURN_USER_TEXT, {"tip": tip, "stop": parent}).fetchone()[0]
+                if text is None and "turn_search" in tables:
+                    found = conn.execute("SELECT prompt FROM turn_search WHERE turn_id = ?", [tid]).fetchone()
+                    text = found[0] if found else None
+                yield "turns", rowid, {"id": str(tid), "session": str(thread or tid), "prompt": text, "datetime_utc": when_}
+    except sqlite3.DatabaseError as exc:
+        raise BadInput(f"Cannot read {path}: {exc}.") from None
+    finally:
+        conn.close()
+
+
+def connected(path: Path) -> list[tuple[str, int, str]]:
+    """(source, files read, last import) per agent source, read-only from the log at `path` (for `doctor`)."""
+    if not path.exists():
+        return []
+    conn = _open_foreign(path)
+    try:
+        if "agent_files" not in _tables(conn):
+            return []
+        return conn.execute("SELECT source, count(*), max(updated_at) FROM agent_files GROUP BY source ORDER BY source").fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        conn.close()
