@@ -135,7 +135,11 @@ class Ask:
         self.conversation_id = self._conversation()
         self.tags = skills.tag_offline(f"{options.topic} {question}" if options.topic else question, self.context.text)
         main_skill = self.tags[0].skill
-        self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
+        kept = store.conversation_level(self.conversation_id) if self._continuing and options.level is None else None
+        if kept:  # a conversation keeps its level: `ask -c` after `ask --level expert` is still taught as an expert
+            self.level, self.level_reason = kept, f"conversation {self.conversation_id}"
+        else:
+            self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
         self.attempt, self.hint_step, self.topic = self._try_first(main_skill)
         self.attempt_evidence: list[dict] = []
         self.attempt_judgement: dict | None = None
