@@ -38,3 +38,27 @@ def test_continue_with_its_own_level_uses_that_one(cli, openai_env):
     cli("ask", "--level", "expert", "how do I squash my last three commits?")
     cli("ask", "-c", "--level", "novice", "and if I already pushed them?")
     assert [r["level"] for r in Store().history(limit=2)] == ["novice", "expert"]
+
+
+def test_run_of_a_missing_command_exits_127_says_why_and_is_recorded(home):
+    proc = lf("run", "--", "definitely-not-a-command-xyz", "--flag")
+    assert proc.returncode == 127  # what a shell says
+    assert proc.stderr.strip().splitlines() == ["Error: definitely-not-a-command-xyz: command not found (not on PATH)"]
+    task = Store().get_task()
+    assert json.loads(task["command"]) == ["definitely-not-a-command-xyz", "--flag"] and task["exit_code"] == 127
+    assert "command not found" in task["stderr_tail"]
+
+
+def test_run_of_a_file_that_is_not_executable_exits_126(home, tmp_path):
+    script = tmp_path / "script.sh"
+    script.write_text("echo hi\n")
+    script.chmod(0o644)
+    proc = lf("run", "--", str(script))
+    assert proc.returncode == 126
+    assert proc.stderr.strip().splitlines() == [f"Error: {script}: permission denied (not executable)"]
+    assert Store().get_task()["exit_code"] == 126
+
+
+def test_run_explain_of_a_missing_command_explains_it(home):
+    proc = lf("run", "--explain", "--", "definitely-not-a-command-xyz")
+    assert proc.returncode == 127 and proc.stdout.strip()  # asked for: the explanation follows

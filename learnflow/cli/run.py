@@ -56,6 +56,8 @@ def run(
     from learnflow.ui import render
 
     outcome = wrap.run(command)
+    if outcome.why:
+        render.error(outcome.why)  # the command never ran: nothing of its own says so
     from learnflow.errors import LearnflowError
     from learnflow.learner import tasks
 
@@ -70,7 +72,7 @@ def run(
     for line in (task.recovery_line, task.streak.line if task.streak else None):
         if line:
             render.notice(f"learnflow: {line}")
-    if outcome.failed and not no_offer:
+    if outcome.failed and not no_offer and not (outcome.why and not explain):  # a command that never ran: the line above says why
         wanted = explain
         if not wanted and sys.stdin.isatty() and sys.stderr.isatty():
             wanted = typer.confirm(f"`{command[0]}` failed (exit {outcome.exit_code}). Explain it?", default=True, err=True)
