@@ -62,3 +62,115 @@ def test_run_of_a_file_that_is_not_executable_exits_126(home, tmp_path):
 def test_run_explain_of_a_missing_command_explains_it(home):
     proc = lf("run", "--explain", "--", "definitely-not-a-command-xyz")
     assert proc.returncode == 127 and proc.stdout.strip()  # asked for: the explanation follows
+
+
+# A model that cannot work fails at once, with its whole message, before litellm is imported.
+_TIMED = """
+import runpy, sys, time
+start = time.perf_counter()
+try:
+    runpy.run_module("learnflow", run_name="__main__")
+finally:
+    print(f"LITELLM={'litellm' in sys.modules} SECONDS={time.perf_counter() - start:.2f}", file=sys.stderr)
+"""
+
+
+def lf_timed(*args):
+    proc = subprocess.run([sys.executable, "-c", _TIMED, *args], capture_output=True, text=True, timeout=60)
+    *message, stats = proc.stderr.strip().splitlines()
+    return proc.returncode, "\n".join(message), stats
+
+
+def test_an_unknown_provider_fails_at_once_as_not_found(home):
+    code, message, stats = lf_timed("ask", "-m", "nosuch/model", "hello there")
+    assert code == 6  # README "Exit codes": 6 = unknown model or backend
+    assert message.splitlines()[0] == "Error: No provider 'nosuch' in litellm, so the model 'nosuch/model' cannot be reached."
+    assert message.rstrip().endswith("`learnflow models` lists what answers here.")  # the whole hint, not cut
+    assert "LITELLM=False" in stats  # no 3 s import to learn that
+    assert float(stats.split("SECONDS=")[1]) < 3.0
+    assert Store().history() == []  # nothing was asked
+
+
+def test_a_missing_anthropic_key_fails_at_once(home):
+    code, message, stats = lf_timed("ask", "-m", "anthropic/claude-3-5-haiku-latest", "hello there")
+    assert code == 5  # README: 5 = the backend failed: connection, key or credentials
+    assert message.splitlines() == [
+        "Error: No anthropic API key found for anthropic/claude-3-5-haiku-latest.",
+        "Hint: export ANTHROPIC_API_KEY=… or `learnflow keys set anthropic`; `-m offline` answers without one.",
+    ]
+    assert "LITELLM=False" in stats
+
+
+def test_the_shipped_provider_list_is_the_installed_litellms():
+    from learnflow.backends.litellm_backend import _installed_version, import_litellm, known_providers
+
+    known, made_with = known_providers()
+    litellm = import_litellm()
+    assert made_with == _installed_version(), "regenerate learnflow/data/litellm_providers.txt for this litellm"
+    assert known == {str(getattr(p, "value", p)) for p in litellm.provider_list}
+
+
+def test_long_litellm_messages_are_shortened_on_a_word_boundary():
+    from learnflow.backends.litellm_backend import map_litellm_error
+
+    exc = map_litellm_error(ValueError("litellm.X - " + "word " * 300), "anthropic/x", False)
+    assert "word …" in exc.message and "wor …" not in exc.message and "word word" in exc.message
+
+
+def refused(monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("LEARNFLOW_MODEL", "openai/my-model")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+
+
+def test_an_unreachable_server_falls_back_to_the_offline_coach(cli, monkeypatch):
+    refused(monkeypatch)
+    start = time.perf_counter()
+    result = cli("ask", "how do I undo my last git commit?")
+    assert time.perf_counter() - start < 1.0  # no retries against a refused connection
+    assert result.exit_code == 0 and result.stdout.strip()
+    notices = [line for line in result.stderr.splitlines() if "offline coach answered" in line]
+    assert len(notices) == 1 and "connection refused" in notices[0]
+    row = Store().history(limit=1)[0]
+    assert row["status"] == "ok" and row["model"] == "offline"
+
+
+def test_the_fallback_can_be_turned_off(cli, monkeypatch):
+    refused(monkeypatch)
+    cli("config", "set", "fallback", "off")
+    result = cli("ask", "how do I undo my last git commit?")
+    assert result.exit_code == 5 and "connection refused" in result.stderr
+
+
+def test_models_lists_what_the_configured_server_serves(cli, openai_env):
+    openai_env.set_models(["qwen2.5-coder:7b", "my-model"])
+    result = cli("models")
+    assert result.exit_code == 0
+    assert "openai/qwen2.5-coder:7b" in result.stdout and "openai/my-model\tin use" in result.stdout
+    assert any(r["path"].endswith("/v1/models") for r in openai_env.requests)
+    data = json.loads(cli("models", "--json").stdout)
+    assert data["served"]["models"] == ["my-model", "qwen2.5-coder:7b"]
+
+
+def test_models_says_when_the_server_cannot_be_listed(cli, monkeypatch):
+    refused(monkeypatch)
+    result = cli("models")
+    assert result.exit_code == 0 and "Cannot list the server's models" in result.stderr and "connection refused" in result.stderr
+
+
+def test_doctor_reports_an_unreachable_server_and_fails(cli, monkeypatch):
+    refused(monkeypatch)
+    result = cli("doctor", "--json")
+    assert result.exit_code == 5  # README: doctor exits with the first failing area's code
+    backend = next(c for c in json.loads(result.stdout) if c["name"] == "backend")
+    assert backend["status"] == "fail" and "connection refused" in backend["detail"]
+
+
+def test_doctor_checks_the_served_model_and_the_key(cli, openai_env, monkeypatch):
+    openai_env.set_models(["my-model"])
+    backend = next(c for c in json.loads(cli("doctor", "--json").stdout) if c["name"] == "backend")
+    assert backend["status"] == "ok" and "serves 1 model" in backend["detail"]
+    monkeypatch.setenv("LEARNFLOW_MODEL", "anthropic/claude-3-5-haiku-latest")
+    result = cli("doctor", "--json")
+    backend = next(c for c in json.loads(result.stdout) if c["name"] == "backend")
+    assert result.exit_code == 5 and backend["status"] == "fail" and "No anthropic API key" in backend["detail"]
