@@ -174,3 +174,60 @@ def test_doctor_checks_the_served_model_and_the_key(cli, openai_env, monkeypatch
     result = cli("doctor", "--json")
     backend = next(c for c in json.loads(result.stdout) if c["name"] == "backend")
     assert result.exit_code == 5 and backend["status"] == "fail" and "No anthropic API key" in backend["detail"]
+
+
+def test_export_format_has_a_short_flag_that_is_not_ask_s_file_flag(cli):
+    cli("ask", "-m", "offline", "how do I undo my last git commit?")
+    new = cli("export", "-F", "csv")
+    assert new.exit_code == 0 and "," in new.stdout.splitlines()[0]
+    old = cli("export", "-f", "csv")  # the old spelling still works, and says what replaced it
+    assert old.exit_code == 0 and old.stdout == new.stdout
+    assert "`export -f` is now `-F`" in old.stderr
+    assert "-F" in cli("export", "--help").stdout
+
+
+REFLECTION = """
+[reflection]
+trying = "Clean up my branch before review"
+worked = "Reading git status before every step"
+rule = "git rebase rewrites commits"
+action = "practise rebase on a scratch repo"
+"""
+
+
+def reflect_once(cli, tmp_path, *args):
+    cli("ask", "-m", "offline", "how do I rebase onto main?")
+    path = tmp_path / "answers.toml"
+    path.write_text(REFLECTION)
+    return cli("reflect", "--since", "1h", "--answers", str(path), *args)
+
+
+def test_reflections_take_the_id_and_format_as_show_and_export_do(cli, tmp_path):
+    assert reflect_once(cli, tmp_path).exit_code == 0
+    by_argument = cli("reflections", "1", "--format", "md")
+    assert by_argument.exit_code == 0 and "git rebase rewrites commits" in by_argument.stdout
+    old = cli("reflections", "--export", "md", "--id", "1")
+    assert old.exit_code == 0 and old.stdout == by_argument.stdout
+    assert "is now `reflections N`" in old.stderr and "is now `reflections --format md`" in old.stderr
+    assert cli("reflections", "1", "--format", "pdf").exit_code == 3
+
+
+def test_keys_unset_removes_a_stored_key(cli):
+    cli("keys", "set", "anthropic", input="sk-ant-0123456789abcdef\n")
+    assert "anthropic" in cli("keys", "list").stdout
+    result = cli("keys", "unset", "anthropic")
+    assert result.exit_code == 0 and "Removed the anthropic key" in result.stderr
+    assert "anthropic" not in cli("keys", "list").stdout
+    again = cli("keys", "unset", "anthropic")
+    assert again.exit_code == 6 and "no anthropic key" in again.stderr
+
+
+def test_show_with_no_id_or_last_shows_the_latest(cli):
+    assert cli("show").exit_code == 6  # nothing logged yet: said so
+    cli("ask", "-m", "offline", "how do I undo my last git commit?")
+    cli("ask", "-m", "offline", "what does git stash do?")
+    latest = json.loads(cli("show", "--json").stdout)
+    assert latest["id"] == 2 and "stash" in latest["question"]
+    assert json.loads(cli("show", "last", "--json").stdout)["id"] == 2
+    assert json.loads(cli("show", "1", "--json").stdout)["id"] == 1
+    assert cli("show", "first").exit_code == 3

@@ -217,15 +217,33 @@ def history(
 
 
 def show(
-    interaction_id: Annotated[int, typer.Argument(metavar="ID", help="Interaction id from `learnflow history`.")],
+    interaction_id: Annotated[
+        Optional[str], typer.Argument(metavar="[ID|last]", help="Interaction id from `learnflow history` (default: the latest).")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Show one logged interaction: question, context, answer and how it was produced."""
+    """Show one logged interaction: question, context, answer and how it was produced.
+
+    `learnflow show` and `learnflow show last` show the latest.
+    """
+    from learnflow.errors import BadInput, NotFound
     from learnflow.tutor.memory import gap_of_interaction
     from learnflow.ui import render
 
     store = open_store()
-    row = store.get(interaction_id)
+    if interaction_id is None or interaction_id == "last":
+        latest = store.history(limit=1)
+        if not latest:
+            raise NotFound("Nothing logged yet.", hint='Ask something first: learnflow ask "…"')
+        row = store.get(latest[0]["id"])
+    else:
+        try:
+            number = int(interaction_id)
+        except ValueError:
+            raise BadInput(
+                f"{interaction_id!r} is not an interaction id.", hint="Give a number from `learnflow history`, or `last`."
+            ) from None
+        row = store.get(number)
     gap = gap_of_interaction(store, row)
     row["gap"] = gap.__dict__ if gap else None
     if json_:
