@@ -231,3 +231,69 @@ def test_show_with_no_id_or_last_shows_the_latest(cli):
     assert json.loads(cli("show", "last", "--json").stdout)["id"] == 2
     assert json.loads(cli("show", "1", "--json").stdout)["id"] == 1
     assert cli("show", "first").exit_code == 3
+
+
+def test_team_says_nothing_is_known_when_every_cell_is_unknown(cli, tmp_path, monkeypatch):
+    files = []
+    for who in ("ann", "bob"):  # two people who each asked one question: too little evidence on anything
+        monkeypatch.setenv("LEARNFLOW_HOME", str(tmp_path / who))
+        cli("ask", "-m", "offline", "how do I undo my last git commit?")
+        files.append(str(tmp_path / f"{who}.json"))
+        assert cli("export", "-o", files[-1]).exit_code == 0
+    out = cli("team", *files).stdout
+    assert "Shared gaps: none" not in out
+    assert "Shared gaps: not known yet: no skill has enough evidence on 2 people" in out
+    data = json.loads(cli("team", *files, "--json").stdout)
+    assert data["shared_gaps"] == [] and data["shared_note"].startswith("not known yet")
+
+
+def test_team_none_is_said_about_the_measured_skills_only():
+    from test_team import progressed
+
+    from learnflow.interop.team import team_report
+
+    report = team_report([progressed("eve", "sql", 0.9), progressed("fay", "sql", 0.2)])
+    assert report.shared_gaps == []
+    assert report.shared_note.startswith("none among the 1 skill measured on 2+ people")
+
+
+def test_a_review_says_when_its_question_was_asked(cli, monkeypatch, capsys):
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from learnflow.practice import review
+    from learnflow.timespec import iso
+    from learnflow.ui.prompter import TerminalAnswers
+
+    cli("ask", "-m", "offline", "how do I undo my last git commit?")
+    now = datetime.now(UTC)
+    store = Store()
+    cards = review.collect_cards(store, iso(now - timedelta(hours=1)), iso(now + timedelta(minutes=1)), now)
+    [check] = review.pick_checks(store, cards, now, limit=1)
+    assert check.asked_at == store.get(check.interaction_id)["created_at"]
+    check.kind = "review"  # as `check` shows a card that came due again the same day
+    check.asked_at = iso(now - timedelta(minutes=5))
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("s\n"))
+    assert TerminalAnswers().attempt(check, 1, 1) is None  # skipped
+    out = capsys.readouterr().out
+    assert f"review of #{check.interaction_id}, asked 5 minutes ago" in out and "earlier day" not in out
+
+
+def test_ago_in_words():
+    from datetime import UTC, datetime, timedelta
+
+    from learnflow.timespec import ago, iso
+
+    now = datetime(2026, 6, 3, 12, 0, tzinfo=UTC)
+    assert ago(iso(now - timedelta(seconds=20)), now=now) == "just now"
+    assert ago(iso(now - timedelta(minutes=12)), now=now) == "12 minutes ago"
+    assert ago(iso(now - timedelta(days=5)), now=now) == "5 days ago"
+
+
+def test_gap_evidence_names_both_rating_scales():
+    from learnflow.learner.gaps import EvidenceSummary
+
+    text = EvidenceSummary(reviews=2, review_mean=3.0, self_ratings=1, self_rating_mean=2.0).sentence("git", "in the last 2 weeks")
+    assert "recall 3.0 on 1 again … 4 easy" in text and "self-rated 2.0 (1 novice … 5 expert)" in text
+    assert "/4" not in text and "/5" not in text
