@@ -297,3 +297,82 @@ def test_gap_evidence_names_both_rating_scales():
     text = EvidenceSummary(reviews=2, review_mean=3.0, self_ratings=1, self_rating_mean=2.0).sentence("git", "in the last 2 weeks")
     assert "recall 3.0 on 1 again … 4 easy" in text and "self-rated 2.0 (1 novice … 5 expert)" in text
     assert "/4" not in text and "/5" not in text
+
+
+def test_explain_after_run_explain_shows_the_logged_explanation_instead_of_asking_twice(home):
+    first = lf("run", "--explain", "--", sys.executable, "-c", "import nosuchmodule")
+    assert first.returncode == 1 and "nosuchmodule" in first.stdout
+    again = lf("explain")
+    assert again.returncode == 0 and "nosuchmodule" in again.stdout and "Explained before as #1" in again.stderr
+    assert len(Store().history()) == 1  # one explanation in the log, not two
+    anew = lf("explain", "--again")
+    assert anew.returncode == 0 and len(Store().history()) == 2
+
+
+def pty_session(args, env, steps, timeout=30.0):
+    """Run learnflow in a real terminal; `steps` are (text to wait for, or a callable that says when, bytes to type)."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvpe(sys.executable, [sys.executable, "-m", "learnflow", *args], env)
+        finally:
+            os._exit(127)
+    out = b""
+    deadline = time.monotonic() + timeout
+    steps = list(steps)
+    while time.monotonic() < deadline:
+        if steps:
+            wait_for, keys = steps[0]
+            if wait_for(out) if callable(wait_for) else wait_for.encode() in out:
+                os.write(fd, keys)
+                steps.pop(0)
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+FAILS_WITH_3 = [sys.executable, "-c", "raise SystemExit(3)"]
+
+
+def test_ctrl_c_at_the_offer_keeps_the_command_s_exit_code(home):
+    code, out = pty_session(["run", "--", *FAILS_WITH_3], dict(os.environ), [("Explain it?", b"\x03")])
+    assert code == 3, out
+    assert "Traceback" not in out
+
+
+def test_ctrl_c_during_the_explanation_keeps_the_command_s_exit_code(openai_env):
+    openai_env.set_default({"delay": 20, "content": "too late"})
+    asked = lambda _out: bool(openai_env.chat_requests)  # noqa: E731 - the explanation is on its way
+    steps = [("went wrong?", b"\r"), (asked, b"\x03")]  # skip the guess, then Ctrl-C while the answer is awaited
+    code, out = pty_session(["run", "--explain", "--", *FAILS_WITH_3], dict(os.environ, LEARNFLOW_MODEL="openai/my-model"), steps)
+    assert code == 3, out
+    assert "Interrupted" in out and "Traceback" not in out
+
+
+def test_reflect_with_no_input_leaves_no_empty_reflection(home):
+    lf("ask", "-m", "offline", "how do I undo my last git commit?")
+    proc = lf("reflect", stdin=subprocess.DEVNULL)
+    assert proc.returncode == 3 and "Nothing was answered, so no reflection was kept" in proc.stderr
+    assert Store().db.execute("SELECT count(*) FROM reflections").fetchone()[0] == 0
+    assert "No interrupted reflection" in lf("reflect", "--resume", stdin=subprocess.DEVNULL).stderr
+
+
+def test_resume_does_not_ask_about_the_plan_of_the_reflection_being_resumed(cli):
+    cli("ask", "-m", "offline", "how do I undo my last git commit?")
+    first = cli("reflect", "--since", "1h", input="tidy my branch\n\n\n\nrun git log before pushing\n")  # then the input ends
+    assert first.exit_code == 3 and "--resume" in first.stderr
+    resumed = cli("reflect", "--resume", input="s\n" * 5 + "\n" * 5)
+    assert resumed.exit_code == 0, resumed.output
+    assert "you planned to: run git log before pushing" not in resumed.stdout
+    assert "you planned to" in cli("reflect", "--since", "1h", input="n\n").stdout  # a later reflection does ask about it

@@ -90,9 +90,17 @@ def reflect(
     provider = _provider(answers, json_, "reflect")
     call = ModelCall.from_config(model=model)
     session = core.Session.resume(store, model=call) if resume else core.Session(store, model=call, since=start)
-    kept = lambda: f"What you answered is kept in reflection #{session.id}; `learnflow reflect --resume` goes on from there."  # noqa: E731
+
+    def kept() -> str:
+        if session.discarded:
+            return "Nothing was answered, so no reflection was kept."
+        return f"What you answered is kept in reflection #{session.id}; `learnflow reflect --resume` goes on from there."
+
     with interruptible(
-        kept, command="reflect", ended="before the reflection did", partial=(lambda: core.load(store, session.id)) if json_ else None
+        kept,
+        command="reflect",
+        ended="before the reflection did",
+        partial=(lambda: None if session.discarded else core.load(store, session.id)) if json_ else None,
     ):
         out = core.run(session, provider)
     for warning in out["warnings"]:
