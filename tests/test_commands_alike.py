@@ -376,3 +376,19 @@ def test_resume_does_not_ask_about_the_plan_of_the_reflection_being_resumed(cli)
     assert resumed.exit_code == 0, resumed.output
     assert "you planned to: run git log before pushing" not in resumed.stdout
     assert "you planned to" in cli("reflect", "--since", "1h", input="n\n").stdout  # a later reflection does ask about it
+
+
+def test_history_json_into_head_exits_141_as_the_readme_says(home):
+    s = Store()
+    cid = s.new_conversation("many questions")
+    s.db["interactions"].insert_all(
+        {"conversation_id": cid, "question": f"question {i}", "answer": "an answer " * 100, "status": "ok",
+         "created_at": "2026-01-01T00:00:00.000Z", "mode": "teach", "level": "novice", "backend": "offline", "model": "offline"}
+        for i in range(200)
+    )  # fmt: skip
+    s.close()
+    # More than a pipe holds (~240 kB): the reader is gone before everything is written.
+    script = f"{' '.join(LEARNFLOW)} history --json -n 200 | head -1; echo \"status=${{PIPESTATUS[0]}}\""
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == ["[", "status=141"], out.stderr
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr

@@ -38,7 +38,11 @@ def err_console():
 def print_json(data: Any) -> None:
     if is_dataclass(data) and not isinstance(data, type):
         data = asdict(data)
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    # Written piece by piece, not as one string: a reader that stops early (`| head`) is noticed
+    # at the next write (exit 141, README "Exit codes"), as for the plain-text tables.
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False, default=str).iterencode(data):
+        sys.stdout.write(piece)
+    sys.stdout.write("\n")
     sys.stdout.flush()
 
 
