@@ -388,7 +388,15 @@ def test_history_json_into_head_exits_141_as_the_readme_says(home):
     )  # fmt: skip
     s.close()
     # More than a pipe holds (~240 kB): the reader is gone before everything is written.
-    script = f"{' '.join(LEARNFLOW)} history --json -n 200 | head -1; echo \"status=${{PIPESTATUS[0]}}\""
+    script = f'{" ".join(LEARNFLOW)} history --json -n 200 | head -1; echo "status=${{PIPESTATUS[0]}}"'
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert out.stdout.splitlines() == ["[", "status=141"], out.stderr
     assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+
+
+def test_gaps_for_one_skill_does_not_repeat_not_enough_evidence_every_week(cli):
+    cli("ask", "-m", "offline", "how do I undo my last git commit?")
+    out = cli("gaps", "--since", "2w", "--skill", "git").stdout
+    history = out.split("Weekly history")[1].split("What next")[0]
+    assert history.count("not enough evidence") == 1
+    assert "not enough evidence in any week yet (the 12 weeks to" in history
