@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import free_port
 
 from learnflow.db.store import Store
@@ -310,25 +311,33 @@ def test_explain_after_run_explain_shows_the_logged_explanation_instead_of_askin
 
 
 def pty_session(args, env, steps, timeout=30.0):
-    """Run learnflow in a real terminal; `steps` are (text to wait for, or a callable that says when, bytes to type)."""
+    """Run learnflow in a real terminal (see terminal_session)."""
+    return terminal_session([sys.executable, "-m", "learnflow", *args], env, steps, timeout)
+
+
+def terminal_session(argv, env, steps, timeout=30.0):
+    """Run `argv` at a real terminal. `steps`: (what to wait for, the keys to type then); what to wait
+    for is text that appears after the previous step, or a callable given all the output so far."""
     import pty
     import select
 
     pid, fd = pty.fork()
     if pid == 0:
         try:
-            os.execvpe(sys.executable, [sys.executable, "-m", "learnflow", *args], env)
+            os.execvpe(argv[0], argv, env)
         finally:
             os._exit(127)
     out = b""
+    since = 0  # where the output after the last typed keys begins
     deadline = time.monotonic() + timeout
     steps = list(steps)
     while time.monotonic() < deadline:
         if steps:
             wait_for, keys = steps[0]
-            if wait_for(out) if callable(wait_for) else wait_for.encode() in out:
+            if wait_for(out) if callable(wait_for) else wait_for in plain(out[since:].decode("utf-8", "replace")):
                 os.write(fd, keys)
                 steps.pop(0)
+                since = len(out)
         ready, _, _ = select.select([fd], [], [], 0.05)
         if ready:
             try:
@@ -338,8 +347,17 @@ def pty_session(args, env, steps, timeout=30.0):
             if not chunk:
                 break
             out += chunk
+    else:
+        os.kill(pid, 9)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def plain(text: str) -> str:
+    """Terminal output without its control sequences and carriage returns."""
+    import re
+
+    return re.sub(r"\x1b\[[?0-9;]*[A-Za-z]|\x1b\][^\x07]*\x07|\r", "", text)
 
 
 FAILS_WITH_3 = [sys.executable, "-c", "raise SystemExit(3)"]
@@ -400,3 +418,33 @@ def test_gaps_for_one_skill_does_not_repeat_not_enough_evidence_every_week(cli):
     history = out.split("Weekly history")[1].split("What next")[0]
     assert history.count("not enough evidence") == 1
     assert "not enough evidence in any week yet (the 12 weeks to" in history
+
+
+# Each shell, started at a real terminal with learnflow's snippet and a stub `learnflow` on PATH:
+# (the command line that starts it, the rc file it reads, the rc file's prompt line).
+SHELLS = {
+    "bash": (["bash", "--noprofile", "--rcfile", "{rc}", "-i"], "rc.bash", "PS1='lf$ '"),
+    "zsh": (["zsh", "-i"], ".zshrc", "PS1='lf$ '"),  # ZDOTDIR points at the rc file's folder
+    "fish": (["fish", "--no-config", "-i", "-C", "source {rc}"], "rc.fish", "function fish_prompt; echo -n 'lf\\$ '; end"),
+}
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_alt_question_mark_explains_and_keeps_the_line_being_typed(cli, shell, tmp_path):
+    import shutil
+
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed here")
+    argv, rc_name, prompt = SHELLS[shell]
+    stub = tmp_path / "bin" / "learnflow"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\necho EXPLAIN-RAN "$@"\n')
+    stub.chmod(0o755)
+    rc = tmp_path / rc_name
+    rc.write_text(prompt + "\n" + cli("shell-init", shell).stdout)
+    env = dict(os.environ, PATH=f"{stub.parent}:{os.environ['PATH']}", ZDOTDIR=str(tmp_path), HOME=str(tmp_path), TERM="xterm")
+    argv = [a.format(rc=rc) for a in argv]
+    steps = [("lf$ ", b"echo kept-"), ("kept-", b"\x1b?"), ("EXPLAIN-RAN explain", b"line\r"), ("\nkept-line", b"exit\r")]
+    code, out = terminal_session(argv, env, steps)
+    assert "EXPLAIN-RAN explain" in out, out  # Alt-? ran `learnflow explain`
+    assert "\nkept-line\n" in plain(out), out  # and the half-typed `echo kept-` was still there to finish

@@ -101,7 +101,8 @@ def test_shell_init_snippets(cli):
     check = subprocess.run(["bash", "-n"], input=bash, text=True, capture_output=True)
     assert check.returncode == 0, check.stderr
     assert "bindkey" in cli("shell-init", "zsh").stdout
-    assert cli("shell-init", "fish").exit_code == 3
+    assert "function lf" in cli("shell-init", "fish").stdout
+    assert cli("shell-init", "tcsh").exit_code == 3
 
 
 def test_tail_is_bounded():

@@ -127,10 +127,10 @@ def explain(
     _explain_task(task, model=model, json_=json_)
 
 
-def shell_init(shell: Annotated[str, typer.Argument(help="bash or zsh.")] = "bash") -> None:
+def shell_init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")] = "bash") -> None:
     """Print shell integration: `lf CMD` wraps a command, `lf?` or Alt-? explains the last failure.
 
-    Add to your shell's rc file:  eval "$(learnflow shell-init bash)"
+    Add to your shell's rc file:  eval "$(learnflow shell-init bash)"  (zsh the same; fish: learnflow shell-init fish | source)
     """
     from learnflow.errors import BadInput
     from learnflow.tutor.wrap import SHELL_SNIPPETS

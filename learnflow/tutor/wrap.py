@@ -192,17 +192,32 @@ SHELL_SNIPPETS = {
 lf() { learnflow run -- "$@"; }
 # lf?       explain the last command that failed under lf (no re-run)
 alias 'lf?'='learnflow explain'
-# Alt-? (Esc then ?) types and runs `learnflow explain`
-bind '"\e?": "\C-a\C-klearnflow explain\C-m"' 2>/dev/null
+# Alt-? (Esc then ?) explains the last failure; the line you are typing stays as it was
+_learnflow_explain() { learnflow explain; }
+bind -x '"\e?": _learnflow_explain' 2>/dev/null
 """,
     "zsh": r"""# learnflow shell integration (zsh). Add to ~/.zshrc:  eval "$(learnflow shell-init zsh)"
 # lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
 lf() { learnflow run -- "$@"; }
 # lf?       explain the last command that failed under lf (no re-run)
 alias 'lf?'='learnflow explain'
-# Alt-? runs `learnflow explain`
-_learnflow_explain() { BUFFER="learnflow explain"; zle accept-line; }
+# Alt-? explains the last failure; the line you are typing is put aside and comes back at the next prompt
+_learnflow_explain() { zle push-line; BUFFER="learnflow explain"; zle accept-line; }
 zle -N _learnflow_explain
 bindkey '\e?' _learnflow_explain
+""",
+    "fish": r"""# learnflow shell integration (fish). Add to ~/.config/fish/config.fish:  learnflow shell-init fish | source
+# lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
+function lf --description 'run a command through learnflow'
+    learnflow run -- $argv
+end
+# (fish reads ? as a wildcard, so there is no `lf?` here: use Alt-? or `learnflow explain`)
+# Alt-? explains the last failure; the line you are typing stays as it was
+function _learnflow_explain
+    echo
+    learnflow explain
+    commandline -f repaint
+end
+bind \e\? _learnflow_explain
 """,
 }
