@@ -448,3 +448,27 @@ def test_alt_question_mark_explains_and_keeps_the_line_being_typed(cli, shell, t
     code, out = terminal_session(argv, env, steps)
     assert "EXPLAIN-RAN explain" in out, out  # Alt-? ran `learnflow explain`
     assert "\nkept-line\n" in plain(out), out  # and the half-typed `echo kept-` was still there to finish
+
+
+def test_ctrl_c_while_the_explanation_is_being_prepared_keeps_the_command_s_exit_code(home):
+    """The window between the command's end and the answer's first chunk: recording the run, choosing
+    the model. A local server that accepts but never answers keeps `choose` probing for a while."""
+    import signal
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "LEARNFLOW_NO_PROBE"}
+    env["LEARNFLOW_PROBE_PORTS"] = ",".join(f"llama.cpp={port}" for _ in range(6))  # ~0.5 s each
+    script = "import sys; print('CMD-DONE', file=sys.stderr, flush=True); raise SystemExit(3)"
+    proc = subprocess.Popen([*LEARNFLOW, "run", "--explain", "--", sys.executable, "-c", script], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stderr is not None and "CMD-DONE" in proc.stderr.readline()
+    time.sleep(0.8)  # learnflow is now recording the task or probing for a model
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    silent.close()
+    assert proc.returncode == 3, err
+    assert "Interrupted" in err and "Traceback" not in err
