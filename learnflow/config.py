@@ -38,6 +38,7 @@ SETTINGS: dict[str, Setting] = {
     "model_file": Setting(str, None, "Path to a local GGUF model (needs learnflow[local])."),
     "default_level": Setting(str, "novice", "Level used for a skill with no evidence yet.", LEVELS),
     "tagging": Setting(str, "model", "Who tags skills when a model is connected: model or offline.", ("model", "offline")),
+    "fallback": Setting(str, "offline", "When the model server cannot be reached: offline (the coach answers) or off.", ("offline", "off")),
     "context_tokens": Setting(int, 6000, "Token budget for piped input and -f files sent to the model.", low=256, high=2000000),
     "connect_timeout": Setting(float, 5.0, "Seconds to wait for a backend to accept the connection.", low=0.05, high=600),
     "read_timeout": Setting(float, 120.0, "Seconds to wait between two chunks of an answer.", low=0.1, high=3600),

@@ -17,10 +17,12 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad flags or arguments (typer/click's own code)
     BAD_INPUT = 3  # empty question, unreadable -f file, invalid value
     CONFIG = 4  # config file, prompt file or keys file problem
-    BACKEND = 5  # the model backend failed (connection, auth, rate limit, server, garbage)
-    NOT_FOUND = 6  # `show 42` when 42 does not exist, unknown model or backend
+    BACKEND = 5  # the model backend failed (connection, a missing or rejected key, rate limit, server, garbage)
+    NOT_FOUND = 6  # `show 42` when 42 does not exist, unknown model, provider (`-m nosuch/model`) or backend
     DATABASE = 7  # the log cannot be opened or written
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), like a shell
+    # Not raised here, listed for the README: `run` exits 126/127 when its command cannot start
+    # (as a shell does), and 141 when the output pipe closes before everything was written.
 
 
 class LearnflowError(Exception):

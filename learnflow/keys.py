@@ -45,6 +45,19 @@ def set_key(provider: str, value: str) -> None:
     config.write_private(paths.keys_path(), tomli_w.dumps(data))
 
 
+def unset_key(provider: str) -> bool:
+    """Remove a provider's key from the keys file; False when it held none."""
+    import tomli_w
+
+    if not paths.keys_path().exists():
+        return False
+    data = config.load(paths.keys_path())
+    if data.pop(provider, None) is None:
+        return False
+    config.write_private(paths.keys_path(), tomli_w.dumps(data))
+    return True
+
+
 def stored_providers() -> list[str]:
     return sorted(config.load_keys()) if paths.keys_path().exists() else []
 

@@ -79,3 +79,19 @@ def parse_iso(value: str) -> datetime:
     """Read a timestamp written by `iso`."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def ago(value: str, *, now: datetime | None = None) -> str:
+    """How long ago a timestamp written by `iso` was, in words: "12 minutes ago", "yesterday", "5 days ago"."""
+    now = now or datetime.now(UTC)
+    then = parse_iso(value)
+    seconds = max(0.0, (now - then).total_seconds())
+    if seconds < 90:
+        return "just now"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} minutes ago"
+    days = (local_midnight(now).date() - then.astimezone().date()).days
+    if days <= 0:
+        hours = round(seconds / 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    return "yesterday" if days == 1 else f"{days} days ago"

@@ -164,6 +164,7 @@ def test_refused_connection_is_a_clear_error(cli, monkeypatch, backend):
     monkeypatch.setenv("LEARNFLOW_MODEL", "openai/my-model")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     cli("config", "set", "tagging", "offline")
+    cli("config", "set", "fallback", "off")  # else the offline coach answers (tests/test_commands_alike.py)
     result = cli("ask", "--backend", backend, QUESTION)
     assert result.exit_code == 5
     assert "Traceback" not in result.output

@@ -282,6 +282,7 @@ def test_a_server_that_never_accepts_hits_the_connect_timeout(cli, monkeypatch):
     cli("config", "set", "connect_timeout", "0.3")
     cli("config", "set", "retries", "0")
     cli("config", "set", "tagging", "offline")
+    cli("config", "set", "fallback", "off")  # the error itself (else the offline coach answers)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(0)

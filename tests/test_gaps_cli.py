@@ -93,7 +93,8 @@ def test_json_has_numbers_uncertainty_trend_and_next_steps(cli, logged):
 def test_one_skill_shows_weekly_history(cli, logged):
     out = cli("gaps", "--skill", "git").stdout
     assert "Git and version control (git)" in out and "rank 4 of 4" in out
-    assert "Weekly history" in out and out.count("no evidence yet") == 10  # 12 weeks, 2 with evidence
+    assert "Weekly history" in out and out.count("no evidence yet") == 1  # 12 weeks, 2 with evidence: one line for the 10
+    assert "no evidence yet (the 10 weeks to" in out
     assert "What next" in out
 
 

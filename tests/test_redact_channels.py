@@ -85,6 +85,11 @@ def test_a_password_in_the_base_url_is_in_neither_the_error_nor_the_log(cli, mon
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     cli("config", "set", "tagging", "offline")
     result = cli("ask", "what is git?")
+    assert result.exit_code == 0 and "127.0.0.1" in result.stderr  # the offline coach answered; the notice names the host
+    assert password not in result.output
+    assert password.encode() not in stored_bytes()
+    cli("config", "set", "fallback", "off")
+    result = cli("ask", "what is git?")
     assert result.exit_code == 5 and "127.0.0.1" in result.stderr
     assert password not in result.output
     assert password.encode() not in stored_bytes()

@@ -253,9 +253,9 @@ def test_interactive_shows_open_actions_first_and_marks_them(cli, day, tmp_path)
     reflect_with(cli, tmp_path, ANSWERS)
     result = cli("reflect", "--since", "1h", input="y\n")  # input ends after the first answer
     assert "you planned to: be better at git" in result.stdout
-    assert result.exit_code == 3 and "kept in reflection #2" in result.stderr and "--answers" in result.stderr
-    assert rows("SELECT status FROM action_items") == [{"status": "done"}]
-    assert rows("SELECT status FROM reflections WHERE id = 2") == [{"status": "interrupted"}]
+    assert result.exit_code == 3 and "Nothing was answered, so no reflection was kept" in result.stderr and "--answers" in result.stderr
+    assert rows("SELECT status FROM action_items") == [{"status": "done"}]  # the action's own row keeps its status
+    assert rows("SELECT id FROM reflections") == [{"id": 1}]  # no empty interrupted reflection #2
 
 
 def test_an_interrupted_reflection_can_be_resumed_where_it_stopped(cli, day):

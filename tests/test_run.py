@@ -66,9 +66,9 @@ def test_explain_with_nothing_failed_is_a_clear_error(cli):
     assert result.exit_code == 6 and "No failed command" in result.stderr
 
 
-def test_missing_command_is_bad_input(cli):
+def test_missing_command_exits_like_a_shell(cli):
     result = cli("run", "--", "definitely-not-a-command-xyz")
-    assert result.exit_code == 3 and "Command not found" in result.stderr
+    assert result.exit_code == 127 and "command not found" in result.stderr
 
 
 def test_tty_mode_keeps_colours(home):
@@ -101,7 +101,8 @@ def test_shell_init_snippets(cli):
     check = subprocess.run(["bash", "-n"], input=bash, text=True, capture_output=True)
     assert check.returncode == 0, check.stderr
     assert "bindkey" in cli("shell-init", "zsh").stdout
-    assert cli("shell-init", "fish").exit_code == 3
+    assert "function lf" in cli("shell-init", "fish").stdout
+    assert cli("shell-init", "tcsh").exit_code == 3
 
 
 def test_tail_is_bounded():

@@ -124,12 +124,41 @@ def _backend() -> list[Check]:
     out = []
     try:
         choice = choose(Config())
-        out.append(Check("backend", "ok", f"{choice.model} via {choice.backend}: {choice.reason}"))
+        out.append(_reach(choice, f"{choice.model} via {choice.backend}: {choice.reason}"))
     except LearnflowError as exc:
         out.append(Check("backend", "fail", exc.message, exc.hint or ""))
     names = [f"{p} (env)" for p in keys.env_providers()] + [f"{p} (keys file)" for p in keys.stored_providers()]
     out.append(Check("keys", "info", ", ".join(names) if names else "no provider keys found (that is fine offline)"))
     return out
+
+
+def _reach(choice, detail: str) -> Check:
+    """The chosen backend, tried the cheap way: its key and provider, and an OpenAI-compatible
+    server's `GET /v1/models` (2 s at most). Configured is not the same as working."""
+    from learnflow.errors import BackendError, LearnflowError
+    from learnflow.tutor.choose import resolve_backend
+
+    try:
+        resolve_backend(choice).check(choice.model, choice.api_base)
+    except LearnflowError as exc:
+        return Check("backend", "fail", f"{detail}; {exc.message}", exc.hint or "")
+    if choice.backend != "openai":
+        return Check("backend", "ok", detail)
+    from learnflow.backends.openai_compat import served_models
+
+    t = time.perf_counter()
+    try:
+        served = served_models(choice.model, choice.api_base)
+    except BackendError as exc:
+        if exc.kind in ("connection", "timeout", "auth"):
+            return Check("backend", "fail", f"{detail}; {exc.message}", exc.hint or "")
+        return Check("backend", "warn", f"{detail}; the server answers but does not list its models: {exc.message}")
+    ms = (time.perf_counter() - t) * 1000
+    listed = f"{served.base} answers ({ms:.0f} ms), serves {len(served.models)} model{'s' if len(served.models) != 1 else ''}"
+    model_id = choice.model.partition("/")[2]
+    if served.models and model_id not in served.models:
+        return Check("backend", "warn", f"{detail}; {listed}, but not {model_id!r}", "learnflow models lists what it serves")
+    return Check("backend", "ok", f"{detail}; {listed}")
 
 
 def _local_servers() -> list[Check]:

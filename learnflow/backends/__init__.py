@@ -92,6 +92,11 @@ class Backend(ABC):
         """Models worth listing in `learnflow models`."""
         return []
 
+    def check(self, model: str, api_base: str | None = None) -> None:
+        """Raise a LearnflowError now when `model` cannot work (unknown provider, no key): in well
+        under a second, before the question is logged, instead of after a slow import and a call."""
+        return None
+
     def warning(self, model: str) -> str | None:
         """A caution to show where the user picks `model` (e.g. a tiny local model)."""
         return None

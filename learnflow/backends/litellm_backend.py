@@ -7,12 +7,13 @@ one from the internet at import time (+5 s where traffic is silently dropped).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 
 from learnflow import keys
 from learnflow.backends import Backend, ModelInfo, Request, Usage
-from learnflow.errors import BackendError
+from learnflow.errors import BackendError, NotFound
 
 
 def import_litellm():
@@ -39,6 +40,22 @@ class LitellmBackend(Backend):
             ModelInfo("<provider>/<model>", self.name, "any provider litellm knows"),
         ]
 
+    def check(self, model: str, api_base: str | None = None) -> None:
+        provider = model.partition("/")[0]
+        known, made_with = known_providers()
+        if provider not in known and made_with == _installed_version():  # a newer litellm may know more: it decides
+            raise NotFound(
+                f"No provider {provider!r} in litellm, so the model {model!r} cannot be reached.",
+                hint="Spell the model as provider/model: openai/gpt-4o-mini, anthropic/claude-3-5-haiku-latest, ollama/llama3.2, "
+                "or `-m offline`. `learnflow models` lists what answers here.",
+            )
+        if provider in keys.ENV_VARS and not keys.find_key(provider) and not (api_base or _base_from_env(provider)):
+            raise BackendError(
+                f"No {provider} API key found for {model}.",
+                hint=f"export {keys.ENV_VARS[provider]}=… or `learnflow keys set {provider}`; `-m offline` answers without one.",
+                kind="auth",
+            )
+
     def stream(self, *, request: Request) -> Iterator[str | Usage]:
         litellm = import_litellm()
         provider = request.model.partition("/")[0]
@@ -51,10 +68,8 @@ class LitellmBackend(Backend):
             # Retries are ours to decide (bounded, honouring Retry-After), not the SDK's.
             "max_retries": 0,
         }
-        if request.api_base:
-            kwargs["api_base"] = request.api_base
-        elif provider == "openai" and os.environ.get("OPENAI_BASE_URL"):
-            kwargs["api_base"] = os.environ["OPENAI_BASE_URL"]
+        if request.api_base or _base_from_env(provider):
+            kwargs["api_base"] = request.api_base or _base_from_env(provider)
         key = request.api_key or keys.find_key(provider)
         if key:
             kwargs["api_key"] = key
@@ -85,6 +100,30 @@ class LitellmBackend(Backend):
             yield usage
 
 
+def _base_from_env(provider: str) -> str | None:
+    return os.environ.get("OPENAI_BASE_URL") if provider == "openai" else None
+
+
+@functools.cache
+def known_providers() -> tuple[frozenset[str], str]:
+    """(provider names, the litellm version they were listed from): read from a shipped list, as
+    importing litellm to ask costs seconds."""
+    from importlib.resources import files
+
+    lines = (files("learnflow") / "data" / "litellm_providers.txt").read_text(encoding="utf-8").splitlines()
+    version = lines[0].split()[3] if lines and lines[0].startswith("# Providers litellm") else ""
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#")), version
+
+
+def _installed_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("litellm")
+    except PackageNotFoundError:
+        return None
+
+
 def _cost(litellm, model: str, usage: Usage) -> float | None:
     try:
         prompt, completion = litellm.cost_per_token(
@@ -100,8 +139,8 @@ def map_litellm_error(exc: Exception, model: str, got_any: bool) -> BackendError
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     raw = " ".join(str(getattr(exc, "message", "") or exc).split())
-    # litellm prefixes messages with its own class path; keep the human part short.
-    detail = raw.split(" - ", 1)[-1][:200]
+    # litellm prefixes messages with its own class path: keep the human part, whole words only.
+    detail = _shorten(raw.split(" - ", 1)[-1], 600)
     provider = model.partition("/")[0]
     env = keys.ENV_VARS.get(provider, f"{provider.upper()}_API_KEY")
     if (
@@ -146,6 +185,13 @@ def map_litellm_error(exc: Exception, model: str, got_any: bool) -> BackendError
             kind="server", status=status, retry_after=_retry_after(exc),
         )  # fmt: skip
     return BackendError(f"{model}: {name}: {detail}.", kind="error", status=status)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """`text`, or its first words up to `limit` characters and an ellipsis: never cut mid-word."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + " …"
 
 
 def _retry_after(exc: Exception) -> float | None:

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +50,52 @@ def resolve_endpoint(request: Request) -> tuple[str, str | None]:
     base = (request.api_base or _default_base(provider)).rstrip("/")
     key = request.api_key or (keys.find_key("openai") if provider == "openai" else None)
     return base, key
+
+
+@dataclass
+class Served:
+    """What an OpenAI-compatible server says it serves (`GET /v1/models`)."""
+
+    base: str  # the base URL, without any userinfo
+    provider: str  # openai, ollama or lm_studio: the prefix learnflow spells its models with
+    models: list[str]
+
+
+def served_models(model: str, api_base: str | None = None, *, timeout: float = 2.0) -> Served:
+    """The models the server behind `model` lists (like `llm models`), within `timeout` seconds.
+
+    Raises BackendError when the server cannot be reached, rejects the key or is not OpenAI-compatible.
+    """
+    provider, _ = split_model(model)
+    base, key = resolve_endpoint(Request(model=model, messages=[], api_base=api_base, connect_timeout=timeout, read_timeout=timeout))
+    request = Request(model=model, messages=[], connect_timeout=timeout, read_timeout=timeout)
+    conn, path = _connection(base, request)
+    path = path.removesuffix("/chat/completions") + "/models"
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read(1 << 20)
+    except TimeoutError as exc:
+        raise _connection_error(base, exc, request) from None
+    except (ConnectionError, OSError, http.client.HTTPException) as exc:
+        raise _connection_error(base, exc, request) from None
+    except ValueError:
+        raise BackendError(
+            f"{_scrubbed(base)!r} is not a usable URL.", hint="Check OPENAI_BASE_URL or api_base.", kind="connection"
+        ) from None
+    finally:
+        conn.close()
+    host = _host(base)
+    if resp.status != 200:
+        raise http_error(host, resp.status, raw, resp.getheader("Retry-After"), model="(listing models)")
+    try:
+        data = json.loads(raw)
+        ids = [str(m["id"]) for m in data["data"]]
+    except (ValueError, KeyError, TypeError):
+        raise _garbage(host) from None
+    parts = urlsplit(base)
+    return Served(f"{parts.scheme}://{host}{parts.path}", provider, sorted(ids))
 
 
 class OpenAICompatBackend(Backend):

@@ -166,6 +166,8 @@ def stream_and_render(run, *, json_: bool = False):
     if json_:
         render.print_json(result)
     else:
+        if run.fallback:
+            render.notice(run.fallback)
         render.footer(result)
         if run.hint_step is not None and run.status == "ok":
             from learnflow.tutor.tryfirst import FULL, next_step
@@ -215,15 +217,33 @@ def history(
 
 
 def show(
-    interaction_id: Annotated[int, typer.Argument(metavar="ID", help="Interaction id from `learnflow history`.")],
+    interaction_id: Annotated[
+        Optional[str], typer.Argument(metavar="[ID|last]", help="Interaction id from `learnflow history` (default: the latest).")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Show one logged interaction: question, context, answer and how it was produced."""
+    """Show one logged interaction: question, context, answer and how it was produced.
+
+    `learnflow show` and `learnflow show last` show the latest.
+    """
+    from learnflow.errors import BadInput, NotFound
     from learnflow.tutor.memory import gap_of_interaction
     from learnflow.ui import render
 
     store = open_store()
-    row = store.get(interaction_id)
+    if interaction_id is None or interaction_id == "last":
+        latest = store.history(limit=1)
+        if not latest:
+            raise NotFound("Nothing logged yet.", hint='Ask something first: learnflow ask "…"')
+        row = store.get(latest[0]["id"])
+    else:
+        try:
+            number = int(interaction_id)
+        except ValueError:
+            raise BadInput(
+                f"{interaction_id!r} is not an interaction id.", hint="Give a number from `learnflow history`, or `last`."
+            ) from None
+        row = store.get(number)
     gap = gap_of_interaction(store, row)
     row["gap"] = gap.__dict__ if gap else None
     if json_:
@@ -246,7 +266,7 @@ def show(
 
 
 def models(json_: JsonOpt = False) -> None:
-    """List backends and models, the one in use, and why it is the default."""
+    """List backends and models, what the configured server offers, the one in use, and why."""
     from learnflow.backends import registry
     from learnflow.config import Config
     from learnflow.tutor.choose import choose, describe
@@ -256,10 +276,32 @@ def models(json_: JsonOpt = False) -> None:
     rows = [
         {"model": m.name, "backend": b.name, "note": m.note, "description": b.description} for b in registry().all() for m in b.models()
     ]
+    served, served_error = None, None
+    if choice.backend == "openai":  # an OpenAI-compatible server is configured: ask it what it serves (`GET /v1/models`)
+        from learnflow.backends.openai_compat import served_models
+
+        try:
+            served = served_models(choice.model, choice.api_base)
+        except LearnflowError as exc:
+            served_error = exc.message
     if json_:
-        render.print_json({"default": describe(choice), "models": rows})
+        from dataclasses import asdict
+
+        render.print_json(
+            {"default": describe(choice), "models": rows, "served": asdict(served) if served else None, "served_error": served_error}
+        )
         return
     render.table(rows, [("model", "Model"), ("backend", "Backend"), ("note", "Note")], title="Backends and models")
+    if served is not None:
+        listed = [
+            {"model": f"{served.provider}/{m}", "in_use": "in use" if f"{served.provider}/{m}" == choice.model else ""}
+            for m in served.models
+        ]
+        render.table(listed, [("model", "Model"), ("in_use", "")], title=f"Served by {served.base}")
+        if not served.models:
+            render.notice(f"{served.base} lists no models.")
+    elif served_error:
+        render.notice(f"Cannot list the server's models: {served_error}")
     render.markdown(f"**In use:** `{choice.model}` via `{choice.backend}` — {choice.reason}.")
 
 

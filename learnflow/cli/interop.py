@@ -108,8 +108,9 @@ def _write_private(path: Path, text: str) -> None:
 
 def export(
     format_: Annotated[
-        str, typer.Option("--format", "-f", metavar="FORMAT", help="xapi (statements), json or csv (one flat row per statement).")
+        str, typer.Option("--format", "-F", metavar="FORMAT", help="xapi (statements), json or csv (one flat row per statement).")
     ] = "xapi",
+    old_format: Annotated[Optional[str], typer.Option("-f", hidden=True, show_default=False)] = None,
     since: Since = None,
     include_text: IncludeText = False,
     output: Annotated[
@@ -126,7 +127,7 @@ def export(
     \b
     Examples:
       learnflow export -o me.json                       # pseudonymous, no text
-      learnflow export --since 1w --format csv -o week.csv
+      learnflow export --since 1w -F csv -o week.csv
       learnflow export --actor-mbox ada@example.com --include-text -o full.json
 
     Statement ids are stable, so exporting twice never duplicates anything in an LRS.
@@ -137,6 +138,9 @@ def export(
     from learnflow.errors import BadInput
     from learnflow.ui import render
 
+    if old_format is not None:  # `-f` is --file everywhere else (ask -f FILE): the old spelling still works, for now
+        render.notice("`export -f` is now `-F` (or --format): -f means --file in the other commands.")
+        format_ = old_format
     if format_ not in ("xapi", "json", "csv"):
         raise BadInput(f"--format must be xapi, json or csv, not {format_!r}.")
     store = open_store()

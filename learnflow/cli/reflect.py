@@ -90,9 +90,17 @@ def reflect(
     provider = _provider(answers, json_, "reflect")
     call = ModelCall.from_config(model=model)
     session = core.Session.resume(store, model=call) if resume else core.Session(store, model=call, since=start)
-    kept = lambda: f"What you answered is kept in reflection #{session.id}; `learnflow reflect --resume` goes on from there."  # noqa: E731
+
+    def kept() -> str:
+        if session.discarded:
+            return "Nothing was answered, so no reflection was kept."
+        return f"What you answered is kept in reflection #{session.id}; `learnflow reflect --resume` goes on from there."
+
     with interruptible(
-        kept, command="reflect", ended="before the reflection did", partial=(lambda: core.load(store, session.id)) if json_ else None
+        kept,
+        command="reflect",
+        ended="before the reflection did",
+        partial=(lambda: None if session.discarded else core.load(store, session.id)) if json_ else None,
     ):
         out = core.run(session, provider)
     for warning in out["warnings"]:
@@ -105,7 +113,7 @@ def reflect(
         render.markdown(to_markdown(out))
         render.notice(f"Calibration: {out['calibration']['message']}")
     else:
-        render.notice(f"Saved as reflection #{session.id}. For your journal: learnflow reflections --export md --id {session.id}")
+        render.notice(f"Saved as reflection #{session.id}. For your journal: learnflow reflections {session.id} --format md")
 
 
 def check(
@@ -216,32 +224,43 @@ def _read_answers(path: str) -> str:
 
 def reflections(
     reflection_id: Annotated[
-        Optional[int], typer.Option("--id", metavar="N", help="Only this reflection, in full.", show_default=False)
+        Optional[int], typer.Argument(metavar="[N]", help="Only this reflection, in full (like `show N`).", show_default=False)
     ] = None,
-    export: Annotated[
+    format_: Annotated[
         Optional[str],
-        typer.Option("--export", metavar="FORMAT", help="Print as a document: md (Markdown for your journal).", show_default=False),
+        typer.Option("--format", "-F", metavar="FORMAT", help="Print as a document: md (Markdown for your journal).", show_default=False),
     ] = None,
     limit: Annotated[int, typer.Option("-n", "--limit", metavar="N", help="How many, newest first.")] = 20,
+    old_id: Annotated[Optional[int], typer.Option("--id", hidden=True, show_default=False)] = None,
+    export: Annotated[Optional[str], typer.Option("--export", hidden=True, show_default=False)] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """List past reflections; --id N shows one; --export md prints Markdown to paste into a journal.
+    """List past reflections; `reflections N` shows one; --format md prints Markdown to paste into a journal.
 
     \b
     Examples:
       learnflow reflections
-      learnflow reflections --id 4
-      learnflow reflections --export md > journal.md
-      learnflow reflections --export md --id 4 | pbcopy
+      learnflow reflections 4
+      learnflow reflections --format md > journal.md
+      learnflow reflections 4 --format md | pbcopy
     """
+    from learnflow.ui import render
+
+    # The old spellings still work, with a word on the new ones (the same names as `show N` and `export --format`).
+    if old_id is not None:
+        render.notice("`reflections --id N` is now `reflections N`.")
+        reflection_id = reflection_id if reflection_id is not None else old_id
+    if export is not None:
+        render.notice("`reflections --export md` is now `reflections --format md` (as in `export --format`).")
+        format_ = format_ or export
     from learnflow.errors import BadInput
     from learnflow.reflect import session as core
     from learnflow.reflect.actions import open_actions
     from learnflow.reflect.export import journal, to_markdown
-    from learnflow.ui import render
 
-    if export is not None and export != "md":
-        raise BadInput(f"--export {export!r} is not a format I can write.", hint="Use --export md (Markdown).")
+    if format_ is not None and format_ != "md":
+        raise BadInput(f"--format {format_!r} is not a format I can write.", hint="Use --format md (Markdown), or --json.")
+    export = format_
     store = open_store()
     if reflection_id is not None:
         record = core.load(store, reflection_id)

@@ -56,8 +56,22 @@ def run(
     from learnflow.ui import render
 
     outcome = wrap.run(command)
+    if outcome.why:
+        render.error(outcome.why)  # the command never ran: nothing of its own says so
+    try:
+        _after(outcome, command, explain=explain, no_offer=no_offer, model=model)
+    except (KeyboardInterrupt, typer.Abort):  # typer.Abort: Ctrl-C at a typer prompt
+        # Ctrl-C while recording, at the offer or during the explanation: the command's own code
+        # still stands (a script after `lf` must see what the command did, not our 130).
+        render.error(f"Interrupted; `{command[0]}` exited {outcome.exit_code}.")
+    raise typer.Exit(outcome.exit_code)
+
+
+def _after(outcome, command: list[str], *, explain: bool, no_offer: bool, model: Optional[str]) -> None:
+    """Record the run, then offer (or give) the explanation of a failure."""
     from learnflow.errors import LearnflowError
     from learnflow.learner import tasks
+    from learnflow.ui import render
 
     try:
         task = tasks.record(open_store(), outcome)
@@ -68,14 +82,14 @@ def run(
         if known is None:
             known = LearnflowError(f"{type(exc).__name__}: {exc}")  # a bug in logging must not change the exit code either
         render.notice(f"learnflow: this run was not logged: {known.message}")
-        raise typer.Exit(outcome.exit_code) from None
+        return
     task_id = task.id
     if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
         render.error(task.table_error.message, task.table_error.hint)
     for line in (task.recovery_line, task.streak.line if task.streak else None):
         if line:
             render.notice(f"learnflow: {line}")
-    if outcome.failed and not no_offer:
+    if outcome.failed and not no_offer and not (outcome.why and not explain):  # a command that never ran: the line above says why
         wanted = explain
         if not wanted and sys.stdin.isatty() and sys.stderr.isatty():
             wanted = typer.confirm(f"`{command[0]}` failed (exit {outcome.exit_code}). Explain it?", default=True, err=True)
@@ -86,32 +100,42 @@ def run(
                 _explain_task(open_store().get_task(task_id), model=model, json_=False)
             except BrokenPipeError:  # `learnflow run … | head`: the reader left; the exit code still matters
                 sys.stdout = open(os.devnull, "w")
-            except Exception as exc:  # the command's exit code matters more than our explanation
-                from learnflow.errors import LearnflowError
-
-                if not isinstance(exc, LearnflowError):
-                    raise
+            except LearnflowError as exc:  # the command's exit code matters more than our explanation
                 render.error(exc.message, exc.hint)
     raise typer.Exit(outcome.exit_code)
 
 
 def explain(
     task_id: Annotated[Optional[int], typer.Argument(metavar="[TASK]", help="Task id (default: the last failed one).")] = None,
+    again: Annotated[bool, typer.Option("--again", help="Ask anew even if this failure was explained already.")] = False,
     model: ModelOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Explain the last command that failed under `learnflow run` (without re-running it).
 
+    A failure explained already (say by `run --explain`) is shown again from the log, not asked twice.
     With --json, prints one JSON record: the answer and how it was produced, as `ask --json` does.
     """
+    store = open_store()
+    task = store.get_task(task_id)
+    if task.get("interaction_id") and not again:
+        row = store.get(task["interaction_id"])
+        if row["status"] == "ok" and row["answer"]:
+            from learnflow.ui import render
 
-    _explain_task(open_store().get_task(task_id), model=model, json_=json_)
+            if json_:
+                render.print_json(row)
+            else:
+                render.markdown(row["answer"])
+                render.notice(f"Explained before as #{row['id']} ({row['created_at'][:16].replace('T', ' ')} UTC); --again asks anew.")
+            return
+    _explain_task(task, model=model, json_=json_)
 
 
-def shell_init(shell: Annotated[str, typer.Argument(help="bash or zsh.")] = "bash") -> None:
+def shell_init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")] = "bash") -> None:
     """Print shell integration: `lf CMD` wraps a command, `lf?` or Alt-? explains the last failure.
 
-    Add to your shell's rc file:  eval "$(learnflow shell-init bash)"
+    Add to your shell's rc file:  eval "$(learnflow shell-init bash)"  (zsh the same; fish: learnflow shell-init fish | source)
     """
     from learnflow.errors import BadInput
     from learnflow.tutor.wrap import SHELL_SNIPPETS

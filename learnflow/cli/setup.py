@@ -110,6 +110,23 @@ def keys_set(
     render.notice(f"Saved the {provider} key.")
 
 
+@keys_app.command("unset")
+def keys_unset(provider: Annotated[str, typer.Argument(help="openai, anthropic, gemini, mistral, groq…")]) -> None:
+    """Remove a provider's key from the keys file (a key in the environment stays: unset the variable)."""
+    import os
+
+    from learnflow import keys, paths
+    from learnflow.errors import NotFound
+    from learnflow.ui import render
+
+    if not keys.unset_key(provider):
+        raise NotFound(f"The keys file holds no {provider} key.", hint="`learnflow keys list` shows which providers have one.")
+    render.notice(f"Removed the {provider} key from {paths.keys_path()}.")
+    env = keys.ENV_VARS.get(provider)
+    if env and os.environ.get(env):
+        render.notice(f"{env} is still set in your environment, and is used.")
+
+
 @keys_app.command("list")
 def keys_list() -> None:
     """Which providers have a key (names only, never the keys)."""

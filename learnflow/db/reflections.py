@@ -119,6 +119,21 @@ def checks_answered(store: Store, reflection_id: int) -> int:
     return store.conn.execute("SELECT count(*) FROM check_results WHERE reflection_id = ?", [reflection_id]).fetchone()[0]
 
 
+def discard_if_empty(store: Store, reflection_id: int) -> bool:
+    """Delete a reflection that holds nothing of the person's (no answer, check or rating); True if deleted."""
+
+    def write():
+        return store.conn.execute(
+            "DELETE FROM reflections WHERE id = ? "
+            "AND NOT EXISTS (SELECT 1 FROM reflection_answers WHERE reflection_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM check_results WHERE reflection_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM skill_ratings WHERE reflection_id = ?)",
+            [reflection_id] * 4,
+        ).rowcount
+
+    return bool(store._write(write))
+
+
 def add_answer(store: Store, answer: dict, action: dict | None = None) -> None:
     """Insert an answer and, for the "Now what?" plan, its action item, in one transaction."""
 

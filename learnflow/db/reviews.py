@@ -72,7 +72,7 @@ def drop_unreviewed(store: Store, card_ids: list[int]) -> None:
 # -- choosing cards ------------------------------------------------------------------
 
 # Every card read carries the answer it came from (`source_answer`), for the model judge.
-_CARDS = "SELECT r.*, i.answer AS source_answer FROM review_cards r LEFT JOIN interactions i ON i.id = r.interaction_id"
+_CARDS = "SELECT r.*, i.answer AS source_answer, i.created_at AS asked_at FROM review_cards r LEFT JOIN interactions i ON i.id = r.interaction_id"
 
 
 def unreviewed_in_period(store: Store, start: str, end: str) -> list[int]:

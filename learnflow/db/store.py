@@ -339,6 +339,13 @@ class Store:
         row = self.conn.execute("SELECT conversation_id FROM interactions ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
+    def conversation_level(self, cid: int) -> str | None:
+        """The level the conversation's latest turn was taught at."""
+        row = self.conn.execute(
+            "SELECT level FROM interactions WHERE conversation_id = ? AND level IS NOT NULL ORDER BY id DESC LIMIT 1", [cid]
+        ).fetchone()
+        return row[0] if row else None
+
     def conversation_exists(self, cid: int) -> bool:
         return self.conn.execute("SELECT 1 FROM conversations WHERE id = ?", [cid]).fetchone() is not None
 

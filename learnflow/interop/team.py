@@ -72,6 +72,7 @@ class TeamReport:
     cells: dict[str, dict[str, Cell]]  # skill -> person key -> cell
     shared_gaps: list[SharedGap] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)
+    shared_note: str = ""  # when there is no shared gap: what that does (and does not) mean
 
     def strengths(self, person: Person) -> list[str]:
         """The skills on which `person` is strong, in the report's order."""
@@ -94,6 +95,7 @@ class TeamReport:
                 for s in self.skills
             ],
             "shared_gaps": [_round(asdict(g)) for g in self.shared_gaps],
+            "shared_note": self.shared_note,
             "pairs": [_round(asdict(p)) for p in self.pairs],
         }
 
@@ -190,7 +192,7 @@ def team_report(
     return TeamReport(
         now=iso_ts(now, timespec="seconds"),
         target=target, strong=strong, people=people, skills=sorted(skills, key=order), names=names,
-        cells=cells, shared_gaps=shared, pairs=pairs,
+        cells=cells, shared_gaps=shared, pairs=pairs, shared_note="" if shared else _no_shared_gap(cells, len(people)),
     )  # fmt: skip
 
 
@@ -204,6 +206,19 @@ def _shared_gaps(cells: dict[str, dict[str, Cell]], names: dict[str, str], team_
             mean = sum(m for m, _ in measured) / len(measured)
             out.append(SharedGap(skill, names.get(skill, skill), below, len(measured), mean))
     return sorted(out, key=lambda g: (g.mean, g.skill))
+
+
+def _no_shared_gap(cells: dict[str, dict[str, Cell]], team_size: int) -> str:
+    """Why there is no shared gap, truthfully: "none" only means something for skills measured
+    on enough people; with too little evidence everywhere, nothing is known yet."""
+    need = max(min(2, team_size), math.ceil(team_size / 2))
+    enough = [skill for skill, row in cells.items() if sum(c.mastery is not None for c in row.values()) >= need]
+    people = "person" if need == 1 else "people"
+    if not enough:
+        return f"not known yet: no skill has enough evidence on {need} {people} (every cell is ? or -)."
+    rest = len(cells) - len(enough)
+    unknown = f"; {rest} other skill{'s' if rest != 1 else ''} too thinly measured to tell" if rest else ""
+    return f"none among the {len(enough)} skill{'s' if len(enough) != 1 else ''} measured on {need}+ {people}: someone is at target on each{unknown}."
 
 
 def _pairs(cells: dict[str, dict[str, Cell]], labels: dict[str, str]) -> list[Pair]:

@@ -72,7 +72,7 @@ class EvidenceSummary:
         return self.checks_right + self.checks_wrong + self.reviews + self.self_ratings + self.imported
 
     def sentence(self, skill: str, period: str) -> str:
-        """E.g. "3 wrong and 1 right check on sql, self-rated 2/5, 4 how-questions in the last 2 weeks"."""
+        """E.g. "3 wrong and 1 right check on sql, self-rated 2.0 (1 novice … 5 expert), 4 how-questions in the last 2 weeks"."""
         parts = []
         right, wrong = self.checks_right, self.checks_wrong
         if right or wrong:
@@ -82,9 +82,11 @@ class EvidenceSummary:
             else:
                 parts.append(f"{wrong or right} {'wrong' if wrong else 'right'} {noun} on {skill}")
         if self.reviews:
-            parts.append(f"{_n(self.reviews, 'review')} (average rating {self.review_mean:.1f}/4)")
+            # Two scales side by side: each says what its ends mean (FSRS 1 again … 4 easy; self 1 novice … 5 expert).
+            parts.append(f"{_n(self.reviews, 'review')} (recall {self.review_mean:.1f} on 1 again … 4 easy)")
         if self.self_ratings:
-            parts.append(f"self-rated {self.self_rating_mean:.1f}/5" + (f" ({self.self_ratings}×)" if self.self_ratings > 1 else ""))
+            times = f", {self.self_ratings}×" if self.self_ratings > 1 else ""
+            parts.append(f"self-rated {self.self_rating_mean:.1f} (1 novice … 5 expert{times})")
         if self.imported:
             parts.append(_n(self.imported, "imported result"))
         if self.questions_how:

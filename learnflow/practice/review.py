@@ -50,6 +50,7 @@ class Check:
     interaction_id: int | None = None
     bundled_card: str | None = None
     source_answer: str = ""  # the answer the question came from, for the model judge
+    asked_at: str | None = None  # when the question it came from was asked (None for a bundled card)
 
 
 # -- cards from the log ------------------------------------------------------------
@@ -169,6 +170,7 @@ def _check(row: dict, kind: str) -> Check:
         interaction_id=row["interaction_id"],
         bundled_card=row["card_id"],
         source_answer=(row.get("source_answer") or "")[:SOURCE_EXCERPT],
+        asked_at=row.get("asked_at"),
     )
 
 

@@ -186,6 +186,7 @@ class Session:
         self.told: str | None = None  # a narrative already written (a resumed reflection)
         self.rated: set[str] = set()
         self.checked = 0  # checks answered before an interruption
+        self.discarded = False  # interrupted before anything was answered: the reflection was deleted
 
     @classmethod
     def resume(cls, store: Store, *, model) -> Session:
@@ -273,6 +274,8 @@ def run(session: Session, provider: Answers) -> dict:
     try:
         provider.show("start", session)
         for action in open_actions(session.store, now=session.now):
+            if action.reflection_id == session.id:
+                continue  # a resumed reflection's own plan: made minutes ago, not something to report on
             status = provider.action_status(action)
             if status in ("done", "dropped"):
                 session.resolved.append(resolve_action(session.store, action.id, status))
@@ -295,6 +298,9 @@ def run(session: Session, provider: Answers) -> dict:
     except BaseException:
         try:
             session.finish("interrupted")
+            # Ended before the first answer (Ctrl-C at once, `reflect </dev/null`): nothing to resume, so no
+            # empty "interrupted" reflection is left behind. Action items resolved are kept in their own rows.
+            session.discarded = reflections.discard_if_empty(session.store, session.id)
         except Exception:  # the log itself failing: its own error is the one worth showing
             pass
         raise

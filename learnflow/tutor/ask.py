@@ -99,6 +99,7 @@ class AskResult:
     attempt_judgement: dict | None = None
     learner: dict | None = None  # what the system prompt carried about the learner (tutor/memory.py)
     gap: dict | None = None  # the gap line shown after the answer (learner/gapline.py), or None
+    fallback: str | None = None  # the configured model could not be reached: why the offline coach answered
 
 
 class Ask:
@@ -127,6 +128,7 @@ class Ask:
         self.question = question
         self.choice: Choice = choose(self.config, model=options.model, backend=options.backend)
         self.backend = resolve_backend(self.choice)
+        self.backend.check(self.choice.model, self.choice.api_base)  # an unknown provider or a missing key: now, not after a slow call
         # e.g. "small models answer poorly": shown to the user where they chose the model.
         self.warning = self.backend.warning(self.choice.model)
         self.mode = "direct" if options.direct else "teach"
@@ -138,7 +140,11 @@ class Ask:
         self.conversation_id = self._conversation()
         self.tags = skills.tag_offline(f"{options.topic} {question}" if options.topic else question, self.context.text)
         main_skill = self.tags[0].skill
-        self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
+        kept = store.conversation_level(self.conversation_id) if self._continuing and options.level is None else None
+        if kept:  # a conversation keeps its level: `ask -c` after `ask --level expert` is still taught as an expert
+            self.level, self.level_reason = kept, f"conversation {self.conversation_id}"
+        else:
+            self.level, self.level_reason = pedagogy.level_for(main_skill, self.config, options.level, store=store)
         self.attempt, self.hint_step, self.topic = self._try_first(main_skill)
         self.attempt_evidence: list[dict] = []
         self.attempt_judgement: dict | None = None
@@ -183,6 +189,7 @@ class Ask:
         self.error: str | None = None
         self.ttft_ms: int | None = None
         self.latency_ms = 0
+        self.fallback: str | None = None  # why the offline coach answered instead of the configured model
 
     # -- setup helpers ------------------------------------------------------
 
@@ -281,6 +288,9 @@ class Ask:
                         yield chunk
                     break
                 except BackendError as exc:
+                    if self._fall_back(exc):
+                        related = self.store.related_answers(self.question, exclude=self.id) if self.backend.wants_related else []
+                        continue
                     wait = backoff(exc, self.attempts)
                     if self.answer or not exc.retryable or retries_left <= 0 or time.monotonic() + wait > deadline:
                         raise
@@ -300,6 +310,19 @@ class Ask:
         self._finish("ok", start, None)
         self._join_model_tagging(tagger)
         self._judge_attempt()
+
+    def _fall_back(self, exc: BackendError) -> bool:
+        """The server cannot be reached and nothing arrived: the offline coach answers instead
+        (config `fallback = "off"` fails as before). Retrying a refused connection only delays."""
+        if exc.kind != "connection" or self.answer or not self.backend.is_model or self.config.get("fallback") != "offline":
+            return False
+        self.fallback = (
+            f"{(scrub(exc.message) or '').rstrip('.')}: the offline coach answered instead (`learnflow config set fallback off` fails)."
+        )
+        self.backend = resolve_backend(Choice("offline", "offline", ""))
+        self.choice = Choice("offline", "offline", f"fallback: {scrub(exc.message)}")
+        self.store.update_interaction(self.id, backend=self.backend.name, model="offline")
+        return True
 
     def _visible(self, chunks):
         """On a hint ladder, the reply without the model's verdict line (kept for judging)."""
@@ -444,4 +467,5 @@ class Ask:
             attempt_judgement=self.attempt_judgement,
             learner=self.memory.to_dict() if self.memory else None,
             gap=asdict(self.memory.gap) if self.memory and self.memory.gap else None,
+            fallback=self.fallback,
         )

@@ -31,6 +31,7 @@ class Outcome:
     duration_ms: int
     stdout_tail: str
     stderr_tail: str
+    why: str | None = None  # the command could not be started: why, in one line (its code is then 126 or 127)
 
     @property
     def failed(self) -> bool:
@@ -68,15 +69,17 @@ def run(argv: list[str], *, use_tty: bool | None = None) -> Outcome:
         use_tty = sys.stdout.isatty() and sys.stderr.isatty()
     start = time.perf_counter()
     tails = {1: _Tail(), 2: _Tail()}
+    why = None
     # Like a shell, let Ctrl-C reach the command (same process group) but not kill us:
     # we still have to record how it ended.
     old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         code = _run_tty(argv, tails) if use_tty else _run_pipes(argv, tails)
-    except FileNotFoundError:
-        raise BadInput(f"Command not found: {argv[0]}.") from None
-    except PermissionError:
-        raise BadInput(f"Cannot execute {argv[0]}: permission denied.") from None
+    except OSError as exc:
+        # The command never started: exit as a shell would (127 not found, 126 cannot execute),
+        # say why in one line, and keep that line as the task's stderr for `learnflow explain`.
+        code, why = _not_started(argv[0], exc)
+        tails[2].add(f"learnflow: {why}\n".encode())
     finally:
         signal.signal(signal.SIGINT, old_int)
     return Outcome(
@@ -86,7 +89,20 @@ def run(argv: list[str], *, use_tty: bool | None = None) -> Outcome:
         duration_ms=int((time.perf_counter() - start) * 1000),
         stdout_tail=tails[1].text(),
         stderr_tail=tails[2].text(),
+        why=why,
     )
+
+
+def _not_started(name: str, exc: OSError) -> tuple[int, str]:
+    """A shell's exit code and message for a command that could not be started."""
+    if isinstance(exc, FileNotFoundError):
+        if os.sep in name:
+            return 127, f"{name}: no such file"
+        return 127, f"{name}: command not found (not on PATH)"
+    if isinstance(exc, (PermissionError, IsADirectoryError)):
+        what = "is a directory" if os.path.isdir(name) else "permission denied (not executable)"
+        return 126, f"{name}: {what}"
+    return 126, f"{name}: cannot execute ({exc.strerror or exc})"
 
 
 def _exit_code(returncode: int) -> int:
@@ -147,6 +163,10 @@ def _run_tty(argv: list[str], tails: dict[int, _Tail]) -> int:
         slaves.append(s)
     try:
         proc = subprocess.Popen(argv, stdout=slaves[0], stderr=slaves[1], preexec_fn=_child_setup)
+    except OSError:
+        for m in masters:
+            os.close(m)
+        raise
     finally:
         for s in slaves:
             os.close(s)
@@ -172,17 +192,32 @@ SHELL_SNIPPETS = {
 lf() { learnflow run -- "$@"; }
 # lf?       explain the last command that failed under lf (no re-run)
 alias 'lf?'='learnflow explain'
-# Alt-? (Esc then ?) types and runs `learnflow explain`
-bind '"\e?": "\C-a\C-klearnflow explain\C-m"' 2>/dev/null
+# Alt-? (Esc then ?) explains the last failure; the line you are typing stays as it was
+_learnflow_explain() { learnflow explain; }
+bind -x '"\e?": _learnflow_explain' 2>/dev/null
 """,
     "zsh": r"""# learnflow shell integration (zsh). Add to ~/.zshrc:  eval "$(learnflow shell-init zsh)"
 # lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
 lf() { learnflow run -- "$@"; }
 # lf?       explain the last command that failed under lf (no re-run)
 alias 'lf?'='learnflow explain'
-# Alt-? runs `learnflow explain`
-_learnflow_explain() { BUFFER="learnflow explain"; zle accept-line; }
+# Alt-? explains the last failure; the line you are typing is put aside and comes back at the next prompt
+_learnflow_explain() { zle push-line; BUFFER="learnflow explain"; zle accept-line; }
 zle -N _learnflow_explain
 bindkey '\e?' _learnflow_explain
+""",
+    "fish": r"""# learnflow shell integration (fish). Add to ~/.config/fish/config.fish:  learnflow shell-init fish | source
+# lf CMD…   run CMD through learnflow: output unchanged; on failure you are offered an explanation
+function lf --description 'run a command through learnflow'
+    learnflow run -- $argv
+end
+# (fish reads ? as a wildcard, so there is no `lf?` here: use Alt-? or `learnflow explain`)
+# Alt-? explains the last failure; the line you are typing stays as it was
+function _learnflow_explain
+    echo
+    learnflow explain
+    commandline -f repaint
+end
+bind \e\? _learnflow_explain
 """,
 }

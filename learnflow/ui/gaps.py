@@ -198,7 +198,12 @@ def print_skill(report: GapReport, con=None) -> None:
     say(con, f"Evidence: {r.evidence_text}.", indent=2, hang=2)
     con.print()
     con.print("[bold]Weekly history[/] (mastery at the end of each week)")
-    for day, value in zip(report.weeks, r.history):
+    # The weeks before the first with evidence say nothing each: one line for all of them.
+    first = next((i for i, value in enumerate(r.history) if value is not None), len(r.history))
+    if first:
+        span = f"the {first} weeks to {report.weeks[first - 1]}" if first > 1 else f"the week to {report.weeks[0]}"
+        con.print(f"  [dim]{'no evidence in any week yet' if first == len(r.history) else 'no evidence yet'} ({span})[/]")
+    for day, value in list(zip(report.weeks, r.history))[first:]:
         if value is None:
             con.print(f"  {day}  [dim]—     no evidence yet[/]")
         else:

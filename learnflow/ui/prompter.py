@@ -101,9 +101,13 @@ class TerminalAnswers:
     def attempt(self, check, index: int, total: int) -> Attempt | None:
         from learnflow.reflect.session import Attempt
 
-        origin = {"review": "review from an earlier day", "probe": "gap probe: measuring a skill of your goals"}.get(
+        origin = {"review": "review", "probe": "gap probe: measuring a skill of your goals"}.get(
             check.kind, f"from #{check.interaction_id}"
         )
+        if check.kind == "review" and check.asked_at:  # said as it is: a card can come due minutes after its question
+            from learnflow.timespec import ago
+
+            origin = f"review of #{check.interaction_id}, asked {ago(check.asked_at)}"
         self._say(f"\nCheck {index}/{total} · {check.skill} · {origin}", "bold cyan")
         self._say(check.question, "bold")
         sure = self._ask(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -36,7 +38,11 @@ def err_console():
 def print_json(data: Any) -> None:
     if is_dataclass(data) and not isinstance(data, type):
         data = asdict(data)
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    # Written piece by piece, not as one string: a reader that stops early (`| head`) is noticed
+    # at the next write (exit 141, README "Exit codes"), as for the plain-text tables.
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False, default=str).iterencode(data):
+        sys.stdout.write(piece)
+    sys.stdout.write("\n")
     sys.stdout.flush()
 
 
@@ -126,25 +132,118 @@ def _stream_plain(chunks: Iterator[str], *, spinner: bool, waiting: str) -> str:
 
 
 def _stream_markdown(chunks: Iterator[str], waiting: str) -> str:
+    """Markdown as it streams, without ever redrawing above the screen.
+
+    A live region can only be redrawn while it fits on the screen: once it is taller, the lines
+    that scrolled away stay in the scrollback and the redraw repeats them (a long answer showed
+    its first lines twice). So a block is printed once, for good, as soon as it is finished
+    (`_settled`), and only the block being written is live, cut to its last screenful.
+    """
     from rich.live import Live
-    from rich.markdown import Markdown
 
     console = _console()
-    text = ""
     first = _first(chunks, True, waiting)
     if first is None:
-        return text
-    live = Live(Markdown(strip_controls(first)), console=console, refresh_per_second=10, vertical_overflow="visible")
+        return ""
+    view = _LiveTail(console)
+    # Redrawn from this thread only, as chunks arrive: a refresh thread racing the prints of finished
+    # blocks could redraw from a stale height and leave lines behind.
     # Not `with Live(…)`: a Ctrl-C landing inside its __enter__ skips __exit__ and leaves the display
     # live (every later print redraws it), which `chat`, going on after a Ctrl-C, would show.
+    live = Live(view, console=console, auto_refresh=False, transient=True, vertical_overflow="crop")
     try:
-        live.start(refresh=True)
+        live.start()
+        drawn = 0.0
         for chunk in _chain(first, chunks):
-            text += chunk
-            live.update(Markdown(strip_controls(text)))
+            if view.add(chunk):  # printing a finished block redraws the live part too
+                drawn = time.monotonic()
+            elif time.monotonic() - drawn >= 0.1:
+                live.refresh()
+                drawn = time.monotonic()
     finally:
         live.stop()
-    return text
+        view.finish()  # also after Ctrl-C or a cut stream: the partial answer stays on the screen
+    return view.text
+
+
+_NOT_A_NEW_BLOCK = re.compile(r"\s|[-*+](\s|$)|\d+[.)]?(\s|$)")  # an indented line or a list item: part of the block above
+
+
+def _settled(text: str) -> int:
+    """How much of `text` is finished Markdown: up to the last blank line (outside a fence) that a
+    new top-level block follows. Its rendering cannot change whatever comes next."""
+    done = pos = 0
+    fence: str | None = None
+    blank = False
+    for line in text.splitlines(keepends=True):
+        complete = line.endswith("\n")
+        stripped = line.strip()
+        if fence is None and blank and stripped and (complete or len(stripped) >= 4) and not _NOT_A_NEW_BLOCK.match(line):
+            done = pos
+        if stripped.startswith(("```", "~~~")) and complete:
+            marker = stripped[:3]
+            fence = None if fence == marker else (marker if fence is None else fence)
+        blank = not stripped and complete
+        pos += len(line)
+    return done
+
+
+class _LiveTail:
+    """The answer so far: finished blocks printed once above, the block being written drawn live."""
+
+    def __init__(self, console) -> None:
+        self.console = console
+        self.text = ""
+        self.state = ("", 0)  # the text, and how many of its rendered lines are printed for good
+        self.settled = 0
+
+    def _lines(self, text: str, console=None, options=None) -> list:
+        from rich.markdown import Markdown
+
+        console = console or self.console
+        return console.render_lines(Markdown(strip_controls(text)), options or console.options, pad=False)
+
+    def add(self, chunk: str) -> bool:
+        """Take a chunk; print the blocks it finished. True when something was printed (and so redrawn)."""
+        self.text += chunk
+        text, printed = self.text, self.state[1]
+        settled = _settled(text)
+        if settled > self.settled:
+            self.settled = settled
+            lines = self._lines(text[:settled])
+            if len(lines) > printed:
+                self.state = (text, len(lines))  # first, so the live part drawn with the print starts after these lines
+                self.console.print(_Lines(lines[printed:]))  # inside the Live: printed above the live part
+                return True
+        self.state = (text, printed)
+        return False
+
+    def finish(self) -> None:
+        """After the live part is gone: print what was not printed yet, once."""
+        text, printed = self.state
+        rest = self._lines(text)[printed:]
+        if rest:
+            self.console.print(_Lines(rest))
+
+    def __rich_console__(self, console, options):
+        text, printed = self.state
+        lines = self._lines(text, console, options)[printed:]
+        room = max(1, console.size.height - 1)  # never taller than the screen: the redraw must reach its top
+        yield _Lines(lines[-room:])
+
+
+class _Lines:
+    """Rendered lines, as a renderable."""
+
+    def __init__(self, lines: list) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterable[str]:

@@ -35,7 +35,7 @@ def team_text(report: TeamReport, width: int = 80) -> list[str]:
         lines.append("Shared gaps (everyone measured is below target):")
         lines += [f"  {g.skill}: {g.below} of {g.measured} below, mean {g.mean:.2f}" for g in report.shared_gaps]
     else:
-        lines.append("Shared gaps: none (on every skill someone is at target).")
+        lines.append(f"Shared gaps: {report.shared_note}")
     if report.pairs:
         lines.append("Could pair (strong with below target, same skill):")
         lines += [
