@@ -21,13 +21,25 @@ def _readable_argv(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, a C locale) gets
-    # a replacement character instead of an UnicodeEncodeError in the middle of an answer.
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="replace")
-    sys.argv = _readable_argv(sys.argv)
     try:
+        # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, a C locale) gets
+        # a replacement character instead of an UnicodeEncodeError in the middle of an answer.
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="replace")
+        sys.argv = _readable_argv(sys.argv)
+        if sys.argv[1:2] == ["run"]:
+            # `lf` wraps every command typed: skip loading the command-line framework (cli/quickrun.py).
+            from learnflow.cli.quickrun import main as quick_run
+
+            done = quick_run(sys.argv[2:])
+            if isinstance(done, int):
+                sys.exit(done)
+            if done is not None:  # a failure to offer an explanation for: the full CLI's prompt and model
+                from learnflow.cli.run import finish
+
+                p = done.parsed
+                sys.exit(finish(done.outcome, p.command, explain=p.explain, no_offer=p.no_offer, model=p.model))
         from learnflow.cli.app import main as run_app
 
         run_app()

@@ -58,37 +58,35 @@ def run(
     outcome = wrap.run(command)
     if outcome.why:
         render.error(outcome.why)  # the command never ran: nothing of its own says so
+    raise typer.Exit(finish(outcome, command, explain=explain, no_offer=no_offer, model=model))
+
+
+def finish(outcome, command: list[str], *, explain: bool, no_offer: bool, model: Optional[str]) -> int:
+    """Record a finished run, offer (or give) the explanation of a failure; the exit code to leave with.
+
+    Shared with the fast path of `lf` (cli/quickrun.py), which hands a failure over to here.
+    """
+    from learnflow.ui import render
+
     try:
         _after(outcome, command, explain=explain, no_offer=no_offer, model=model)
     except (KeyboardInterrupt, typer.Abort):  # typer.Abort: Ctrl-C at a typer prompt
         # Ctrl-C while recording, at the offer or during the explanation: the command's own code
         # still stands (a script after `lf` must see what the command did, not our 130).
         render.error(f"Interrupted; `{command[0]}` exited {outcome.exit_code}.")
-    raise typer.Exit(outcome.exit_code)
+    return outcome.exit_code
 
 
 def _after(outcome, command: list[str], *, explain: bool, no_offer: bool, model: Optional[str]) -> None:
     """Record the run, then offer (or give) the explanation of a failure."""
+    from learnflow.cli.quickrun import record
     from learnflow.errors import LearnflowError
-    from learnflow.learner import tasks
     from learnflow.ui import render
 
-    try:
-        task = tasks.record(open_store(), outcome)
-    except Exception as exc:  # the log is unavailable: a one-line warning; the command's exit code still matters most
-        from learnflow.db.store import as_database_error
-
-        known = exc if isinstance(exc, LearnflowError) else as_database_error(exc)
-        if known is None:
-            known = LearnflowError(f"{type(exc).__name__}: {exc}")  # a bug in logging must not change the exit code either
-        render.notice(f"learnflow: this run was not logged: {known.message}")
+    task = record(outcome)
+    if task is None:
         return
     task_id = task.id
-    if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
-        render.error(task.table_error.message, task.table_error.hint)
-    for line in (task.recovery_line, task.streak.line if task.streak else None):
-        if line:
-            render.notice(f"learnflow: {line}")
     if outcome.failed and not no_offer and not (outcome.why and not explain):  # a command that never ran: the line above says why
         wanted = explain
         if not wanted and sys.stdin.isatty() and sys.stderr.isatty():
@@ -102,7 +100,6 @@ def _after(outcome, command: list[str], *, explain: bool, no_offer: bool, model:
                 sys.stdout = open(os.devnull, "w")
             except LearnflowError as exc:  # the command's exit code matters more than our explanation
                 render.error(exc.message, exc.hint)
-    raise typer.Exit(outcome.exit_code)
 
 
 def explain(

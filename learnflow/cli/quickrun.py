@@ -1,0 +1,115 @@
+"""`learnflow run -- CMD` without typer, click or rich: the hot path of `lf`.
+
+`lf` wraps commands a person types all day, so what learnflow adds to each is paid again and
+again; importing the command-line framework alone took longer than the 50 ms it may add
+(`bench/bench_run_overhead.py`). The entry point (`learnflow/__main__.py`) sends `run` here
+first: the few options of `run` are read by hand, the command runs, and the task is recorded
+with the same core as `cli/run.py` (tutor/wrap, learner/tasks). Whatever this does not
+recognise (`--help`, an unknown option, no command) goes to the full CLI, which says what is
+wrong; a failure that may be explained is handed to `cli/run.finish` by the entry point (this module
+does not import cli/run: run imports `record` from here), because the offer and the explanation
+need the prompt and a model anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Parsed:
+    command: list[str]
+    explain: bool = False
+    no_offer: bool = False
+    model: str | None = None
+
+
+def parse(args: list[str]) -> Parsed | None:
+    """`run`'s options and command, as typer reads them; None for anything only the full CLI handles."""
+    opts = Parsed(command=[])
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            opts.command = args[i + 1 :]
+            break
+        if arg == "--explain":
+            opts.explain = True
+        elif arg == "--no-offer":
+            opts.no_offer = True
+        elif arg in ("-m", "--model") and i + 1 < len(args):
+            opts.model = args[i + 1]
+            i += 1
+        elif arg.startswith("--model="):
+            opts.model = arg.split("=", 1)[1]
+        elif arg.startswith("-"):
+            return None  # --help, or an option the full CLI explains
+        else:
+            opts.command = args[i:]  # options stop at the command's name, as in typer's `run`
+            break
+        i += 1
+    return opts if opts.command else None
+
+
+def record(outcome):
+    """Log a finished run and say what it showed (a recovery, a repeated failure); the task, or None.
+
+    Whatever goes wrong here is one line on stderr: the wrapped command's exit code matters more
+    than our log, and must never change because of it.
+    """
+    from learnflow.errors import LearnflowError
+    from learnflow.learner import tasks
+    from learnflow.ui import render
+
+    try:
+        from learnflow.db.store import Store
+
+        task = tasks.record(Store(), outcome)
+    except Exception as exc:  # the log is unavailable, or a bug in logging
+        from learnflow.db.store import as_database_error
+
+        known = exc if isinstance(exc, LearnflowError) else as_database_error(exc)
+        if known is None:
+            known = LearnflowError(f"{type(exc).__name__}: {exc}")
+        render.notice(f"learnflow: this run was not logged: {known.message}")
+        return None
+    if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
+        render.error(task.table_error.message, task.table_error.hint)
+    for line in (task.recovery_line, task.streak.line if task.streak else None):
+        if line:
+            render.notice(f"learnflow: {line}")
+    return task
+
+
+@dataclass
+class Handoff:
+    """A failed run that may be explained: the full CLI (cli/run.finish) records it and offers."""
+
+    outcome: object
+    parsed: Parsed
+
+
+def main(args: list[str]) -> int | Handoff | None:
+    """Run and record; the exit code to leave with, a Handoff for a failure to explain, or None to
+    let the full CLI handle `run` from the start (nothing has run then)."""
+    parsed = parse(args)
+    if parsed is None:
+        return None
+    from learnflow.errors import LearnflowError
+    from learnflow.tutor import wrap
+    from learnflow.ui import render
+
+    try:
+        outcome = wrap.run(parsed.command)
+    except LearnflowError as exc:
+        render.error(exc.message, exc.hint)
+        return int(exc.exit_code)
+    if outcome.why:
+        render.error(outcome.why)  # the command never ran: nothing of its own says so
+    if outcome.failed and not parsed.no_offer:
+        return Handoff(outcome, parsed)  # the entry point passes it to cli/run.finish
+    try:
+        record(outcome)
+    except KeyboardInterrupt:
+        render.error(f"Interrupted; `{parsed.command[0]}` exited {outcome.exit_code}.")
+    return outcome.exit_code
