@@ -21,6 +21,10 @@ def _readable_argv(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["hook"]:  # an agent's hook: stdlib-only and quick, before the CLI is imported (sources/hook.py)
+        from learnflow.sources.hook import main as hook
+
+        sys.exit(hook(sys.argv[2:]))
     # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, a C locale) gets
     # a replacement character instead of an UnicodeEncodeError in the middle of an answer.
     for stream in (sys.stdout, sys.stderr):

@@ -62,6 +62,23 @@ class ShellRun:
 Event = Prompt | ShellRun
 
 
+# Agents whose hooks (sources/hook.py) log prompts: Claude Code's UserPromptSubmit payload has no
+# uuid and Gemini CLI's BeforeAgent no message id, so the hook and the importer both key a prompt by
+# its session and a hash of its redacted text. The cost: the same prompt typed twice in one session counts once.
+TEXT_KEYED = {"claude", "gemini"}
+
+
+def text_key(text: str) -> str:
+    """A prompt's item key from its redacted text (a hash of the raw text would be a hash of its secrets)."""
+    return "text:" + stable_id(redact(prepared(text)).text)
+
+
+def prepared(text: str) -> str:
+    """A prompt as it is stored: stripped, cut to MAX_PROMPT_CHARS."""
+    text = text.strip()
+    return text[:MAX_PROMPT_CHARS] if len(text) > MAX_PROMPT_CHARS else text
+
+
 class Damaged(ValueError):
     """A line or record that cannot be read: counted, skipped, never fatal."""
 
@@ -259,6 +276,8 @@ class Importer:
     # Each event is stored inside its batch's transaction (see _read_file): a crash loses at most one
     # batch, and the cursor is saved only after the batch is committed, so those lines are read again.
     def handle(self, event: Event) -> None:
+        if isinstance(event, Prompt) and self.source in TEXT_KEYED:
+            event.item = text_key(event.text)
         if self._seen(event.session, event.item):
             self.report.known += 1
             return
@@ -281,12 +300,10 @@ class Importer:
             shown.append(text if len(text) <= 160 else text[:157] + "…")
 
     def _prompt(self, ev: Prompt) -> None:
-        text = ev.text.strip()
+        text = prepared(ev.text)
         if not text:
             self.report.skipped["empty prompt"] += 1
             return
-        if len(text) > MAX_PROMPT_CHARS:
-            text = text[:MAX_PROMPT_CHARS]
         found = redact(text)
         text = found.text
         self.report.secrets.update(found.counts)
