@@ -81,7 +81,7 @@ def handle(event: str, agent: str, raw: bytes) -> str:
 def _prompt_event(session: str, text: str):
     from learnflow.sources.base import Prompt
 
-    # The item is computed by the Importer from the redacted text (see base.text_key).
+    # The item is computed by the Importer from the redacted text (see base.TEXT_KEYED).
     return Prompt(session, "", text, time.time())
 
 
@@ -143,7 +143,7 @@ def _store_event(agent: str, ev) -> None:
 
     store = Store()
     try:
-        importer = Importer(store, agent)
+        importer = Importer(store, agent, hook=True)
         agents_db.in_transaction(store, lambda: importer.handle(ev))
     finally:
         store.close()
