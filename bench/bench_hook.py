@@ -65,11 +65,15 @@ def main() -> None:
             hooks.append(timed(hook, prompt(i), env))
             tools.append(timed(tool, failure(i), env))
         load = os.getloadavg()[0]
-    print(f"n={args.n} per command, load average {load:.1f}, {os.cpu_count()} CPUs, bytecode {'compiled each run' if args.no_bytecode else 'cached'}")
+    print(
+        f"n={args.n} per command, load average {load:.1f}, {os.cpu_count()} CPUs, bytecode {'compiled each run' if args.no_bytecode else 'cached'}"
+    )
     for name, xs in (("python -c pass", base), ("hook UserPromptSubmit", hooks), ("hook PostToolUseFailure (Bash)", tools)):
         q = statistics.quantiles(xs, n=10)
         print(f"{name:32s} median {statistics.median(xs) * 1000:6.1f} ms   p10 {q[0] * 1000:6.1f}   p90 {q[-1] * 1000:6.1f}")
-    print(f"hook minus python start-up (median): {(statistics.median(hooks) - statistics.median(base)) * 1000:.1f} ms; target: hook ≤ 100 ms")
+    print(
+        f"hook minus python start-up (median): {(statistics.median(hooks) - statistics.median(base)) * 1000:.1f} ms; target: hook ≤ 100 ms"
+    )
 
 
 if __name__ == "__main__":

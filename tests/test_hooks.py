@@ -58,7 +58,10 @@ def test_a_passing_bash_call_after_a_failure_is_a_recovery_and_other_tools_are_i
     ok["tool_response"] = {"stdout": "4 passed in 0.3s", "stderr": "", "interrupted": False, "isImage": False}
     hook("PostToolUse", ok)
     hook("PostToolUse", {**ok, "tool_name": "Read", "tool_use_id": "toolu_R0", "tool_input": {"file_path": "/home/ada/app/.env"}})
-    assert [(r["exit_code"], r["recovery_of"] is not None) for r in rows("SELECT exit_code, recovery_of FROM tasks ORDER BY id")] == [(1, False), (0, True)]
+    assert [(r["exit_code"], r["recovery_of"] is not None) for r in rows("SELECT exit_code, recovery_of FROM tasks ORDER BY id")] == [
+        (1, False),
+        (0, True),
+    ]
 
 
 def test_malformed_json_is_logged_and_the_agent_is_never_blocked():
@@ -79,7 +82,10 @@ def test_hook_then_import_of_the_same_session_adds_nothing_twice(cli, tmp_path):
     report = imported(cli, "claude", tmp_path / "p")
     assert (report["prompts"], report["tasks"], report["recoveries"]) == (0, 1, 1)  # the fix: not seen by a hook here
     assert len(rows("SELECT id FROM interactions")) == 1
-    assert [(r["exit_code"], r["recovery_of"] is not None) for r in rows("SELECT exit_code, recovery_of FROM tasks ORDER BY id")] == [(1, False), (0, True)]
+    assert [(r["exit_code"], r["recovery_of"] is not None) for r in rows("SELECT exit_code, recovery_of FROM tasks ORDER BY id")] == [
+        (1, False),
+        (0, True),
+    ]
     assert rows("SELECT item FROM agent_items WHERE kind = 'prompt'")[0]["item"] == "u1-0"  # claimed: now keyed as the importer keys it
     # The same prompt typed again later in the session is a second prompt, by hook or by import.
     hook("UserPromptSubmit", prompt_payload(records[1]["message"]["content"]))
@@ -127,7 +133,10 @@ def test_install_shows_keeps_a_backup_and_uninstall_gives_the_file_back(cli, tmp
         assert cli("hooks", "install", agent).exit_code == 0
         data = json.loads(path.read_text())
         assert data["model"] == "opus" and data["hooks"]["Stop"] == json.loads(original)["hooks"]["Stop"]
-        events = {"claude": {"UserPromptSubmit", "PostToolUse", "PostToolUseFailure", "SessionStart"}, "gemini": {"BeforeAgent", "AfterTool", "SessionStart"}}
+        events = {
+            "claude": {"UserPromptSubmit", "PostToolUse", "PostToolUseFailure", "SessionStart"},
+            "gemini": {"BeforeAgent", "AfterTool", "SessionStart"},
+        }
         assert set(data["hooks"]) - {"Stop"} == events[agent]
         command = data["hooks"]["SessionStart"][0]["hooks"][0]["command"]
         assert command.split()[-2:] == (["SessionStart"] if agent == "claude" else ["--agent", "gemini"])[-2:] or "SessionStart" in command

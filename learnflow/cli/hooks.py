@@ -16,7 +16,9 @@ hooks_app = typer.Typer(help="Connect a coding agent's hooks to learnflow (Claud
 
 
 def hook(
-    event: Annotated[str, typer.Argument(help="The hook event: UserPromptSubmit, PostToolUse, SessionStart… (Gemini: BeforeAgent, AfterTool).")],
+    event: Annotated[
+        str, typer.Argument(help="The hook event: UserPromptSubmit, PostToolUse, SessionStart… (Gemini: BeforeAgent, AfterTool).")
+    ],
     agent: Annotated[str, typer.Option("--agent", help="claude or gemini.")] = "claude",
 ) -> None:
     """Log an agent hook's event (its JSON on stdin). Always exits 0; errors go to hook.log."""
