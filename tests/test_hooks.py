@@ -152,3 +152,21 @@ def test_codex_has_no_hooks_to_install(cli, tmp_path, monkeypatch):
     result = cli("hooks", "install", "codex")
     assert result.exit_code == 3 and "import --from codex" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_session_start_returns_the_due_checks_as_additional_context():
+    import sqlite3
+
+    hook("UserPromptSubmit", prompt_payload("how do I squash commits?"))  # the log exists
+    with sqlite3.connect(paths.db_path()) as db:  # a check made days ago and due since
+        db.execute(
+            "INSERT INTO review_cards (created_at, skill, question, answer, due, reps) VALUES "
+            "('2026-01-01T00:00:00Z', 'git', 'What does rebase rewrite?', 'commits', '2026-01-02T00:00:00Z', 0)"
+        )
+    done = hook("SessionStart", {"session_id": SID, "hook_event_name": "SessionStart", "source": "startup"})
+    out = json.loads(done.stdout)["hookSpecificOutput"]
+    assert (
+        out["hookEventName"] == "SessionStart"
+        and "1 retrieval check(s) are due" in out["additionalContext"]
+        and "git" in out["additionalContext"]
+    )
