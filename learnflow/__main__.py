@@ -28,6 +28,10 @@ def main() -> None:
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="replace")
         sys.argv = _readable_argv(sys.argv)
+        if sys.argv[1:2] == ["hook"]:  # an agent's hook: quick, and never the CLI (sources/hook.py)
+            from learnflow.sources.hook import main as hook
+
+            sys.exit(hook(sys.argv[2:]))
         if sys.argv[1:2] == ["run"]:
             # `lf` wraps every command typed: skip loading the command-line framework (cli/quickrun.py).
             from learnflow.cli.quickrun import main as quick_run

@@ -72,6 +72,19 @@ def remember(store: Store, source: str, session: str, item: str, kind: str, row_
     )
 
 
+def claim_hook_prompt(store: Store, source: str, session: str, key: str, item: str, mark: str) -> bool:
+    """A prompt a hook logged (item `key:…`, tool = mark) and no import has claimed yet: re-key it by `item`. True if one was."""
+    row = store.conn.execute(
+        "SELECT id FROM agent_items WHERE source = ? AND session = ? AND kind = 'prompt' AND tool = ? AND substr(item, 1, ?) = ? "
+        "ORDER BY id LIMIT 1",
+        [source, session, mark, len(key) + 1, key + ":"],
+    ).fetchone()
+    if row is None:
+        return False
+    store.conn.execute("UPDATE agent_items SET item = ?, tool = NULL WHERE id = ?", [item, row[0]])
+    return True
+
+
 def session_conversation(store: Store, source: str, session: str) -> int | None:
     row = store.conn.execute(
         "SELECT row_id FROM agent_items WHERE source = ? AND session = ? AND kind = 'session'", [source, session]

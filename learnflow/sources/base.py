@@ -62,6 +62,26 @@ class ShellRun:
 Event = Prompt | ShellRun
 
 
+# Agents whose hooks (sources/hook.py) log prompts. Claude Code's UserPromptSubmit payload has no
+# uuid and Gemini CLI's BeforeAgent no message id, so the hook keys a prompt by its session and a hash
+# of its redacted text (plus a unique tail, marked 'hook'); a later import of the same prompt (its uuid
+# not seen) first claims an unclaimed hook row with that hash, re-keying it by the uuid, instead of
+# storing it again. The same prompt typed twice stays two prompts (two hook rows, two uuids).
+TEXT_KEYED = {"claude", "gemini"}
+HOOK = "hook"
+
+
+def text_key(text: str) -> str:
+    """A prompt's item key from its redacted text (a hash of the raw text would be a hash of its secrets)."""
+    return "text:" + stable_id(redact(prepared(text)).text)
+
+
+def prepared(text: str) -> str:
+    """A prompt as it is stored: stripped, cut to MAX_PROMPT_CHARS."""
+    text = text.strip()
+    return text[:MAX_PROMPT_CHARS] if len(text) > MAX_PROMPT_CHARS else text
+
+
 class Damaged(ValueError):
     """A line or record that cannot be read: counted, skipped, never fatal."""
 
@@ -246,8 +266,9 @@ class LineReader:
 class Importer:
     """Turns a source's events into stored, redacted evidence (or, dry, into counts and examples)."""
 
-    def __init__(self, store, source: str, *, dry_run: bool = False, path: str = ""):
+    def __init__(self, store, source: str, *, dry_run: bool = False, path: str = "", hook: bool = False):
         self.store = store
+        self.hook = hook  # called from an agent's hook (sources/hook.py), not from an import
         self.source = source
         self.dry_run = dry_run
         self.report = Report(source, path, dry_run)
@@ -259,9 +280,17 @@ class Importer:
     # Each event is stored inside its batch's transaction (see _read_file): a crash loses at most one
     # batch, and the cursor is saved only after the batch is committed, so those lines are read again.
     def handle(self, event: Event) -> None:
+        if isinstance(event, Prompt) and self.hook:
+            import time
+
+            event.item = f"{text_key(event.text)}:{time.time_ns()}"
         if self._seen(event.session, event.item):
             self.report.known += 1
             return
+        if isinstance(event, Prompt) and self.source in TEXT_KEYED and not self.hook and not self.dry_run:
+            if agents_db.claim_hook_prompt(self.store, self.source, event.session, text_key(event.text), event.item, HOOK):
+                self.report.known += 1  # logged by the hook when it was typed
+                return
         if isinstance(event, Prompt):
             self._prompt(event)
         else:
@@ -281,12 +310,10 @@ class Importer:
             shown.append(text if len(text) <= 160 else text[:157] + "…")
 
     def _prompt(self, ev: Prompt) -> None:
-        text = ev.text.strip()
+        text = prepared(ev.text)
         if not text:
             self.report.skipped["empty prompt"] += 1
             return
-        if len(text) > MAX_PROMPT_CHARS:
-            text = text[:MAX_PROMPT_CHARS]
         found = redact(text)
         text = found.text
         self.report.secrets.update(found.counts)
@@ -314,7 +341,7 @@ class Importer:
         store.set_skills(iid, tags)
         kind = question_kind(text)
         store.replace_evidence("interactions", iid, [{"ts": when, "skill": t.skill, "kind": kind, "value": t.relevance} for t in tags])
-        agents_db.remember(store, self.source, ev.session, ev.item, "prompt", iid)
+        agents_db.remember(store, self.source, ev.session, ev.item, "prompt", iid, tool=HOOK if self.hook else None)
         self._count()
 
     def _conversation(self, session: str) -> int:

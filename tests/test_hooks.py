@@ -1,0 +1,172 @@
+"""`learnflow hook EVENT` fed an agent's JSON on stdin (a real process), and `learnflow hooks install|uninstall`."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from logdb import rows
+from test_agent_import import OUTPUT_SECRET, PASTED, claude_session, imported, jsonl, leaked
+
+from learnflow import paths
+
+ROOT = Path(__file__).resolve().parents[1]
+SID = "0a6afc57-2f31"
+
+
+def hook(event, payload, *extra):
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "learnflow", "hook", event, *extra], input=raw, capture_output=True, env=env, timeout=60)
+
+
+def prompt_payload(text):
+    return {"session_id": SID, "transcript_path": "/x.jsonl", "cwd": "/home/ada/app", "hook_event_name": "UserPromptSubmit", "prompt": text}
+
+
+def failed_bash(call="toolu_A0"):
+    return {
+        "session_id": SID,
+        "cwd": "/home/ada/app",
+        "hook_event_name": "PostToolUseFailure",
+        "tool_name": "Bash",
+        "tool_input": {"command": "cd app && python -m pytest -x", "description": "Run tests"},
+        "tool_use_id": call,
+        "error": f"Exit code 1\nE   assert 1 == 2\n{OUTPUT_SECRET}\n===== 1 failed, 3 passed in 0.52s =====",
+    }
+
+
+def test_a_prompt_and_a_failing_bash_call_are_stored_redacted_and_the_agent_sees_nothing():
+    text = f"why does my pytest fixture run twice? here is my env: {PASTED[0]}"
+    for done in (hook("UserPromptSubmit", prompt_payload(text)), hook("PostToolUseFailure", failed_bash())):
+        assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    [q] = rows("SELECT question, source, status FROM interactions")
+    assert q["source"] == "claude" and q["question"].startswith("why does my pytest fixture run twice?") and "[REDACTED:" in q["question"]
+    assert rows("SELECT kind FROM evidence WHERE source = 'interactions'")[0]["kind"] == "question_why"
+    assert rows("SELECT skill FROM interaction_skills")  # tagged like an ask
+    [t] = rows("SELECT tool, exit_code, source, command FROM tasks")
+    assert (t["tool"], t["exit_code"], t["source"]) == ("pytest", 1, "claude") and "pytest" in t["command"]
+    assert [r["value"] for r in rows("SELECT value FROM evidence WHERE kind = 'task'")] == [0.0]
+    assert leaked() == []
+
+
+def test_a_passing_bash_call_after_a_failure_is_a_recovery_and_other_tools_are_ignored():
+    hook("PostToolUseFailure", failed_bash())
+    ok = {**failed_bash("toolu_B0"), "hook_event_name": "PostToolUse", "tool_input": {"command": "python -m pytest"}}
+    del ok["error"]
+    ok["tool_response"] = {"stdout": "4 passed in 0.3s", "stderr": "", "interrupted": False, "isImage": False}
+    hook("PostToolUse", ok)
+    hook("PostToolUse", {**ok, "tool_name": "Read", "tool_use_id": "toolu_R0", "tool_input": {"file_path": "/home/ada/app/.env"}})
+    assert [(r["exit_code"], r["recovery_of"] is not None) for r in rows("SELECT exit_code, recovery_of FROM tasks ORDER BY id")] == [
+        (1, False),
+        (0, True),
+    ]
+
+
+def test_malformed_json_is_logged_and_the_agent_is_never_blocked():
+    done = hook("UserPromptSubmit", b'{"session_id": "s", "prompt": "unterminated')
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    log = (paths.data_dir() / "hook.log").read_text()
+    assert "UserPromptSubmit" in log and "not JSON" in log
+    assert hook("UserPromptSubmit", b"[1, 2]").returncode == 0
+    assert "not a JSON object" in (paths.data_dir() / "hook.log").read_text()
+    assert not paths.db_path().exists() or rows("SELECT count(*) AS n FROM interactions")[0]["n"] == 0
+
+
+def test_hook_then_import_of_the_same_session_adds_nothing_twice(cli, tmp_path):
+    records = claude_session()
+    hook("UserPromptSubmit", prompt_payload(records[1]["message"]["content"]))
+    hook("PostToolUseFailure", failed_bash())
+    path = jsonl(tmp_path / "p" / "s.jsonl", records)
+    report = imported(cli, "claude", tmp_path / "p")
+    assert (report["prompts"], report["tasks"], report["recoveries"]) == (0, 1, 1)  # the fix: not seen by a hook here
+    assert len(rows("SELECT id FROM interactions")) == 1
+    assert [(r["exit_code"], r["recovery_of"] is not None) for r in rows("SELECT exit_code, recovery_of FROM tasks ORDER BY id")] == [
+        (1, False),
+        (0, True),
+    ]
+    assert rows("SELECT item FROM agent_items WHERE kind = 'prompt'")[0]["item"] == "u1-0"  # claimed: now keyed as the importer keys it
+    # The same prompt typed again later in the session is a second prompt, by hook or by import.
+    hook("UserPromptSubmit", prompt_payload(records[1]["message"]["content"]))
+    jsonl(path, claude_session(n=1)[1:2])
+    assert imported(cli, "claude", tmp_path / "p")["prompts"] == 0
+    assert len(rows("SELECT id FROM interactions")) == 2
+    assert leaked() == []
+
+
+def test_session_start_on_a_new_machine_says_nothing_and_creates_no_log():
+    done = hook("SessionStart", {"session_id": SID, "hook_event_name": "SessionStart", "source": "startup"})
+    assert (done.returncode, done.stdout) == (0, b"")
+    assert not paths.db_path().exists()
+
+
+def test_the_hook_path_imports_no_cli_library():
+    hook("UserPromptSubmit", prompt_payload("how do I squash commits?"))  # the first creates the log (migrations use sqlite-utils), once
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "learnflow", "hook", "UserPromptSubmit"],
+        input=json.dumps(prompt_payload("how do I undo a git commit?")).encode(),
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    modules = {line.split("|")[-1].strip() for line in done.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert "learnflow.sources.hook" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("typer", "click", "rich", "litellm", "sqlite_utils", "tiktoken")}
+
+
+def settings(home, agent):
+    return home / f".{agent}" / "settings.json"
+
+
+def test_install_shows_keeps_a_backup_and_uninstall_gives_the_file_back(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    original = '{"model": "opus",\n "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "say done"}]}]}}\n'
+    for agent in ("claude", "gemini"):
+        path = settings(tmp_path, agent)
+        path.parent.mkdir()
+        path.write_text(original)
+        dry = cli("hooks", "install", agent, "--dry-run")
+        assert dry.exit_code == 0 and "+++" in dry.stderr and "hook" in dry.stderr and path.read_text() == original
+        assert cli("hooks", "install", agent).exit_code == 0
+        data = json.loads(path.read_text())
+        assert data["model"] == "opus" and data["hooks"]["Stop"] == json.loads(original)["hooks"]["Stop"]
+        events = {
+            "claude": {"UserPromptSubmit", "PostToolUse", "PostToolUseFailure", "SessionStart"},
+            "gemini": {"BeforeAgent", "AfterTool", "SessionStart"},
+        }
+        assert set(data["hooks"]) - {"Stop"} == events[agent]
+        command = data["hooks"]["SessionStart"][0]["hooks"][0]["command"]
+        assert command.split()[-2:] == (["SessionStart"] if agent == "claude" else ["--agent", "gemini"])[-2:] or "SessionStart" in command
+        assert path.with_name("settings.json.learnflow-backup").read_text() == original
+        again = cli("hooks", "install", agent)
+        assert "nothing to install" in again.stderr and len(json.loads(path.read_text())["hooks"]["SessionStart"]) == 1
+        assert cli("hooks", "uninstall", agent).exit_code == 0
+        assert path.read_text() == original
+
+
+def test_codex_has_no_hooks_to_install(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = cli("hooks", "install", "codex")
+    assert result.exit_code == 3 and "import --from codex" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_session_start_returns_the_due_checks_as_additional_context():
+    import sqlite3
+
+    hook("UserPromptSubmit", prompt_payload("how do I squash commits?"))  # the log exists
+    with sqlite3.connect(paths.db_path()) as db:  # a check made days ago and due since
+        db.execute(
+            "INSERT INTO review_cards (created_at, skill, question, answer, due, reps) VALUES "
+            "('2026-01-01T00:00:00Z', 'git', 'What does rebase rewrite?', 'commits', '2026-01-02T00:00:00Z', 0)"
+        )
+    done = hook("SessionStart", {"session_id": SID, "hook_event_name": "SessionStart", "source": "startup"})
+    out = json.loads(done.stdout)["hookSpecificOutput"]
+    assert (
+        out["hookEventName"] == "SessionStart"
+        and "1 retrieval check(s) are due" in out["additionalContext"]
+        and "git" in out["additionalContext"]
+    )
