@@ -90,6 +90,11 @@ def _after(outcome, command: list[str], *, explain: bool, no_offer: bool, model:
     if outcome.failed and not no_offer and not (outcome.why and not explain):  # a command that never ran: the line above says why
         wanted = explain
         if not wanted and sys.stdin.isatty() and sys.stderr.isatty():
+            import signal
+
+            # Ctrl-C at this prompt must stop it (the command's code still stands, see finish): make sure
+            # SIGINT raises here, whatever the wrapped command's run left behind.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             wanted = typer.confirm(f"`{command[0]}` failed (exit {outcome.exit_code}). Explain it?", default=True, err=True)
         elif not wanted:
             render.notice(f"learnflow: exit {outcome.exit_code}. `learnflow explain` explains this failure (task #{task_id}).")
