@@ -468,3 +468,53 @@ def validate(pack_dir: Path | str, *, commands: bool = True, known_skills: Itera
                         at = f.find(re.escape(first[:40]), line) if first else line
                         problems.append(Problem(str(f.path), at, f"card {card.get('id', '?')}: {why}"))
     return sorted(problems, key=lambda p: (p.file, p.line))
+
+
+# ----------------------------------------------------------------------------------------------
+# What is loaded
+# ----------------------------------------------------------------------------------------------
+
+
+def summary() -> dict:
+    """What is loaded and from where: the bundled counts, then each pack (lowest precedence first)
+    with its counts, the ids it replaces from the layers below it, and why it was skipped."""
+    bundled = paths.package_dir() / "data"
+    layers: dict[str, dict[str, str]] = {"skills": {}, "roles": {}, "cards": {}}
+    for kind in ("skills", "roles"):
+        try:
+            ids = tomllib.loads((bundled / f"{kind}.toml").read_text(encoding="utf-8")).get(kind, {})
+        except (OSError, ValueError):
+            ids = {}
+        layers[kind] = dict.fromkeys(ids, "bundled")
+    for path in sorted((bundled / "cards").glob("*.toml")):
+        for card in tomllib.loads(path.read_text(encoding="utf-8")).get("cards", []):
+            layers["cards"][card.get("id", "?")] = "bundled"
+    out = {
+        "bundled": {"path": str(bundled), **{k: len(v) for k, v in layers.items()}},
+        "user_skills": None,
+        "packs": [],
+    }
+    user = paths.user_skills_path()
+    if user.is_file():
+        try:
+            ids = tomllib.loads(user.read_text(encoding="utf-8")).get("skills", {})
+        except (OSError, ValueError):
+            ids = {}
+        out["user_skills"] = {"path": str(user), "skills": len(ids), "overrides": sorted(i for i in ids if i in layers["skills"])}
+        layers["skills"].update(dict.fromkeys(ids, str(user)))
+    for entry in loaded()["packs"]:
+        ids = {"skills": list(entry["skills"]), "roles": list(entry["roles"]), "cards": [c["id"] for c in entry["cards"]]}
+        overrides = [f"{kind[:-1]} {i} ({layers[kind][i]})" for kind in ids for i in ids[kind] if i in layers[kind]]
+        for kind in ids:
+            layers[kind].update(dict.fromkeys(ids[kind], entry["path"]))
+        out["packs"].append(
+            {
+                "path": entry["path"],
+                "origin": entry["origin"],
+                **{k: len(v) for k, v in ids.items()},
+                "overrides": overrides,
+                "skipped": [f"{f}:{line}: {msg}" for f, line, msg in entry["problems"]],
+            }
+        )
+    out["total"] = {k: len(v) for k, v in layers.items()}
+    return out
