@@ -76,6 +76,7 @@ OFFICIAL_DOCS = (
     "https://www.nist.gov/itl/ai-risk-management-framework",
 )
 
+
 def _load() -> list[tuple[Path, dict]]:
     out = []
     for path in sorted(CARDS_DIR.glob("*.toml")):

@@ -99,7 +99,9 @@ def test_goals_role_takes_a_pack_role(pack, cli):
 
 
 def test_check_on_a_pack_skill_asks_a_pack_guide(pack, cli):
-    out = json.loads(cli("check", "--skill", "gdpr", "-n", "1", "--answers", "-", "--json", input='[[checks]]\nanswer = "no idea"\n').stdout)
+    out = json.loads(
+        cli("check", "--skill", "gdpr", "-n", "1", "--answers", "-", "--json", input='[[checks]]\nanswer = "no idea"\n').stdout
+    )
     assert out["answered"] == 1
     questions = {
         "What must you do, besides deleting the main row, to honour a right-to-erasure request?",

@@ -7,9 +7,7 @@ import typer
 
 from learnflow.cli.options import JsonOpt
 
-content_app = typer.Typer(
-    help="Content packs: your team's skills, roles and guides (docs/content.md).", no_args_is_help=True
-)
+content_app = typer.Typer(help="Content packs: your team's skills, roles and guides (docs/content.md).", no_args_is_help=True)
 
 
 @content_app.command("list")
@@ -50,8 +48,10 @@ def content_validate(
         ui.problems(results)
     bad = sum(len(p) for p in results.values())
     if bad:
-        raise BadInput(f"{bad} problem{'s' if bad != 1 else ''} in {sum(1 for p in results.values() if p)} pack(s).",
-                       hint="Fix each file:line above; see docs/content.md for the format.")
+        raise BadInput(
+            f"{bad} problem{'s' if bad != 1 else ''} in {sum(1 for p in results.values() if p)} pack(s).",
+            hint="Fix each file:line above; see docs/content.md for the format.",
+        )
 
 
 def register(app: typer.Typer) -> None:

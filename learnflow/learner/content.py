@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from learnflow import paths
 
@@ -184,7 +184,7 @@ def pack_cards() -> list[list[dict]]:
 
 
 def _read_pack(pack: Pack) -> dict:
-    entry = {"path": str(pack.path), "origin": pack.origin, "skills": {}, "roles": {}, "cards": [], "problems": []}
+    entry: dict[str, Any] = {"path": str(pack.path), "origin": pack.origin, "skills": {}, "roles": {}, "cards": [], "problems": []}
     if not pack.path.is_dir():
         entry["problems"] = [[str(pack.path), 0, "not a folder"]]
         return entry
@@ -382,7 +382,7 @@ def _card_problems(f: _File, line: int, card, known_skills: set[str] | None) -> 
         bad("a card needs at least one command", "commands")
     for c in card["commands"]:
         if not (isinstance(c, dict) and set(c) == {"cmd", "what"} and all(isinstance(v, str) and v.strip() for v in c.values())):
-            bad(f"a command is {{ cmd = \"…\", what = \"…\" }}, not {c!r}", "commands")
+            bad(f'a command is {{ cmd = "…", what = "…" }}, not {c!r}', "commands")
     if not card["pitfalls"] or not all(isinstance(p, str) and p.strip() for p in card["pitfalls"]):
         bad("pitfalls must be a non-empty list of text", "pitfalls")
     # The offline judge marks a free-text answer by these words, so the model answer must contain them.
@@ -408,7 +408,9 @@ def command_problem(lang: str, cmd: str) -> str | None:
         except SyntaxError as exc:
             return f"Python does not compile: {exc.msg} (line {exc.lineno} of the command)"
     elif lang == "sql":
-        if not sqlite3.complete_statement(cmd if cmd.rstrip().endswith(";") else cmd + ";"):
+        from learnflow.db.search import complete_statement
+
+        if not complete_statement(cmd):
             return "SQL statement is not complete (unbalanced quotes or parentheses?)"
     elif lang == "bash":
         bash = shutil.which("bash")
@@ -489,7 +491,7 @@ def summary() -> dict:
     for path in sorted((bundled / "cards").glob("*.toml")):
         for card in tomllib.loads(path.read_text(encoding="utf-8")).get("cards", []):
             layers["cards"][card.get("id", "?")] = "bundled"
-    out = {
+    out: dict[str, Any] = {
         "bundled": {"path": str(bundled), **{k: len(v) for k, v in layers.items()}},
         "user_skills": None,
         "packs": [],

@@ -12,7 +12,9 @@ def listing(data: dict) -> None:
     rows = [{"source": "bundled", "from": b["path"], "skills": b["skills"], "roles": b["roles"], "cards": b["cards"], "overrides": ""}]
     if data.get("user_skills"):
         u = data["user_skills"]
-        rows.append({"source": "your skills.toml", "from": u["path"], "skills": u["skills"], "roles": 0, "cards": 0, "overrides": u["overrides"]})
+        rows.append(
+            {"source": "your skills.toml", "from": u["path"], "skills": u["skills"], "roles": 0, "cards": 0, "overrides": u["overrides"]}
+        )
     for p in data["packs"]:
         rows.append(
             {
@@ -24,7 +26,14 @@ def listing(data: dict) -> None:
                 "overrides": p["overrides"] or "",
             }
         )
-    cols = [("source", "Source"), ("from", "Folder"), ("skills", "Skills"), ("roles", "Roles"), ("cards", "Cards"), ("overrides", "Replaces")]
+    cols = [
+        ("source", "Source"),
+        ("from", "Folder"),
+        ("skills", "Skills"),
+        ("roles", "Roles"),
+        ("cards", "Cards"),
+        ("overrides", "Replaces"),
+    ]
     t = data["total"]
     render.table(rows, cols, title=f"Content, later rows win: {t['skills']} skills, {t['roles']} roles, {t['cards']} cards")
     for p in data["packs"]:
