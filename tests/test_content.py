@@ -258,3 +258,46 @@ def test_content_list_shows_the_packs_with_their_counts_and_overrides(pack, cli)
     assert data["total"]["skills"] == data["bundled"]["skills"] + 1
     text = cli("content", "list").stdout
     assert str(pack) in text and "LEARNFLOW_CONTENT" in text
+
+
+def test_a_pack_skill_flows_through_ask_gaps_and_the_xapi_export(pack, cli):
+    """Asked about, answered wrong, then measured: gaps points at a pack guide, xAPI names the skill."""
+    assert cli("ask", "--model", "offline", "what is our lawful basis for storing personal data under gdpr?").exit_code == 0
+    assert cli("goals", "set", "gdpr", "0.8").exit_code == 0
+    answers = '[[checks]]\nanswer = "no idea"\n' * 2
+    assert cli("check", "--skill", "gdpr", "-n", "2", "--answers", "-", input=answers).exit_code == 0
+    gaps = json.loads(cli("gaps", "--json").stdout)
+    gdpr = next(s for s in gaps["skills"] if s["skill"] == "gdpr")
+    assert gdpr["next_step"]["card_id"] in {"gdpr-erase-a-user", "gdpr-lawful-basis"}
+    statements = json.loads(cli("export").stdout)
+    skill = {
+        a["id"]: a["definition"]["name"]["en"]
+        for s in statements
+        for a in s.get("context", {}).get("contextActivities", {}).get("other", [])
+        if a["id"].endswith("/skills/gdpr")
+    }
+    assert skill == {"https://learnflow.dev/xapi/skills/gdpr": "GDPR and personal data"}
+
+
+def test_a_pack_naming_a_skill_nobody_defines_is_skipped_and_goals_role_still_works(pack, tmp_path, monkeypatch, cli, capsys):
+    import os
+
+    from learnflow.learner.goals import roles
+
+    orphan = tmp_path / "orphan"
+    orphan.mkdir()
+    (orphan / "roles.toml").write_text(
+        '[roles.auditor]\nname = "Auditor"\n[roles.auditor.skills]\nsox = { target = 0.7 }\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("LEARNFLOW_CONTENT", os.pathsep.join([str(pack), str(orphan)]))
+    _fresh()
+    assert "auditor" not in roles() and "privacy-engineer" in roles()
+    assert f"{orphan / 'roles.toml'}:4: role auditor: unknown skill 'sox'" in capsys.readouterr().err
+    # Defined by a later pack, the skill makes the role usable.
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "skills.toml").write_text('[skills.sox]\nname = "Sarbanes-Oxley controls"\n', encoding="utf-8")
+    monkeypatch.setenv("LEARNFLOW_CONTENT", os.pathsep.join([str(pack), str(orphan), str(later)]))
+    _fresh()
+    assert "auditor" in roles()
+    assert cli("goals", "role", "auditor").exit_code == 0

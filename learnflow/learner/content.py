@@ -149,7 +149,7 @@ def loaded() -> dict:
     if _loaded is None or _loaded_key != key:
 
         def build() -> dict:
-            return {"packs": [_read_pack(p) for p in found]}
+            return {"packs": _cross_check(found, [_read_pack(p) for p in found])}
 
         _loaded = cached("content", files, build, version=_CACHE_FORMAT)
         _loaded_key = key
@@ -181,6 +181,37 @@ def pack_roles() -> list[dict]:
 
 def pack_cards() -> list[list[dict]]:
     return [e["cards"] for e in loaded()["packs"] if not e["problems"]]
+
+
+def _bundled_skill_ids() -> set[str]:
+    out: set[str] = set()
+    for path in (paths.package_dir() / "data" / "skills.toml", paths.user_skills_path()):
+        try:
+            out |= set(tomllib.loads(path.read_text(encoding="utf-8")).get("skills", {}))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def _cross_check(found: list[Pack], entries: list[dict]) -> list[dict]:
+    """Skip a pack whose roles or cards name a skill that neither the bundled content nor a usable pack
+    defines (`goals role` would fail on it); repeated, since skipping one pack may orphan another's."""
+    while True:
+        known = _bundled_skill_ids().union(*(e["skills"] for e in entries if not e["problems"]))
+        orphans = [
+            i
+            for i, e in enumerate(entries)
+            if not e["problems"]
+            and (
+                any(sid not in known for role in e["roles"].values() for sid in role.get("skills", {}))
+                or any(c["skill"] not in known for c in e["cards"])
+            )
+        ]
+        if not orphans:
+            return entries
+        for i in orphans:
+            problems = validate(found[i].path, commands=False, known_skills=known)
+            entries[i] = {**entries[i], "skills": {}, "roles": {}, "cards": [], "problems": [[p.file, p.line, p.message] for p in problems]}
 
 
 def _read_pack(pack: Pack) -> dict:
@@ -433,12 +464,7 @@ def command_problem(lang: str, cmd: str) -> str | None:
 
 def known_skill_ids() -> set[str]:
     """Skill ids of the bundled taxonomy, the user's skills.toml and the usable packs (what taxonomy() holds)."""
-    out: set[str] = set()
-    for path in (paths.package_dir() / "data" / "skills.toml", paths.user_skills_path()):
-        try:
-            out |= set(tomllib.loads(path.read_text(encoding="utf-8")).get("skills", {}))
-        except (OSError, ValueError):
-            pass
+    out = _bundled_skill_ids()
     for pack in pack_skills():
         out |= set(pack)
     return out

@@ -44,6 +44,8 @@ def listing(data: dict) -> None:
 
 
 def problems(results: dict) -> None:
+    if not results:
+        render.notice("No content packs are loaded; name one: `learnflow content validate DIR`.")
     for folder, found in results.items():
         for p in found:
             sys.stdout.write(f"{p}\n")
