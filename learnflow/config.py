@@ -84,6 +84,7 @@ SETTINGS: dict[str, Setting] = {
         "Ask for your attempt before answering: off, novice (novices only), novice+intermediate, or all.",
         ("off", "novice", "novice+intermediate", "all"),
     ),
+    "content_paths": Setting(str, None, "Content pack folders (skills, roles, guides), separated by os.pathsep; see docs/content.md."),
     "memory_tokens": Setting(
         int, 300, "Token budget for what the model is told about you (levels, missed checks, action item).", low=0, high=4000
     ),

@@ -79,3 +79,9 @@ def repeat_candidates(
         "GROUP BY i.id ORDER BY min(m.score) LIMIT ?",
         [f"question : ({match})", *skills, since, exclude, limit],
     ).fetchall()
+
+
+def complete_statement(sql: str) -> bool:
+    """Whether `sql` is one or more whole SQL statements (quotes, parentheses and the final `;` closed):
+    how a content pack's SQL commands are checked (learner/content.py)."""
+    return sqlite3.complete_statement(sql if sql.rstrip().endswith(";") else sql + ";")

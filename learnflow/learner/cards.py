@@ -1,7 +1,8 @@
 """Skill cards: the bundled content about each skill (a concept, commands, pitfalls, a check).
 
 The offline coach answers from them, probes ask their check questions, and `gaps`
-suggests one as a next step. Bundled TOML in `learnflow/data/cards/*.toml`.
+suggests one as a next step. Bundled TOML in `learnflow/data/cards/*.toml`, then the content
+packs' cards (learner/content.py): a pack card with a bundled card's id replaces it.
 """
 
 from __future__ import annotations
@@ -40,9 +41,18 @@ def cards_dir():
 
 
 def cards_key() -> str:
-    """Changes whenever a card file is added, removed or edited: the key of caches built from cards."""
+    """Changes whenever a card file (bundled or a pack's) is added, removed or edited: the key of caches built from cards."""
+    from learnflow.filecache import stamp
+    from learnflow.learner import content
+
     files = list(cards_dir().glob("*.toml"))
-    return f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
+    key = f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
+    extra = content.sources()
+    if extra:
+        import zlib
+
+        key += ":" + f"{zlib.crc32(repr([stamp(f) for f in extra]).encode()):08x}"
+    return key
 
 
 def cache_path(name: str):
@@ -55,8 +65,10 @@ def cache_path(name: str):
 
 @lru_cache(maxsize=1)
 def load_cards() -> tuple[Card, ...]:
-    """All bundled cards. Parsed TOML is cached as JSON (tomllib takes ~60 ms for them all)."""
+    """All cards, bundled then the packs'. Parsed TOML is cached as JSON (tomllib takes ~60 ms for them all)."""
     import json
+
+    from learnflow.learner import content
 
     key = cards_key()
     cache = cache_path("cards")
@@ -71,6 +83,15 @@ def load_cards() -> tuple[Card, ...]:
     for path in files:
         for raw in tomllib.loads(path.read_text(encoding="utf-8")).get("cards", []):
             out.append(_card(raw))
+    at = {c.id: i for i, c in enumerate(out)}
+    for pack in content.pack_cards():
+        for raw in pack:
+            card = _card(raw)
+            if card.id in at:
+                out[at[card.id]] = card
+            else:
+                at[card.id] = len(out)
+                out.append(card)
     try:
         from dataclasses import asdict
 
@@ -83,9 +104,12 @@ def load_cards() -> tuple[Card, ...]:
 
 def cards_for(skill: str) -> list:
     """The skill's cards. Reads cards/<skill>.toml alone when it has them (parsing all ~26 files
-    costs ~0.1 s of a report that should take less than 0.5 s), else every card file."""
+    costs ~0.1 s of a report that should take less than 0.5 s), else every card file. With content
+    packs loaded any card may be replaced or added, so it reads them all (from their cache)."""
+    from learnflow.learner import content
+
     path = cards_dir() / f"{skill}.toml"
-    if path.is_file():
+    if path.is_file() and not content.packs():
         raw = tomllib.loads(path.read_text(encoding="utf-8")).get("cards", [])
         cards = [_card(c) for c in raw]
         cards = [c for c in cards if c.skill == skill]

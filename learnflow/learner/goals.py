@@ -42,12 +42,17 @@ class Role:
 
 @lru_cache(maxsize=1)
 def roles() -> dict[str, Role]:
-    """Bundled role profiles (learnflow/data/roles.toml)."""
+    """Bundled role profiles (learnflow/data/roles.toml), then the content packs' (a pack's role replaces
+    a bundled one of the same id)."""
+    from learnflow.learner import content
+
     path = paths.package_dir() / "data" / "roles.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8")).get("roles", {})
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"Role file {path} cannot be read: {exc}.") from None
+    for pack in content.pack_roles():
+        raw.update(pack)
     out = {}
     for rid, entry in raw.items():
         skills = {s: (float(v["target"]), float(v.get("importance", 1.0))) for s, v in entry.get("skills", {}).items()}

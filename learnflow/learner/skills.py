@@ -73,15 +73,17 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def taxonomy() -> dict[str, Skill]:
-    """Bundled skills, overlaid with the user's own skills.toml.
+    """Bundled skills, overlaid with the user's own skills.toml, then the content packs (learner/content.py).
 
     The parsed files and the tagging index built from them are cached as JSON, keyed on
     the files' sizes and times: the term lists make the TOML ~40 KB, and parsing it and
     building the index cost 10-30 ms of every `ask` where reading the cache costs ~1 ms.
     """
     global _built, _built_key
-    files = [paths.package_dir() / "data" / "skills.toml", paths.user_skills_path(), Path(__file__)]
     from learnflow.filecache import stamp
+    from learnflow.learner import content
+
+    files = [paths.package_dir() / "data" / "skills.toml", paths.user_skills_path(), Path(__file__), *content.sources()]
 
     key = [stamp(f) for f in files]
     # The model-tagging thread of an ask may call this at the same time as the main thread: one
@@ -98,10 +100,17 @@ def _load(files: list[Path]) -> tuple[dict[str, Skill], _Index]:
     from learnflow.filecache import cached
 
     def build() -> dict:
+        from learnflow.learner import content
+
         raw = _read(files[0])
         raw.update(_read(files[1]))
+        for pack in content.pack_skills():
+            raw.update(pack)
         return {"skills": raw, "index": _build(_skills(raw))}
 
+    from learnflow.learner import content
+
+    content.loaded()  # a skipped pack is warned about even when the skills come from the cache
     value = cached("skills", files, build, version=_CACHE_FORMAT)
     out, data = _skills(value["skills"]), value["index"]
     return out, _Index(data["terms"], data["starts"], data["patterns"], data["order"], frozenset(data["ai"]))
