@@ -107,7 +107,8 @@ def local_servers() -> list[tuple[str, int, str]]:
     prefixes = {name: prefix for name, _, prefix in LOCAL_SERVERS}
     for item in filter(None, raw.split(",")):
         name, _, port = item.partition("=")
-        out.append((name, int(port), prefixes.get(name, "openai")))
+        if port.strip().isdigit() and 0 < int(port) < 65536:  # a malformed entry is skipped, not a traceback
+            out.append((name, int(port), prefixes.get(name, "openai")))
     return out
 
 
