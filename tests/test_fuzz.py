@@ -317,8 +317,9 @@ def known(argv: list[str], exc: BaseException) -> bool:
     # `flag` then `forget`: flags keep a foreign key to the interaction (fixed on w-forget, 5dad2e4).
     if argv[:1] == ["forget"] and "FOREIGN KEY constraint failed" in str(exc):
         return True
-    # `doctor --repair` with LEARNFLOW_HOME a file copies a log that cannot exist (fixed on w-faults, 90acc36).
-    return argv[:2] == ["doctor", "--repair"] and isinstance(exc, NotADirectoryError)
+    # `doctor --repair` with LEARNFLOW_HOME a file copies a log that cannot exist, and restores rows with
+    # foreign keys on (both fixed on w-faults, 90acc36 / e2da5de: no log to repair; salvage with them off).
+    return argv[:2] == ["doctor", "--repair"] and (isinstance(exc, NotADirectoryError) or "FOREIGN KEY constraint failed" in str(exc))
 
 
 def run_case(world, argv, env=None, config=None, stdin=None) -> None:
@@ -332,7 +333,7 @@ def run_case(world, argv, env=None, config=None, stdin=None) -> None:
 
     with learnflow_netguard.expected():  # hosts it refuses are part of the fuzz: never logged as a leak
         # argv as the entry point hands it on (test_non_utf8_argv_bytes… goes through the real one)
-        result = runner.invoke(app, _readable_argv(argv), input=stdin, env=env, catch_exceptions=True)
+        result = runner.invoke(app, _readable_argv(["learnflow", *argv])[1:], input=stdin, env=env, catch_exceptions=True)
     where = f"argv={argv!r} env={env!r} config={config!r} stdin={stdin!r}"
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         import traceback
@@ -403,7 +404,7 @@ def test_random_import_files_never_show_a_traceback(world, content, then):
 @settings(max_examples=max(3, TOTAL // 100), deadline=None, derandomize=not FULL, database=None, suppress_health_check=list(HealthCheck))
 @given(
     words=st.lists(st.binary(min_size=1, max_size=12).filter(lambda b: b"\x00" not in b), min_size=1, max_size=3),
-    command=st.sampled_from([["ask"], ["show"], ["history", "-q"], ["config", "get"], ["forget"], ["prompts"]]),
+    command=st.sampled_from([["ask"], ["show"], ["history", "-q"], ["config", "get"], ["forget"], ["prompts"], ["goals", "unset", "--"]]),
 )
 def test_non_utf8_argv_bytes_never_show_a_traceback(home, words, command):
     argv = [os.fsencode(sys.executable), b"-m", b"learnflow", *(c.encode() for c in command), *words]
