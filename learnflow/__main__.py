@@ -10,11 +10,12 @@ import sys
 
 def _readable_argv(argv: list[str]) -> list[str]:
     """Arguments that are not valid UTF-8 (Python keeps them as lone surrogates, which SQLite and
-    every encoder refuse) get U+FFFD for the bad bytes. Everything after `--` is a wrapped
-    command's own argv (`learnflow run -- …`) and passes through untouched."""
+    every encoder refuse) get U+FFFD for the bad bytes. After `run`'s `--` comes a wrapped
+    command's own argv (`learnflow run -- …`), passed through untouched; any other command's
+    `--` only ends its options (`goals unset -- X`), so what follows is cleaned too."""
     out: list[str] = []
     for i, arg in enumerate(argv):
-        if arg == "--":
+        if arg == "--" and out[1:2] == ["run"]:
             return out + argv[i:]
         out.append(arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
     return out

@@ -45,9 +45,12 @@ def parse_since(value: str, *, now: datetime | None = None, option: str = "--sin
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise BadInput(f"{option} {value!r} is not a time I can read.", hint=f"Examples: {EXAMPLES}.") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()  # a date or time as typed is local time
-    parsed = parsed.astimezone(UTC)
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.astimezone()  # a date or time as typed is local time
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # 0001-01-01 in a zone east of UTC falls off the calendar
+        raise BadInput(f"{option} {value!r} is too close to the start of the calendar.", hint=f"Examples: {EXAMPLES}.") from None
     if parsed > now:
         raise BadInput(f"{option} {value!r} is in the future.", hint="Give a moment in the past, e.g. 2d or yesterday.")
     return parsed

@@ -2,6 +2,7 @@
 the fast path and through litellm, asserting what was sent and what was stored."""
 
 import json
+import re
 
 import pytest
 from conftest import free_port
@@ -99,9 +100,12 @@ def test_piped_input_and_files_are_fenced_as_data(cli, openai_env, tmp_path):
     cfg.write_text("[db]\nurl = 'sqlite:///x.db'\n")
     result = cli("ask", "-f", str(cfg), "is this idiomatic?", input="FAILED test_x.py::test_a - AssertionError\n")
     assert result.exit_code == 0
-    user = answered(openai_env)[0]["json"]["messages"][-1]["content"]
-    assert '<context source="stdin">' in user and "AssertionError" in user
-    assert f'<context source="{cfg}">' in user and "sqlite:///x.db" in user
+    messages = answered(openai_env)[0]["json"]["messages"]
+    user = messages[-1]["content"]
+    tag = re.search(r"<(context-[0-9a-f]{16}) ", user).group(1)  # this request's fence, named in the system prompt
+    assert f"<{tag}>" in messages[0]["content"]
+    assert f'<{tag} source="stdin">\nFAILED test_x.py::test_a - AssertionError\n\n</{tag}>' in user
+    assert f'<{tag} source="{cfg}">' in user and "sqlite:///x.db" in user
     assert user.endswith("is this idiomatic?")
     assert "stdin" in last_row()["context_summary"]
 

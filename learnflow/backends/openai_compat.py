@@ -130,7 +130,15 @@ class OpenAICompatBackend(Backend):
 
 
 def _connection(base: str, request: Request) -> tuple[http.client.HTTPConnection, str]:
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+        port = parts.port
+    except ValueError:  # `http://[::1`, a port above 65535: not worth a retry
+        raise BackendError(
+            f"{_scrubbed(base)!r} is not a valid URL.",
+            hint="Set OPENAI_BASE_URL or `learnflow config set api_base` to something like http://127.0.0.1:8080/v1.",
+            kind="error",
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BackendError(
             f"{_scrubbed(base)!r} is not an http(s) URL.",
@@ -143,7 +151,7 @@ def _connection(base: str, request: Request) -> tuple[http.client.HTTPConnection
         import ssl  # ~10 ms: only for remote servers, not the loopback ones
 
         kwargs["context"] = ssl.create_default_context()
-    conn = cls(parts.hostname, parts.port, timeout=request.connect_timeout, **kwargs)
+    conn = cls(parts.hostname, port, timeout=request.connect_timeout, **kwargs)
     return conn, parts.path.rstrip("/") + "/chat/completions"
 
 

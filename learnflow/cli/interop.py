@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from learnflow.cli.options import HtmlOpt, JsonOpt, open_store
+from learnflow.cli.options import HtmlOpt, JsonOpt, open_store, read_stdin_text
 
 PANEL = "Share"
 ActorMbox = Annotated[
@@ -66,7 +66,7 @@ def _read(path: str) -> tuple[str, str]:
     from learnflow.errors import BadInput
 
     if path == "-":
-        return sys.stdin.read(), "standard input"
+        return read_stdin_text(), "standard input"
     try:
         return Path(path).expanduser().read_text(encoding="utf-8-sig"), path
     except FileNotFoundError:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from learnflow.cli.edge import interruptible
-from learnflow.cli.options import JsonOpt, ModelOpt, open_store
+from learnflow.cli.options import JsonOpt, ModelOpt, open_store, read_stdin_text
 
 # Enough to see that a piped answer is far too long, without reading a runaway pipe to its end.
 _STDIN_LIMIT = 1_000_000
@@ -20,7 +20,7 @@ def _read_text(words: Optional[list[str]]) -> str:
     """The words given, or stdin when they are `-` or missing and stdin is piped."""
     text = " ".join(words or [])
     if text.strip() == "-" or (not text.strip() and sys.stdin is not None and not sys.stdin.isatty()):
-        return sys.stdin.read(_STDIN_LIMIT)
+        return read_stdin_text(_STDIN_LIMIT)
     return text
 
 

@@ -37,6 +37,18 @@ def open_store():
     return Store()
 
 
+def read_stdin_text(limit: int = -1) -> str:
+    """Piped text, whatever its bytes: what is not UTF-8 becomes U+FFFD (a strict stdin would raise,
+    and a C-locale one would smuggle in lone surrogates that nothing can store)."""
+    stream = sys.stdin
+    if stream is None:
+        return ""
+    raw = stream.buffer.read(limit) if hasattr(stream, "buffer") else stream.read(limit)
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    return raw.decode("utf-8", "replace")
+
+
 def read_stdin():
     """Piped input as a context Part, if any (never waits on a terminal)."""
     from learnflow.tutor.context import Part, read_stream

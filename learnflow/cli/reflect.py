@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from learnflow.cli.edge import interruptible
-from learnflow.cli.options import JsonOpt, ModelOpt, open_store
+from learnflow.cli.options import JsonOpt, ModelOpt, open_store, read_stdin_text
 
 
 def remind_action(store) -> None:
@@ -212,7 +212,7 @@ def _read_answers(path: str) -> str:
     from learnflow.errors import BadInput
 
     if path == "-":
-        return sys.stdin.read()
+        return read_stdin_text()
     try:
         with open(path, encoding="utf-8") as f:
             return f.read()

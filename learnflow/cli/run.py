@@ -16,8 +16,12 @@ def _explain_task(task: dict, *, model: Optional[str], json_: bool) -> None:
     from learnflow.tutor.context import Part
     from learnflow.tutor.wrap import Outcome, failure_question
 
+    try:
+        argv = json.loads(task["command"] or "")
+    except (TypeError, ValueError):  # a row not written by `run` (a repaired or older log): the text as it is
+        argv = [str(task["command"] or "?")]
     outcome = Outcome(
-        argv=json.loads(task["command"]), cwd=task["cwd"], exit_code=task["exit_code"],
+        argv=argv if isinstance(argv, list) else [str(argv)], cwd=task["cwd"], exit_code=task["exit_code"],
         duration_ms=task["duration_ms"], stdout_tail=task["stdout_tail"], stderr_tail=task["stderr_tail"],
     )  # fmt: skip
     parts = [Part("command stderr (tail)", outcome.stderr_tail)] if outcome.stderr_tail.strip() else []

@@ -102,7 +102,12 @@ def keys_set(
     from learnflow.ui import render
 
     if value is None and not sys.stdin.isatty():
-        value = sys.stdin.readline()  # `pass show openai | learnflow keys set openai`
+        # `pass show openai | learnflow keys set openai`; read as bytes: a strict stdin raises on non-UTF-8.
+        line = sys.stdin.buffer.readline() if hasattr(sys.stdin, "buffer") else sys.stdin.readline().encode("utf-8", "surrogateescape")
+        try:
+            value = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput("The key piped in is not UTF-8 text.", hint="Check what the command before the pipe prints.") from None
     secret = (value if value is not None else typer.prompt(f"{provider} API key", hide_input=True)).strip()
     if not secret:
         raise BadInput("The key is empty.", hint=f"Pipe it in (… | learnflow keys set {provider}) or type it at the prompt.")

@@ -19,17 +19,18 @@ def records(statements: list[dict]) -> list[dict]:
     """One flat row per statement, for spreadsheets (text columns empty unless exported with text)."""
     out = []
     for st in statements:
-        result = st.get("result") or {}
-        score = result.get("score") or {}
-        ext = result.get("extensions") or {}
-        desc = ((st.get("object") or {}).get("definition") or {}).get("description") or {}
-        verb = (st.get("verb") or {}).get("id")
+        # Imported statements are kept whole: below the checked top level, any part may be any JSON.
+        result = _obj(st.get("result"))
+        score = _obj(result.get("score"))
+        ext = _obj(result.get("extensions"))
+        desc = _obj(_obj(_obj(st.get("object")).get("definition")).get("description"))
+        verb = _obj(st.get("verb")).get("id")
         out.append({
             "id": st.get("id"),
             "timestamp": st.get("timestamp"),
             "verb": VERB_NAMES.get(verb, verb) if isinstance(verb, str) else verb,
             "actor": actor_label(st.get("actor") or {}),
-            "object": (st.get("object") or {}).get("id"),
+            "object": _obj(st.get("object")).get("id"),
             "skills": ";".join(skills_of(st)),
             "success": result.get("success"),
             "score": score.get("scaled"),
@@ -40,6 +41,10 @@ def records(statements: list[dict]) -> list[dict]:
             "response": result.get("response"),
         })  # fmt: skip
     return out
+
+
+def _obj(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def to_csv(rows: list[dict]) -> str:

@@ -277,8 +277,8 @@ def evidence_of(statement: dict) -> list[dict]:
     kind "imported" with that value.
     """
     result = statement.get("result") or {}
-    ext = (result.get("extensions") or {}) if isinstance(result, dict) else {}
-    rows = ext.get(EXT["evidence"])
+    ext = result.get("extensions") if isinstance(result, dict) else None
+    rows = ext.get(EXT["evidence"]) if isinstance(ext, dict) else None
     if isinstance(rows, list):
         out = []
         for r in rows:
@@ -304,10 +304,12 @@ def evidence_of(statement: dict) -> list[dict]:
 
 def skills_of(statement: dict) -> list[str]:
     """Skills named by learnflow skill activities in the object or the context."""
-    found = [(statement.get("object") or {}).get("id")]
-    ctx = ((statement.get("context") or {}).get("contextActivities")) or {}
+    # Imported statements are kept whole, so any part may be any JSON value (a list for a context…).
+    obj, context = statement.get("object"), statement.get("context")
+    found = [obj.get("id") if isinstance(obj, dict) else None]
+    ctx = context.get("contextActivities") if isinstance(context, dict) else None
     for key in ("other", "category", "grouping", "parent"):
-        acts = ctx.get(key) or []
+        acts = (ctx.get(key) if isinstance(ctx, dict) else None) or []
         for a in acts if isinstance(acts, list) else [acts]:
             if isinstance(a, dict):
                 found.append(a.get("id"))

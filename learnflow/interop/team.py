@@ -139,7 +139,8 @@ def _cells_for(statements: list[dict], *, now: float, params, target: float, str
         scaled = ((st.get("result") or {}).get("score") or {}).get("scaled")
         if not isinstance(scaled, (int, float)):
             continue
-        enough = ((st.get("result") or {}).get("extensions") or {}).get(EXT["enough-evidence"], True)
+        ext = (st.get("result") or {}).get("extensions")  # kept whole on import: any JSON value
+        enough = ext.get(EXT["enough-evidence"], True) if isinstance(ext, dict) else True
         for skill in skills_of(st):
             when = str(st.get("timestamp") or "")
             if skill not in snapshots or when >= snapshots[skill][0]:

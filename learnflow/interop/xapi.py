@@ -127,7 +127,8 @@ def actor_key(actor: dict) -> str:
         return "sha1:" + str(actor["mbox_sha1sum"])
     if actor.get("openid"):
         return str(actor["openid"])
-    acc = actor.get("account") or {}
+    acc = actor.get("account")
+    acc = acc if isinstance(acc, dict) else {}
     return f"{acc.get('homePage')}#{acc.get('name')}"
 
 
@@ -139,7 +140,8 @@ def actor_label(actor: dict) -> str:
         return str(actor["name"])
     if actor.get("mbox"):
         return str(actor["mbox"]).removeprefix("mailto:").split("@")[0]
-    acc = actor.get("account") or {}
+    acc = actor.get("account")
+    acc = acc if isinstance(acc, dict) else {}
     return str(acc.get("name") or actor_key(actor))
 
 

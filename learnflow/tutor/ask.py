@@ -162,6 +162,7 @@ class Ask:
             attempt=self.attempt,
             hint_step=self.hint_step,
             learner=self.memory.text if self.memory else "",
+            fence_tag=self.context.fence,
         )
         row = dict(
             question=question,

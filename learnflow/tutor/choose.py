@@ -131,7 +131,8 @@ def local_servers() -> list[tuple[str, int, str]]:
     prefixes = {name: prefix for name, _, prefix in LOCAL_SERVERS}
     for item in filter(None, raw.split(",")):
         name, _, port = item.partition("=")
-        out.append((name, int(port), prefixes.get(name, "openai")))
+        if port.strip().isdigit() and 0 < int(port) < 65536:  # a malformed entry is skipped, not a traceback
+            out.append((name, int(port), prefixes.get(name, "openai")))
     return out
 
 
@@ -177,11 +178,15 @@ def server_model(base: str, timeout: float = 0.5) -> str | None:
     import http.client
     from urllib.parse import urlsplit
 
-    parts = urlsplit(base.rstrip("/"))
+    try:
+        parts = urlsplit(base.rstrip("/"))
+        port = parts.port
+    except ValueError:  # `http://[::1`, port 99999: the backend says so when it is used
+        return None
     if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         return None  # only probe local servers; never call out to probe
     try:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
         conn.request("GET", parts.path + "/models")
         resp = conn.getresponse()
         data = json.loads(resp.read(65536)) if resp.status == 200 else None

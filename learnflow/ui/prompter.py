@@ -43,7 +43,14 @@ class TerminalAnswers:
 
         ask = Prompt(prompt, console=self.console, **kw)
         ask.prompt_suffix = suffix
-        return ask(default=default)
+        try:
+            answer = ask(default=default)
+        except UnicodeDecodeError:  # piped bytes that are not UTF-8, read by a strict stdin
+            from learnflow.errors import BadInput
+
+            raise BadInput("The answer is not UTF-8 text.", hint="Type it, or give the answers in a UTF-8 file with --answers.") from None
+        # Under a C locale stdin smuggles such bytes in as lone surrogates, which nothing can store.
+        return answer.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(answer, str) else answer
 
     def _text(self, prompt: str) -> str:
         """One line, or `e` for $EDITOR (lines starting with # are dropped)."""
