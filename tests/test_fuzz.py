@@ -312,16 +312,6 @@ def world(home, tmp_path, monkeypatch, server):
     return base, runner, app, server
 
 
-def known(argv: list[str], exc: BaseException) -> bool:
-    """Tracebacks found by this fuzz whose fix is another branch's (each one names it): to delete once merged."""
-    # `flag` then `forget`: flags keep a foreign key to the interaction (fixed on w-forget, 5dad2e4).
-    if argv[:1] == ["forget"] and "FOREIGN KEY constraint failed" in str(exc):
-        return True
-    # `doctor --repair` with LEARNFLOW_HOME a file copies a log that cannot exist, and restores rows with
-    # foreign keys on (both fixed on w-faults, 90acc36 / e2da5de: no log to repair; salvage with them off).
-    return argv[:2] == ["doctor", "--repair"] and (isinstance(exc, NotADirectoryError) or "FOREIGN KEY constraint failed" in str(exc))
-
-
 def run_case(world, argv, env=None, config=None, stdin=None) -> None:
     base, runner, app, _ = world
     cfg = Path(os.environ["LEARNFLOW_HOME"]) / "config.toml"
@@ -337,9 +327,6 @@ def run_case(world, argv, env=None, config=None, stdin=None) -> None:
     where = f"argv={argv!r} env={env!r} config={config!r} stdin={stdin!r}"
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         import traceback
-
-        if known(argv, result.exception):
-            return
 
         trace = "".join(traceback.format_exception(result.exception))
         raise AssertionError(f"traceback for {where}:\n{trace}")

@@ -27,10 +27,12 @@ def enable_line_editing() -> None:
 def read_lines(*, interactive: bool, in_block: bool) -> list[str]:
     """The next line, plus any that were pasted with it. EOFError at the end of the input."""
     if not interactive:
-        line = sys.stdin.readline()
-        if not line:
+        # A scripted chat's stdin may hold any bytes: what is not UTF-8 becomes U+FFFD, never an error.
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.readline() if stream is not None else sys.stdin.readline()
+        if not raw:
             raise EOFError
-        return [line]
+        return [raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw]
     lines = [input(BLOCK_PROMPT if in_block else PROMPT)]
     # A paste arrives faster than anyone types: what is already waiting belongs to the same turn.
     while _waiting(0.03):
