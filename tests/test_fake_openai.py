@@ -143,11 +143,14 @@ def test_openai_sdk_stream_with_usage(srv, oai):
 
 def test_keepalive_calls_are_fast(oai):
     oai.chat.completions.create(model="m", messages=MSGS)  # warm up the connection
-    t = time.perf_counter()
+    times = []
     for _ in range(10):
+        t = time.perf_counter()
         oai.chat.completions.create(model="m", messages=MSGS)
-    # without TCP_NODELAY each keep-alive call costs ~50 ms (Nagle + delayed ACK)
-    assert (time.perf_counter() - t) / 10 < 0.03
+        times.append(time.perf_counter() - t)
+    # without TCP_NODELAY every keep-alive call costs ~50 ms (Nagle + delayed ACK); the median, not
+    # the mean, so a busy machine's occasional slow call does not fail it (CI saw a 37 ms mean once)
+    assert sorted(times)[len(times) // 2] < 0.03, times
 
 
 def test_models_endpoint(srv, oai):
