@@ -183,6 +183,10 @@ def environments(draw, base: Path, server_url: str) -> dict[str, str | None]:
         value = draw(choices[key])
         # What os.environ can hold: no NUL, and surrogates only as the bytes they stand for.
         env[key] = value.replace("SERVER", server_url) if isinstance(value, str) else value
+    if env.get("OPENAI_API_KEY") and "OPENAI_BASE_URL" not in env:
+        # A key alone points at api.openai.com: no test touches the internet, and the net guard's
+        # "expected" marks only the main thread, not the model-tagging or probing threads.
+        env["OPENAI_BASE_URL"] = server_url
     return env
 
 
