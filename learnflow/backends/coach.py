@@ -157,27 +157,12 @@ VOCAB_VERSION = 1
 @lru_cache(maxsize=1)
 def _vocab() -> _Vocab:
     """Stemming every card costs ~15 ms a process; the result is cached beside the cards' own cache."""
-    import json
-
-    from learnflow import paths
-    from learnflow.learner.cards import cache_path, cards_key
+    from learnflow.filecache import cached
+    from learnflow.learner.cards import cache_name, card_sources
 
     cards = load_cards()
-    key = f"{VOCAB_VERSION}:{cards_key()}:{len(cards)}"
-    cache = cache_path("coach-terms")
-    try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
-        if data.get("key") == key and len(data["terms"]) == len(cards):
-            return _Vocab([frozenset(t) for t in data["terms"]])
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
-    terms = [_card_terms(c) for c in cards]
-    try:
-        paths.ensure_private_dir(cache.parent)
-        cache.write_text(json.dumps({"key": key, "terms": [sorted(t) for t in terms]}), encoding="utf-8")
-    except OSError:
-        pass  # a read-only cache folder only costs speed
-    return _Vocab(terms)
+    terms = cached(cache_name("coach-terms"), card_sources(), lambda: [sorted(_card_terms(c)) for c in cards], version=VOCAB_VERSION)
+    return _Vocab([frozenset(t) for t in terms])
 
 
 @dataclass

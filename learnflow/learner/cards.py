@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from learnflow import paths
 
@@ -40,66 +41,49 @@ def cards_dir():
     return paths.package_dir() / "data" / "cards"
 
 
-def cards_key() -> str:
-    """Changes whenever a card file (bundled or a pack's) is added, removed or edited: the key of caches built from cards."""
-    from learnflow.filecache import stamp
+def card_sources() -> list[Path]:
+    """Every file and folder the cards are read from (bundled and the packs'): the sources of caches
+    built from cards. A folder is listed because adding or removing a file changes its time."""
     from learnflow.learner import content
 
-    files = list(cards_dir().glob("*.toml"))
-    key = f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
-    extra = content.sources()
-    if extra:
-        import zlib
-
-        key += ":" + f"{zlib.crc32(repr([stamp(f) for f in extra]).encode()):08x}"
-    return key
+    return [cards_dir(), *sorted(cards_dir().glob("*.toml")), *content.sources()]
 
 
-def cache_path(name: str):
-    """A cache file for this installed copy of the cards: two copies sharing a home (an upgrade, a
+def cache_name(name: str) -> str:
+    """A cache name for this installed copy of the cards: two copies sharing a home (an upgrade, a
     second virtualenv, an A/B bench) would otherwise rewrite each other's cache on every run."""
     import zlib  # not hashlib: importing it loads OpenSSL, ~5 ms of every `ask`
 
-    return paths.cache_dir() / f"{name}-{zlib.crc32(str(cards_dir()).encode()):08x}.json"
+    return f"{name}-{zlib.crc32(str(cards_dir()).encode()):08x}"
 
 
 @lru_cache(maxsize=1)
 def load_cards() -> tuple[Card, ...]:
-    """All cards, bundled then the packs'. Parsed TOML is cached as JSON (tomllib takes ~60 ms for them all)."""
-    import json
+    """All cards, bundled then the packs' (a pack card with a bundled card's id replaces it).
+    Parsed TOML is cached as JSON through learnflow.filecache (tomllib takes ~60 ms for them all)."""
+    from dataclasses import asdict
 
+    from learnflow.filecache import cached
     from learnflow.learner import content
 
-    key = cards_key()
-    cache = cache_path("cards")
-    files = sorted(cards_dir().glob("*.toml"))
-    try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
-        if data.get("key") == key:
-            return tuple(Card(**c) for c in data["cards"])
-    except (OSError, ValueError, TypeError):
-        pass
-    out = []
-    for path in files:
-        for raw in tomllib.loads(path.read_text(encoding="utf-8")).get("cards", []):
-            out.append(_card(raw))
-    at = {c.id: i for i, c in enumerate(out)}
-    for pack in content.pack_cards():
-        for raw in pack:
-            card = _card(raw)
-            if card.id in at:
-                out[at[card.id]] = card
-            else:
-                at[card.id] = len(out)
-                out.append(card)
-    try:
-        from dataclasses import asdict
+    def build() -> list[dict]:
+        out = [
+            _card(raw)
+            for path in sorted(cards_dir().glob("*.toml"))
+            for raw in tomllib.loads(path.read_text(encoding="utf-8")).get("cards", [])
+        ]
+        at = {c.id: i for i, c in enumerate(out)}
+        for pack in content.pack_cards():
+            for raw in pack:
+                card = _card(raw)
+                if card.id in at:
+                    out[at[card.id]] = card
+                else:
+                    at[card.id] = len(out)
+                    out.append(card)
+        return [asdict(c) for c in out]
 
-        paths.ensure_private_dir(cache.parent)
-        cache.write_text(json.dumps({"key": key, "cards": [asdict(c) for c in out]}), encoding="utf-8")
-    except OSError:
-        pass  # a read-only cache folder only costs speed
-    return tuple(out)
+    return tuple(Card(**c) for c in cached(cache_name("cards"), card_sources(), build))
 
 
 def cards_for(skill: str) -> list:
