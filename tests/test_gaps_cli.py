@@ -245,3 +245,16 @@ def datetime_ts(text: str) -> float:
     from learnflow.timespec import parse_iso
 
     return parse_iso(text).timestamp()
+
+
+def test_the_evidence_line_names_the_work_as_evidence(cli, store):
+    """Only `lf` runs, attempts, repeats and flags on a skill: the report says so, not "no evidence"."""
+    store.add_evidence(
+        [{"skill": "shell", "kind": "task", "value": v} for v in (1.0, 1.0, 0.0)]
+        + [{"skill": "shell", "kind": "attempt", "value": 0.5}, {"skill": "shell", "kind": "repeat", "value": 0.0}]
+    )
+    out = cli("gaps", "--skill", "shell").stdout
+    assert "no evidence on shell" not in out
+    assert "3 commands run (1 failed)" in out and "1 try-first attempt" in out and "1 question asked again" in out
+    summary = next(s for s in json.loads(cli("gaps", "--json").stdout)["skills"] if s["skill"] == "shell")["summary"]
+    assert (summary["tasks_ok"], summary["tasks_failed"], summary["attempts"], summary["repeats"]) == (2, 1, 1, 1)

@@ -63,13 +63,21 @@ class EvidenceSummary:
     self_ratings: int = 0
     self_rating_mean: float | None = None  # 1-5
     imported: int = 0
+    attempts: int = 0  # try-first attempts judged
+    tasks_ok: int = 0  # wrapped commands (`lf`) that succeeded
+    tasks_failed: int = 0
+    repeats: int = 0  # questions asked again (forgetting)
+    flags: int = 0  # AI answers flagged as wrong or unverified
     questions_how: int = 0
     questions_why: int = 0
     last_seen: str | None = None  # UTC date of the last evidence, ever
 
     @property
     def direct(self) -> int:
-        return self.checks_right + self.checks_wrong + self.reviews + self.self_ratings + self.imported
+        return (
+            self.checks_right + self.checks_wrong + self.reviews + self.self_ratings + self.imported
+            + self.attempts + self.tasks_ok + self.tasks_failed + self.repeats + self.flags
+        )  # fmt: skip
 
     def sentence(self, skill: str, period: str) -> str:
         """E.g. "3 wrong and 1 right check on sql, self-rated 2.0 (1 novice … 5 expert), 4 how-questions in the last 2 weeks"."""
@@ -89,6 +97,15 @@ class EvidenceSummary:
             parts.append(f"self-rated {self.self_rating_mean:.1f} (1 novice … 5 expert{times})")
         if self.imported:
             parts.append(_n(self.imported, "imported result"))
+        if self.attempts:
+            parts.append(_n(self.attempts, "try-first attempt"))
+        if self.tasks_ok or self.tasks_failed:
+            tasks = self.tasks_ok + self.tasks_failed
+            parts.append(f"{_n(tasks, 'command')} run ({self.tasks_failed} failed)")
+        if self.repeats:
+            parts.append(_n(self.repeats, "question asked again"))
+        if self.flags:
+            parts.append(_n(self.flags, "AI answer flagged"))
         if self.questions_how:
             parts.append(_n(self.questions_how, "how-question"))
         if self.questions_why:
@@ -230,6 +247,9 @@ def summarize(counts: dict[str, tuple[int, float, float]]) -> EvidenceSummary:
     s.checks_wrong = n("check") - s.checks_right
     s.reviews, s.self_ratings, s.imported = n("review"), n("self_rating"), n("imported")
     s.questions_how, s.questions_why = n("question_how"), n("question_why")
+    s.attempts, s.repeats, s.flags = n("attempt"), n("repeat"), n("flag")
+    s.tasks_ok = round(total("task"))
+    s.tasks_failed = n("task") - s.tasks_ok
     # Values are stored on 0..1: back to FSRS's 1-4 and the 1-5 self-rating scale.
     if s.reviews:
         s.review_mean = 1 + 3 * total("review") / s.reviews
