@@ -3,12 +3,9 @@ answers, and appeals verdicts. Offline (the bundled card's keywords judge), with
 (a scripted JSON verdict), and at a real terminal (ask offers the check; Enter skips)."""
 
 import json
-import os
-import select
-import sys
-import time
 
 import pytest
+from terminal import Terminal
 
 from learnflow.db.store import Store
 
@@ -372,46 +369,8 @@ def test_check_shows_the_appeal_command_when_judged_wrong():
 # -- ask offers the check on a terminal ----------------------------------------------------
 
 
-class Terminal:
-    """`learnflow …` under a real pty: read until a text shows up, type a line."""
-
-    def __init__(self, *args):
-        import pty
-
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execvpe(sys.executable, [sys.executable, "-m", "learnflow", *args], os.environ)
-        self.seen = b""
-
-    def expect(self, text: str, timeout: float = 20) -> None:
-        end = time.monotonic() + timeout
-        while text.encode() not in self.seen:
-            if not self._read(end - time.monotonic()):
-                raise AssertionError(f"{text!r} never appeared in:\n{self.seen.decode(errors='replace')}")
-
-    def type(self, line: str) -> None:
-        os.write(self.fd, line.encode() + b"\r")
-
-    def finish(self, timeout: float = 20) -> int:
-        end = time.monotonic() + timeout
-        while self._read(end - time.monotonic()):
-            pass
-        _, status = os.waitpid(self.pid, 0)
-        return os.waitstatus_to_exitcode(status)
-
-    def _read(self, left: float) -> bool:
-        if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-            return False
-        try:
-            chunk = os.read(self.fd, 4096)
-        except OSError:  # the child closed the terminal
-            return False
-        self.seen += chunk
-        return bool(chunk)
-
-
 def test_ask_offers_the_check_at_a_terminal_and_judges_the_answer():
-    term = Terminal("ask", "--backend", "offline", QUESTION)
+    term = Terminal.learnflow("ask", "--backend", "offline", QUESTION)
     term.expect("Enter skips")
     assert "Check:" in term.seen.decode(errors="replace")
     term.type("they stay staged in the index")
@@ -422,7 +381,7 @@ def test_ask_offers_the_check_at_a_terminal_and_judges_the_answer():
 
 
 def test_at_a_terminal_a_keyword_wrong_may_be_overruled():
-    term = Terminal("ask", "--backend", "offline", QUESTION)
+    term = Terminal.learnflow("ask", "--backend", "offline", QUESTION)
     term.expect("Enter skips")
     term.type("git keeps them for the next commit")
     term.expect("Count your answer as right after all?")
@@ -433,7 +392,7 @@ def test_at_a_terminal_a_keyword_wrong_may_be_overruled():
 
 
 def test_enter_skips_the_offered_check():
-    term = Terminal("ask", "--backend", "offline", QUESTION)
+    term = Terminal.learnflow("ask", "--backend", "offline", QUESTION)
     term.expect("Enter skips")
     term.type("")
     assert term.finish() == 0
@@ -443,7 +402,7 @@ def test_enter_skips_the_offered_check():
 
 def test_the_setting_turns_the_offer_off(cli):
     assert cli("config", "set", "inline_check", "off").exit_code == 0
-    term = Terminal("ask", "--backend", "offline", QUESTION)
+    term = Terminal.learnflow("ask", "--backend", "offline", QUESTION)
     assert term.finish() == 0
     assert b"Enter skips" not in term.seen and b"soft HEAD~1" in term.seen
 
@@ -451,6 +410,6 @@ def test_the_setting_turns_the_offer_off(cli):
 def test_no_offer_without_a_terminal_or_with_json(cli):
     result = cli("ask", "--backend", "offline", QUESTION)  # CliRunner: not a terminal
     assert "Enter skips" not in result.output
-    term = Terminal("ask", "--backend", "offline", "--json", QUESTION)
+    term = Terminal.learnflow("ask", "--backend", "offline", "--json", QUESTION)
     assert term.finish() == 0 and b"Enter skips" not in term.seen
     assert rows("SELECT count(*) AS n FROM check_results")[0]["n"] == 0
