@@ -8,12 +8,12 @@ Commands run as real processes (and through a pty where a terminal matters), on 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from terminal import Terminal
 
 from learnflow.db.store import Store
 from learnflow.learner import tasks
@@ -291,27 +291,13 @@ def test_a_recovery_needs_the_same_command_in_the_same_folder_within_the_window(
 
 def test_recovery_line_reaches_a_terminal(home, tmp_path):
     """Under a pty (as `lf` is used), the recovery line shows on the terminal and the exit code is kept."""
-    import pty
-
     flag = tmp_path / "fixed"
     script = f"import os, sys; sys.exit(0 if os.path.exists({str(flag)!r}) else 2)"
     assert lf("run", "--no-offer", "--", PY, "-c", script).returncode == 2
     flag.write_text("x")
-    pid, fd = pty.fork()
-    if pid == 0:  # child: a real terminal as stdin/stdout/stderr
-        os.execvpe(LEARNFLOW[0], [*LEARNFLOW, "run", "--", PY, "-c", script], os.environ)
-    data = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert b"fixed: this command failed" in data
+    term = Terminal(*LEARNFLOW, "run", "--", PY, "-c", script)  # a real terminal as stdin/stdout/stderr
+    assert term.finish() == 0
+    assert b"fixed: this command failed" in term.seen
 
 
 # -- secrets ---------------------------------------------------------------------------------------
