@@ -297,16 +297,24 @@ def _parse(pack_dir: Path) -> tuple[dict, list[Problem]]:
     return out, problems
 
 
+def _reporter(problems: list[Problem], f: _File, line: int, what: str):
+    """A function adding a Problem about one entry (`what`, e.g. "skill gdpr"), at the line of one of
+    its keys when given, else at the entry's header line."""
+
+    def bad(msg: str, key: str | None = None) -> None:
+        at = f.find(rf"^\s*\"?{re.escape(key)}\"?\s*=", line) if key else line
+        problems.append(Problem(str(f.path), at, f"{what}: {msg}"))
+
+    return bad
+
+
 def _schema(parsed: dict, known_skills: set[str] | None) -> list[Problem]:
     """Schema and identity checks of parsed pack content; `known_skills` None skips the skill references."""
     problems: list[Problem] = []
     lines = parsed["lines"]
     for sid, entry in parsed["skills"].items():
         f, line = lines[("skills", sid)]
-
-        def bad(msg: str, key: str | None = None, _f=f, _line=line, _sid=sid) -> None:
-            at = _f.find(rf"^\s*{key}\s*=", _line) if key else _line
-            problems.append(Problem(str(_f.path), at, f"skill {_sid}: {msg}"))
+        bad = _reporter(problems, f, line, f"skill {sid}")
 
         if not KEBAB.match(sid):
             bad("id must be kebab-case (lower-case words joined by -)")
@@ -329,10 +337,7 @@ def _schema(parsed: dict, known_skills: set[str] | None) -> list[Problem]:
                 bad(f"pattern {pattern!r} is not a regular expression: {exc}", "patterns")
     for rid, entry in parsed["roles"].items():
         f, line = lines[("roles", rid)]
-
-        def rbad(msg: str, key: str | None = None, _f=f, _line=line, _rid=rid) -> None:
-            at = _f.find(rf"^\s*\"?{re.escape(key)}\"?\s*=", _line) if key else _line
-            problems.append(Problem(str(_f.path), at, f"role {_rid}: {msg}"))
+        rbad = _reporter(problems, f, line, f"role {rid}")
 
         if not KEBAB.match(rid):
             rbad("id must be kebab-case (lower-case words joined by -)")
