@@ -2,6 +2,7 @@
 
 import sqlite3
 import stat
+import threading
 
 import pytest
 from sqlite_utils import Database
@@ -197,3 +198,22 @@ def test_upgrade_keeps_the_id_high_water_mark_even_past_rows_forgotten_after_a_s
     s.conn.commit()
     assert s.begin_interaction(conversation_id=cid, question="newer") == 9
     assert [r["id"] for r in s.history(query="newer")] == [9]  # the rebuilt table's FTS triggers index new rows
+
+
+def test_a_first_open_waits_for_another_process_writing_to_a_new_log(home):
+    # A new log is still in rollback mode; switching it to WAL while another connection holds the write
+    # lock fails at once with "database is locked" (SQLite skips the busy handler there). Sixteen first
+    # runs at once hit this (tests/test_forget.py, CI); opening must wait its turn instead.
+    path = home / "learnflow.db"
+    home.mkdir(mode=0o700)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE elsewhere (x)")
+    release = threading.Timer(0.4, other.execute, ["COMMIT"])
+    release.start()
+    try:
+        store = Store(path)
+    finally:
+        release.join()
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION

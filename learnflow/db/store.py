@@ -8,6 +8,7 @@ crash, a Ctrl-C or a backend failure never loses the question.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ class SkillTag:
 # here lets an up-to-date database open without importing sqlite-utils, which costs
 # ~60 ms of every command: the hot path (ask, history) talks to sqlite3 directly.
 SCHEMA_VERSION = 10
+# How long a process waits for another one holding the log's write lock (sqlite3 timeout, busy_timeout).
+_BUSY_SECONDS = 30
 # Evidence rows name their source row (source, source_id); these sources are tables of the log.
 _SOURCE_TABLES = frozenset({"interactions", "tasks", "check_results", "skill_ratings", "flags", "reflections"})
 
@@ -69,8 +72,7 @@ class Store:
         paths.ensure_private_dir(self.path.parent)
         existed = self.path.exists()
         try:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = sqlite3.connect(self.path, timeout=_BUSY_SECONDS, check_same_thread=False)
             # Read-only checks first: a file we must refuse is never written to.
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
@@ -95,16 +97,28 @@ class Store:
                     hint=_HINTS[self._read_only_kind],
                 )
             return
-        try:
-            # WAL lets readers (history, Datasette) run while an answer streams in.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            if version < SCHEMA_VERSION:
-                self._migrate()
-        except sqlite3.DatabaseError as exc:
-            if not is_fault(exc):
-                raise
-            raise database_error(exc, self.path, doing="Cannot prepare") from None
+        # Switching a new log to WAL while another process holds its write lock fails at once with
+        # "database is locked": SQLite does not call the busy handler there (it could deadlock). Several
+        # first runs at once (parallel asks on a new machine) meet this, so the preparation, which is
+        # idempotent, is tried again until the same 30 s busy_timeout has passed.
+        deadline = time.monotonic() + _BUSY_SECONDS
+        pause = 0.005
+        while True:
+            try:
+                # WAL lets readers (history, Datasette) run while an answer streams in.
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                if version < SCHEMA_VERSION:
+                    self._migrate()
+                return
+            except sqlite3.DatabaseError as exc:
+                if not is_fault(exc):
+                    raise
+                if fault_kind(exc) != "busy" or time.monotonic() + pause > deadline:
+                    raise database_error(exc, self.path, doing="Cannot prepare") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     def _open_read_only(self, cause: sqlite3.DatabaseError) -> tuple[sqlite3.Connection, int]:
         """The log opened for reading only, after a read-write open failed with `cause`.
@@ -119,8 +133,7 @@ class Store:
         wal = self.path.with_name(self.path.name + "-wal")
         for query in ("mode=ro", "mode=ro&immutable=1"):
             try:
-                conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?{query}", uri=True, timeout=30, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout=30000")
+                conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?{query}", uri=True, timeout=_BUSY_SECONDS, check_same_thread=False)
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if query.endswith("immutable=1") and wal.exists() and wal.stat().st_size:
                     self.read_only += " (changes still in its -wal file are not shown)"
