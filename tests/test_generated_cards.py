@@ -78,7 +78,7 @@ def test_with_a_model_a_skill_without_a_guide_gets_questions_stored_and_asked(cl
     prompt = prompt_of(sent)
     assert "SOC 2 compliance (id: soc2)" in prompt and "audit" in prompt and "2 retrieval-practice" in prompt
     assert "(none yet)" in prompt  # nothing to avoid yet
-    assert out["answered"] == 2 and {c["kind"] for c in []} == set()
+    assert out["answered"] == 2 and {c["kind"] for c in out["checks"]} == {"generated"}
     assert [c["question"] for c in out["checks"]] == [CARDS[0]["question"], CARDS[1]["question"]]
     assert len(out["generated"]) == 2
     stored = rows("SELECT g.*, r.question AS rq, r.answer AS ra, r.check_keywords, r.reps FROM generated_cards g "
