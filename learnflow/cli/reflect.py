@@ -153,9 +153,13 @@ def check(
     set to the role's skill count (`goals role` prints it), it is a placement: one question per skill of
     the role, so every skill gets a first measurement.
 
+    A skill with no guide gets questions written by the connected model (kept as generated cards:
+    `learnflow cards list|edit|retire`); offline you are told how to add a guide and offered a self-rating.
+
     \b
     Answers file (TOML): [[checks]] entries, in the order the checks come:
       answer = "..."  confidence = 1-5  skill = "git" (optional)  self_grade = true|false (optional)
+      [ratings] gdpr = 3   (a self-rating, asked only for a skill with nothing to check)
 
     \b
     Examples:
@@ -181,10 +185,16 @@ def check(
     out = core.summary(session)
     for warning in out["warnings"]:
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
+    if session.no_cards and skill:
+        out["self_rating"] = _rate_instead(store, skill, provider, json_)
     if json_:
         render.print_json(out)
-    elif not session.asked and skill:
-        render.notice(f"Nothing to check on {skill}: it has no skill cards, and no earlier check of it is in review.")
+        return
+    if session.generated:
+        render.notice(f"The model wrote {len(session.generated)} question(s) on {skill}: `learnflow cards list` shows them; "
+                      "`cards edit ID` changes one, `cards retire ID` drops it.")  # fmt: skip
+    if session.no_cards:
+        pass  # said by _rate_instead
     elif not session.asked:
         from learnflow.learner.goals import goals
 
@@ -195,6 +205,28 @@ def check(
         render.notice("No check answered (a skipped review stays due).")
     else:
         render.notice(f"{out['right']}/{out['answered']} right. `learnflow gaps` shows what they say about your skills.")
+
+
+def _rate_instead(store, skill: str, provider, json_: bool) -> int | None:
+    """A skill with no guide and no model to write a question: say how to add one, and offer a self-rating."""
+    from learnflow.learner.skills import taxonomy
+    from learnflow.practice.generated import rate_skill
+    from learnflow.ui import render
+
+    info = taxonomy().get(skill)
+    render.notice(
+        f"Nothing to check on {skill} yet: it has no guide (skill card), and without a model learnflow cannot write a "
+        f"question for it. Connect a model (`learnflow config set model …` or -m) and learnflow writes one; or add a guide "
+        f"for {skill} to a content pack (cards/*.toml, see docs/content.md and `learnflow content --help`). "
+        "Meanwhile, a self-rating counts as (weak) evidence for `learnflow gaps`."
+    )
+    rating = provider.skill_rating({"skill": skill, "name": info.name if info else skill})
+    if rating is None:
+        return None
+    rate_skill(store, skill, int(rating))
+    if not json_:
+        render.notice(f"Noted: {skill} {rating}/5. `learnflow gaps` counts it.")
+    return int(rating)
 
 
 def _provider(answers: str | None, json_: bool, command: str):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # Children before parents (foreign keys are on); appeals and flags were missing, so one appeal made
 # `forget --all` fail on a foreign key.
 RECORD_TABLES = (
-    "interaction_skills", "evidence", "tasks", "appeals", "check_results", "skill_ratings", "review_cards",
+    "interaction_skills", "evidence", "tasks", "appeals", "check_results", "skill_ratings", "generated_cards", "review_cards",
     "action_items", "reflection_answers", "reflections", "flags", "interactions", "conversations", "goals",
 )  # fmt: skip
 _PARENTS_FIRST = ("conversations", "interactions", "reflections", "review_cards", "check_results", "tasks", "flags")
@@ -253,7 +253,7 @@ def unlink_orphans(store: Store) -> dict[str, int]:
 # The kinds `forget` reports, per table, in the order they are told.
 KINDS = {
     "interactions": "interaction", "conversations": "conversation", "tasks": "task", "check_results": "check",
-    "review_cards": "review card", "appeals": "appeal", "flags": "flag", "reflections": "reflection",
+    "review_cards": "review card", "generated_cards": "generated card", "appeals": "appeal", "flags": "flag", "reflections": "reflection",
     "reflection_answers": "reflection answer", "action_items": "action item", "skill_ratings": "self-rating",
     "goals": "goal", "evidence": "evidence row", "interaction_skills": "skill tag", "xapi_imported": "imported statement",
 }  # fmt: skip

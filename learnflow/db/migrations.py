@@ -422,6 +422,25 @@ def m010_agent_sources(db: Database) -> None:
     db.table("agent_items").create_index(["source", "session", "kind", "tool"])
 
 
+@migrations()
+def m011_generated_cards(db: Database) -> None:
+    """Check questions written for a skill that has no guide (`learnflow check --skill S` with a model),
+    and cards imported from Markdown (`learnflow cards import`): the learner's own deck.
+
+    generated_cards   the card as written (question, reference answer, keywords as a JSON list), where it
+                      came from (origin model | import, and which model), and its review card (the FSRS
+                      schedule, shared with every other check); edited_at when the learner changed it,
+                      retired_at when they retired it (never asked again, kept for the checks answered on it)
+    """
+    db.execute(
+        "CREATE TABLE generated_cards (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, skill TEXT NOT NULL, "
+        "question TEXT NOT NULL, answer TEXT NOT NULL, keywords TEXT NOT NULL DEFAULT '[]', origin TEXT NOT NULL, model TEXT, "
+        "review_card_id INTEGER REFERENCES review_cards(id), edited_at TEXT, retired_at TEXT)"
+    )
+    db.execute("CREATE UNIQUE INDEX generated_cards_review_card ON generated_cards (review_card_id)")
+    db.execute("CREATE INDEX generated_cards_skill ON generated_cards (skill)")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -3,7 +3,9 @@
 practice/ decides which cards to ask, judges the answers and schedules the
 cards with FSRS; this module only reads and writes the rows: `review_cards`
 (one per question worth remembering, with its FSRS state), `check_results`
-(one per answered check) and the evidence rows a result adds for `gaps`.
+(one per answered check), the evidence rows a result adds for `gaps`, and `generated_cards` (check
+questions written by the model for a skill without a guide, or imported from Markdown; each with its
+review card, and never asked again once retired).
 Every write runs in one `Store._write` transaction.
 """
 
@@ -75,6 +77,10 @@ def drop_unreviewed(store: Store, card_ids: list[int]) -> None:
 _CARDS = "SELECT r.*, i.answer AS source_answer, i.created_at AS asked_at FROM review_cards r LEFT JOIN interactions i ON i.id = r.interaction_id"
 
 
+# A review card of a retired generated card is never asked again.
+_LIVE = "NOT EXISTS (SELECT 1 FROM generated_cards g WHERE g.review_card_id = r.id AND g.retired_at IS NOT NULL)"
+
+
 def unreviewed_in_period(store: Store, start: str, end: str) -> list[int]:
     """Ids of the cards made from the period's answers and never reviewed, in the order the questions were asked."""
     rows = store.conn.execute(
@@ -97,7 +103,7 @@ def due_cards(store: Store, before: str, *, exclude: list[int], skill: str | Non
     taken = exclude or [-1]
     only = " AND r.skill = ?" if skill else ""
     return store.query(
-        f"{_CARDS} WHERE r.due < ? AND r.id NOT IN ({marks(taken)}){only} ORDER BY r.due LIMIT ?",
+        f"{_CARDS} WHERE r.due < ? AND r.id NOT IN ({marks(taken)}){only} AND {_LIVE} ORDER BY r.due LIMIT ?",
         [before, *taken, *([skill] if skill else []), limit],
     )
 
@@ -105,13 +111,108 @@ def due_cards(store: Store, before: str, *, exclude: list[int], skill: str | Non
 def soonest_cards(store: Store, skill: str, *, exclude: list[int], limit: int) -> list[dict]:
     """Up to `limit` cards of `skill` not in `exclude`, the soonest due first."""
     taken = exclude or [-1]
-    return store.query(f"{_CARDS} WHERE r.skill = ? AND r.id NOT IN ({marks(taken)}) ORDER BY r.due LIMIT ?", [skill, *taken, limit])
+    return store.query(
+        f"{_CARDS} WHERE r.skill = ? AND r.id NOT IN ({marks(taken)}) AND {_LIVE} ORDER BY r.due LIMIT ?", [skill, *taken, limit]
+    )
 
 
 def card_schedule(store: Store, card_id: int) -> tuple[str | None, int]:
     """A card's FSRS state (JSON) and how many times it was reviewed."""
     state, reps = store.conn.execute("SELECT fsrs, reps FROM review_cards WHERE id = ?", [card_id]).fetchone()
     return state, reps or 0
+
+
+# -- generated cards (`check --skill` with a model, `cards import`) ------------------------
+
+
+def insert_generated(store: Store, cards: list[dict], review_row: Callable[[dict], dict], state: Callable[[int], str]) -> list[int]:
+    """In one transaction: for each generated card, its review card (`review_row(card)`, with its first FSRS
+    state `state(review card id)`) and the generated_cards row pointing at it; the generated cards' ids."""
+
+    def write():
+        ids = []
+        for card in cards:
+            rid = store._insert("review_cards", review_row(card))
+            store.conn.execute("UPDATE review_cards SET fsrs = ? WHERE id = ?", [state(rid), rid])
+            ids.append(store._insert("generated_cards", {**card, "review_card_id": rid}))
+        return ids
+
+    return store._write(write)
+
+
+_GENERATED = (
+    "SELECT g.*, r.due, r.reps, r.last_review, "
+    "(SELECT count(*) FROM check_results c WHERE c.review_card_id = g.review_card_id) AS answered "
+    "FROM generated_cards g LEFT JOIN review_cards r ON r.id = g.review_card_id"
+)
+
+
+def generated_cards(store: Store, *, skill: str | None = None, retired: bool = False) -> list[dict]:
+    """Generated cards, oldest first, with their schedule (due, reps, last_review) and how often they were
+    answered; with `skill` that skill's only; retired ones only with `retired`."""
+    where = ["1 = 1"] + ([] if retired else ["g.retired_at IS NULL"]) + (["g.skill = ?"] if skill else [])
+    return store.query(f"{_GENERATED} WHERE {' AND '.join(where)} ORDER BY g.id", [skill] if skill else [])
+
+
+def generated_card(store: Store, card_id: int) -> dict | None:
+    """One generated card (as in `generated_cards`), retired or not."""
+    rows = store.query(f"{_GENERATED} WHERE g.id = ?", [card_id])
+    return rows[0] if rows else None
+
+
+def update_generated(store: Store, card_id: int, *, question: str, answer: str, keywords: str, edited_at: str) -> None:
+    """A learner's edit: the generated card and the copy its review card is asked and judged by, together."""
+
+    def write():
+        store.conn.execute(
+            "UPDATE generated_cards SET question = ?, answer = ?, keywords = ?, edited_at = ? WHERE id = ?",
+            [question, answer, keywords, edited_at, card_id],
+        )
+        store.conn.execute(
+            "UPDATE review_cards SET question = ?, answer = ?, check_keywords = ? WHERE id = "
+            "(SELECT review_card_id FROM generated_cards WHERE id = ?)",
+            [question, answer, keywords, card_id],
+        )
+
+    store._write(write)
+
+
+def retire_generated(store: Store, card_id: int, retired_at: str) -> None:
+    """Retire a generated card: its review card is never picked again (the checks answered on it stay)."""
+    store._write(lambda: store.conn.execute("UPDATE generated_cards SET retired_at = ? WHERE id = ?", [retired_at, card_id]))
+
+
+def skill_questions(store: Store, skill: str) -> list[str]:
+    """Every question of `skill` in review or generated (retired too): what a new card must not repeat."""
+    rows = store.conn.execute(
+        "SELECT question FROM review_cards WHERE skill = ? UNION SELECT question FROM generated_cards WHERE skill = ?", [skill, skill]
+    )
+    return [q for (q,) in rows]
+
+
+def known_questions(store: Store) -> set[tuple[str, str]]:
+    """(skill, question) of every review card and generated card, retired too: what an import skips."""
+    rows = store.conn.execute("SELECT skill, question FROM review_cards UNION SELECT skill, question FROM generated_cards")
+    return {(s, q) for s, q in rows}
+
+
+def deck(store: Store, skill: str | None = None) -> list[dict]:
+    """The review deck to take along: every card with a reference answer and not retired, by skill then
+    id: {id, skill, question, answer, check_keywords}."""
+    only = " AND r.skill = ?" if skill else ""
+    return store.query(
+        f"SELECT r.id, r.skill, r.question, r.answer, r.check_keywords FROM review_cards r "
+        f"WHERE coalesce(r.answer, '') != '' AND {_LIVE}{only} ORDER BY r.skill, r.id",
+        [skill] if skill else [],
+    )
+
+
+def count_without_answer(store: Store, skill: str | None = None) -> int:
+    """Review cards (not retired) with no reference answer yet: left out of an export."""
+    only = " AND r.skill = ?" if skill else ""
+    return store.conn.execute(
+        f"SELECT count(*) FROM review_cards r WHERE coalesce(r.answer, '') = '' AND {_LIVE}{only}", [skill] if skill else []
+    ).fetchone()[0]
 
 
 # -- results ---------------------------------------------------------------------------

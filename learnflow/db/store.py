@@ -33,7 +33,7 @@ class SkillTag:
 # The number of migrations in migrations.py (a test keeps the two in step). Knowing it
 # here lets an up-to-date database open without importing sqlite-utils, which costs
 # ~60 ms of every command: the hot path (ask, history) talks to sqlite3 directly.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # How long a process waits for another one holding the log's write lock (sqlite3 timeout, busy_timeout).
 _BUSY_SECONDS = 30
 # Evidence rows name their source row (source, source_id); these sources are tables of the log.

@@ -129,9 +129,22 @@ class Practice:
         self.results: list[CheckResult] = []
         self.ungraded: list[str] = []  # questions the judge could not tell and nobody graded
         self.asked = 0  # checks offered (some may be skipped)
+        self.generated: list[int] = []  # cards the model wrote for this session (`--skill` without a guide)
+        self.no_cards = False  # `--skill` has nothing to ask and no model could write a question
 
     def checks(self) -> list[Check]:
         picked = review.pick_checks(self.store, [], self.now, limit=self.limit, skill=self.skill, rounds=self.limit)
+        if not picked and self.skill:
+            # No guide, no card in review: the model writes the skill's questions (stored, then asked),
+            # else the person is told how to add a guide and offered a self-rating.
+            if self.model.available:
+                from learnflow.practice import generated
+
+                made = generated.generate(self.store, self.skill, self.model, count=self.limit, now=self.now)
+                self.generated = [c.id for c in made]
+                picked = [review.card_check(self.store, c.review_card_id, "generated") for c in made if c.review_card_id]
+            else:
+                self.no_cards = True
         self.asked = len(picked)
         return picked
 
@@ -194,4 +207,5 @@ def summary(session: Practice) -> dict:
         "ungraded": session.ungraded,  # answered, but the offline judge could not tell and no self_grade was given
         "calibration": asdict(calibration(session.store)),
         "warnings": list(session.model.warnings),
+        "generated": session.generated,  # ids of the cards the model wrote (`learnflow cards list`)
     }

@@ -46,7 +46,7 @@ class Check:
     question: str
     expected: str | None
     keywords: list[str]
-    kind: str  # new (from this period's answers) | review (due from earlier days) | probe (a gap probe)
+    kind: str  # new (from this period's answers) | review (due from earlier days) | probe (a gap probe) | generated (just written)
     interaction_id: int | None = None
     bundled_card: str | None = None
     source_answer: str = ""  # the answer the question came from, for the model judge

@@ -59,8 +59,9 @@ def _ids(value, source: str, where: str) -> list[int] | bool:
 
 def load_answers(text: str, source: str = "answers file", *, command: str = "reflect") -> FileAnswers:
     """Parse and validate an answers file before anything is written. Raises BadInput.
-    `learnflow check` takes only [[checks]]: other sections would be dropped without a word."""
-    sections = SECTIONS if command == "reflect" else ("checks",)
+    `learnflow check` takes only [[checks]] and [ratings]: other sections would be dropped without a word."""
+    # `check` takes a self-rating too: asked when a skill has no guide and no model can write a question.
+    sections = SECTIONS if command == "reflect" else ("checks", "ratings")
     try:
         return _load(text, source, sections)
     except BadInput as exc:

@@ -108,9 +108,11 @@ class TerminalAnswers:
     def attempt(self, check, index: int, total: int) -> Attempt | None:
         from learnflow.reflect.session import Attempt
 
-        origin = {"review": "review", "probe": "gap probe: measuring a skill of your goals"}.get(
-            check.kind, f"from #{check.interaction_id}"
-        )
+        origin = {
+            "review": "review",
+            "probe": "gap probe: measuring a skill of your goals",
+            "generated": "a new question the model wrote (`learnflow cards list`)",
+        }.get(check.kind, f"from #{check.interaction_id}")
         if check.kind == "review" and check.asked_at:  # said as it is: a card can come due minutes after its question
             from learnflow.timespec import ago
 
