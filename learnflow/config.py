@@ -18,7 +18,7 @@ from learnflow import paths
 from learnflow.errors import BadInput, ConfigError
 
 LEVELS = ("novice", "intermediate", "expert")
-_TYPE_NAMES = {int: "a whole number", float: "a number", str: "text"}
+_TYPE_NAMES = {int: "a whole number", float: "a number", str: "text", list: "a list of folders"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,9 @@ SETTINGS: dict[str, Setting] = {
         ("off", "novice", "novice+intermediate", "all"),
     ),
     "content_paths": Setting(str, None, "Content pack folders (skills, roles, guides), separated by os.pathsep; see docs/content.md."),
+    "docs": Setting(
+        list, None, "Folders of your own documents that ask grounds answers in (`config set docs DIR` with os.pathsep between several)."
+    ),
     "memory_tokens": Setting(
         int, 300, "Token budget for what the model is told about you (levels, missed checks, action item).", low=0, high=4000
     ),
@@ -126,6 +129,10 @@ def checked(key: str, value: Any, setting: Setting) -> Any:
     problem = None
     if setting.type is str:
         ok = isinstance(value, str)
+    elif setting.type is list:
+        # A TOML array of folders; a hand-written string is read like `config set`'s argument.
+        value = [p for p in value.split(os.pathsep) if p] if isinstance(value, str) else value
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     elif setting.type is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
@@ -196,6 +203,11 @@ def parse_value(key: str, raw: str, *, skills: Collection[str] = ()) -> Any:
     if sub:
         if sub not in skills:
             raise BadInput(f"Unknown skill {sub!r} in {key}.", hint="The skill ids are in `learnflow gaps --json` or skills.toml.")
+    if setting.type is list:
+        folders = [p for p in raw.split(os.pathsep) if p.strip()]
+        if not folders:
+            raise BadInput(f"{key} needs at least one folder.", hint=f"`learnflow config unset {key}` removes the setting.")
+        return folders
     try:
         value = setting.type(raw)
     except ValueError:

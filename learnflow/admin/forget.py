@@ -23,8 +23,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from learnflow.db import admin
-from learnflow.db import lrs as db_lrs
 from learnflow.db import reflections as db_reflections
+from learnflow.db import xapi as db_xapi
 from learnflow.db.store import Store
 from learnflow.errors import LearnflowError
 from learnflow.timespec import now_iso
@@ -61,7 +61,7 @@ def forget(store: Store, *, ids: list[int] | None = None, since: str | None = No
     def before(erased: admin.Erased) -> None:
         from learnflow.interop import xapi
 
-        if db_lrs.anything_acknowledged(store):
+        if db_xapi.anything_acknowledged(store):
             void(xapi.statement_ids_of(store, erased.ids))
         rewritten[0] = _rewrite_reflections(store, erased)
 
@@ -77,7 +77,7 @@ def forget(store: Store, *, ids: list[int] | None = None, since: str | None = No
 
 def _own_acknowledged(store: Store) -> list[str]:
     """Every statement of this install an LRS acknowledged (imported ones are other people's to void)."""
-    if not db_lrs.anything_acknowledged(store):
+    if not db_xapi.anything_acknowledged(store):
         return []
     from learnflow.interop import xapi
 
@@ -94,7 +94,7 @@ def _queue_voidings(store: Store, statement_ids: list[str], stamp: str) -> int:
     except LearnflowError:  # a broken xapi_actor_* setting must not stop a forget: the install's pseudonym
         actor = {"objectType": "Agent", "account": {"homePage": xapi.PSEUDONYM_HOME, "name": xapi.pseudonym(store)}}
     voiding = {sid: xapi.voiding_id(store, sid) for sid in statement_ids}
-    return db_lrs.queue_voiding(store, voiding, json.dumps(actor, separators=(",", ":")), stamp)
+    return db_xapi.queue_voiding(store, voiding, json.dumps(actor, separators=(",", ":")), stamp)
 
 
 def _rewrite_reflections(store: Store, erased: admin.Erased) -> int:

@@ -56,6 +56,11 @@ class Request:
     attempt: str = ""
     hint_step: int | None = None
     topic: str = ""
+    # `ask --docs` / the `docs` setting: the best passages of the learner's documents, best first,
+    # as {"cite": "file:line", "text": redacted passage}; `documents_searched` says documents were
+    # searched at all (so an empty list means "no document matched", not "none asked for").
+    documents: list[dict] = field(default_factory=list)
+    documents_searched: bool = False
 
 
 @dataclass

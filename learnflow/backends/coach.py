@@ -497,3 +497,25 @@ def explain_errors(text: str, *, limit: int = 2) -> list[tuple[str, str]]:
         if len(out) >= limit:
             break
     return out
+
+
+# -- the learner's own documents (`ask --docs`) -----------------------------------------------
+
+NO_DOCUMENT = "**No document matched** this question in your documents, so none is quoted."
+QUOTE_LINES = 12  # of the best passage: enough to answer from, short enough to read at a glance
+
+
+def document_section(documents: list[dict], searched: bool) -> str | None:
+    """The best passage of the learner's documents, quoted under its `file:line`; or the plain
+    statement that none matched (when documents were searched); or None (when they were not)."""
+    if not searched:
+        return None
+    if not documents:
+        return NO_DOCUMENT
+    best = documents[0]
+    lines = best["text"].splitlines()
+    quoted = "\n".join(f"> {ln}" if ln.strip() else ">" for ln in lines[:QUOTE_LINES])
+    more = "\n>\n> …" if len(lines) > QUOTE_LINES else ""
+    others = [d["cite"] for d in documents[1:3]]
+    also = f"\n\nAlso in your documents: {', '.join(f'`{c}`' for c in others)}." if others else ""
+    return f"**From your documents** (`{best['cite']}`):\n\n{quoted}{more}{also}"

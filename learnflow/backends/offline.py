@@ -50,9 +50,10 @@ def compose(request: Request) -> str:
         errors = [(line, why) for line, why in coach.explain_errors(request.question) if why]
     if request.hint_step is not None and request.hint_step < 2 and request.mode != "direct" and (card or errors):
         return _ladder(request, card, skill_ids, errors)
+    own_docs = coach.document_section(request.documents, request.documents_searched)
     if card is None:
-        return _no_guide(request, fit, skill_ids, errors)
-    parts: list[str] = []
+        return _no_guide(request, fit, skill_ids, errors, own_docs)
+    parts: list[str] = [own_docs] if own_docs else []
 
     if errors:
         parts.append(_errors_section(errors))
@@ -85,11 +86,12 @@ def compose(request: Request) -> str:
 NO_GUIDE = "**No built-in guide matches this question**, so none is shown as the answer. Here is what this machine can tell you offline."
 
 
-def _no_guide(request: Request, fit: coach.Fit, skill_ids: list[str], errors: list[tuple[str, str]]) -> str:
+def _no_guide(request: Request, fit: coach.Fit, skill_ids: list[str], errors: list[tuple[str, str]], own_docs: str | None = None) -> str:
     """Below the fit threshold: say so, then what is local and true whatever the question is: the
     error lines explained, the tool's own help, Python's own docs, the learner's log, questions to
-    think with, and the nearest guides named as such (not as the answer)."""
-    parts = [NO_GUIDE]
+    think with, and the nearest guides named as such (not as the answer). The learner's own
+    documents come first: a passage of theirs is the best answer this machine has."""
+    parts = [own_docs, NO_GUIDE] if own_docs else [NO_GUIDE]
     if errors:
         parts.append(_errors_section(errors))
     if request.related:

@@ -41,6 +41,14 @@ def ask(
     attempt: Annotated[
         Optional[str], typer.Option("--attempt", metavar="TEXT", help="Your attempt or prediction, without a prompt (implies --try).")
     ] = None,
+    docs: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--docs",
+            metavar="DIR",
+            help="Ground the answer in your documents under DIR, cited file:line (repeatable; else the docs setting).",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Ask about what you are doing right now; the answer teaches and is logged.
@@ -53,6 +61,7 @@ def ask(
       learnflow ask -c "and if I already pushed it?"
       learnflow ask --json -m ollama/llama3.2 "explain this regex: ^a+$"
       learnflow ask --try "how do I squash my last three commits?"
+      learnflow ask --docs ~/team-wiki "how do we tag a release?"
 
     Novices get a worked example, experts get challenged; every answer ends with one check question.
     """
@@ -84,6 +93,7 @@ def ask(
         question=text, parts=parts, model=model, backend=backend, cid=cid,
         continue_last=continue_, direct=direct, level=level, redact=not no_redact,
         attempt=attempt, try_first=try_, ask_attempt=ask_attempt if interactive else None,
+        docs=docs, docs_progress=None if json_ else _docs_progress,
     )  # fmt: skip
     if no_log and (continue_ or cid is not None):
         raise BadInput("--no-log cannot continue a conversation: the earlier turns are in the log.")
@@ -103,6 +113,12 @@ def ask(
         from learnflow.cli.learn import offer_check
 
         offer_check(run, result)  # on a terminal: the check question right away (Enter skips)
+
+
+def _docs_progress():
+    from learnflow.ui import render
+
+    return render.progress("Indexing your documents")
 
 
 def ask_attempt(prompt: str = "Try first: your attempt or prediction (Enter skips)") -> str:
@@ -147,6 +163,12 @@ def stream_and_render(run, *, json_: bool = False):
         )
     if run.context.cut_tokens and not json_:
         render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
+    grounding = getattr(run, "grounding", None)
+    if grounding is not None and not json_:
+        from learnflow.ui.documents import grounding_notes
+
+        for line in grounding_notes(grounding):
+            render.notice(line)
     with interruptible(lambda: f"The question and the partial answer are kept as #{run.id}."):
         try:
             if json_:

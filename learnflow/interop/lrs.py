@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-from learnflow.db import lrs as db_lrs
+from learnflow.db import xapi as db_xapi
 from learnflow.db.store import Store
 from learnflow.errors import BackendError, ConfigError
 from learnflow.interop.xapi import voiding_statement
@@ -348,7 +348,7 @@ class SyncResult:
 
 def acknowledged(store: Store, lrs: Lrs) -> set[str]:
     """Statement ids this LRS has acknowledged: never sent to it again."""
-    return db_lrs.acknowledged_ids(store, lrs.key)
+    return db_xapi.acknowledged_ids(store, lrs.key)
 
 
 def sync(
@@ -364,18 +364,18 @@ def sync(
     try:
         # First what `forget` owes this LRS: a queued voiding leaves the queue only once acknowledged,
         # so a failed sync keeps it for the next one.
-        owed = db_lrs.pending_voidings(store, lrs.key)
+        owed = db_xapi.pending_voidings(store, lrs.key)
         for i in range(0, len(owed), max(1, batch)):
             owed_now = owed[i : i + max(1, batch)]
             client.post_statements([voiding_statement(vid, sid, json.loads(actor), at) for sid, vid, actor, at in owed_now])
-            db_lrs.record_voided(store, lrs.key, [(sid, vid) for sid, vid, _, _ in owed_now], now_iso())
+            db_xapi.record_voided(store, lrs.key, [(sid, vid) for sid, vid, _, _ in owed_now], now_iso())
             voided += len(owed_now)
             batches += 1
         for i in range(0, len(todo), max(1, batch)):
             chunk = todo[i : i + max(1, batch)]
             client.post_statements(chunk)
             # Recorded batch by batch: an interrupted sync resumes after the last acknowledged batch.
-            db_lrs.record_acknowledged(store, lrs.key, [s["id"] for s in chunk], now_iso())
+            db_xapi.record_acknowledged(store, lrs.key, [s["id"] for s in chunk], now_iso())
             sent += len(chunk)
             batches += 1
             if progress:

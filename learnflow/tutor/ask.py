@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,11 @@ class AskOptions:
     ask_attempt: Callable[[], str] | None = None
     hint_step: int | None = None
     topic: str | None = None
+    # Answers grounded in the learner's documents (tutor/documents.py): `--docs` folders (else the
+    # `docs` setting), and what shows indexing progress: a context manager giving a (done, total)
+    # callback, entered only while the documents are indexed (never around a prompt).
+    docs: list[str] | None = None
+    docs_progress: Callable[[], AbstractContextManager[Callable[[int, int], None]]] | None = None
 
 
 @dataclass
@@ -100,6 +106,8 @@ class AskResult:
     learner: dict | None = None  # what the system prompt carried about the learner (tutor/memory.py)
     gap: dict | None = None  # the gap line shown after the answer (learner/gapline.py), or None
     fallback: str | None = None  # the configured model could not be reached: why the offline coach answered
+    # Documents searched for this ask ({folders, matched, passages: [{cite, score}], indexed, skipped}), or None.
+    documents: dict | None = None
 
 
 class Ask:
@@ -134,6 +142,7 @@ class Ask:
         self.mode = "direct" if options.direct else "teach"
         self.context = ctxmod.build(options.parts, int(self.config.get("context_tokens")), redact=options.redact)
         self.redactions.update(self.context.redactions)
+        self.grounding = self._ground(question)
         # Before the first write: this reads the whole interactions table, so a damaged page
         # there stops the ask (DatabaseError, exit 7) before anything is written to the file.
         store.mark_abandoned()
@@ -164,10 +173,20 @@ class Ask:
             learner=self.memory.text if self.memory else "",
             fence_tag=self.context.fence,
         )
+        docs_text = self._documents_text()
+        row_context = "\n\n".join(t for t in (self.context.text, docs_text) if t)
+        if docs_text:
+            last = self.messages[-1]
+            last["content"] = f"{docs_text}\n\n{last['content']}"
+        if self.grounding is not None:
+            from learnflow import prompts
+
+            note = prompts.render("documents" if self.grounding.matched else "documents-none", fence=self.context.fence)
+            self.messages[0]["content"] = f"{self.messages[0]['content']}\n\n{note}"
         row = dict(
             question=question,
-            context_summary=self.context.summary,
-            context_text=self.context.text,
+            context_summary=self._summary(),
+            context_text=row_context,
             context_tokens=self.context.tokens,
             context_cut_tokens=self.context.cut_tokens,
             mode=self.mode,
@@ -193,6 +212,55 @@ class Ask:
         self.fallback: str | None = None  # why the offline coach answered instead of the configured model
 
     # -- setup helpers ------------------------------------------------------
+
+    # -- the learner's documents (tutor/documents.py) ---------------------------------
+
+    def _ground(self, question: str):
+        """The passages of the learner's documents that best answer `question`, or None when no
+        folder was given (`--docs`) or configured (`docs`). The index is brought up to date first."""
+        o = self.options
+        configured = self.config.get("docs")
+        if not o.docs and not configured:
+            return None
+        from learnflow.tutor import documents
+
+        folders = documents.folders_from(o.docs, configured)
+        query = f"{o.topic} {question}" if o.topic else question
+        if o.docs_progress is None:
+            return documents.ground(query, folders)
+        with o.docs_progress() as tick:
+            return documents.ground(query, folders, progress=tick)
+
+    def _cite(self, passage) -> str:
+        # The file name is sent too: a secret in it is redacted like any other label.
+        return redact(passage.cite).text if self.options.redact else passage.cite
+
+    def _documents_text(self) -> str:
+        """The passages fenced as data, each under its `file:line`, in this request's fence."""
+        if not self.grounding:
+            return ""
+        return "\n\n".join(ctxmod.fence(self._cite(p), p.text, self.context.fence) for p in self.grounding.passages)
+
+    def _summary(self) -> str:
+        """The log's one-line account of the context, with the documents cited."""
+        summary = self.context.summary
+        if self.grounding is None:
+            return summary
+        docs = ", ".join(self._cite(p) for p in self.grounding.passages) or "none matched"
+        return "; ".join(s for s in (summary, f"documents: {docs}") if s)
+
+    def _documents_dict(self) -> dict | None:
+        g = self.grounding
+        if g is None:
+            return None
+        return {
+            "folders": g.folders,
+            "matched": g.matched,
+            "passages": [{"cite": self._cite(p), "score": p.score} for p in g.passages],
+            "indexed": g.report.indexed,
+            "files": g.report.files,
+            "skipped": g.report.skipped,
+        }
 
     def _conversation(self) -> int:
         o = self.options
@@ -255,6 +323,8 @@ class Ask:
             attempt=self.attempt,
             hint_step=self.hint_step,
             topic=self.topic,
+            documents=[{"cite": self._cite(p), "text": p.text} for p in self.grounding.passages] if self.grounding else [],
+            documents_searched=self.grounding is not None,
             **extra,
         )
 
@@ -452,7 +522,7 @@ class Ask:
             level=self.level,
             mode=self.mode,
             skills=[{"skill": t.skill, "relevance": t.relevance, "method": t.method} for t in self.tags],
-            context_summary=self.context.summary,
+            context_summary=self._summary(),
             context_cut_tokens=self.context.cut_tokens,
             tokens_in=self.usage.tokens_in,
             tokens_out=self.usage.tokens_out,
@@ -469,4 +539,5 @@ class Ask:
             learner=self.memory.to_dict() if self.memory else None,
             gap=asdict(self.memory.gap) if self.memory and self.memory.gap else None,
             fallback=self.fallback,
+            documents=self._documents_dict(),
         )

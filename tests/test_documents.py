@@ -1,0 +1,276 @@
+"""Answers grounded in the learner's own documents: `ask --docs`, the `docs` setting, `learnflow docs`.
+
+The index is a real SQLite file in the cache folder; the model is the real loopback server."""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from learnflow import paths
+from learnflow.tutor import documents
+
+TAGGING = "Classify the user's question"
+SECRET = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+GIT = """# Git at our team
+
+We never force-push to main.
+
+## Squashing before review
+
+Squash your branch with `git rebase -i origin/main`, mark the commits `fixup`,
+then push with `--force-with-lease` to your own branch only.
+"""
+
+DEPLOY = f"""Deploying
+=========
+
+The release job reads its token from the vault.
+deploy_token = "{SECRET}"
+Run `make release` from a clean tree.
+"""
+
+
+@pytest.fixture
+def notes(tmp_path, monkeypatch):
+    """A folder of documents; the current folder is its parent, so citations read `notes/…`."""
+    folder = tmp_path / "notes"
+    (folder / "ops").mkdir(parents=True)
+    (folder / "git.md").write_text(GIT, encoding="utf-8")
+    (folder / "ops" / "deploy.rst").write_text(DEPLOY, encoding="utf-8")
+    (folder / "todo.txt").write_text("Buy milk.\n", encoding="utf-8")
+    (folder / "picture.png").write_bytes(b"\x89PNG not a document")
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+def answered(server):
+    return [r for r in server.chat_requests if TAGGING not in r["body"]]
+
+
+def index_bytes() -> bytes:
+    """Every byte of the index file and its write-ahead log: what is stored, whatever SQLite buffered."""
+    base = documents.index_path()
+    return b"".join(p.read_bytes() for p in (base, base.with_name(base.name + "-wal")) if p.exists())
+
+
+# -- ask against the model ---------------------------------------------------------------------
+
+
+def test_the_model_receives_the_best_passage_fenced_under_its_file_and_line_and_is_asked_to_cite_it(cli, notes, openai_env):
+    openai_env.script({"content": "Use `git rebase -i origin/main` (notes/git.md:5).\n\n**Check:** Why fixup?"})
+    result = cli("ask", "--docs", str(notes), "how do I squash my branch before review?")
+    assert result.exit_code == 0, result.output
+    [sent] = answered(openai_env)
+    system, user = sent["json"]["messages"][0]["content"], sent["json"]["messages"][-1]["content"]
+    fence = re.search(r"<(context-[0-9a-f]{16}) source=\"notes/git\.md:5\">", user)
+    assert fence, user
+    block = user[fence.start() : user.index(f"</{fence.group(1)}>")]
+    assert "git rebase -i origin/main" in block and "We never force-push" not in block  # the passage, not the whole file
+    assert user.rstrip().endswith("how do I squash my branch before review?")
+    assert fence.group(1) in system and "cite each passage you use" in system
+    row = json.loads(cli("show", "--json").stdout)
+    assert "documents: notes/git.md:5" in row["context_summary"]
+
+
+def test_a_secret_in_a_document_is_redacted_in_the_index_and_in_the_request(cli, notes, openai_env):
+    result = cli("ask", "--docs", str(notes), "where does the release job read its deploy token?")
+    assert result.exit_code == 0, result.output
+    [sent] = answered(openai_env)
+    assert SECRET not in sent["body"]
+    assert "[REDACTED:" in sent["body"] and "notes/ops/deploy.rst:1" in sent["body"]
+    assert SECRET.encode() not in index_bytes()
+    assert documents.search("deploy token release", [notes.resolve()])[0].text.count("[REDACTED:") == 1
+
+
+def test_when_no_document_matches_the_model_is_told_to_say_so_and_so_is_the_learner(cli, notes, openai_env):
+    result = cli("ask", "--docs", str(notes), "what is a kubernetes ingress?")
+    assert result.exit_code == 0, result.output
+    [sent] = answered(openai_env)
+    system, user = sent["json"]["messages"][0]["content"], sent["json"]["messages"][-1]["content"]
+    assert "no passage of them matched" in system
+    assert "source=" not in user
+    assert "No document matched this question in" in result.stderr
+
+
+# -- the offline coach -------------------------------------------------------------------------
+
+
+def test_the_offline_coach_quotes_the_best_passage_with_its_file_and_line(cli, notes):
+    result = cli("ask", "--docs", str(notes), "how do I squash my branch before review?")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "**From your documents** (`notes/git.md:5`)" in out
+    assert "> Squash your branch with `git rebase -i origin/main`" in out
+    assert out.index("From your documents") < out.index("**Check:**")
+
+
+def test_the_offline_coach_says_when_no_document_matched(cli, notes):
+    result = cli("ask", "--docs", str(notes), "what is a kubernetes ingress?")
+    assert result.exit_code == 0, result.output
+    assert "**No document matched** this question in your documents" in result.stdout
+    assert "From your documents" not in result.stdout
+
+
+def test_an_ask_without_docs_searches_nothing_and_says_nothing_about_documents(cli, notes):
+    result = cli("ask", "how do I squash my branch before review?")
+    assert "document" not in result.stdout.lower()
+    assert not documents.index_path().exists()
+
+
+def test_the_docs_setting_grounds_every_ask_and_needs_no_content_pack(cli, notes, monkeypatch):
+    monkeypatch.delenv("LEARNFLOW_CONTENT", raising=False)
+    from learnflow.learner import content
+
+    assert content.packs() == []  # documents are a folder of the learner's, not part of a pack
+    assert cli("config", "set", "docs", str(notes)).exit_code == 0
+    result = cli("ask", "how do I squash my branch before review?")
+    assert "`notes/git.md:5`" in result.stdout
+    assert cli("docs", "index").exit_code == 0  # no folder given: the setting's
+
+
+# -- `learnflow docs index|search` -------------------------------------------------------------
+
+
+def test_index_then_search_gives_file_line_and_a_snippet(cli, notes):
+    result = cli("docs", "index", str(notes), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["files"], report["indexed"], report["redacted"]) == (3, 3, 1)
+    assert result.stderr == ""  # no progress bar off a terminal  # the .png is not a document
+    hits = json.loads(cli("docs", "search", "force", "with", "lease", "--json", "-n", "1").stdout)
+    assert [(h["cite"], h["line"]) for h in hits] == [("notes/git.md:5", 5)]
+    assert "force-with-lease" in hits[0]["snippet"]
+    plain = cli("docs", "search", "make release")
+    assert "notes/ops/deploy.rst:1" in plain.stdout
+
+
+def test_a_reindex_reads_only_what_changed_and_drops_what_disappeared(notes):
+    folders = documents.folders_from([str(notes)])
+    first = documents.index(folders)
+    assert (first.indexed, first.unchanged, first.removed) == (3, 0, 0)
+
+    again = documents.index(folders)
+    assert (again.indexed, again.unchanged, again.removed) == (0, 3, 0)
+
+    git = notes / "git.md"
+    git.write_text(GIT.replace("fixup", "squash-merge"), encoding="utf-8")
+    os.utime(git, ns=(git.stat().st_atime_ns, git.stat().st_mtime_ns + 10**9))
+    (notes / "todo.txt").unlink()
+    (notes / "ops" / "review.md").write_text("Code review needs two approvals.\n", encoding="utf-8")
+    changed = documents.index(folders)
+    assert (changed.indexed, changed.unchanged, changed.removed) == (2, 1, 1)
+    assert documents.search("milk", folders) == []
+    assert documents.search("fixup", folders) == []  # the old text of a changed file is gone
+    assert [p.cite for p in documents.search("approvals", folders)] == ["notes/ops/review.md:1"]
+
+
+def test_indexing_a_subfolder_shares_the_parents_rows(notes):
+    documents.index(documents.folders_from([str(notes)]))
+    sub = documents.index(documents.folders_from([str(notes / "ops")]))
+    assert (sub.indexed, sub.unchanged) == (0, 1)
+    assert [p.cite for p in documents.search("make release", documents.folders_from([str(notes / "ops")]))] == ["notes/ops/deploy.rst:1"]
+    assert documents.search("force-with-lease", documents.folders_from([str(notes / "ops")])) == []
+
+
+def test_the_index_is_a_cache_file_beside_the_log_not_in_it(cli, notes):
+    assert cli("docs", "index", str(notes)).exit_code == 0
+    assert documents.index_path().parent == paths.cache_dir()
+    assert documents.index_path().exists() and documents.index_path() != paths.db_path()
+    documents.index_path().unlink()  # deleting it loses nothing: the next index rebuilds it
+    assert json.loads(cli("docs", "index", str(notes), "--json").stdout)["indexed"] == 3
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+def test_a_missing_folder_is_a_clear_error(cli, notes):
+    result = cli("ask", "--docs", "no-such-folder", "anything")
+    assert result.exit_code == 3
+    assert "Documents folder not found: no-such-folder (from --docs)" in result.output
+    assert "Traceback" not in result.output
+    result = cli("docs", "index", str(notes / "git.md"))
+    assert result.exit_code == 3 and "is a file, not a folder" in result.output
+
+
+def test_with_no_folder_given_or_set_docs_index_says_how_to_give_one(cli):
+    result = cli("docs", "index")
+    assert result.exit_code == 3 and "learnflow config set docs" in result.output
+
+
+def test_unreadable_and_non_utf8_files_are_skipped_counted_and_named(cli, notes):
+    (notes / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    locked = notes / "locked.md"
+    locked.write_text("secret plans\n", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        readable_anyway = os.access(locked, os.R_OK)  # root reads everything
+        result = cli("docs", "index", str(notes))
+        assert result.exit_code == 0, result.output
+        assert "latin1.txt: not UTF-8" in result.stderr
+        report = json.loads(cli("docs", "index", str(notes), "--json").stdout)
+        expected = {"not UTF-8": 1} if readable_anyway else {"not UTF-8": 1, "unreadable": 1}
+        assert report["skipped"] == expected
+        asked = cli("ask", "--docs", str(notes), "how do I squash my branch?")
+        assert asked.exit_code == 0 and "skipped" in asked.stderr
+    finally:
+        locked.chmod(0o600)
+
+
+def test_a_file_gone_between_the_walk_and_the_read_is_skipped_as_unreadable(notes):
+    assert documents._read(str(notes / "gone.md")) == (None, "unreadable")
+
+
+def test_a_file_that_became_unreadable_is_no_longer_cited(notes):
+    folders = documents.folders_from([str(notes)])
+    documents.index(folders)
+    (notes / "todo.txt").write_bytes(b"Buy \xff milk.\n")
+    report = documents.index(folders)
+    assert report.skipped == {"not UTF-8": 1}
+    assert documents.search("milk", folders) == []
+
+
+# -- splitting ---------------------------------------------------------------------------------
+
+
+def test_passages_are_bounded_start_at_headings_and_keep_their_first_line():
+    text = "# One\n\nalpha\n\n# Two\n\n" + "\n".join(f"line {i} " + "x" * 50 for i in range(60)) + "\n\n" + "y" * 3000
+    passages = documents.split(text, max_chars=1200)
+    assert passages[0] == (1, "# One\n\nalpha")
+    assert passages[1][0] == 5 and passages[1][1].startswith("# Two")
+    assert all(len(body) <= 1200 for _, body in passages)
+    lines = text.splitlines()
+    for start, body in passages:
+        assert lines[start - 1].startswith(body.splitlines()[0][:50])
+
+
+def test_a_redacted_key_block_does_not_shift_the_lines_cited_after_it(notes):
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(["MIIEowIBAAKCAQEA" + "x" * 48] * 6) + "\n-----END RSA PRIVATE KEY-----"
+    (notes / "keys.md").write_text(f"# Keys\n\n{key}\n\n# Rotation\n\nRotate keys every ninety days.\n", encoding="utf-8")
+    folders = documents.folders_from([str(notes)])
+    documents.index(folders)
+    [hit] = documents.search("rotate ninety days", folders)
+    assert hit.cite == "notes/keys.md:12"
+    assert (notes / "keys.md").read_text().splitlines()[11] == "# Rotation"
+    assert b"MIIEowIBAAKCAQEA" not in index_bytes()
+
+
+def test_the_docs_setting_takes_several_folders_and_rejects_a_bad_value(cli, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    assert cli("config", "set", "docs", f"{a}{os.pathsep}{b}").exit_code == 0
+    from learnflow.config import Config
+
+    assert Config().get("docs") == [str(a), str(b)]
+    paths.config_path().write_text("docs = 3\n", encoding="utf-8")
+    result = cli("ask", "anything")
+    assert result.exit_code != 0 and "needs a list of folders" in result.output
+
+
+def test_folders_from_prefers_the_given_folders(tmp_path):
+    (tmp_path / "x").mkdir()
+    assert documents.folders_from([str(tmp_path / "x")], ["/nowhere"]) == [Path(tmp_path / "x").resolve()]
+    assert documents.folders_from(None, None) == []
