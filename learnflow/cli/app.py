@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from learnflow import __version__
-from learnflow.cli import ask, cards, chat, content, docs, gaps, hooks, interop, learn, reflect, run, setup
+from learnflow.cli import ask, cards, chat, content, gaps, hooks, interop, learn, reflect, run, setup
 from learnflow.cli.edge import LearnflowGroup
 
 app = typer.Typer(
@@ -46,7 +46,7 @@ def _root(
     """A terminal copilot for learning in the flow of work."""
 
 
-for group in (ask, chat, run, reflect, learn, cards, gaps, interop, setup, hooks, content, docs):
+for group in (ask, chat, run, reflect, learn, cards, gaps, interop, setup, hooks, content):
     group.register(app)
 
 

@@ -1,4 +1,6 @@
-"""`learnflow content list|validate`: the content packs (learner/content.py, docs/content.md)."""
+"""Your organisation's knowledge: `learnflow content list|validate` (the content packs: learner/content.py,
+docs/content.md) and `learnflow docs index|search`, the index of your own documents that `ask --docs` grounds
+answers in (tutor/documents.py; the index is a cache file, rebuilt from the documents, not part of the log)."""
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -54,6 +56,61 @@ def content_validate(
         )
 
 
+docs_app = typer.Typer(help="Your own documents: index and search what `ask --docs` cites.", no_args_is_help=True)
+
+
+@docs_app.command("index")
+def docs_index(
+    folders: Annotated[
+        Optional[list[str]], typer.Argument(metavar="[DIR]...", help="Folders to index (default: the docs setting).", show_default=False)
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Index Markdown, text and reStructuredText under DIR: only new and changed files are read,
+    files that disappeared are dropped, secrets are redacted before anything is stored."""
+    from learnflow.config import Config
+    from learnflow.errors import BadInput
+    from learnflow.tutor import documents
+    from learnflow.ui import documents as ui
+    from learnflow.ui import render
+
+    dirs = documents.folders_from(folders, Config().get("docs"))
+    if not dirs:
+        raise BadInput(
+            "No folder to index.", hint="Give one (`learnflow docs index ~/notes`) or set it: `learnflow config set docs ~/notes`."
+        )
+    if json_:
+        from dataclasses import asdict
+
+        render.print_json(asdict(documents.index(dirs)))
+        return
+    with render.progress("Indexing your documents") as tick:
+        report = documents.index(dirs, progress=tick)
+    ui.index_summary(report)
+
+
+@docs_app.command("search")
+def docs_search(
+    query: Annotated[list[str], typer.Argument(metavar="QUERY", help="What to look for (quotes optional).")],
+    n: Annotated[int, typer.Option("-n", "--limit", metavar="N", min=1, max=100, help="How many passages to show.")] = 10,
+    json_: JsonOpt = False,
+) -> None:
+    """The passages that best match QUERY in everything indexed, as file:line and a snippet."""
+    from learnflow.tutor import documents
+    from learnflow.ui import documents as ui
+    from learnflow.ui import render
+
+    text = " ".join(query)
+    passages = documents.search(text, None, limit=n)
+    if json_:
+        render.print_json(
+            [{"file": p.shown, "path": p.path, "line": p.line, "cite": p.cite, "score": p.score, "snippet": p.snippet} for p in passages]
+        )
+        return
+    ui.search_results(passages, text)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
     app.add_typer(content_app, name="content", rich_help_panel="Setup")
+    app.add_typer(docs_app, name="docs", rich_help_panel="Setup")
