@@ -143,9 +143,7 @@ def test_the_cli_does_not_import_the_sdk_until_mcp_runs():
 
 def test_without_the_sdk_mcp_says_how_to_install_it():
     # sys.modules[name] = None makes `import name` fail as if the package were not installed.
-    done = run_python(
-        "import sys\nsys.modules['mcp'] = None\nsys.argv = ['learnflow', 'mcp']\nfrom learnflow.cli.app import main\nmain()"
-    )
+    done = run_python("import sys\nsys.modules['mcp'] = None\nsys.argv = ['learnflow', 'mcp']\nfrom learnflow.cli.app import main\nmain()")
     assert done.returncode == 4  # a config/installation problem (README, exit codes)
     assert "pip install 'learnflow[mcp]'" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
