@@ -25,6 +25,7 @@ class Check:
     status: str  # ok | warn | fail | info
     detail: str
     fix: str = ""
+    data: dict | None = None  # details for --json (agent sources and hooks), left out when None
 
 
 # Exit code of `doctor` when a check of this name fails (README, "Exit codes").
@@ -38,7 +39,8 @@ def run_checks() -> list[Check]:
     checks = [Check("learnflow", "info", f"{__version__} on Python {sys.version.split()[0]} ({sys.executable})")]
     areas: list[tuple[str, Callable[[], Check | list[Check]]]] = [("folders", _home), ("config", _config), ("database", _database), ("backend", _backend),
                         ("local servers", _local_servers), ("tokenizer", _tokenizer), ("litellm", _litellm),
-                        ("local model", _local_model), ("agent sources", _agent_sources)]  # fmt: skip
+                        ("local model", _local_model), ("agent sources", _agent_sources), ("agent hooks", _agent_hooks),
+                        ("mcp server", _mcp)]  # fmt: skip
     for name, check in areas:
         try:
             found = check()
@@ -55,7 +57,7 @@ def exit_code(checks: list[Check]) -> int:
 
 
 def as_dicts(checks: list[Check]) -> list[dict]:
-    return [asdict(c) for c in checks]
+    return [{k: v for k, v in asdict(c).items() if k != "data" or v is not None} for c in checks]
 
 
 def _home() -> Check:
@@ -103,16 +105,54 @@ def _database() -> Check:
 
 
 def _agent_sources() -> Check:
-    """Which coding agents' sessions were imported (each is opt-in: nothing is read until `import --from`)."""
+    """Which coding agents learnflow took evidence from, and how much (each is opt-in: nothing is read until
+    `import --from`, a hook or the MCP server writes)."""
     from learnflow.db import agents
 
     found = agents.connected(paths.db_path())
     if not found:
-        return Check("agent sources", "info", "none connected (opt-in: learnflow import --from claude|codex|gemini|aider|llm)")
-    text = "; ".join(
-        f"{source} ({files} file{'s' * (files != 1)}, last import {last[:16].replace('T', ' ')})" for source, files, last in found
-    )
-    return Check("agent sources", "ok", text)
+        return Check("agent sources", "info", "none connected (opt-in: learnflow import --from claude|codex|gemini|aider|llm, "
+                     "learnflow hooks install, learnflow mcp)", data={"sources": []})  # fmt: skip
+    return Check("agent sources", "ok", "; ".join(_source_text(s) for s in found), data={"sources": found})
+
+
+def _source_text(s: dict) -> str:
+    def n(count: int, noun: str) -> str:
+        return f"{count} {noun}{'s' * (count != 1)}"
+
+    when = (s["last_import"] and f"last import {_minute(s['last_import'])}") or (s["last"] and f"last {_minute(s['last'])}") or ""
+    head = ", ".join(filter(None, [n(s["files"], "file") if s["files"] else "", when]))
+    counts = [n(s[k], noun) for k, noun in (("prompts", "lesson" if s["source"] == "mcp" else "prompt"), ("tasks", "task"),
+                                            ("checks", "check")) if s[k]]  # fmt: skip
+    return f"{s['source']} ({'; '.join(filter(None, [head, ', '.join(counts)]))})"
+
+
+def _minute(stamp: str) -> str:
+    return stamp[:16].replace("T", " ")
+
+
+def _agent_hooks() -> Check:
+    """Whether learnflow's hooks are in Claude Code's and Gemini CLI's settings (sources/install.py knows the files)."""
+    from learnflow.errors import LearnflowError
+    from learnflow.sources import install
+
+    states: dict[str, str] = {}
+    for agent in ("claude", "gemini"):
+        try:
+            states[agent] = install.state(agent)
+        except LearnflowError:
+            states[agent] = "unreadable settings"
+    detail = ", ".join(f"{agent}: {state}" for agent, state in states.items())
+    stale = [a for a, st in states.items() if st == "out of date"]
+    fix = " ; ".join(f"learnflow hooks install {a}" for a in stale)
+    status = "warn" if stale or "unreadable settings" in states.values() else ("ok" if "installed" in states.values() else "info")
+    return Check("agent hooks", status, detail, fix, data={"hooks": states})
+
+
+def _mcp() -> Check:
+    if importlib.util.find_spec("mcp") is None:
+        return Check("mcp server", "info", "the MCP SDK is not installed (learnflow mcp needs it)", "pip install 'learnflow[mcp]'")
+    return Check("mcp server", "ok", "available: learnflow mcp (docs/agents.md has each agent's one-line setup)")
 
 
 def _backend() -> list[Check]:

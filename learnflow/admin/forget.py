@@ -14,6 +14,10 @@ the same transaction and sent by the next `learnflow sync` (interop/lrs.py, docs
 itself works offline, stays fast, and needs no LRS credentials; sync already has the LRS, its
 time bound and its acknowledgement checks.
 
+`--source` (claude, codex, gemini, aider, llm, mcp, hook) chooses what came from a coding agent or the
+MCP server: its interactions, tasks and check results (and so everything made from them, as above), and
+its import cursors and taken items, so importing again starts afresh.
+
 VACUUM matters: without it deleted text can survive in free pages of the file.
 """
 
@@ -26,7 +30,7 @@ from learnflow.db import admin
 from learnflow.db import reflections as db_reflections
 from learnflow.db import xapi as db_xapi
 from learnflow.db.store import Store
-from learnflow.errors import LearnflowError
+from learnflow.errors import BadInput, LearnflowError
 from learnflow.timespec import now_iso
 
 
@@ -43,8 +47,13 @@ class Forgotten:
         return asdict(self)
 
 
-def forget(store: Store, *, ids: list[int] | None = None, since: str | None = None, everything: bool = False) -> Forgotten:
-    """Delete the chosen interactions (or everything) and what was made from them; what was deleted."""
+def forget(
+    store: Store, *, ids: list[int] | None = None, since: str | None = None, source: str | None = None, everything: bool = False
+) -> Forgotten:
+    """Delete the chosen interactions (or everything, or what came from `source`: db/admin.SOURCES)
+    and what was made from them; what was deleted."""
+    if source is not None and source not in admin.SOURCES:
+        raise BadInput(f"Unknown source {source!r}.", hint=f"One of: {', '.join(admin.SOURCES)}.")
     stamp = now_iso()
     queued = [0]
 
@@ -65,9 +74,13 @@ def forget(store: Store, *, ids: list[int] | None = None, since: str | None = No
             void(xapi.statement_ids_of(store, erased.ids))
         rewritten[0] = _rewrite_reflections(store, erased)
 
-    erased = admin.erase(store, ids=ids or [], since=since, before=before)
-    if not erased.interactions and not erased.tasks:
-        return Forgotten(0)
+    erased = admin.erase(store, ids=ids or [], since=since, source=source, before=before)
+    if not any(erased.ids.values()):
+        # Nothing chosen; a source's import cursors may still have gone (they held no record).
+        tables = {t: n for t, n in erased.counts.items() if n}
+        if tables:
+            admin.compact(store)
+        return Forgotten(0, tables=tables)
     admin.compact(store)
     return Forgotten(
         len(erased.interactions), [r["id"] for r in erased.interactions], {t: n for t, n in erased.counts.items() if n},

@@ -1,5 +1,5 @@
-"""`learnflow hook EVENT` (an agent's hook; `__main__` runs it before typer is even imported) and
-`learnflow hooks install|uninstall claude|gemini|codex`."""
+"""`learnflow hook EVENT` (an agent's hook; `__main__` runs it before typer is even imported),
+`learnflow hooks install|uninstall claude|gemini|codex`, and `learnflow mcp` (the MCP server an agent starts)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,19 @@ def hook(
     from learnflow.sources.hook import main
 
     raise typer.Exit(main([event, "--agent", agent]))
+
+
+def mcp() -> None:
+    """Serve learnflow to a coding agent over MCP (stdio): its tools read your level, log lessons, ask and grade checks.
+
+    \b
+    Started by the agent, not by you, e.g.:
+      claude mcp add learnflow -- learnflow mcp
+    Needs the optional MCP SDK: pip install 'learnflow[mcp]'  (docs/agents.md)
+    """
+    from learnflow.sources.mcp import serve
+
+    serve()
 
 
 def _change(agent: str, install: bool, dry_run: bool, yes: bool) -> None:
@@ -63,4 +76,5 @@ def uninstall(agent: AgentArg, dry_run: DryRunOpt = False, yes: YesOpt = False) 
 
 def register(app: typer.Typer) -> None:
     app.command("hook")(hook)
+    app.command("mcp")(mcp)
     app.add_typer(hooks_app, name="hooks")

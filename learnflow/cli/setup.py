@@ -188,6 +188,10 @@ def forget(
         Optional[str], typer.Option("--since", metavar="WHEN", help="Delete everything asked since then: 2d, 12h, 2026-11-01.")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Delete your whole learning record.")] = False,
+    source: Annotated[
+        Optional[str],
+        typer.Option("--source", metavar="SOURCE", help="Delete everything that came from claude, codex, gemini, aider, llm, mcp or hook."),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -199,14 +203,15 @@ def forget(
     Examples:
       learnflow forget 42 43
       learnflow forget --since 2h
+      learnflow forget --source claude    # all that an import or hook took from Claude Code
       learnflow forget --all --yes
     """
     from learnflow.admin.forget import forget as do_forget
     from learnflow.errors import BadInput
     from learnflow.ui import render
 
-    if not (ids or since or all_):
-        raise BadInput("Say what to forget: interaction ids, --since or --all.", hint="learnflow history lists the ids.")
+    if not (ids or since or all_ or source):
+        raise BadInput("Say what to forget: interaction ids, --since, --source or --all.", hint="learnflow history lists the ids.")
     since_iso = None
     if since:
         from learnflow.timespec import iso, parse_since
@@ -222,7 +227,7 @@ def forget(
                 render.print_json({"interactions": 0, "confirmed": False})
             render.notice("Nothing deleted.")
             return
-    done = do_forget(open_store(), ids=ids, since=since_iso, everything=all_)
+    done = do_forget(open_store(), ids=ids, since=since_iso, source=source, everything=all_)
     if json_:
         render.print_json({**done.to_dict(), "confirmed": True})
         return

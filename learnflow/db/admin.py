@@ -24,8 +24,8 @@ RECORD_TABLES = (
     "action_items", "reflection_answers", "reflections", "flags", "interactions", "conversations", "goals",
 )  # fmt: skip
 _PARENTS_FIRST = ("conversations", "interactions", "reflections", "review_cards", "check_results", "tasks", "flags")
-# Extension tables (sync state, xAPI identity and imports) hold copies of records too.
-COPY_PREFIXES = ("sync_", "xapi_")
+# Extension tables (sync state, xAPI identity and imports, coding-agent import cursors and items) hold copies of records too.
+COPY_PREFIXES = ("sync_", "xapi_", "agent_")
 # FTS5 keeps an index in shadow tables: rebuilt from its table, never copied.
 _FTS_SUFFIXES = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
 
@@ -256,6 +256,7 @@ KINDS = {
     "review_cards": "review card", "generated_cards": "generated card", "appeals": "appeal", "flags": "flag", "reflections": "reflection",
     "reflection_answers": "reflection answer", "action_items": "action item", "skill_ratings": "self-rating",
     "goals": "goal", "evidence": "evidence row", "interaction_skills": "skill tag", "xapi_imported": "imported statement",
+    "agent_files": "import cursor", "agent_items": "imported-item record",
 }  # fmt: skip
 
 
@@ -315,7 +316,14 @@ def _chosen(conn: sqlite3.Connection, name: str, sql: str, params: Iterable = ()
     return [i for (i,) in conn.execute(f"SELECT id FROM {name} ORDER BY id")]
 
 
-def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, before: Callable[[Erased], None] | None = None) -> Erased:
+# Where rows came from (`forget --source`): the coding agents' importers and hooks (sources/), and the MCP server.
+SOURCES = ("claude", "codex", "gemini", "aider", "llm", "mcp", "hook")
+
+
+def erase(
+    store: Store, *, ids: Iterable[int] = (), since: str | None = None, source: str | None = None,
+    before: Callable[[Erased], None] | None = None,
+) -> Erased:  # fmt: skip
     """Forget interactions (those among `ids`, or asked at or after `since`), in one IMMEDIATE transaction,
     with every copy of their text and everything made from them:
 
@@ -326,6 +334,11 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
     links pointing at them (and the `repeat` evidence they gave). Choosing inside the transaction means
     a concurrent ask either is chosen whole or not at all. `before` runs once the choice is made and
     before anything is deleted (reflections rewritten, LRS voidings queued), in the same transaction.
+
+    `source` (one of SOURCES) also chooses what came from a coding agent or the MCP server: its
+    interactions, tasks and check results, and its import bookkeeping (cursors and taken items, so a
+    later import starts afresh). 'hook' is the prompts a hook logged that no import has claimed since
+    (a claimed one, and every shell command, is keyed like the agent's own import: `--source claude`).
     """
     given = [int(i) for i in ids]
     erased = Erased()
@@ -336,18 +349,28 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
         conn.execute("DELETE FROM forget_given")
         conn.executemany("INSERT OR IGNORE INTO forget_given (id) VALUES (?)", [(i,) for i in given])
         where = "id IN (SELECT id FROM forget_given)" + (" OR created_at >= ?" if since else "")
-        params = [since] if since else []
+        params: list = [since] if since else []
+        by_source = ""  # tasks and check results chosen by their source column
+        if source == "hook":
+            where += " OR id IN (SELECT row_id FROM agent_items WHERE kind = 'prompt' AND tool = 'hook')"
+        elif source is not None:
+            where += " OR source = ?"
+            by_source = " OR source = ?"
         missing = [i for (i,) in conn.execute("SELECT id FROM forget_given WHERE id NOT IN (SELECT id FROM interactions) ORDER BY id")]
         if missing:  # checked in the transaction: a typo deletes nothing, not the ids that happened to exist
             raise NotFound(
                 f"No interaction with id {', '.join(map(str, missing))}; nothing was forgotten.", hint="learnflow history lists the ids."
             )
-        inter = _chosen(conn, "forget_i", f"SELECT id FROM interactions WHERE {where}", params)
+        sourced = [source] if by_source else []
+        inter = _chosen(conn, "forget_i", f"SELECT id FROM interactions WHERE {where}", params + sourced)
         tasks = _chosen(
             conn, "forget_t",
-            "SELECT id FROM tasks WHERE interaction_id IN (SELECT id FROM forget_i)" + (" OR created_at >= ?" if since else ""), params,
+            "SELECT id FROM tasks WHERE interaction_id IN (SELECT id FROM forget_i)" + (" OR created_at >= ?" if since else "")
+            + by_source, params + sourced,
         )  # fmt: skip
-        if not inter and not tasks:
+        taken = _forget_agent_items(conn, source) if source else {}
+        erased.counts.update(taken)
+        if not inter and not tasks and not (by_source and _any_check_from(conn, source)):
             return
         erased.interactions = store.query(
             "SELECT id, created_at, status FROM interactions WHERE id IN (SELECT id FROM forget_i) ORDER BY id"
@@ -356,7 +379,8 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
         cards = _chosen(conn, "forget_c", "SELECT id FROM review_cards WHERE interaction_id IN (SELECT id FROM forget_i)")
         checks = _chosen(
             conn, "forget_k",
-            "SELECT id FROM check_results WHERE interaction_id IN (SELECT id FROM forget_i) OR review_card_id IN (SELECT id FROM forget_c)",
+            "SELECT id FROM check_results WHERE interaction_id IN (SELECT id FROM forget_i) OR review_card_id IN (SELECT id FROM forget_c)"
+            + by_source, sourced,
         )  # fmt: skip
         flags = _chosen(conn, "forget_f", "SELECT id FROM flags WHERE interaction_id IN (SELECT id FROM forget_i)")
         appeals = _chosen(conn, "forget_a", "SELECT id FROM appeals WHERE check_result_id IN (SELECT id FROM forget_k)")
@@ -402,9 +426,27 @@ def erase(store: Store, *, ids: Iterable[int] = (), since: str | None = None, be
             "UPDATE conversations SET title = (SELECT substr(question, 1, 200) FROM interactions i "
             "WHERE i.conversation_id = conversations.id ORDER BY i.id LIMIT 1) WHERE id IN (SELECT id FROM forget_v)"
         )
+        # An agent session's conversation that is gone: the next import of that session starts a new one
+        # (a forgotten prompt's own item stays, so importing again does not bring it back).
+        conn.execute("DELETE FROM agent_items WHERE kind = 'session' AND row_id NOT IN (SELECT id FROM conversations)")
 
     store._write(delete)
     return erased
+
+
+def _forget_agent_items(conn: sqlite3.Connection, source: str | None) -> dict[str, int]:
+    """A source's import bookkeeping, rows deleted per table: its read cursors and taken items
+    ('hook': the prompts the hooks logged that no import claimed)."""
+    if source == "hook":
+        return {"agent_items": conn.execute("DELETE FROM agent_items WHERE kind = 'prompt' AND tool = 'hook'").rowcount}
+    return {
+        "agent_files": conn.execute("DELETE FROM agent_files WHERE source = ?", [source]).rowcount,
+        "agent_items": conn.execute("DELETE FROM agent_items WHERE source = ?", [source]).rowcount,
+    }
+
+
+def _any_check_from(conn: sqlite3.Connection, source: str | None) -> bool:
+    return conn.execute("SELECT 1 FROM check_results WHERE source = ? LIMIT 1", [source]).fetchone() is not None
 
 
 def compact(store: Store) -> None:

@@ -180,15 +180,36 @@ def llm_rows(path: Path, after: dict[str, int]) -> Iterator[tuple[str, int, dict
         conn.close()
 
 
-def connected(path: Path) -> list[tuple[str, int, str]]:
-    """(source, files read, last import) per agent source, read-only from the log at `path` (for `doctor`)."""
+def connected(path: Path) -> list[dict]:
+    """Per source a coding agent or the MCP server wrote from: {source, files, last_import, prompts, tasks, checks, last},
+    read-only from the log at `path` (for `doctor`: it never creates or migrates the log)."""
     if not path.exists():
         return []
     conn = _open_foreign(path)
     try:
-        if "agent_files" not in _tables(conn):
+        tables = _tables(conn)
+        if "agent_files" not in tables:
             return []
-        return conn.execute("SELECT source, count(*), max(updated_at) FROM agent_files GROUP BY source ORDER BY source").fetchall()
+        found: dict[str, dict] = {}
+
+        def add(source: str, **values) -> None:
+            row = found.setdefault(source, {"source": source, "files": 0, "last_import": None, "prompts": 0, "tasks": 0, "checks": 0,
+                                            "last": None})  # fmt: skip
+            last = values.pop("last", None)
+            row.update(values)
+            row["last"] = max(filter(None, [row["last"], last]), default=None)
+
+        for source, files, last in conn.execute("SELECT source, count(*), max(updated_at) FROM agent_files GROUP BY source"):
+            add(source, files=files, last_import=last, last=last)
+        for table, key in (("interactions", "prompts"), ("tasks", "tasks")):
+            for source, n, last in conn.execute(
+                f"SELECT source, count(*), max(created_at) FROM {table} WHERE source IS NOT NULL GROUP BY source"
+            ):
+                add(source, **{key: n}, last=last)
+        n, last = conn.execute("SELECT count(*), max(created_at) FROM check_results WHERE source = 'mcp'").fetchone()
+        if n:
+            add("mcp", checks=n, last=last)
+        return [found[s] for s in sorted(found)]
     except sqlite3.DatabaseError:
         return []
     finally:

@@ -114,6 +114,15 @@ def plan(agent: str, *, install: bool, home: Path | None = None) -> Change:
     return Change(agent, path, before, after)
 
 
+def state(agent: str, home: Path | None = None) -> str:
+    """installed | out of date (some of learnflow's entries, or an older command) | not installed (for `doctor`);
+    BadInput when the settings cannot be read."""
+    if not plan(agent, install=True, home=home).changed:
+        return "installed"
+    without = plan(agent, install=False, home=home)  # the settings parsed (plan checked), minus learnflow's entries
+    return "out of date" if json.loads(without.before or "{}") != json.loads(without.after) else "not installed"
+
+
 def _same(text: str, settings: dict) -> bool:
     try:
         return bool(text.strip()) and json.loads(text) == settings
