@@ -9,7 +9,7 @@ from logdb import rows
 from test_agent_import import claude_session, jsonl
 from test_hooks import hook, prompt_payload
 
-from learnflow.db import lrs as db_lrs
+from learnflow.db import xapi as db_lrs
 from learnflow.db.store import Store
 from learnflow.interop import xapi
 from learnflow.learner.cards import load_cards
