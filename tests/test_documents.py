@@ -274,3 +274,13 @@ def test_folders_from_prefers_the_given_folders(tmp_path):
     (tmp_path / "x").mkdir()
     assert documents.folders_from([str(tmp_path / "x")], ["/nowhere"]) == [Path(tmp_path / "x").resolve()]
     assert documents.folders_from(None, None) == []
+
+
+def test_the_docs_setting_reads_back_as_it_was_set(cli, tmp_path):
+    a, b = tmp_path / "wiki", tmp_path / "notes"
+    a.mkdir()
+    b.mkdir()
+    joined = f"{a}{os.pathsep}{b}"
+    done = cli("config", "set", "docs", joined)
+    assert done.exit_code == 0 and f'docs = ["{a}", "{b}"]' in done.stderr
+    assert cli("config", "get", "docs").stdout.strip() == joined

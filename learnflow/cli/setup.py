@@ -16,6 +16,10 @@ def config_get(key: Annotated[str, typer.Argument(help="Setting name, e.g. model
     from learnflow.config import Config, load
 
     value = Config(load()).get(key)  # only this key is checked: the others may be what is being fixed
+    if isinstance(value, list):  # a list of folders prints as it is set: joined with os.pathsep
+        import os
+
+        value = os.pathsep.join(map(str, value))
     typer.echo("" if value is None else value)
 
 
@@ -30,7 +34,12 @@ def config_set(
     from learnflow.ui import render
 
     stored = config.set_value(key, value, skills=taxonomy())
-    render.notice(f"{key} = {stored!r}")
+    if isinstance(stored, list):  # as TOML writes it, not as a Python list
+        import json
+
+        render.notice(f"{key} = {json.dumps(stored)}")
+    else:
+        render.notice(f"{key} = {stored!r}")
 
 
 @config_app.command("unset")
