@@ -138,6 +138,9 @@ def test_install_shows_keeps_a_backup_and_uninstall_gives_the_file_back(cli, tmp
             "gemini": {"BeforeAgent", "AfterTool", "SessionStart"},
         }
         assert set(data["hooks"]) - {"Stop"} == events[agent]
+        waited = {event for event in events[agent] if not data["hooks"][event][0]["hooks"][0].get("async")}
+        # The agent never waits on a hook whose output it does not read; SessionStart's is the due checks.
+        assert waited == ({"SessionStart"} if agent == "claude" else events[agent])
         command = data["hooks"]["SessionStart"][0]["hooks"][0]["command"]
         assert command.split()[-2:] == (["SessionStart"] if agent == "claude" else ["--agent", "gemini"])[-2:] or "SessionStart" in command
         assert path.with_name("settings.json.learnflow-backup").read_text() == original

@@ -1,7 +1,8 @@
 """`learnflow hooks install|uninstall claude|gemini|codex`: the agent's hook configuration.
 
 - Claude Code: `~/.claude/settings.json`, `hooks` → UserPromptSubmit, PostToolUse and
-  PostToolUseFailure (matcher `Bash`), SessionStart, each `{"type": "command", "command": …}`.
+  PostToolUseFailure (matcher `Bash`), SessionStart, each `{"type": "command", "command": …}`;
+  all but SessionStart with `"async": true`, so the agent does not wait for them.
 - Gemini CLI: `~/.gemini/settings.json`, `hooks` → BeforeAgent, AfterTool (matcher
   `run_shell_command`), SessionStart (timeouts in milliseconds).
 - Codex CLI has no per-prompt or per-tool hook in its config: only `notify`, one program run
@@ -33,6 +34,9 @@ EVENTS = {
     "gemini": {"BeforeAgent": None, "AfterTool": "run_shell_command", "SessionStart": None},
 }
 TIMEOUT = {"claude": 10, "gemini": 10_000}  # seconds; milliseconds. The hook takes < 0.1 s: a bound, not a wait.
+# Claude Code runs a command hook with `"async": true` in the background, so the agent never waits for it.
+# Only SessionStart must be waited for: its output (the due checks) is what the agent reads.
+ASYNC = {"claude": {"UserPromptSubmit", "PostToolUse", "PostToolUseFailure"}}
 
 
 @dataclass
@@ -102,6 +106,8 @@ def plan(agent: str, *, install: bool, home: Path | None = None) -> Change:
             entry["hooks"] = [{"type": "command", "command": hook_command(event, agent), "timeout": TIMEOUT[agent]}]
             if agent == "gemini":
                 entry["hooks"][0]["name"] = f"learnflow-{event}"
+            if event in ASYNC.get(agent, ()):
+                entry["hooks"][0]["async"] = True
             hooks.setdefault(event, []).append(entry)
     if not hooks:
         del settings["hooks"]
