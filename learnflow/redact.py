@@ -33,8 +33,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+
+# `lf` redacts every command it records (cli/quickrun.py): neither dataclasses (which imports
+# inspect) nor typing is imported at run time here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # -- layer 1: shapes with a signature ---------------------------------------------------------
 # (type, pattern, triggers). A pattern with a group named `s` redacts only that group, otherwise
@@ -215,10 +219,18 @@ def _random(value: str) -> bool:
     return bool(_RANDOM.match(value)) and _strong(value) and _entropy(value) >= 3.3
 
 
-@dataclass
 class Redaction:
-    text: str
-    counts: Counter = field(default_factory=Counter)
+    __slots__ = ("text", "counts")
+
+    def __init__(self, text: str, counts: Counter | None = None) -> None:
+        self.text = text
+        self.counts: Counter = Counter() if counts is None else counts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Redaction) and (self.text, self.counts) == (other.text, other.counts)
+
+    def __repr__(self) -> str:
+        return f"Redaction(text={self.text!r}, counts={self.counts!r})"
 
     @property
     def total(self) -> int:

@@ -13,15 +13,23 @@ need the prompt and a model anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+# No dataclasses on this path: `dataclasses` imports `inspect` (with ast, dis, tokenize), ~7 ms of
+# every `lf`. The classes here and the records the path passes through (tutor/wrap.Outcome,
+# learner/tasks, db/store.SkillTag, redact.Redaction) are plain classes for that reason;
+# tests/test_quickrun.py keeps the path free of it.
 
 
-@dataclass
 class Parsed:
-    command: list[str]
-    explain: bool = False
-    no_offer: bool = False
-    model: str | None = None
+    __slots__ = ("command", "explain", "no_offer", "model")
+
+    def __init__(self, command: list[str], explain: bool = False, no_offer: bool = False, model: str | None = None) -> None:
+        self.command, self.explain, self.no_offer, self.model = command, explain, no_offer, model
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Parsed) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"Parsed(command={self.command!r}, explain={self.explain}, no_offer={self.no_offer}, model={self.model!r})"
 
 
 def parse(args: list[str]) -> Parsed | None:
@@ -81,12 +89,13 @@ def record(outcome):
     return task
 
 
-@dataclass
 class Handoff:
     """A failed run that may be explained: the full CLI (cli/run.finish) records it and offers."""
 
-    outcome: object
-    parsed: Parsed
+    __slots__ = ("outcome", "parsed")
+
+    def __init__(self, outcome: object, parsed: Parsed) -> None:
+        self.outcome, self.parsed = outcome, parsed
 
 
 def main(args: list[str]) -> int | Handoff | None:

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 from learnflow.errors import BadInput
 
@@ -23,15 +22,24 @@ TAIL_BYTES = 16 * 1024
 TAIL_LINES = 80
 
 
-@dataclass
 class Outcome:
-    argv: list[str]
-    cwd: str
-    exit_code: int
-    duration_ms: int
-    stdout_tail: str
-    stderr_tail: str
-    why: str | None = None  # the command could not be started: why, in one line (its code is then 126 or 127)
+    """How a wrapped command went. A plain class, not a dataclass: `lf` pays for every import
+    (cli/quickrun.py says why)."""
+
+    __slots__ = ("argv", "cwd", "exit_code", "duration_ms", "stdout_tail", "stderr_tail", "why")
+
+    def __init__(
+        self, argv: list[str], cwd: str, exit_code: int, duration_ms: int, stdout_tail: str, stderr_tail: str, why: str | None = None
+    ) -> None:
+        self.argv, self.cwd, self.exit_code, self.duration_ms = argv, cwd, exit_code, duration_ms
+        self.stdout_tail, self.stderr_tail = stdout_tail, stderr_tail
+        self.why = why  # the command could not be started: why, in one line (its code is then 126 or 127)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Outcome) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return "Outcome(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     @property
     def failed(self) -> bool:

@@ -7,17 +7,20 @@ output is plain text, streamed as it arrives.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
-from typing import Any
 
 from learnflow.controls import strip_controls
+
+# `lf` prints its notices through here on every command typed (cli/quickrun.py): json,
+# dataclasses (which imports inspect) and typing are imported only where they are used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def fancy(stream=None) -> bool:
@@ -36,6 +39,9 @@ def err_console():
 
 
 def print_json(data: Any) -> None:
+    import json
+    from dataclasses import asdict, is_dataclass
+
     if is_dataclass(data) and not isinstance(data, type):
         data = asdict(data)
     # Written piece by piece, not as one string: a reader that stops early (`| head`) is noticed
