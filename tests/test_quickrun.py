@@ -2,7 +2,6 @@
 starts sees what it would see from the shell."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
