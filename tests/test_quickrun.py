@@ -134,3 +134,33 @@ def test_a_command_that_cannot_start_says_why_in_both_modes(tmp_path):
         missing = wrap.run(["no-such-command-xyz"], use_tty=use_tty)
         assert (missing.exit_code, missing.why) == (127, "no-such-command-xyz: command not found (not on PATH)")
         assert wrap.run([str(tmp_path)], use_tty=use_tty).exit_code == 126
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the shortcut is for Linux; elsewhere platformdirs answers")
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"XDG_DATA_HOME": "/srv/data", "XDG_CONFIG_HOME": "/srv/conf/", "XDG_CACHE_HOME": "//net/cache"},
+        {"XDG_DATA_HOME": "", "XDG_CONFIG_HOME": "   ", "XDG_CACHE_HOME": ""},
+        {"XDG_DATA_HOME": "relative/data", "XDG_CONFIG_HOME": "rel", "XDG_CACHE_HOME": "./c"},
+        {"HOME": "/home/ada/"},
+        {"HOME": "/"},
+        {"HOME": "relative-home"},
+    ],
+)
+def test_folders_found_without_platformdirs_are_the_ones_platformdirs_gives(monkeypatch, tmp_path, env):
+    """`lf` skips importing platformdirs (~5 ms) in the plain Linux cases: the answer must not move the log."""
+    import platformdirs
+
+    from learnflow import paths
+
+    monkeypatch.delenv("LEARNFLOW_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert paths.data_dir() == platformdirs.user_data_path("learnflow", appauthor=False)
+    assert paths.config_dir() == platformdirs.user_config_path("learnflow", appauthor=False)
+    assert paths.cache_dir() == platformdirs.user_cache_path("learnflow", appauthor=False)
