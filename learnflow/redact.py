@@ -465,8 +465,8 @@ def scrub(text: str | None) -> str | None:
 
 
 # Options whose *next* argument is a secret: `mysql --password hunter2`, `curl -u user:pass`.
-_SECRET_OPTION = re.compile(r"^--?(?:[\w-]*-)?(?:password|passwd|pass|pwd|token|secret|api-?key|access-key|auth)$", re.I)
-_USER_OPTION = re.compile(r"^(?:-u|--user|--proxy-user)$")
+_SECRET_OPTION = _lazy(r"^--?(?:[\w-]*-)?(?:password|passwd|pass|pwd|token|secret|api-?key|access-key|auth)$", re.I)
+_USER_OPTION = _lazy(r"^(?:-u|--user|--proxy-user)$")
 
 
 def redact_argv(argv: list[str]) -> tuple[list[str], Counter]:
@@ -480,11 +480,12 @@ def redact_argv(argv: list[str]) -> tuple[list[str], Counter]:
     out: list[str] = []
     for i, arg in enumerate(argv):
         prev = argv[i - 1] if i else ""
-        if _SECRET_OPTION.match(prev) and arg and not arg.startswith("-") and not _PLACEHOLDER.match(arg):
+        option = prev.startswith("-")  # both rules below follow an option: most arguments skip the patterns
+        if option and _SECRET_OPTION.match(prev) and arg and not arg.startswith("-") and not _PLACEHOLDER.match(arg):
             counts["password-flag"] += 1
             out.append("[REDACTED:password-flag]")
             continue
-        if _USER_OPTION.match(prev) and ":" in arg:
+        if option and _USER_OPTION.match(prev) and ":" in arg:
             user, _, secret = arg.partition(":")
             if secret and not _PLACEHOLDER.match(secret):
                 counts["basic-auth"] += 1

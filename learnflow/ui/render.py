@@ -172,7 +172,7 @@ def _stream_markdown(chunks: Iterator[str], waiting: str) -> str:
     return view.text
 
 
-_NOT_A_NEW_BLOCK = re.compile(r"\s|[-*+](\s|$)|\d+[.)]?(\s|$)")  # an indented line or a list item: part of the block above
+_NOT_A_NEW_BLOCK = r"\s|[-*+](\s|$)|\d+[.)]?(\s|$)"  # (compiled on first use) an indented line or a list item: part of the block above
 
 
 def _settled(text: str) -> int:
@@ -184,7 +184,7 @@ def _settled(text: str) -> int:
     for line in text.splitlines(keepends=True):
         complete = line.endswith("\n")
         stripped = line.strip()
-        if fence is None and blank and stripped and (complete or len(stripped) >= 4) and not _NOT_A_NEW_BLOCK.match(line):
+        if fence is None and blank and stripped and (complete or len(stripped) >= 4) and not re.match(_NOT_A_NEW_BLOCK, line):
             done = pos
         if stripped.startswith(("```", "~~~")) and complete:
             marker = stripped[:3]
