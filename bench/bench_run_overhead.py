@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What `learnflow run` adds to a fast command: `true` bare against `learnflow run -- true`, side by side.
 
-    PYTHONPATH=. python bench/bench_run_overhead.py [--runs 30] [--command true] [--rev ce63794]
+    PYTHONPATH=. python bench/bench_run_overhead.py [--runs 30] [--command true] [--rev ce63794] [--xdg]
 
 Real processes, interleaved (bare, wrapped, bare, wrapped, …) after warm-ups, so load from other
 processes hits both alike; medians of `--runs` each. The home is prepared first (a migrated log
@@ -11,7 +11,10 @@ installed copy. Also shown for scale: the interpreter starting and doing nothing
 
 `--rev REV` adds the same wrapped command run by an earlier git revision (checked out into a
 temporary worktree, same interpreter and log), interleaved with the rest: a before/after of the
-overhead from one run, as bench_ab.py does for whole commands.
+overhead from one run, as bench_ab.py does for whole commands. `--xdg` finds the log as on a
+user's machine (XDG_DATA_HOME & co., no LEARNFLOW_HOME, which skips looking up the folders). The
+line "as the installed script" runs the entry point as the `learnflow` console script does,
+without `python -m`'s runpy.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def main(argv=None) -> int:
     ap.add_argument("--command", default="true", help="the fast command (default: true)")
     ap.add_argument("--history", type=int, default=300, help="earlier tasks in the prepared log (default 300)")
     ap.add_argument("--rev", help="also time `learnflow run` as of this git revision (before/after in one run)")
+    ap.add_argument("--xdg", action="store_true", help="locate the log through XDG folders, as on a user's machine")
     args = ap.parse_args(argv)
     runs = max(20, args.runs)
     with tempfile.TemporaryDirectory(prefix="learnflow-run-bench-") as tmp:
@@ -47,6 +51,9 @@ def main(argv=None) -> int:
 def _bench(args, runs: int, tmp: str) -> int:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(LEARNFLOW_HOME=str(Path(tmp) / "home"), PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache"), NO_COLOR="1")
+    if args.xdg:
+        del env["LEARNFLOW_HOME"]
+        env.update({f"XDG_{kind}_HOME": str(Path(tmp) / kind.lower()) for kind in ("DATA", "CONFIG", "CACHE")})
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     _prepare(env, args.history, tmp)
     learnflow = [sys.executable, "-m", "learnflow"]
@@ -55,6 +62,15 @@ def _bench(args, runs: int, tmp: str) -> int:
         f"learnflow run -- {args.command}": [*learnflow, "run", "--", args.command],
         "python -c pass (interpreter alone)": [sys.executable, "-c", "pass"],
         "learnflow --help": [*learnflow, "--help"],
+        # What the `learnflow` console script runs (no runpy): the command as a user types it.
+        f"learnflow run -- {args.command} (as the installed script)": [
+            sys.executable,
+            "-c",
+            "import sys; from learnflow.__main__ import main; sys.exit(main())",
+            "run",
+            "--",
+            args.command,
+        ],
     }
     envs = {name: env for name in sides}
     if args.rev:
@@ -77,11 +93,12 @@ def _bench(args, runs: int, tmp: str) -> int:
             times[name].append(run(name))
     print(f"{runs} interleaved runs per line, load {os.getloadavg()[0]:.2f}, {args.history} earlier tasks in the log")
     for name, values in times.items():
-        print(f"  {name:<44} median {statistics.median(values) * 1000:7.1f} ms   min {min(values) * 1000:7.1f} ms")
+        print(f"  {name:<50} median {statistics.median(values) * 1000:7.1f} ms   min {min(values) * 1000:7.1f} ms")
     medians = [statistics.median(v) for v in times.values()]
     print(f"  added by learnflow run: {(medians[1] - medians[0]) * 1000:+.1f} ms (target ≤ 50 ms)")
+    print(f"  added by learnflow run as the installed script: {(medians[4] - medians[0]) * 1000:+.1f} ms")
     if args.rev:
-        print(f"  added by learnflow run @{args.rev}: {(medians[4] - medians[0]) * 1000:+.1f} ms")
+        print(f"  added by learnflow run @{args.rev}: {(medians[5] - medians[0]) * 1000:+.1f} ms")
     return 0
 
 
