@@ -67,7 +67,6 @@ def record(outcome):
     """
     from learnflow.errors import LearnflowError
     from learnflow.learner import tasks
-    from learnflow.ui import render
 
     try:
         from learnflow.db.store import Store
@@ -79,12 +78,17 @@ def record(outcome):
         known = exc if isinstance(exc, LearnflowError) else as_database_error(exc)
         if known is None:
             known = LearnflowError(f"{type(exc).__name__}: {exc}")
+        from learnflow.ui import render
+
         render.notice(f"learnflow: this run was not logged: {known.message}")
         return None
-    if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
-        render.error(task.table_error.message, task.table_error.hint)
-    for line in (task.recovery_line, task.streak.line if task.streak else None):
-        if line:
+    lines = [line for line in (task.recovery_line, task.streak.line if task.streak else None) if line]
+    if task.table_error is not None or lines:
+        from learnflow.ui import render  # imported only to say something: most runs say nothing
+
+        if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
+            render.error(task.table_error.message, task.table_error.hint)
+        for line in lines:
             render.notice(f"learnflow: {line}")
     return task
 
@@ -106,19 +110,24 @@ def main(args: list[str]) -> int | Handoff | None:
         return None
     from learnflow.errors import LearnflowError
     from learnflow.tutor import wrap
-    from learnflow.ui import render
 
     try:
         outcome = wrap.run(parsed.command)
     except LearnflowError as exc:
-        render.error(exc.message, exc.hint)
+        _error(exc.message, exc.hint)
         return int(exc.exit_code)
     if outcome.why:
-        render.error(outcome.why)  # the command never ran: nothing of its own says so
+        _error(outcome.why)  # the command never ran: nothing of its own says so
     if outcome.failed and not parsed.no_offer:
         return Handoff(outcome, parsed)  # the entry point passes it to cli/run.finish
     try:
         record(outcome)
     except KeyboardInterrupt:
-        render.error(f"Interrupted; `{parsed.command[0]}` exited {outcome.exit_code}.")
+        _error(f"Interrupted; `{parsed.command[0]}` exited {outcome.exit_code}.")
     return outcome.exit_code
+
+
+def _error(message: str, hint: str | None = None) -> None:
+    from learnflow.ui import render  # imported only to say something: most runs say nothing
+
+    render.error(message, hint)
