@@ -14,13 +14,15 @@ import re
 # ESC sequences first (CSI with its parameters, OSC/DCS/APC/PM/SOS strings up to their
 # terminator, two-character escapes), so their visible tails do not stay behind as text;
 # then every remaining C0/C1 control except tab and newline, and the bidi controls.
-_SEQUENCE = re.compile(
+# Kept as strings and compiled on first use (re's cache): `lf` imports this module on every run
+# and usually prints nothing.
+_SEQUENCE = (
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI … final byte (colours, cursor moves, clear screen)
     r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC (titles, links), DCS, SOS, PM, APC
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
     r"|\x1b[ -/]*[0-~]"  # other escapes (charset switches, RIS "ESC c")
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def strip_controls(text: str) -> str:
@@ -28,7 +30,7 @@ def strip_controls(text: str) -> str:
     if not text:
         return text
     text = text.replace("\r\n", "\n")
-    return _CONTROL.sub("", _SEQUENCE.sub("", text))
+    return re.sub(_CONTROL, "", re.sub(_SEQUENCE, "", text))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -14,10 +14,13 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from learnflow import paths
 from learnflow.errors import LearnflowError
+
+TYPE_CHECKING = False  # typing is not imported at run time: `lf` reads its command table through here
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def stamp(path: Path) -> list:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 
-from learnflow import config, paths
+from learnflow import paths
 from learnflow.errors import ConfigError
+
+# `config` (with tomllib, ~4 ms) is imported by the functions that read or write a file: redaction
+# asks for the known secrets on every `lf` run, and most machines keep keys in the environment.
 
 # Environment variable per provider, as each provider's own SDK spells it.
 ENV_VARS = {
@@ -31,6 +34,8 @@ def find_key(provider: str) -> str | None:
     if env and os.environ.get(env, "").strip():
         return os.environ[env].strip()
     if paths.keys_path().exists():
+        from learnflow import config
+
         value = config.load_keys().get(provider)
         return (value.strip() or None) if value else None
     return None
@@ -38,6 +43,8 @@ def find_key(provider: str) -> str | None:
 
 def set_key(provider: str, value: str) -> None:
     import tomli_w
+
+    from learnflow import config
 
     data = config.load(paths.keys_path())
     data[provider] = value.strip()
@@ -49,6 +56,8 @@ def unset_key(provider: str) -> bool:
     """Remove a provider's key from the keys file; False when it held none."""
     import tomli_w
 
+    from learnflow import config
+
     if not paths.keys_path().exists():
         return False
     data = config.load(paths.keys_path())
@@ -59,6 +68,8 @@ def unset_key(provider: str) -> bool:
 
 
 def stored_providers() -> list[str]:
+    from learnflow import config
+
     return sorted(config.load_keys()) if paths.keys_path().exists() else []
 
 
@@ -95,6 +106,8 @@ def _file_keys() -> list[str]:
     stamp = (st.st_mtime_ns, st.st_size)
     cached = _FILE_CACHE.get(path)
     if cached is None or cached[0] != stamp:
+        from learnflow import config
+
         try:
             values = list(config.load_keys().values())
         except ConfigError:  # a damaged keys file is reported where keys are used, not here

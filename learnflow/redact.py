@@ -33,8 +33,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+
+# `lf` redacts every command it records (cli/quickrun.py): neither dataclasses (which imports
+# inspect) nor typing is imported at run time here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # -- layer 1: shapes with a signature ---------------------------------------------------------
 # (type, pattern, triggers). A pattern with a group named `s` redacts only that group, otherwise
@@ -215,10 +219,18 @@ def _random(value: str) -> bool:
     return bool(_RANDOM.match(value)) and _strong(value) and _entropy(value) >= 3.3
 
 
-@dataclass
 class Redaction:
-    text: str
-    counts: Counter = field(default_factory=Counter)
+    __slots__ = ("text", "counts")
+
+    def __init__(self, text: str, counts: Counter | None = None) -> None:
+        self.text = text
+        self.counts: Counter = Counter() if counts is None else counts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Redaction) and (self.text, self.counts) == (other.text, other.counts)
+
+    def __repr__(self) -> str:
+        return f"Redaction(text={self.text!r}, counts={self.counts!r})"
 
     @property
     def total(self) -> int:
@@ -453,8 +465,8 @@ def scrub(text: str | None) -> str | None:
 
 
 # Options whose *next* argument is a secret: `mysql --password hunter2`, `curl -u user:pass`.
-_SECRET_OPTION = re.compile(r"^--?(?:[\w-]*-)?(?:password|passwd|pass|pwd|token|secret|api-?key|access-key|auth)$", re.I)
-_USER_OPTION = re.compile(r"^(?:-u|--user|--proxy-user)$")
+_SECRET_OPTION = _lazy(r"^--?(?:[\w-]*-)?(?:password|passwd|pass|pwd|token|secret|api-?key|access-key|auth)$", re.I)
+_USER_OPTION = _lazy(r"^(?:-u|--user|--proxy-user)$")
 
 
 def redact_argv(argv: list[str]) -> tuple[list[str], Counter]:
@@ -468,11 +480,12 @@ def redact_argv(argv: list[str]) -> tuple[list[str], Counter]:
     out: list[str] = []
     for i, arg in enumerate(argv):
         prev = argv[i - 1] if i else ""
-        if _SECRET_OPTION.match(prev) and arg and not arg.startswith("-") and not _PLACEHOLDER.match(arg):
+        option = prev.startswith("-")  # both rules below follow an option: most arguments skip the patterns
+        if option and _SECRET_OPTION.match(prev) and arg and not arg.startswith("-") and not _PLACEHOLDER.match(arg):
             counts["password-flag"] += 1
             out.append("[REDACTED:password-flag]")
             continue
-        if _USER_OPTION.match(prev) and ":" in arg:
+        if option and _USER_OPTION.match(prev) and ":" in arg:
             user, _, secret = arg.partition(":")
             if secret and not _PLACEHOLDER.match(secret):
                 counts["basic-auth"] += 1

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from learnflow.errors import BadInput
 
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.I)
+# Compiled on first use (re's cache), not at import: every `lf` run imports this module, few parse a duration.
+_DURATION = r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$"
 EXAMPLES = "2d, 12h, 1w, 30m, today, yesterday, 2024-06-03 or 2024-06-03T09:00"
 
 
@@ -32,7 +33,7 @@ def parse_since(value: str, *, now: datetime | None = None, option: str = "--sin
         return local_midnight(now)
     if word == "yesterday":
         return local_midnight(local_midnight(now) - timedelta(hours=1))
-    m = _DURATION.match(text)
+    m = re.match(_DURATION, text, re.I)
     if m:
         amount = float(m.group(1))
         if amount <= 0:

@@ -220,7 +220,10 @@ def history(
 
         if skill not in taxonomy():
             raise BadInput(f"Unknown skill {skill!r}.", hint=f"Skills: {', '.join(taxonomy())}.")
-    rows = open_store().history(limit=n, query=q, skill=skill)
+    from learnflow.tutor.tryfirst import annotate
+
+    store = open_store()
+    rows = annotate(store, store.history(limit=n, query=q, skill=skill))
     if json_:
         render.print_json(rows)
         return
@@ -232,10 +235,22 @@ def history(
         row["question"] = row["question"][:70]
         if row["flag"]:
             row["status"] = f"{row['status']}, flagged {row['flag']}"  # `learnflow flag`: the learner says it is wrong
+        row["status"] = ", ".join([row["status"], *_doing(row)])
     render.table(
         rows,
         [("id", "ID"), ("when", "When (UTC)"), ("skills", "Skills"), ("question", "Question"), ("status", "Status")],
     )
+
+
+def _doing(row: dict) -> list[str]:
+    """The learner's own moves on an ask, in a few words each: a repeat, an attempt, a hint rung."""
+    out = [f"repeat of #{row['repeat_of']}"] if row.get("repeat_of") else []
+    if row.get("attempt"):
+        score = row.get("attempt_score")
+        out.append(f"attempt {score:.2f}" if score is not None else "attempt (unjudged)")
+    if row.get("hint_step") is not None:
+        out.append(f"hint rung {row['hint_step']}")
+    return out
 
 
 def show(
@@ -266,8 +281,13 @@ def show(
                 f"{interaction_id!r} is not an interaction id.", hint="Give a number from `learnflow history`, or `last`."
             ) from None
         row = store.get(number)
+    from learnflow.learner.repeats import asked_before
+    from learnflow.tutor.tryfirst import annotate
+
     gap = gap_of_interaction(store, row)
     row["gap"] = gap.__dict__ if gap else None
+    annotate(store, [row])
+    row["repeat"] = asked_before(store, row)
     if json_:
         render.print_json(row)
         return
@@ -281,10 +301,29 @@ def show(
         lines.append(f"_error: {row['error']}_")
     for f in row["flags"]:
         lines.append(f"_flagged {f['verdict']} (flag #{f['id']}, {f['created_at'][:10]}): {f['reason']}_")
+    lines += _doing_lines(row)
     lines += ["", row["answer"] or "_(no answer)_"]
     render.markdown("\n".join(lines))
     if gap:
         render.gap_line(gap.line)
+
+
+def _doing_lines(row: dict) -> list[str]:
+    """`show`'s lines for a repeat, a try-first attempt and the hint rung."""
+    lines = []
+    earlier = row["repeat"]
+    if earlier:
+        if earlier["question"] is None:
+            lines.append(f"_asked before as #{earlier['id']} (no longer in the log)_")
+        else:
+            lines.append(f"_asked before as #{earlier['id']} ({earlier['created_at'][:10]}): “{earlier['question'][:80]}”_")
+    if row["hint_rung"]:
+        lines.append(f"_try first, rung {row['hint_step']}: {row['hint_rung']}_")
+    if row["attempt"]:
+        score = row["attempt_score"]
+        judged = f"judged {score:.2f}" if score is not None else "not judged"
+        lines += ["", f"**Your attempt** ({judged}):", *(f"> {line}" for line in row["attempt"].splitlines())]
+    return lines
 
 
 def models(json_: JsonOpt = False) -> None:

@@ -13,15 +13,23 @@ need the prompt and a model anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+# No dataclasses on this path: `dataclasses` imports `inspect` (with ast, dis, tokenize), ~7 ms of
+# every `lf`. The classes here and the records the path passes through (tutor/wrap.Outcome,
+# learner/tasks, db/store.SkillTag, redact.Redaction) are plain classes for that reason;
+# tests/test_quickrun.py keeps the path free of it.
 
 
-@dataclass
 class Parsed:
-    command: list[str]
-    explain: bool = False
-    no_offer: bool = False
-    model: str | None = None
+    __slots__ = ("command", "explain", "no_offer", "model")
+
+    def __init__(self, command: list[str], explain: bool = False, no_offer: bool = False, model: str | None = None) -> None:
+        self.command, self.explain, self.no_offer, self.model = command, explain, no_offer, model
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Parsed) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"Parsed(command={self.command!r}, explain={self.explain}, no_offer={self.no_offer}, model={self.model!r})"
 
 
 def parse(args: list[str]) -> Parsed | None:
@@ -59,7 +67,6 @@ def record(outcome):
     """
     from learnflow.errors import LearnflowError
     from learnflow.learner import tasks
-    from learnflow.ui import render
 
     try:
         from learnflow.db.store import Store
@@ -71,22 +78,28 @@ def record(outcome):
         known = exc if isinstance(exc, LearnflowError) else as_database_error(exc)
         if known is None:
             known = LearnflowError(f"{type(exc).__name__}: {exc}")
+        from learnflow.ui import render
+
         render.notice(f"learnflow: this run was not logged: {known.message}")
         return None
-    if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
-        render.error(task.table_error.message, task.table_error.hint)
-    for line in (task.recovery_line, task.streak.line if task.streak else None):
-        if line:
+    lines = [line for line in (task.recovery_line, task.streak.line if task.streak else None) if line]
+    if task.table_error is not None or lines:
+        from learnflow.ui import render  # imported only to say something: most runs say nothing
+
+        if task.table_error is not None:  # a broken commands.toml: said once, the task kept without a skill
+            render.error(task.table_error.message, task.table_error.hint)
+        for line in lines:
             render.notice(f"learnflow: {line}")
     return task
 
 
-@dataclass
 class Handoff:
     """A failed run that may be explained: the full CLI (cli/run.finish) records it and offers."""
 
-    outcome: object
-    parsed: Parsed
+    __slots__ = ("outcome", "parsed")
+
+    def __init__(self, outcome: object, parsed: Parsed) -> None:
+        self.outcome, self.parsed = outcome, parsed
 
 
 def main(args: list[str]) -> int | Handoff | None:
@@ -97,19 +110,24 @@ def main(args: list[str]) -> int | Handoff | None:
         return None
     from learnflow.errors import LearnflowError
     from learnflow.tutor import wrap
-    from learnflow.ui import render
 
     try:
         outcome = wrap.run(parsed.command)
     except LearnflowError as exc:
-        render.error(exc.message, exc.hint)
+        _error(exc.message, exc.hint)
         return int(exc.exit_code)
     if outcome.why:
-        render.error(outcome.why)  # the command never ran: nothing of its own says so
+        _error(outcome.why)  # the command never ran: nothing of its own says so
     if outcome.failed and not parsed.no_offer:
         return Handoff(outcome, parsed)  # the entry point passes it to cli/run.finish
     try:
         record(outcome)
     except KeyboardInterrupt:
-        render.error(f"Interrupted; `{parsed.command[0]}` exited {outcome.exit_code}.")
+        _error(f"Interrupted; `{parsed.command[0]}` exited {outcome.exit_code}.")
     return outcome.exit_code
+
+
+def _error(message: str, hint: str | None = None) -> None:
+    from learnflow.ui import render  # imported only to say something: most runs say nothing
+
+    render.error(message, hint)

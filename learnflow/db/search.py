@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Protocol
 
+TYPE_CHECKING = False  # typing is not imported at run time: `lf` opens the store on every command (cli/quickrun.py)
+if TYPE_CHECKING:
+    from typing import Protocol
 
-class _Store(Protocol):
-    """A db.store.Store (not imported: the store imports this module)."""
+    class _Store(Protocol):
+        """A db.store.Store (not imported: the store imports this module)."""
 
-    conn: sqlite3.Connection
+        conn: sqlite3.Connection
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -10,24 +10,34 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from learnflow import paths
 from learnflow.db.search import fts_query
 from learnflow.errors import DatabaseError, NotFound
 from learnflow.timespec import now_iso
 
+# `lf` opens the store on every command typed (cli/quickrun.py): neither typing nor dataclasses
+# (which imports inspect, ~7 ms) is imported at run time, so SkillTag is a plain class.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from sqlite_utils import Database
 
 
-@dataclass
 class SkillTag:
-    skill: str
-    relevance: float
-    method: str  # model | offline | user
+    __slots__ = ("skill", "relevance", "method")
+
+    def __init__(self, skill: str, relevance: float, method: str) -> None:
+        self.skill, self.relevance = skill, relevance
+        self.method = method  # model | offline | user
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SkillTag) and (self.skill, self.relevance, self.method) == (other.skill, other.relevance, other.method)
+
+    def __repr__(self) -> str:
+        return f"SkillTag(skill={self.skill!r}, relevance={self.relevance!r}, method={self.method!r})"
 
 
 # The number of migrations in migrations.py (a test keeps the two in step). Knowing it

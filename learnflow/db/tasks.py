@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing is not imported at run time: `lf` records through here (cli/quickrun.py)
 if TYPE_CHECKING:
     from learnflow.db.store import Store
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from learnflow.db.store import Store
+from learnflow.db.store import Store, marks
 
 
 def ladder_turn(store: Store, conversation_id: int, *, latest_only: bool = False) -> dict | None:
@@ -26,3 +26,14 @@ def ladder_topic(store: Store, conversation_id: int, up_to: int) -> str:
         [conversation_id, up_to],
     )
     return rows[0]["question"] if rows else ""
+
+
+def attempt_scores(store: Store, interaction_ids: list[int]) -> dict[int, float]:
+    """The judged score of each listed interaction's attempt (its `attempt` evidence); unjudged ones are absent."""
+    if not interaction_ids:
+        return {}
+    rows = store.query(
+        f"SELECT source_id, value FROM evidence WHERE source = 'interactions' AND kind = 'attempt' AND source_id IN ({marks(interaction_ids)})",
+        interaction_ids,
+    )
+    return {r["source_id"]: r["value"] for r in rows}

@@ -110,3 +110,17 @@ def find_repeat(store: Store, question: str, skills: list[str], *, exclude: int,
             shared = set(tags.split(","))
             return cid, next(s for s in skills if s in shared)
     return None
+
+
+def asked_before(store: Store, row: dict) -> dict | None:
+    """The earlier ask a logged ask repeated (id, created_at, question), for `show`; None when it
+    was no repeat. An earlier ask forgotten since (`learnflow forget`) is said as gone."""
+    if not row.get("repeat_of"):
+        return None
+    from learnflow.errors import NotFound
+
+    try:
+        earlier = store.get(row["repeat_of"])
+    except NotFound:
+        return {"id": row["repeat_of"], "created_at": None, "question": None}
+    return {"id": earlier["id"], "created_at": earlier["created_at"], "question": earlier["question"]}

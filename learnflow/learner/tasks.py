@@ -17,10 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
 
 from learnflow import paths
 from learnflow.db import tasks as tasks_db
@@ -28,22 +26,26 @@ from learnflow.errors import ConfigError, LearnflowError
 from learnflow.redact import redact, redact_argv
 from learnflow.timespec import iso, parse_iso
 
+# `lf` runs this module on every command typed, so it imports neither `typing` nor `dataclasses`
+# (cli/quickrun.py): the records below are plain classes, and the Protocol exists for mypy only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from learnflow.db.store import Store
 
+    class Outcome(Protocol):
+        """How a wrapped command went: tutor.wrap.Outcome (tutor sits above learner, so not imported)."""
 
-class Outcome(Protocol):
-    """How a wrapped command went: tutor.wrap.Outcome (tutor sits above learner, so not imported)."""
+        argv: list[str]
+        cwd: str
+        exit_code: int
+        duration_ms: int
+        stdout_tail: str
+        stderr_tail: str
 
-    argv: list[str]
-    cwd: str
-    exit_code: int
-    duration_ms: int
-    stdout_tail: str
-    stderr_tail: str
-
-    @property
-    def failed(self) -> bool: ...
+        @property
+        def failed(self) -> bool: ...
 
 
 # A fix usually follows its failure within one sitting: rerun, read, edit, rerun. Two hours covers
@@ -59,10 +61,15 @@ STREAK_QUIET = timedelta(days=1)
 # -- the command → skill table ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Table:
-    tools: dict[str, str]
-    subcommands: dict[str, str]  # "tool first-argument" -> skill
+    __slots__ = ("tools", "subcommands")
+
+    def __init__(self, tools: dict[str, str], subcommands: dict[str, str]) -> None:
+        self.tools = tools
+        self.subcommands = subcommands  # "tool first-argument" -> skill
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        return {"tools": self.tools, "subcommands": self.subcommands}
 
 
 def _read_table(path, *, known_skills=None) -> Table:
@@ -110,12 +117,10 @@ def user_table_path():
 @lru_cache(maxsize=1)
 def table() -> Table:
     """The bundled table, with the user's commands.toml on top (its entries win)."""
-    from dataclasses import asdict
-
     from learnflow.filecache import cached
 
     source = paths.package_dir() / "data" / "commands.toml"
-    bundled = Table(**cached("commands", [source], lambda: asdict(_read_table(source))))
+    bundled = Table(**cached("commands", [source], lambda: _read_table(source).as_dict()))
     path = user_table_path()
     if not path.exists():
         return bundled
@@ -148,7 +153,9 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "op": frozenset({"--env-file"}),  # 1Password: `op run -- CMD`
 }
 _POSITIONAL = {"timeout": 1}  # wrappers with positional arguments before the command (the duration)
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# Patterns in this module are kept as strings and compiled on first use (re's own cache): the
+# usual `lf` run needs none of them, and compiling them all at import cost ~1 ms of every run.
+_ASSIGNMENT = r"^[A-Za-z_][A-Za-z0-9_]*="
 
 # Runners that run a tool or package given as an argument: `npx jest`, `uvx ruff`.
 _PACKAGE_RUNNERS = frozenset({"npx", "pnpx", "bunx", "uvx"})
@@ -172,7 +179,7 @@ _SCRIPT_EXTENSIONS = {
     ".py": "python", ".sh": "bash", ".bash": "bash", ".zsh": "zsh", ".js": "node", ".mjs": "node", ".cjs": "node",
     ".ts": "tsx", ".rb": "ruby", ".pl": "perl", ".php": "php", ".r": "Rscript", ".R": "Rscript",
 }  # fmt: skip
-_VERSION_SUFFIX = re.compile(r"^(.+?)-?\d+(?:\.\d+)*$")
+_VERSION_SUFFIX = r"^(.+?)-?\d+(?:\.\d+)*$"
 
 
 def _skip_options(args: list[str], value_options: frozenset[str]) -> list[str]:
@@ -190,7 +197,7 @@ def _skip_options(args: list[str], value_options: frozenset[str]) -> list[str]:
 
 def _strip_wrappers(args: list[str]) -> list[str]:
     while args:
-        if _ASSIGNMENT.match(args[0]):  # VAR=x as `env` or a shell would take it
+        if "=" in args[0] and re.match(_ASSIGNMENT, args[0]):  # VAR=x as `env` or a shell would take it
             args = args[1:]
             continue
         name = os.path.basename(args[0])
@@ -198,7 +205,7 @@ def _strip_wrappers(args: list[str]) -> list[str]:
             return args
         rest = args[2:] if name == "op" else args[1:]
         rest = _skip_options(rest, _WRAPPERS[name])
-        while rest and name == "env" and _ASSIGNMENT.match(rest[0]):
+        while rest and name == "env" and re.match(_ASSIGNMENT, rest[0]):
             rest = rest[1:]
         args = rest[_POSITIONAL.get(name, 0) :]
     return args
@@ -211,7 +218,7 @@ def _canonical(name: str, tools: dict[str, str]) -> str:
         name = name[:-4]
     if name in tools:
         return name
-    m = _VERSION_SUFFIX.match(name)
+    m = re.match(_VERSION_SUFFIX, name) if name[-1:].isdigit() else None
     if m and m.group(1) in tools:
         return m.group(1)
     return name
@@ -302,14 +309,14 @@ _CURL_EXITS = {
     6: "could not resolve host", 7: "failed to connect", 22: "HTTP error", 28: "timeout", 35: "TLS handshake failed",
     47: "too many redirects", 52: "empty reply", 56: "connection reset", 60: "certificate problem",
 }  # fmt: skip
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|‘[^’]*’|“[^”]*”")
-_NOISE = re.compile(r"\S*[/\\]\S*|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)*\b|\[REDACTED:[^\]]*\]")
-_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*([A-Z]\w*(?:Error|Exception|Exit|Interrupt|Failure|Fault|Warning))\b(?::|$)", re.M)
+_QUOTED = r"'[^']*'|\"[^\"]*\"|`[^`]*`|‘[^’]*’|“[^”]*”"
+_NOISE = r"\S*[/\\]\S*|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)*\b|\[REDACTED:[^\]]*\]"
+_EXCEPTION = r"^(?:[A-Za-z_][\w]*\.)*([A-Z]\w*(?:Error|Exception|Exit|Interrupt|Failure|Fault|Warning))\b(?::|$)"
 
 
 def _short(message: str, words: int = 6) -> str:
     """A message without its particulars (quoted names, paths, numbers): the same kind reads the same."""
-    text = _NOISE.sub(" ", _QUOTED.sub(" ", message.lower()))
+    text = re.sub(_NOISE, " ", re.sub(_QUOTED, " ", message.lower()))
     text = re.sub(r"[^\w\s-]", " ", text)
     return " ".join(text.split()[:words]) or "error"
 
@@ -394,7 +401,7 @@ def error_class(tool: str | None, exit_code: int, stdout: str = "", stderr: str 
         if m:
             return _short(m.group(1))
     if "traceback (most recent call last)" in low or tool in ("python", "node", "javascript"):
-        found = _EXCEPTION.findall(text)
+        found = re.findall(_EXCEPTION, text, re.M)
         if found:
             return found[-1]  # the exception that ended it: the last one printed
     if exit_code == 127 or "command not found" in low or re.search(r": not found$", low, re.M):
@@ -411,17 +418,29 @@ def error_class(tool: str | None, exit_code: int, stdout: str = "", stderr: str 
 # -- recording a task --------------------------------------------------------------------
 
 
-@dataclass
-class Streak:
+class _Record:
+    """What `record` returns, as plain classes: equality and repr by field, like the dataclasses elsewhere."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
+
+
+class Streak(_Record):
     """The same kind of failure, again: the one line `run` prints, as data."""
 
-    count: int
-    tool: str
-    error_class: str
-    skill: str
-    mastery: float | None  # None: not enough evidence to say
-    target: float
-    next_command: str
+    __slots__ = ("count", "tool", "error_class", "skill", "mastery", "target", "next_command")
+
+    def __init__(
+        self, count: int, tool: str, error_class: str, skill: str, mastery: float | None, target: float, next_command: str
+    ) -> None:
+        self.count, self.tool, self.error_class, self.skill = count, tool, error_class, skill
+        self.mastery = mastery  # None: not enough evidence to say
+        self.target, self.next_command = target, next_command
 
     @property
     def line(self) -> str:
@@ -440,17 +459,27 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-@dataclass
-class TaskRecord:
-    id: int
-    tool: str | None
-    skill: str | None
-    error_class: str | None
-    recovery_of: int | None = None
-    recovered_class: str | None = None  # how the recovered run had failed
-    recovered_minutes: float | None = None
-    streak: Streak | None = None
-    table_error: LearnflowError | None = None  # a broken user commands.toml: the task is kept without a skill
+class TaskRecord(_Record):
+    __slots__ = ("id", "tool", "skill", "error_class", "recovery_of", "recovered_class", "recovered_minutes", "streak", "table_error")
+
+    def __init__(
+        self,
+        id: int,
+        tool: str | None,
+        skill: str | None,
+        error_class: str | None,
+        recovery_of: int | None = None,
+        recovered_class: str | None = None,
+        recovered_minutes: float | None = None,
+        streak: Streak | None = None,
+        table_error: LearnflowError | None = None,
+    ) -> None:
+        self.id, self.tool, self.skill, self.error_class = id, tool, skill, error_class
+        self.recovery_of = recovery_of
+        self.recovered_class = recovered_class  # how the recovered run had failed
+        self.recovered_minutes = recovered_minutes
+        self.streak = streak
+        self.table_error = table_error  # a broken user commands.toml: the task is kept without a skill
 
     @property
     def recovery_line(self) -> str | None:

@@ -111,6 +111,29 @@ def next_rung(store, *, interaction_id: int | None = None, cid: int | None = Non
 _START = 'Start one with `learnflow ask --try "…"` (or --attempt TEXT).'
 
 
+def rung_name(step: int | None, level: str | None) -> str | None:
+    """What a rung of the ladder gave, in words (for `history` and `show`); None off the ladder."""
+    if step is None:
+        return None
+    if step >= FULL:
+        return "the full answer"
+    if step == 1:
+        return "a hint" if level == "expert" else "a bigger hint"
+    return "critique of the attempt" if level == "expert" else "critique of the attempt and a first hint"
+
+
+def annotate(store, rows: list[dict]) -> list[dict]:
+    """Logged asks (history or show rows) with what try first made of them: `attempt_score`, the
+    attempt's judged score (None when unjudged or no attempt), and `hint_rung`, the rung in words."""
+    from learnflow.db import tryfirst as db
+
+    scores = db.attempt_scores(store, [r["id"] for r in rows if r.get("attempt")])
+    for row in rows:
+        row["attempt_score"] = scores.get(row["id"])
+        row["hint_rung"] = rung_name(row.get("hint_step"), row.get("level"))
+    return rows
+
+
 # -- the model's verdict line ----------------------------------------------------------
 
 _MARK = "attempt_score"

@@ -12,10 +12,8 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 from learnflow.errors import BadInput
 
@@ -23,15 +21,24 @@ TAIL_BYTES = 16 * 1024
 TAIL_LINES = 80
 
 
-@dataclass
 class Outcome:
-    argv: list[str]
-    cwd: str
-    exit_code: int
-    duration_ms: int
-    stdout_tail: str
-    stderr_tail: str
-    why: str | None = None  # the command could not be started: why, in one line (its code is then 126 or 127)
+    """How a wrapped command went. A plain class, not a dataclass: `lf` pays for every import
+    (cli/quickrun.py says why)."""
+
+    __slots__ = ("argv", "cwd", "exit_code", "duration_ms", "stdout_tail", "stderr_tail", "why")
+
+    def __init__(
+        self, argv: list[str], cwd: str, exit_code: int, duration_ms: int, stdout_tail: str, stderr_tail: str, why: str | None = None
+    ) -> None:
+        self.argv, self.cwd, self.exit_code, self.duration_ms = argv, cwd, exit_code, duration_ms
+        self.stdout_tail, self.stderr_tail = stdout_tail, stderr_tail
+        self.why = why  # the command could not be started: why, in one line (its code is then 126 or 127)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Outcome) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return "Outcome(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     @property
     def failed(self) -> bool:
@@ -110,8 +117,36 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _child_setup():
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# The child starts with these signals at their default action, as from a shell: SIGINT (we ignore
+# it while the command runs, see `run`), SIGPIPE and SIGXFSZ (Python ignores them at startup;
+# subprocess's restore_signals puts them back the same way).
+_DEFAULT_SIGNALS = (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ)
+
+
+def _spawn(argv: list[str], out: int, err: int) -> int:
+    """Start `argv` with `out` and `err` as its stdout and stderr (stdin and every other inherited
+    descriptor as ours, so it runs as it would from the shell); its pid, or OSError as exec gave it.
+
+    posix_spawn rather than subprocess: subprocess's import (threading, locale, …) and its
+    fork-then-Python-callback cost ~5 ms of every `lf`, and a vfork-based spawn is quicker to start.
+    """
+    low = [fd for fd in (out, err) if fd < 3]
+    if low:  # our own stdout or stderr was closed, so a new descriptor took its number: move it up first
+        import fcntl
+
+        moved = {fd: fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3) for fd in low}
+        try:
+            return _spawn(argv, moved.get(out, out), moved.get(err, err))
+        finally:
+            for fd in moved.values():
+                os.close(fd)
+    actions = [(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
+    return os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions, setsigdef=_DEFAULT_SIGNALS)
+
+
+def _wait(pid: int) -> int:
+    _, status = os.waitpid(pid, 0)
+    return _exit_code(os.waitstatus_to_exitcode(status))
 
 
 def _pump(sel: selectors.BaseSelector, tails: dict[int, _Tail]) -> None:
@@ -137,13 +172,25 @@ def _pump(sel: selectors.BaseSelector, tails: dict[int, _Tail]) -> None:
 
 
 def _run_pipes(argv: list[str], tails: dict[int, _Tail]) -> int:
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_child_setup)
-    assert proc.stdout is not None and proc.stderr is not None  # both were asked for as PIPE
+    (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
+    try:
+        pid = _spawn(argv, out_w, err_w)
+    except OSError:
+        for fd in (out_r, err_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in (out_w, err_w):  # the child holds its own copies: EOF comes when it exits
+            os.close(fd)
     sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ, 1)
-    sel.register(proc.stderr, selectors.EVENT_READ, 2)
-    _pump(sel, tails)
-    return _exit_code(proc.wait())
+    sel.register(out_r, selectors.EVENT_READ, 1)
+    sel.register(err_r, selectors.EVENT_READ, 2)
+    try:
+        _pump(sel, tails)
+    finally:
+        for fd in (out_r, err_r):
+            os.close(fd)
+    return _wait(pid)
 
 
 def _run_tty(argv: list[str], tails: dict[int, _Tail]) -> int:
@@ -162,7 +209,7 @@ def _run_tty(argv: list[str], tails: dict[int, _Tail]) -> int:
         masters.append(m)
         slaves.append(s)
     try:
-        proc = subprocess.Popen(argv, stdout=slaves[0], stderr=slaves[1], preexec_fn=_child_setup)
+        pid = _spawn(argv, slaves[0], slaves[1])
     except OSError:
         for m in masters:
             os.close(m)
@@ -178,7 +225,7 @@ def _run_tty(argv: list[str], tails: dict[int, _Tail]) -> int:
     finally:
         for m in masters:
             os.close(m)
-    return _exit_code(proc.wait())
+    return _wait(pid)
 
 
 def failure_question(outcome: Outcome) -> str:

@@ -7,17 +7,20 @@ output is plain text, streamed as it arrives.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
-from typing import Any
 
 from learnflow.controls import strip_controls
+
+# `lf` prints its notices through here on every command typed (cli/quickrun.py): json,
+# dataclasses (which imports inspect) and typing are imported only where they are used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def fancy(stream=None) -> bool:
@@ -36,6 +39,9 @@ def err_console():
 
 
 def print_json(data: Any) -> None:
+    import json
+    from dataclasses import asdict, is_dataclass
+
     if is_dataclass(data) and not isinstance(data, type):
         data = asdict(data)
     # Written piece by piece, not as one string: a reader that stops early (`| head`) is noticed
@@ -166,7 +172,7 @@ def _stream_markdown(chunks: Iterator[str], waiting: str) -> str:
     return view.text
 
 
-_NOT_A_NEW_BLOCK = re.compile(r"\s|[-*+](\s|$)|\d+[.)]?(\s|$)")  # an indented line or a list item: part of the block above
+_NOT_A_NEW_BLOCK = r"\s|[-*+](\s|$)|\d+[.)]?(\s|$)"  # (compiled on first use) an indented line or a list item: part of the block above
 
 
 def _settled(text: str) -> int:
@@ -178,7 +184,7 @@ def _settled(text: str) -> int:
     for line in text.splitlines(keepends=True):
         complete = line.endswith("\n")
         stripped = line.strip()
-        if fence is None and blank and stripped and (complete or len(stripped) >= 4) and not _NOT_A_NEW_BLOCK.match(line):
+        if fence is None and blank and stripped and (complete or len(stripped) >= 4) and not re.match(_NOT_A_NEW_BLOCK, line):
             done = pos
         if stripped.startswith(("```", "~~~")) and complete:
             marker = stripped[:3]
