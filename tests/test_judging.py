@@ -77,6 +77,36 @@ def test_swapped_roles_are_not_judged_right():
     assert verdict("performance-profile-python", answer) != "right"
 
 
+def test_swapped_roles_of_short_codes_are_not_judged_right():
+    # numbers and flags are the question's terms too: "401 … not allowed" ties the keyword to the wrong code
+    answer = "401 is for a caller who is known but not allowed, 403 for missing credentials"
+    assert verdict("http-apis-status-codes", answer) != "right"
+    assert verdict("http-apis-status-codes", "401: the credentials are missing; 403: known but not allowed") == "right"
+
+
+def test_a_keyword_named_the_other_way_round_with_its_opposite_is_not_right():
+    # the reference contrasts SIGTERM with SIGKILL, in that order; this answer swaps them
+    answer = "plain kill sends SIGKILL, and SIGTERM is what -9 sends, so -9 lets it clean up"
+    assert verdict("linux-stop-processes", answer) != "right"
+
+
+def test_a_verb_that_takes_the_keyword_away_denies_it():
+    assert verdict("debugging-logging-instead-of-print", "logger.exception hides the traceback to keep logs short") == "wrong"
+    assert verdict("debugging-logging-instead-of-print", "logger.exception also adds the traceback") == "right"
+    # a phrasal verb denies nothing
+    answer = "on the crash it drops into post-mortem debugging so you can inspect the variables"
+    assert verdict("debugging-python-debugger", answer) == "right"
+
+
+def test_without_sets_a_condition_rather_than_denying_the_rest_of_the_sentence():
+    # "without a timeout it waits forever" says the reference's "forever"; it is not a denial of it
+    assert verdict("http-apis-python-client", "without a timeout requests just waits forever") != "wrong"
+    assert (
+        verdict("debugging-minimal-reproduction", "without a repro you cannot confirm the fix, and it becomes the regression test")
+        == "right"
+    )
+
+
 def test_a_partly_right_answer_scores_part_of_a_success():
     j = judging.judge_keywords(card_check("git-stash-work-in-progress"), "because it is untracked")
     assert (j.correct, j.score, j.certain) == (True, 0.5, True)
