@@ -45,13 +45,19 @@ if TYPE_CHECKING:
     from learnflow.db.store import Store
     from learnflow.learner.profile import Params
 
-# Kinds whose value is a reading of mastery that can be scored against checks. Not learned:
-# reviews (they grade the check they sit beside: not an independent reading, and they would leak
-# the held-out answer), questions (their signal is how often one asks, which mostly follows how much
-# the skill is used: the bench's naive baseline), imports (rare, judged elsewhere), repeats and flags
-# (rare events: too few per learner). A check's confidence rating is stored with the check, not as
-# evidence: it says how sure that answer was, not a second reading of the skill.
-LEARNED_KINDS = ("self_rating", "attempt", "task")
+# Kinds whose evidence can be scored against checks. Not learned: reviews (they grade the check they
+# sit beside: not an independent reading, and they would leak the held-out answer), imports (rare,
+# judged elsewhere), repeats and flags (rare events: too few per learner). Questions are learned like
+# the rest but start from small weights (0.15 / 0.05), and with one person's ~10 skills their likelihood
+# is nearly flat, so the prior mostly holds (bench/README-gaps.md has the figures). A check's
+# confidence rating is stored with the check, not as evidence: see docs/learner-model.md.
+LEARNED_KINDS = ("self_rating", "attempt", "task", "question_how", "question_why")
+# Before questions were learned (issue 13's first round): the bench runs both side by side.
+READING_KINDS = ("self_rating", "attempt", "task")
+# A question is a small failure in the model (profile.py): its value (the tag's relevance, 1 when
+# unset) goes to β and nothing to α. The fit scores it the same way, so a learner whose questions do
+# foretell wrong checks keeps or gains their weight, and one who asks about what they know loses it.
+QUESTION_KINDS = ("question_how", "question_why")
 # Prior standard deviation of log(weight / configured weight): 0.5 = a factor 1.65 per sd.
 PRIOR_SD = 1.0
 # Bounds on a fitted weight, in checks: never ignored entirely, never worth more than 3 checks.
@@ -80,18 +86,27 @@ def _loglik(skills: list[tuple[float, float, list[tuple[float, float]]]], weight
     return total
 
 
-def fit(sums: dict[str, dict[str, tuple[int, float, float]]], prior: dict[str, float]) -> dict:
+def _reading(kind: str, n: float, sv: float) -> tuple[float, float]:
+    """(pieces, successes) of one kind's sums as the model counts them: a question is a failure of its value."""
+    if kind in QUESTION_KINDS:
+        return (sv if sv > 0 else n), 0.0
+    return n, sv
+
+
+def fit(
+    sums: dict[str, dict[str, tuple[int, float, float]]], prior: dict[str, float], kinds_learned: tuple[str, ...] = LEARNED_KINDS
+) -> dict:
     """The learned weights from per-skill, per-kind (n, Σx, Σx²); `prior`: the configured weights.
 
     Returns {"weights": {kind: weight}, "checks": n, "gain": LL(w*) − LL(w0)} (kinds with a zero
     configured weight or no evidence on a checked skill keep the configured weight).
     """
-    kinds = [k for k in LEARNED_KINDS if prior.get(k, 0.0) > 0]
+    kinds = [k for k in kinds_learned if prior.get(k, 0.0) > 0]
     skills = []
     for per in sums.values():
         n, sv, _ = per.get("check", (0, 0.0, 0.0))
         if n > 0:
-            skills.append((sv, n - sv, [(float(per.get(k, (0, 0.0, 0.0))[0]), per.get(k, (0, 0.0, 0.0))[1]) for k in kinds]))
+            skills.append((sv, n - sv, [_reading(k, float(per.get(k, (0, 0.0, 0.0))[0]), per.get(k, (0, 0.0, 0.0))[1]) for k in kinds]))
     active = [i for i, k in enumerate(kinds) if any(s[2][i][0] > 0 for s in skills)]
     w0 = [prior[k] for k in kinds]
     out: dict = {"weights": {}, "checks": round(sum(s[0] + s[1] for s in skills), 3), "gain": 0.0}
@@ -132,7 +147,15 @@ def fit_since(params: Params, now: float) -> float:
     return now - FIT_HALF_LIVES * params.half_life_days * DAY
 
 
-def fitted_params(store: Store, params: Params, *, now: float, until: float | None = None, sums: dict | None = None) -> Params:
+def fitted_params(
+    store: Store,
+    params: Params,
+    *,
+    now: float,
+    until: float | None = None,
+    sums: dict | None = None,
+    kinds: tuple[str, ...] = LEARNED_KINDS,
+) -> Params:
     """`params` with the learner's own weights for LEARNED_KINDS (when `gaps_learn_weights` is on).
 
     `sums`: per skill and kind (n, Σx, Σx²) from `fit_since(params, now)` on, when the caller has read them
@@ -141,7 +164,7 @@ def fitted_params(store: Store, params: Params, *, now: float, until: float | No
         return params
     if sums is None:
         sums = read_sums(store, since=fit_since(params, now), until=until)
-    result = fit(sums, params.weights)
+    result = fit(sums, params.weights, kinds)
     summary = {
         "prior": {k: params.weights.get(k, 0.0) for k in LEARNED_KINDS},
         "weights": {k: round(w, 4) for k, w in result["weights"].items()},
