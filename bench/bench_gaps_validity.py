@@ -33,6 +33,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import random
 import statistics
 import subprocess
@@ -49,7 +50,8 @@ sys.path.insert(0, str(HERE.parent))
 import simulate  # noqa: E402
 from simulate import DAY, START, World  # noqa: E402
 
-BKT_PYTHON = HERE / ".venv-gaps" / "bin" / "python"
+# pyBKT's venv: bench/.venv-gaps, or the interpreter LEARNFLOW_BKT_PYTHON names (a venv kept elsewhere).
+BKT_PYTHON = Path(os.environ.get("LEARNFLOW_BKT_PYTHON") or HERE / ".venv-gaps" / "bin" / "python")
 METHODS = ("gaps", "gaps_prev", "gaps_fixed", "naive", "checks_only", "pybkt")
 LABELS = {
     "gaps": "learnflow gaps (Beta, decay, all evidence, learned weights)",
