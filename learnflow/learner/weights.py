@@ -3,7 +3,7 @@
 A fixed weight says a self-rating counts as half a check for everyone, but how well
 people's self-ratings track their skill ranges from r ≈ 0.3 to r ≈ 0.8. This module
 fits, per learner, the weights of the soft kinds of evidence (self-ratings, try-first
-attempts, wrapped commands' outcomes) by how well they predict that learner's own
+attempts, wrapped commands' outcomes, "how"/"why" questions) by how well they predict that learner's own
 judged check answers, starting from the shipped weights and moving only as far as the
 learner's evidence pays for (empirical Bayes: a MAP estimate under a prior centred on
 the configured weight).
@@ -12,6 +12,7 @@ The criterion is leave-one-out prediction of every check by the model `gaps` use
 On skill s, with kind sums (n_ks, S_ks) and checks (n_s, S_s = right, F_s = wrong):
 
     A_s = 1 + Σ_k w_k·S_ks            B_s = 1 + Σ_k w_k·(n_ks − S_ks)       T_s = A_s + B_s + n_s
+    (a question kind: n_ks = Σ its values, S_ks = 0 — a failure of its value, as in the model)
     P(right check | the others) = (A_s + S_s − 1) / (T_s − 1)
     P(wrong check | the others) = (B_s + F_s − 1) / (T_s − 1)
     LL(w)  = Σ_s  S_s·log((A_s + S_s − 1)/(T_s − 1)) + F_s·log((B_s + F_s − 1)/(T_s − 1))
@@ -22,12 +23,12 @@ deviation is a factor e^τ. A new learner (no checks) has LL ≡ 0, so w* = w0: 
 defaults. With a few checks LL is flat and the prior holds; as checks accumulate LL
 sharpens and w* moves to what predicts *this* learner's answers. Reviews are left out
 of the criterion (they grade the very check being predicted) and keep their weight, as
-do questions, imports, repeats and flags (see LEARNED_KINDS). A graded check (0..1
+do imports, repeats and flags (see LEARNED_KINDS). A graded check (0..1
 score) counts as S right and n − S wrong. Evidence is counted over the last
 FIT_HALF_LIVES half-lives, undecayed: the weights say how much a kind is worth, not how recent it is.
 
 The search is coordinate ascent on a log grid (GRID coarse points from w0/20 to 3 checks, then a
-fine grid around the best, two rounds): a few thousand logarithms, ~1-3 ms; the sums come from one grouped read of the
+fine grid around the best, two rounds): a few thousand logarithms, ~2-5 ms; the sums come from one grouped read of the
 daily table (db.profile.window_sums, the scan `gaps` makes anyway for its evidence counts). So it is refitted on every `gaps` and needs no cache
 (bench/bench_gaps_speed.py measures it at 1M events).
 """
