@@ -249,5 +249,12 @@ def test_the_fresh_held_out_set_is_big_enough_and_varied():
 def test_fresh_held_out_figures_do_not_fall_below_the_reported_ones():
     # reported once, after tuning on labelled.jsonl closed (bench/judge/README.md); a guard against regressions only
     figures = bench().run_offline("fresh")
-    assert figures["current"]["wrong_judged_right_certain"] <= 3
+    assert figures["current"]["wrong_judged_right_certain"] <= 2  # 3 on the one held-out run; 2 after the "won't" fix
     assert figures["current"]["decided_agreement"] >= figures["issue13"]["decided_agreement"]
+
+
+def test_a_contracted_will_not_after_a_keyword_denies_it():
+    # found on the fresh held-out set after its one run (bench/judge/README.md): "won't" read as "wo not"
+    # left the auxiliary unknown, so the denial after the keyword went unseen
+    assert verdict("debugging-logging-instead-of-print", "the traceback won't be in the log, it only logs the message") != "right"
+    assert verdict("debugging-logging-instead-of-print", "it won't just log the message: it adds the traceback") == "right"

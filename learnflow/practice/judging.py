@@ -61,7 +61,10 @@ _STOP = set(
 
 def _normal(text: str) -> str:
     text = text.lower().replace("’", "'")
-    text = re.sub(r"\b(\w+)n't\b", r"\1 not", text)  # doesn't -> does not, can't -> ca not
+    # won't -> will not, can't -> can not, shan't -> shall not (not "wo not"): the auxiliary must survive,
+    # as "<keyword> will not …" denies the keyword (_NEGATORS_AFTER)
+    text = re.sub(r"\b(won|can|shan)'t\b", lambda m: {"won": "will", "can": "can", "shan": "shall"}[m.group(1)] + " not", text)
+    text = re.sub(r"\b(\w+)n't\b", r"\1 not", text)  # doesn't -> does not
     return re.sub(r"\bcannot\b", "can not", text)
 
 
