@@ -33,6 +33,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import random
 import statistics
 import subprocess
@@ -49,10 +50,12 @@ sys.path.insert(0, str(HERE.parent))
 import simulate  # noqa: E402
 from simulate import DAY, START, World  # noqa: E402
 
-BKT_PYTHON = HERE / ".venv-gaps" / "bin" / "python"
-METHODS = ("gaps", "gaps_fixed", "naive", "checks_only", "pybkt")
+# pyBKT's venv: bench/.venv-gaps, or the interpreter LEARNFLOW_BKT_PYTHON names (a venv kept elsewhere).
+BKT_PYTHON = Path(os.environ.get("LEARNFLOW_BKT_PYTHON") or HERE / ".venv-gaps" / "bin" / "python")
+METHODS = ("gaps", "gaps_prev", "gaps_fixed", "naive", "checks_only", "pybkt")
 LABELS = {
     "gaps": "learnflow gaps (Beta, decay, all evidence, learned weights)",
+    "gaps_prev": "gaps with the weights learned before questions were (self-rating, attempt, task)",
     "gaps_fixed": "gaps with the fixed (configured) weights",
     "naive": "naive: count of questions",
     "checks_only": "checks only: (right+1)/(n+2)",
@@ -242,14 +245,16 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
     """One seed's learners, scored. `per_learner`: each learner draws from its own random stream, so a
     variant that changes one learner's draws (another evidence stream) leaves the next learners as they were."""
     from learnflow.learner.profile import posteriors_at, read_periods
-    from learnflow.learner.weights import fitted_params
+    from learnflow.learner.weights import READING_KINDS, fitted_params
 
     fixed = replace(params, learn_weights=False)
     rng = random.Random(seed)
     judge = random.Random(seed + 10_000)  # the held-out checks: a separate stream
     now = START + world.days * DAY
     acc: dict[tuple, list[float]] = {}
-    pooled: dict[str, list[float]] = {m: [] for m in ("gaps", "gaps_fixed", "naive", "checks_only", "ideal", "ideal_noself", "oracle")}
+    pooled: dict[str, list[float]] = {
+        m: [] for m in ("gaps", "gaps_prev", "gaps_fixed", "naive", "checks_only", "ideal", "ideal_noself", "oracle")
+    }
     rating_r: list[float] = []
     rating_r_model: list[float] = []
     fitted: dict[str, list[float]] = {}
@@ -273,6 +278,8 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
             fitted.setdefault(k, []).append(w)
         buckets = read_periods(store, learned, since=now - params.horizon(), daily_from=START)
         buckets_fixed = read_periods(store, fixed, since=now - params.horizon(), daily_from=START)
+        prev = fitted_params(store, params, now=now, kinds=READING_KINDS)  # the first round's fit: no question weights
+        buckets_prev = read_periods(store, prev, since=now - params.horizon(), daily_from=START)
         ratings = [(r["value"], learner.mastery[r["skill"]]) for r in rows if r["kind"] == "self_rating"]
         if len(ratings) > 2 and len({v for v, _ in ratings}) > 1:
             rating_r.append(statistics.correlation([v for v, _ in ratings], [m for _, m in ratings]))
@@ -292,7 +299,7 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
         bkt_train += [{"user_id": uid, "skill_name": r["skill"], "correct": int(r["value"]), "ts": r["ts"]}
                       for r in rows if r["kind"] == "check"]  # fmt: skip
         judged = [r for r in rows if r["kind"] != "self_rating"]
-        mastery = {"gaps": {}, "gaps_fixed": {}, "naive": {}, "checks_only": {}, "ideal": ideal_mastery(rows, learner.skills, world),
+        mastery = {"gaps": {}, "gaps_prev": {}, "gaps_fixed": {}, "naive": {}, "checks_only": {}, "ideal": ideal_mastery(rows, learner.skills, world),
                    "ideal_noself": ideal_mastery(judged, learner.skills, world),
                    "oracle": dict(learner.mastery)}  # fmt: skip
         ranked = []
@@ -301,6 +308,7 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
             right, n = checks.get(s, (0, 0))
             mastery["gaps"][s] = post.mean
             mastery["gaps_fixed"][s] = posteriors_at(buckets_fixed.get(s, []), [now], fixed)[0].mean
+            mastery["gaps_prev"][s] = posteriors_at(buckets_prev.get(s, []), [now], prev)[0].mean
             mastery["checks_only"][s] = (right + 1) / (n + 2)
             mastery["naive"][s] = -questions.get(s, 0)  # as a mastery score: more questions = weaker
             if post.measured:  # gaps shows a number (and ranks) from the first piece of direct evidence
@@ -310,7 +318,7 @@ def run_seed(seed: int, world: World, learners: int, workdir: Path, params, use_
             in_ranked.append(post.measured)
         subsets = {"ranked": ranked, "seen": [s for s in learner.skills if s in buckets], "all": learner.skills}
         people[uid] = (learner, subsets)
-        for m in ("gaps", "gaps_fixed", "naive", "checks_only", "ideal", "ideal_noself"):
+        for m in ("gaps", "gaps_prev", "gaps_fixed", "naive", "checks_only", "ideal", "ideal_noself"):
             score = mastery[m]
             gap_of = {s: (learner.target[s] - score[s]) if m != "naive" else -score[s] for s in learner.skills}
             score_learner(acc, m, learner, gap_of, subsets)
@@ -547,9 +555,11 @@ def print_r_table(out: list[dict], use_bkt: bool) -> None:
     short = lambda ms: "—" if math.isnan(ms[0]) else f"{ms[0]:.2f}"  # noqa: E731
     print(
         "| rating noise | r: all skills / logged | days | ranked | Spearman all: learned | fixed | ideal | learned/ideal: all | ranked "
-        "| fixed/ideal: all | ranked | AUC: learned | fixed | checks only | " + ("pyBKT | " if use_bkt else "") + "ideal | w self-rating |"
+        "| before questions/ideal: all | ranked | fixed/ideal: all | ranked | AUC: learned | before questions | fixed | checks only | "
+        + ("pyBKT | " if use_bkt else "")
+        + "ideal | w self-rating | w question how / why |"
     )
-    print("| --- " * (17 + use_bkt) + "|")
+    print("| --- " * (21 + use_bkt) + "|")
     for row in out:
         rs = row["runs"]
         get = lambda m, k, rs=rs: mean_sd([r[m].get(k, math.nan) for r in rs])  # noqa: E731
@@ -559,12 +569,16 @@ def print_r_table(out: list[dict], use_bkt: bool) -> None:
                  f"{mean_sd([r['coverage'] for r in rs])[0]:.0%}",
                  cell(get("gaps", "spearman_all")), cell(get("gaps_fixed", "spearman_all")), cell(get("ideal", "spearman_all")),
                  cell(ratio("gaps", "spearman_all")), cell(ratio("gaps", "spearman_ranked")),
+                 cell(ratio("gaps_prev", "spearman_all")), cell(ratio("gaps_prev", "spearman_ranked")),
                  cell(ratio("gaps_fixed", "spearman_all")), cell(ratio("gaps_fixed", "spearman_ranked")),
-                 cell(get("gaps", "auc_all")), cell(get("gaps_fixed", "auc_all")), cell(get("checks_only", "auc_all"))]  # fmt: skip
+                 cell(get("gaps", "auc_all")), cell(get("gaps_prev", "auc_all")), cell(get("gaps_fixed", "auc_all")),
+                 cell(get("checks_only", "auc_all"))]  # fmt: skip
         if use_bkt:
             cells.append(cell(get("pybkt", "auc_all")))
         cells.append(cell(get("ideal", "auc_all")))
         cells.append(short(mean_sd([r["fitted_weights"].get("self_rating", math.nan) for r in rs])))
+        w_q = [short(mean_sd([r["fitted_weights"].get(k, math.nan) for r in rs])) for k in ("question_how", "question_why")]
+        cells.append(" / ".join(w_q))
         print("| " + " | ".join(cells) + " |")
 
 

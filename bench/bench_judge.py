@@ -1,11 +1,16 @@
 """How often does the check judge agree with a person? On bench/judge/labelled.jsonl (see its README).
 
-    PYTHONPATH=. python bench/bench_judge.py [--split tune|heldout|all] [--show] [--json] [--no-model]
+    PYTHONPATH=. python bench/bench_judge.py [--split tune|heldout|fresh|all] [--show] [--json] [--no-model]
 
-Offline, both judges run in the same process on the same items: the baseline (today's judge before
-issue 13, kept verbatim in bench/judge/baseline_judging.py) and the current one
-(learnflow/practice/judging.py), each the way the check loop uses it: a blank answer is wrong, else the
-card's keywords decide.
+Offline, three judges run in the same process on the same items: the baseline (the judge before
+issue 13, kept verbatim in bench/judge/baseline_judging.py), the judge as issue 13 left it (ce63794,
+bench/judge/issue13_judging.py with its lexicon) and the current one (learnflow/practice/judging.py),
+each the way the check loop uses it: a blank answer is wrong, else the card's keywords decide.
+
+Splits: `tune` and `heldout` are labelled.jsonl's parts (both are tuning data now: the held-out part was
+looked at after issue 13); `fresh` is fresh.jsonl, written and committed before the judge was changed
+again, and the only held-out set (see bench/judge/README.md). `all` means tune + heldout; `fresh` is run
+only when asked for by name, and `--show` never lists its items.
 
 Figures per split:
 - decided agreement: pass/fail agreement on the items the judge decided (a `partial` label is a pass,
@@ -36,11 +41,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "judge" / "labelled.jsonl"
+FRESH = ROOT / "bench" / "judge" / "fresh.jsonl"
 LABEL_SCORE = {"right": 1.0, "partial": 0.5, "wrong": 0.0}
 
 
 def load(split: str = "all") -> list[dict]:
-    items = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = FRESH if split == "fresh" else DATA
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [i for i in items if split == "all" or i["split"] == split]
 
 
@@ -51,8 +58,8 @@ def _check(item: dict):
                  keywords=item["keywords"], kind="probe", bundled_card=item["card"])  # fmt: skip
 
 
-def _baseline():
-    spec = importlib.util.spec_from_file_location("baseline_judging", ROOT / "bench" / "judge" / "baseline_judging.py")
+def _baseline(name: str = "baseline_judging"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "judge" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
@@ -95,15 +102,12 @@ def figures(items: list[dict], verdicts: list[Verdict]) -> dict:
 
 
 def run_offline(split: str = "heldout") -> dict:
-    """Baseline and current offline judge on one split: {"baseline": figures, "current": figures}."""
+    """The three offline judges on one split: {"baseline": figures, "issue13": figures, "current": figures}."""
     from learnflow.practice import judging
 
     items = load(split)
-    base = _baseline()
-    return {
-        "baseline": figures(items, [offline(base, i) for i in items]),
-        "current": figures(items, [offline(judging, i) for i in items]),
-    }
+    judges = {"baseline": _baseline(), "issue13": _baseline("issue13_judging"), "current": judging}
+    return {name: figures(items, [offline(j, i) for i in items]) for name, j in judges.items()}
 
 
 # -- the model path, through the loopback server -----------------------------------------------
@@ -165,7 +169,7 @@ def _run_model(split: str, judging) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="all", choices=["tune", "heldout", "all"])
+    parser.add_argument("--split", default="all", choices=["tune", "heldout", "fresh", "all"])
     parser.add_argument("--show", action="store_true", help="list the items the current judge gets wrong or leaves undecided")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-model", action="store_true", help="skip the model path")
@@ -179,10 +183,10 @@ def main() -> None:
     else:
         for s in splits:
             print(f"\n== offline, {s} ==")
-            keys = list(report[s]["current"])
-            print(f"{'':28}{'baseline':>10}{'current':>10}")
-            for k in keys:
-                print(f"{k:28}{report[s]['baseline'][k]!s:>10}{report[s]['current'][k]!s:>10}")
+            names = list(report[s])
+            print(f"{'':28}" + "".join(f"{n:>10}" for n in names))
+            for k in report[s]["current"]:
+                print(f"{k:28}" + "".join(f"{report[s][n][k]!s:>10}" for n in names))
         if "model" in report:
             print(f"\n== model path (loopback, canned verdicts), {args.split} ==")
             print(f"{'':28}{'baseline':>10}{'current':>10}")
@@ -191,7 +195,7 @@ def main() -> None:
     if args.show:
         from learnflow.practice import judging
 
-        for s in splits:
+        for s in (s for s in splits if s != "fresh"):  # the fresh held-out items are never listed
             for item in load(s):
                 v = offline(judging, item)
                 if not v.certain or v.passed != (item["verdict"] != "wrong"):

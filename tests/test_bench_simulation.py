@@ -129,6 +129,6 @@ def test_the_validity_bench_scores_learned_and_fixed_weights_and_measures_rating
 
     sharp, vague = scored(0.05), scored(0.6)
     for result in (sharp, vague):
-        assert {"gaps", "gaps_fixed", "ideal"} <= set(result) and "spearman_all" in result["gaps_fixed"]
-        assert set(result["fitted_weights"]) <= {"self_rating", "attempt", "task"}
+        assert {"gaps", "gaps_prev", "gaps_fixed", "ideal"} <= set(result) and "spearman_all" in result["gaps_prev"]
+        assert set(result["fitted_weights"]) <= {"self_rating", "attempt", "task", "question_how", "question_why"}
     assert sharp["rating_r_model"] > 0.7 > 0.4 > vague["rating_r_model"]  # the noise knob moves r where the table says

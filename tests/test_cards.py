@@ -605,3 +605,20 @@ def test_rm_cached_stops_tracking_but_keeps_the_file(repo):
     assert (repo.path / ".env").read_text() == "SECRET=1\n"
     assert ".env" not in repo("git ls-files").split()
     assert repo("git status --porcelain") == "?? .gitignore\n"
+
+
+def test_a_skills_cards_are_the_same_from_its_file_and_from_the_warm_cache(monkeypatch):
+    """`gaps` asks cards_for for three skills: from the cards' JSON cache once another command built it,
+    else from the skill's own TOML file; both give the same cards."""
+    from learnflow import paths
+    from learnflow.learner import cards
+
+    cache = paths.cache_dir() / f"{cards.cache_name('cards')}.json"
+    assert not cache.exists()  # a fresh home
+    cold = cards.cards_for("git")
+    cards.load_cards.cache_clear()
+    cards.load_cards()  # builds the cache, as check or reflect do
+    assert cache.is_file()
+    monkeypatch.setattr(cards.tomllib, "loads", lambda *_a, **_k: pytest.fail("parsed TOML although the cache is warm"))
+    warm = cards.cards_for("git")
+    assert warm == cold and warm and all(c.skill == "git" for c in warm)

@@ -77,3 +77,50 @@ def test_the_report_says_which_weights_it_used(store):
 def test_the_fit_reads_only_evidence_up_to_as_of(store):
     learner(store, rating_tracks=True)
     assert build_report(store, as_of=NOW - 100 * DAY).params["learned_weights"]["weights"] == {}  # before any of it
+
+
+def asker(store, *, asks_where_weak: bool, checks_per_skill: int = 12, seed: int = 2):
+    """Ten skills of spread-out true mastery, checks drawn from it, and 'how do I' questions that either
+    come where the learner is weak (they foretell wrong checks) or where they are strong (they do not)."""
+    rng = random.Random(seed)
+    rows = []
+    for i, skill in enumerate(SKILLS):
+        m = 0.1 + 0.8 * i / (len(SKILLS) - 1)
+        asks = round(12 * ((1 - m) if asks_where_weak else m))
+        for k in range(checks_per_skill):
+            rows.append({"ts": NOW - (k + 1) * DAY, "skill": skill, "kind": "check", "value": float(rng.random() < m)})
+        rows += [{"ts": NOW - (k + 1) * DAY, "skill": skill, "kind": "question_how", "value": None} for k in range(asks)]
+    store.add_evidence(rows)
+
+
+def test_questions_that_foretell_wrong_checks_keep_their_weight_and_others_lose_it(store, tmp_path):
+    asker(store, asks_where_weak=True)
+    weak = fitted_params(store, Params(), now=NOW).weights["question_how"]
+    from learnflow.db.store import Store
+
+    other = Store(tmp_path / "other.db")
+    asker(other, asks_where_weak=False)
+    strong = fitted_params(other, Params(), now=NOW).weights["question_how"]
+    prior = Params().weights["question_how"]
+    assert strong < 0.7 * prior  # asking about what you know is not evidence of a gap
+    assert weak > prior > strong
+
+
+def test_a_question_is_scored_as_a_failure_of_its_value():
+    # three skills checked half right; questions only on the one whose checks went wrong: the fit pays for them
+    sums = {
+        "sql": {"check": (10, 1.0, 0.0), "question_how": (6, 6.0, 6.0)},
+        "git": {"check": (10, 9.0, 0.0)},
+        "regex": {"check": (10, 9.0, 0.0)},
+    }
+    learned = fit(sums, Params().weights)["weights"]
+    assert learned["question_how"] > Params().weights["question_how"]
+    assert "question_why" not in learned  # no evidence of that kind: it keeps the configured weight
+
+
+def test_the_first_rounds_kinds_can_still_be_fitted_alone(store):
+    asker(store, asks_where_weak=True)
+    from learnflow.learner.weights import READING_KINDS
+
+    params = fitted_params(store, Params(), now=NOW, kinds=READING_KINDS)
+    assert params.weights["question_how"] == Params().weights["question_how"]

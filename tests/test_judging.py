@@ -77,6 +77,36 @@ def test_swapped_roles_are_not_judged_right():
     assert verdict("performance-profile-python", answer) != "right"
 
 
+def test_swapped_roles_of_short_codes_are_not_judged_right():
+    # numbers and flags are the question's terms too: "401 … not allowed" ties the keyword to the wrong code
+    answer = "401 is for a caller who is known but not allowed, 403 for missing credentials"
+    assert verdict("http-apis-status-codes", answer) != "right"
+    assert verdict("http-apis-status-codes", "401: the credentials are missing; 403: known but not allowed") == "right"
+
+
+def test_a_keyword_named_the_other_way_round_with_its_opposite_is_not_right():
+    # the reference contrasts SIGTERM with SIGKILL, in that order; this answer swaps them
+    answer = "plain kill sends SIGKILL, and SIGTERM is what -9 sends, so -9 lets it clean up"
+    assert verdict("linux-stop-processes", answer) != "right"
+
+
+def test_a_verb_that_takes_the_keyword_away_denies_it():
+    assert verdict("debugging-logging-instead-of-print", "logger.exception hides the traceback to keep logs short") == "wrong"
+    assert verdict("debugging-logging-instead-of-print", "logger.exception also adds the traceback") == "right"
+    # a phrasal verb denies nothing
+    answer = "on the crash it drops into post-mortem debugging so you can inspect the variables"
+    assert verdict("debugging-python-debugger", answer) == "right"
+
+
+def test_without_sets_a_condition_rather_than_denying_the_rest_of_the_sentence():
+    # "without a timeout it waits forever" says the reference's "forever"; it is not a denial of it
+    assert verdict("http-apis-python-client", "without a timeout requests just waits forever") != "wrong"
+    assert (
+        verdict("debugging-minimal-reproduction", "without a repro you cannot confirm the fix, and it becomes the regression test")
+        == "right"
+    )
+
+
 def test_a_partly_right_answer_scores_part_of_a_success():
     j = judging.judge_keywords(card_check("git-stash-work-in-progress"), "because it is untracked")
     assert (j.correct, j.score, j.certain) == (True, 0.5, True)
@@ -207,3 +237,24 @@ def test_held_out_agreement_stays_at_the_target():
     figures = bench().run_offline("heldout")["current"]
     assert figures["decided_agreement"] >= 0.90
     assert figures["uncertain_rate"] <= 0.30  # the judge may not reach the target by deciding nothing
+
+
+def test_the_fresh_held_out_set_is_big_enough_and_varied():
+    items = bench().load("fresh")
+    assert len(items) >= 80 and {i["split"] for i in items} == {"fresh"}
+    assert {"right", "partial", "wrong"} <= {i["verdict"] for i in items}
+    assert {"paraphrase", "contradiction", "negated", "number", "vague"} <= {i["kind"] for i in items}
+
+
+def test_fresh_held_out_figures_do_not_fall_below_the_reported_ones():
+    # reported once, after tuning on labelled.jsonl closed (bench/judge/README.md); a guard against regressions only
+    figures = bench().run_offline("fresh")
+    assert figures["current"]["wrong_judged_right_certain"] <= 2  # 3 on the one held-out run; 2 after the "won't" fix
+    assert figures["current"]["decided_agreement"] >= figures["issue13"]["decided_agreement"]
+
+
+def test_a_contracted_will_not_after_a_keyword_denies_it():
+    # found on the fresh held-out set after its one run (bench/judge/README.md): "won't" read as "wo not"
+    # left the auxiliary unknown, so the denial after the keyword went unseen
+    assert verdict("debugging-logging-instead-of-print", "the traceback won't be in the log, it only logs the message") != "right"
+    assert verdict("debugging-logging-instead-of-print", "it won't just log the message: it adds the traceback") == "right"

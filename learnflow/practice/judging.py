@@ -11,12 +11,13 @@ as part of a success.
 The keyword judge treats keywords as necessary, not sufficient. A keyword counts
 when the answer names it (or a synonym from `data/judging.toml`, in any
 inflection) with the reference's polarity; it is *contradicted* when the answer
-negates it ("not staged") or names its opposite ("unstaged"). An answer is wrong
+negates it ("not staged", "hides the original") or names its opposite ("unstaged"). An answer is wrong
 with certainty when it names a number the reference rules out, states an absolute
 ("always", "no matter") where the reference is conditional, or contradicts key
 ideas without naming any. It is undecided (`certain=False`) whenever the words
-pull both ways (a keyword and its contradiction, a contrast such as tab/spaces
-named in the reverse order, right and wrong numbers together), or when it names
+pull both ways (a keyword and its contradiction, a contrast such as tab/spaces or
+SIGTERM/SIGKILL named in the reverse order, a keyword tied to another of the
+question's terms or codes than in the reference, right and wrong numbers together), or when it names
 no keyword yet says much of what the reference says: then the person decides.
 Figures on a labelled set: bench/bench_judge.py.
 """
@@ -60,7 +61,10 @@ _STOP = set(
 
 def _normal(text: str) -> str:
     text = text.lower().replace("’", "'")
-    text = re.sub(r"\b(\w+)n't\b", r"\1 not", text)  # doesn't -> does not, can't -> ca not
+    # won't -> will not, can't -> can not, shan't -> shall not (not "wo not"): the auxiliary must survive,
+    # as "<keyword> will not …" denies the keyword (_NEGATORS_AFTER)
+    text = re.sub(r"\b(won|can|shan)'t\b", lambda m: {"won": "will", "can": "can", "shan": "shall"}[m.group(1)] + " not", text)
+    text = re.sub(r"\b(\w+)n't\b", r"\1 not", text)  # doesn't -> does not
     return re.sub(r"\bcannot\b", "can not", text)
 
 
@@ -99,6 +103,11 @@ def _lexicon() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
 
 
 _NEGATORS_AFTER = re.compile(r"^\s*(?:(?:is|are|was|were|does|do|did|has|have|will|would|should|can|could|gets?)\s+)?(?:not|never)\b")
+_DENYING = set(
+    "hide hides hid hidden hiding lose loses lost losing suppress suppresses suppressed swallow swallows swallowed discard "
+    "discards ignore ignores ignored erase erases erased drop drops dropped skip skips skipped omit omits omitted".split()
+)
+_PARTICLES = {"into", "in", "to", "out", "back", "by", "off", "through", "down"}  # "drops into the debugger" denies nothing
 _REJECTING = re.compile(r"\b(?:instead of|rather than|unlike)\b")
 
 
@@ -111,7 +120,14 @@ def _negated(text: str, start: int, end: int) -> bool:
     if boundaries and _REJECTING.fullmatch(boundaries[-1].group(0)):
         return True
     before = _WORD.findall(text[left:start])[-6:]
-    negators = sum(w in _NEGATORS and not (w == "no" and i + 1 < len(before) and before[i + 1] == "matter") for i, w in enumerate(before))
+    near = [w in _NEGATORS and not (w == "no" and i + 1 < len(before) and before[i + 1] == "matter") for i, w in enumerate(before)]
+    # "without" denies its own object ("without a timeout"); further back it sets a condition: "without a
+    # timeout it waits forever" asserts the waiting, and "without a repro you cannot confirm" that a repro
+    # confirms (the two negators cancel), so a distant "without" counts only against another negator.
+    far = [i for i, w in enumerate(before) if w == "without" and len(before) - i > 3]
+    negators = sum(near) - (len(far) if sum(near) == len(far) else 0)
+    # A verb that takes away what follows it ("hides the original", "loses the edits") denies it too.
+    negators += any(w in _DENYING and nxt not in _PARTICLES for w, nxt in zip(before[-2:], [*before[-1:], ""], strict=False))
     # Two negators cancel: "without a repro you cannot confirm" asserts that a repro confirms.
     return (negators + bool(_NEGATORS_AFTER.match(text[end:]))) % 2 == 1
 
@@ -170,6 +186,19 @@ def _read(check: Check, answer: str) -> _Reading:
                 ref_a, ref_b = _find(ref, [a, *synonyms.get(a, [])]), _find(ref, [b, *synonyms.get(b, [])])
                 if ref_a and ref_b and (ref_a[0][0] < ref_b[0][0]) != (first[a] < first[b]):
                     reading.doubts.append(f"{a} and {b} may be the wrong way round")
+    # A keyword the reference contrasts with its opposite ("kill sends SIGTERM …; SIGKILL stops it") needs the
+    # reference's order too: "kill sends SIGKILL and -9 sends SIGTERM" names both the other way round.
+    for a in reading.hits:
+        for b in opposites.get(a, []):
+            # only a plain contrast: each named once in each ("untracked … tracked … untracked" has no one order)
+            ref_a, ref_b = _find(ref, [a, *synonyms.get(a, [])]), _find(ref, [b])
+            said_a, said_b = _find(text, [a, *synonyms.get(a, [])]), _find(text, [b])
+            if (
+                b not in keys
+                and len(ref_a) == len(ref_b) == len(said_a) == len(said_b) == 1
+                and (ref_a[0][0] < ref_b[0][0]) != (said_a[0][0] < said_b[0][0])
+            ):
+                reading.doubts.append(f"{a} and {b} may be the wrong way round")
     # Roles swapped: where the reference ties its keywords to different terms of the question
     # ("tottime … own code; cumtime … calls"), an answer tying a keyword only to another one
     # ("cumtime is its own code") may have them the wrong way round: only the person can tell.
@@ -197,7 +226,8 @@ def _read(check: Check, answer: str) -> _Reading:
 def _anchors(question: str, text: str, names: list[str]) -> set[str]:
     """For each place `text` names a keyword: the last of the question's own terms before it in the
     same sentence ("tottime" in "tottime is the function's own code")."""
-    terms = {w for w in _WORD.findall(question) if len(w) >= 4 and w not in _STOP}
+    # Words of four letters and more, and codes of any length: numbers and flags ("401", "-9").
+    terms = {w for w in _WORD.findall(question) if (len(w) >= 4 and w not in _STOP) or re.fullmatch(r"-?\w*\d\w*|-\w+", w)}
     out = set()
     for pos, _ in _find(text, names):
         sentence = re.split(r";|\.(?=\s)", text[:pos])[-1]
