@@ -35,6 +35,7 @@ from pathlib import Path
 from learnflow.db import reviews
 from learnflow.db.store import Store
 from learnflow.errors import BadInput
+from learnflow.learner.content import Problem  # a problem at file:line, as `content validate` reports them
 
 FORMATS = ("anki", "markdown")
 HEADER = "<!-- learnflow cards: `learnflow cards import FILE` reads this file back; the format is in docs/content.md -->"
@@ -70,16 +71,6 @@ class Imported:
     path: str
     added: list[int] = field(default_factory=list)  # generated card ids
     skipped: int = 0  # already in the log or in a guide
-
-
-@dataclass
-class Problem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
 
 
 class DeckError(BadInput):

@@ -18,7 +18,6 @@ such a skill: a self-rating, the same evidence as the reflection's.
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,6 @@ MAX_QUESTION = 500
 MAX_ANSWER = 2000
 MAX_KEYWORD = 80
 MAX_KEYWORDS = 6
-_OBJECT = re.compile(r"\{.*\}", re.S)
 
 
 @dataclass
@@ -98,15 +96,8 @@ def clean_fields(question: object, answer: object, keywords: object) -> tuple[st
     return redact(question).text, redact(answer).text, [redact(k).text for k in kept]
 
 
-def parse_reply(reply: str, count: int, avoid: list[str]) -> list[tuple[str, str, list[str]]]:
-    """The cards in a model's reply to `check-card`, all valid, or ValueError naming the first problem."""
-    found = _OBJECT.search(reply)  # models wrap JSON in prose or fences now and then
-    try:
-        data = json.loads(found.group(0)) if found else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise ValueError("it is not a JSON object")
+def parse_reply(data: dict, count: int, avoid: list[str]) -> list[tuple[str, str, list[str]]]:
+    """The cards in a model's JSON reply to `check-card` (ModelCall.json), all valid, or ValueError naming the first problem."""
     cards = data.get("cards")
     if not isinstance(cards, list) or not cards:
         raise ValueError('it has no "cards" list')
@@ -158,13 +149,18 @@ def generate(store: Store, skill: str, model, *, count: int = GENERATE_AT_MOST, 
     info = taxonomy().get(skill)
     avoid = reviews.skill_questions(store, skill)
     covers = ", ".join([*(info.strong if info else []), *(info.keywords if info else [])][:12]) or "(no description)"
-    reply = model.text(
-        "check-card", json_mode=True, count=count, skill=skill, skill_name=info.name if info else skill, covers=covers,
+    bad_before = model.bad_replies
+    reply = model.json(
+        "check-card", count=count, skill=skill, skill_name=info.name if info else skill, covers=covers,
         avoid="\n".join(f"- {q}" for q in avoid[-20:]) or "(none yet)",
     )  # fmt: skip
     hint = f"Run it again, or add a guide for {skill} to a content pack (docs/content.md)."
     if reply is None:
         why = model.warnings[-1] if model.warnings else "no reply"
+        if model.bad_replies > bad_before:  # it answered, but not with one JSON object
+            raise BackendError(
+                "The model's reply was not a usable check card: it is not a JSON object. Nothing was stored.", hint=hint, kind="bad_response"
+            )
         raise BackendError(f"The model could not write a check question on {skill} ({why}); nothing was stored.", hint=hint)
     try:
         cards = parse_reply(reply, count, avoid)

@@ -25,6 +25,8 @@ class ModelCall:
     choice: Choice
     config: Config
     warnings: list[str] = field(default_factory=list)
+    # Replies that came back but were not the one JSON object asked for (`json`): a bad reply, not a failed call.
+    bad_replies: int = 0
 
     @classmethod
     def from_config(cls, config: Config | None = None, *, model: str | None = None, backend: str | None = None) -> ModelCall:
@@ -72,6 +74,7 @@ class ModelCall:
         except ValueError:
             data = None
         if not isinstance(data, dict):
+            self.bad_replies += 1
             self.warnings.append(f"{prompt}: the model's reply was not a JSON object")
             return None
         return data
