@@ -159,7 +159,9 @@ def generate(store: Store, skill: str, model, *, count: int = GENERATE_AT_MOST, 
         why = model.warnings[-1] if model.warnings else "no reply"
         if model.bad_replies > bad_before:  # it answered, but not with one JSON object
             raise BackendError(
-                "The model's reply was not a usable check card: it is not a JSON object. Nothing was stored.", hint=hint, kind="bad_response"
+                "The model's reply was not a usable check card: it is not a JSON object. Nothing was stored.",
+                hint=hint,
+                kind="bad_response",
             )
         raise BackendError(f"The model could not write a check question on {skill} ({why}); nothing was stored.", hint=hint)
     try:
