@@ -246,6 +246,18 @@ def test_the_fresh_held_out_set_is_big_enough_and_varied():
     assert {"paraphrase", "contradiction", "negated", "number", "vague"} <= {i["kind"] for i in items}
 
 
+def test_the_second_fresh_held_out_set_is_big_enough_varied_and_mostly_on_new_cards():
+    items = bench().load("fresh2")
+    assert len(items) >= 120 and {i["split"] for i in items} == {"fresh2"}
+    assert {"right", "partial", "wrong"} <= {i["verdict"] for i in items}
+    kinds = {"paraphrase", "partial", "contradiction", "referent", "absolute", "negated", "number", "vague"}
+    assert kinds <= {i["kind"] for i in items}
+    cards = {i["card"] for i in items}
+    seen = {i["card"] for split in ("all", "fresh") for i in bench().load(split)}
+    assert len(cards) >= 30 and len(cards - seen) >= 15  # at least 15 cards no judge set had used
+    assert sum("n't" in i["answer"] for i in items) >= 10  # contractions, the shape the "won't" bug hid in
+
+
 def test_fresh_held_out_figures_do_not_fall_below_the_reported_ones():
     # reported once, after tuning on labelled.jsonl closed (bench/judge/README.md); a guard against regressions only
     figures = bench().run_offline("fresh")
