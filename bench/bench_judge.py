@@ -1,16 +1,18 @@
 """How often does the check judge agree with a person? On bench/judge/labelled.jsonl (see its README).
 
-    PYTHONPATH=. python bench/bench_judge.py [--split tune|heldout|fresh|all] [--show] [--json] [--no-model]
+    PYTHONPATH=. python bench/bench_judge.py [--split tune|heldout|fresh|fresh2|all] [--show] [--json] [--no-model]
 
-Offline, three judges run in the same process on the same items: the baseline (the judge before
+Offline, four judges run in the same process on the same items: the baseline (the judge before
 issue 13, kept verbatim in bench/judge/baseline_judging.py), the judge as issue 13 left it (ce63794,
-bench/judge/issue13_judging.py with its lexicon) and the current one (learnflow/practice/judging.py),
+bench/judge/issue13_judging.py with its lexicon), the judge as the second round left it (198ec7d,
+bench/judge/round2_judging.py with its lexicon) and the current one (learnflow/practice/judging.py),
 each the way the check loop uses it: a blank answer is wrong, else the card's keywords decide.
 
 Splits: `tune` and `heldout` are labelled.jsonl's parts (both are tuning data now: the held-out part was
-looked at after issue 13); `fresh` is fresh.jsonl, written and committed before the judge was changed
-again, and the only held-out set (see bench/judge/README.md). `all` means tune + heldout; `fresh` is run
-only when asked for by name, and `--show` never lists its items.
+looked at after issue 13); `fresh` is fresh.jsonl (tuning data too since the third round: it was looked
+at after the second); `fresh2` is fresh2.jsonl, written and committed before the third round changed the
+judge, and the only held-out set (see bench/judge/README.md). `all` means tune + heldout; `fresh` and
+`fresh2` are run only when asked for by name, and `--show` never lists fresh2's items.
 
 Figures per split:
 - decided agreement: pass/fail agreement on the items the judge decided (a `partial` label is a pass,
@@ -41,12 +43,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "judge" / "labelled.jsonl"
-FRESH = ROOT / "bench" / "judge" / "fresh.jsonl"
+FRESH = {"fresh": ROOT / "bench" / "judge" / "fresh.jsonl", "fresh2": ROOT / "bench" / "judge" / "fresh2.jsonl"}
 LABEL_SCORE = {"right": 1.0, "partial": 0.5, "wrong": 0.0}
 
 
 def load(split: str = "all") -> list[dict]:
-    path = FRESH if split == "fresh" else DATA
+    path = FRESH.get(split, DATA)
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [i for i in items if split == "all" or i["split"] == split]
 
@@ -102,11 +104,11 @@ def figures(items: list[dict], verdicts: list[Verdict]) -> dict:
 
 
 def run_offline(split: str = "heldout") -> dict:
-    """The three offline judges on one split: {"baseline": figures, "issue13": figures, "current": figures}."""
+    """The four offline judges on one split: {"baseline": …, "issue13": …, "round2": …, "current": figures}."""
     from learnflow.practice import judging
 
     items = load(split)
-    judges = {"baseline": _baseline(), "issue13": _baseline("issue13_judging"), "current": judging}
+    judges = {"baseline": _baseline(), "issue13": _baseline("issue13_judging"), "round2": _baseline("round2_judging"), "current": judging}
     return {name: figures(items, [offline(j, i) for i in items]) for name, j in judges.items()}
 
 
@@ -169,7 +171,7 @@ def _run_model(split: str, judging) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="all", choices=["tune", "heldout", "fresh", "all"])
+    parser.add_argument("--split", default="all", choices=["tune", "heldout", "fresh", "fresh2", "all"])
     parser.add_argument("--show", action="store_true", help="list the items the current judge gets wrong or leaves undecided")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-model", action="store_true", help="skip the model path")
@@ -195,7 +197,7 @@ def main() -> None:
     if args.show:
         from learnflow.practice import judging
 
-        for s in (s for s in splits if s != "fresh"):  # the fresh held-out items are never listed
+        for s in (s for s in splits if s != "fresh2"):  # the held-out items are never listed
             for item in load(s):
                 v = offline(judging, item)
                 if not v.certain or v.passed != (item["verdict"] != "wrong"):

@@ -213,6 +213,34 @@ def test_a_wrong_answer_full_of_keywords_is_recorded_wrong_from_a_file(cli):
     assert [(c["correct"], c["method"]) for c in out["checks"]] == [(False, "card")]
 
 
+# -- third round: a "right" is certain only when the answer claims nothing the reference does not -------
+
+
+def test_keywords_with_a_claim_the_reference_does_not_make_are_left_to_the_learner():
+    # the right words about the other thing: "already … before" describes the existing row, not the new one
+    assert verdict("sql-upsert", "the row that was already there before you tried to insert") == "uncertain"
+    assert verdict("sql-upsert", "the row you tried to insert, its values") == "right"
+    # a claim word inside a keyword's own synonym ("never committed" for untracked) adds no claim
+    assert verdict("git-stash-work-in-progress", "it was never committed, so plain stash skips it; use git stash -u") == "right"
+
+
+@pytest.mark.parametrize(
+    "card,answer",
+    [
+        ("python-handle-exceptions", "no difference, Python always shows the original cause anyway"),
+        ("sql-group-by-aggregate", "they do the same thing, HAVING is just older; both filter before and after"),
+    ],
+)
+def test_an_answer_that_sees_no_difference_where_the_reference_names_one_is_wrong(card, answer):
+    assert verdict(card, answer) == "wrong"
+
+
+def test_a_yes_no_question_answered_the_other_way_is_wrong_and_the_same_way_is_never_wrong_for_sure():
+    assert verdict("testing-coverage", "no, a line that ran has been checked by the assertion") == "wrong"
+    assert verdict("testing-coverage", "yes") == "uncertain"  # the reference's own yes: partly right at least
+    assert verdict("testing-coverage", "yes, coverage only tells you the line was executed, not that any assertion checked it") != "wrong"
+
+
 # -- the labelled set ----------------------------------------------------------------------------
 
 
@@ -246,11 +274,34 @@ def test_the_fresh_held_out_set_is_big_enough_and_varied():
     assert {"paraphrase", "contradiction", "negated", "number", "vague"} <= {i["kind"] for i in items}
 
 
+def test_the_second_fresh_held_out_set_is_big_enough_varied_and_mostly_on_new_cards():
+    items = bench().load("fresh2")
+    assert len(items) >= 120 and {i["split"] for i in items} == {"fresh2"}
+    assert {"right", "partial", "wrong"} <= {i["verdict"] for i in items}
+    kinds = {"paraphrase", "partial", "contradiction", "referent", "absolute", "negated", "number", "vague"}
+    assert kinds <= {i["kind"] for i in items}
+    cards = {i["card"] for i in items}
+    seen = {i["card"] for split in ("all", "fresh") for i in bench().load(split)}
+    assert len(cards) >= 30 and len(cards - seen) >= 15  # at least 15 cards no judge set had used
+    assert sum("n't" in i["answer"] for i in items) >= 10  # contractions, the shape the "won't" bug hid in
+
+
 def test_fresh_held_out_figures_do_not_fall_below_the_reported_ones():
     # reported once, after tuning on labelled.jsonl closed (bench/judge/README.md); a guard against regressions only
     figures = bench().run_offline("fresh")
-    assert figures["current"]["wrong_judged_right_certain"] <= 2  # 3 on the one held-out run; 2 after the "won't" fix
+    # 3 on the one held-out run; 2 after the "won't" fix; 0 once fresh.jsonl became tuning data (third round)
+    assert figures["current"]["wrong_judged_right_certain"] == 0
+    assert figures["current"]["uncertain_rate"] <= 0.30
     assert figures["current"]["decided_agreement"] >= figures["issue13"]["decided_agreement"]
+
+
+def test_second_fresh_held_out_figures_do_not_fall_below_the_reported_ones():
+    # reported once, after the third round's tuning closed (bench/judge/README.md): a guard against regressions
+    # only; the targets (0 wrong judged right with certainty, decided agreement >= 0.90) were not met there
+    figures = bench().run_offline("fresh2")
+    assert figures["current"]["wrong_judged_right_certain"] <= 8
+    assert figures["current"]["decided_agreement"] >= figures["round2"]["decided_agreement"]
+    assert figures["current"]["uncertain_rate"] <= 0.40  # coverage stays >= 0.6
 
 
 def test_a_contracted_will_not_after_a_keyword_denies_it():

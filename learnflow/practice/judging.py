@@ -14,7 +14,11 @@ inflection) with the reference's polarity; it is *contradicted* when the answer
 negates it ("not staged", "hides the original") or names its opposite ("unstaged"). An answer is wrong
 with certainty when it names a number the reference rules out, states an absolute
 ("always", "no matter") where the reference is conditional, or contradicts key
-ideas without naming any. It is undecided (`certain=False`) whenever the words
+ideas without naming any, sees "no difference" where the reference names one, or answers a yes/no question
+the other way round. A right verdict is certain only when the answer also claims nothing the reference does
+not (absolute or temporal words such as "always", "already", "before": the right words may be about the
+other thing), and an answer that opens with the reference's own yes/no is never wrong with certainty.
+It is undecided (`certain=False`) whenever the words
 pull both ways (a keyword and its contradiction, a contrast such as tab/spaces or
 SIGTERM/SIGKILL named in the reverse order, a keyword tied to another of the
 question's terms or codes than in the reference, right and wrong numbers together), or when it names
@@ -25,7 +29,7 @@ Figures on a labelled set: bench/bench_judge.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -49,6 +53,18 @@ _CLAUSE_END = re.compile(
     r"[,;:!?()]|\.(?=\s|$)|\s-\s|\b(?:but|whereas|while|although|instead of|rather than|unlike|so|because|then|otherwise|and|which|that)\b"
 )
 _ABSOLUTE = re.compile(r"(?<!not )\b(?:always|no matter|regardless|every time|in any case|in all cases|unconditionally|whatever happens)\b")
+# Words that add a claim of their own (absolute, temporal, a denied premise): when the reference has none of
+# them, an answer that names the key ideas may still say something else about them ("the row that was already
+# there before you tried to insert", "no difference, it always shows the original cause anyway").
+_CLAIMS = re.compile(r"\b(?:always|never|every|anyway|regardless|no matter|whatever|already|before|after|same|no difference)\b")
+# The answer denies the difference the question asks about ("they are the same", "it makes no difference").
+_NO_DIFFERENCE = re.compile(
+    r"\b(?:no (?:real )?difference|(?:is|are|do|does|works?) (?:exactly )?the same|the same thing|interchangeable)\b"
+)
+# A yes/no answer, with a hedge: "Generally no: …" (not "no process has it open": "no" as a determiner).
+_YES_NO = re.compile(
+    r"^\W*(?:(?:generally|usually|mostly|mainly|in general)\W+)?(yes|no|nope|yep)\b(?=\s*(?:[,:;.!-]|$)|\s+(?:it|they|you|that|this|but|because|since)\b)"
+)
 _CONDITIONAL = re.compile(r"\b(?:only|when|if|unless|until|generally|usually|often|likely|depends|may|might)\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\w)")
 # "zero" and "one" are left out: "one test per tuple" is not a count, nor "dropping the zero".
@@ -153,6 +169,8 @@ class _Reading:
     missing: list[str]
     doubts: list[str]  # reasons the words pull both ways
     wrong: str = ""  # a reason the answer is wrong whatever else it says
+    claims: list[str] = field(default_factory=list)  # claim words the reference does not make (a right answer is then unsure)
+    same_yes_no: bool = False  # it opens with the reference's own "yes"/"no": not wrong with certainty
 
 
 def _read(check: Check, answer: str) -> _Reading:
@@ -220,6 +238,24 @@ def _read(check: Check, answer: str) -> _Reading:
     absolute = _ABSOLUTE.search(text)
     if absolute and _CONDITIONAL.search(ref) and not _ABSOLUTE.search(ref) and not re.search(r"\b(?:whenever|forever|never)\b", ref):
         reading.wrong = f'"{absolute.group(0)}" is too strong: it depends (see the expected answer)'
+    if _NO_DIFFERENCE.search(text) and not _NO_DIFFERENCE.search(ref):
+        reading.wrong = "the answer sees no difference where the expected answer names one"
+    said_yn, ref_yn = _YES_NO.match(text), _YES_NO.match(ref)
+    if said_yn and ref_yn:
+        if (said_yn.group(1) in ("yes", "yep")) != (ref_yn.group(1) in ("yes", "yep")):
+            reading.wrong = f'the answer is "{ref_yn.group(1)}"'
+        else:
+            reading.same_yes_no = True
+    # Claim words outside the keywords' own words ("never committed" is a synonym of "untracked").
+    spans = [m.span() for k in keys for n in [k, *synonyms.get(k, [])] for m in _phrase(n).finditer(text)]
+    context = f"{ref} {question}"
+    reading.claims = sorted(
+        {
+            m.group(0)
+            for m in _CLAIMS.finditer(text)
+            if not any(a <= m.start() < b for a, b in spans) and not re.search(rf"\b{m.group(0)}\b", context)
+        }
+    )
     return reading
 
 
@@ -262,14 +298,20 @@ def judge_keywords(check: Check, answer: str) -> Judgement | None:
     if r.wrong:
         return Judgement(False, 0.0, f"Not quite: {r.wrong}.", "card")
     if r.contradicted and not r.hits:
-        return Judgement(False, 0.0, f"Not quite: your answer says the opposite about {', '.join(r.contradicted)}.", "card")
+        return Judgement(False, 0.0, f"Not quite: your answer says the opposite about {', '.join(r.contradicted)}.{expected if r.same_yes_no else ''}", "card",
+                         certain=not r.same_yes_no)  # fmt: skip
     if r.contradicted or r.doubts:
         why = r.doubts or [f"it names {', '.join(r.hits)} but seems to deny {', '.join(r.contradicted)}"]
         return Judgement(score >= 0.5, score, f"The key words cannot tell: {'; '.join(why)}.{expected}", "card", certain=False)
     if not r.hits:
-        unsure = _overlap(check, answer) >= 0.3  # says much of the reference in other words
+        # the reference's own yes/no ("yes, coverage only tells you …") or much of its wording: the person decides
+        unsure = r.same_yes_no or _overlap(check, answer) >= 0.3
         feedback = f"Not quite: the answer turns on {', '.join(check.keywords)}."
         return Judgement(False, 0.0, feedback, "card", certain=not unsure)
+    if r.claims:
+        # The key ideas are there, but the answer also says what the reference does not: right words about another thing?
+        return Judgement(True, score, f"Your answer names the key ideas but also says \"{', '.join(r.claims)}\", which the expected answer "
+                         f"does not.{expected}", "card", certain=False)  # fmt: skip
     if r.missing:
         # A terse answer that names a key idea has nothing else in it to contradict the reference;
         # a longer one that misses a keyword may say something else entirely: the person decides.
