@@ -173,3 +173,190 @@ def test_session_start_returns_the_due_checks_as_additional_context():
         and "1 retrieval check(s) are due" in out["additionalContext"]
         and "git" in out["additionalContext"]
     )
+
+
+def test_a_malformed_payload_leaves_no_byte_of_it_in_the_log():
+    done = hook("UserPromptSubmit", b'{"session_id":"s","prompt":"my password=hunter2xyz and AKIAIOSFODNN7EXAMPLE')
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    log = (paths.data_dir() / "hook.log").read_text()
+    assert "not JSON (JSONDecodeError at char" in log and "75 bytes" in log
+    assert "hunter2xyz" not in log and "AKIAIOSFODNN7EXAMPLE" not in log and "session_id" not in log
+
+
+def test_any_error_message_the_hook_logs_is_redacted(monkeypatch):
+    from learnflow.sources import hook as hook_module
+
+    def failing(event, agent, raw):
+        raise RuntimeError("UNIQUE constraint failed: password=hunter2xyz AKIAIOSFODNN7EXAMPLE")
+
+    monkeypatch.setattr(hook_module, "handle", failing)
+    monkeypatch.setattr(sys, "stdin", None)
+    assert hook_module.main(["UserPromptSubmit"]) == 0
+    log = (paths.data_dir() / "hook.log").read_text()
+    assert "RuntimeError: UNIQUE constraint failed" in log and "[REDACTED:" in log
+    assert "hunter2xyz" not in log and "AKIAIOSFODNN7EXAMPLE" not in log
+
+
+def claude_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    path = settings(tmp_path, "claude")
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
+def test_settings_of_an_unexpected_shape_or_not_utf8_are_refused_and_left_alone(cli, tmp_path, monkeypatch):
+    path = claude_home(tmp_path, monkeypatch)
+    for content, said in (
+        (b'{"hooks": {"UserPromptSubmit": {"x":1}}}', "unexpected shape"),
+        (b'{"hooks": {"SessionStart": "learnflow"}}', "unexpected shape"),
+        (b'{"hooks": null}', "unexpected shape"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ):
+        path.write_bytes(content)
+        result = cli("hooks", "install", "claude", "--yes")
+        assert result.exit_code == 3 and said in result.stderr and "nothing was changed" in result.stderr, (content, result.stderr)
+        assert "Traceback" not in result.stderr and path.read_bytes() == content
+        assert not path.with_name("settings.json.learnflow-backup").exists()
+
+
+def test_a_symlinked_settings_file_is_written_through_and_stays_a_link(cli, tmp_path, monkeypatch):
+    path = claude_home(tmp_path, monkeypatch)
+    target = tmp_path / "dotfiles" / "claude.json"
+    target.parent.mkdir()
+    target.write_text('{"model": "opus"}\n')
+    target.chmod(0o640)
+    path.symlink_to(target)
+    assert cli("hooks", "install", "claude", "--yes").exit_code == 0
+    assert path.is_symlink() and path.resolve() == target
+    assert "SessionStart" in json.loads(target.read_text())["hooks"] and target.stat().st_mode & 0o777 == 0o640
+    backup = path.with_name("settings.json.learnflow-backup")
+    assert backup.read_text() == '{"model": "opus"}\n' and not backup.is_symlink()
+    assert not list(target.parent.glob("*learnflow*"))  # no temporary file left beside the target
+    assert cli("hooks", "uninstall", "claude", "--yes").exit_code == 0
+    assert path.is_symlink() and path.resolve() == target and target.read_text() == '{"model": "opus"}\n'
+
+
+def test_a_link_to_nothing_is_refused(cli, tmp_path, monkeypatch):
+    path = claude_home(tmp_path, monkeypatch)
+    path.symlink_to(tmp_path / "gone.json")
+    result = cli("hooks", "install", "claude", "--yes")
+    assert result.exit_code == 3 and "does not exist" in result.stderr
+    assert path.is_symlink() and not (tmp_path / "gone.json").exists()
+
+
+def test_the_diff_shown_hides_the_keys_in_the_settings(cli, tmp_path, monkeypatch):
+    path = claude_home(tmp_path, monkeypatch)
+    key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    # On one line with the hooks, so the key is on a line of the diff whatever the layout.
+    path.write_text(json.dumps({"env": {"ANTHROPIC_API_KEY": key, "DB_PASSWORD": "hunter2xyz!Q"}, "hooks": {}}) + "\n")
+    for verb in ("install", "uninstall"):
+        result = cli("hooks", verb, "claude", "--yes")
+        assert result.exit_code == 0 and "+++" in result.stderr
+        assert key not in result.stderr and "hunter2xyz" not in result.stderr and "[REDACTED:" in result.stderr
+    assert key in path.read_text()  # redacted on the screen, not in the file
+
+
+REALISTIC = """{
+    "$schema": "https://json.schemastore.org/claude-code-settings.json",
+    "model": "opus",
+    "env": {
+        "BASH_DEFAULT_TIMEOUT_MS": "300000",
+        "DISABLE_TELEMETRY": "1"
+    },
+    "permissions": {
+        "allow": [
+            "Bash(npm run lint)",
+            "Bash(git status)",
+            "Read(~/.zshrc)"
+        ],
+        "deny": ["Read(./.env)", "Read(./secrets/**)"],
+        "defaultMode": "acceptEdits"
+    },
+    "hooks": {
+        "PostToolUse": [ {"matcher": "Edit|Write", "hooks": [ {"type": "command", "command": "npx prettier --write \\"$CLAUDE_FILE_PATHS\\""} ]} ],
+        "Notification": [
+            {
+                "hooks": [
+                    {
+                        "type": "command",
+                        "command": "notify-send 'Claude Code' 'Awaiting your input'"
+                    }
+                ]
+            }
+        ]
+    },
+    "statusLine": {"type": "command", "command": "~/.claude/statusline.sh", "padding": 0},
+    "includeCoAuthoredBy": false
+}
+"""
+
+
+def changed_user_lines(before, after):
+    """Lines of the user's file that are not in the new file as they were (re-indented or rewritten)."""
+    import difflib
+
+    return [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line.startswith("- ")]
+
+
+def test_install_keeps_the_users_own_lines_indent_and_key_order(cli, tmp_path, monkeypatch):
+    path = claude_home(tmp_path, monkeypatch)
+    path.write_text(REALISTIC)
+    assert cli("hooks", "install", "claude", "--yes").exit_code == 0
+    after = path.read_text()
+    # Only the one-line PostToolUse list, which gets learnflow's entry beside the user's, is changed.
+    [changed] = changed_user_lines(REALISTIC, after)
+    assert '"PostToolUse": [ {"matcher": "Edit|Write"' in changed
+    assert '\n        "SessionStart": [\n            {\n                "hooks": [\n' in after  # the file's 4-space indent
+    assert list(json.loads(after)) == list(json.loads(REALISTIC))
+    assert list(json.loads(after)["hooks"])[:2] == ["PostToolUse", "Notification"]
+    # Edited in between: uninstall cannot give the bytes back, yet changes none of the user's lines.
+    edited = after.replace('"model": "opus"', '"model": "sonnet"')
+    path.write_text(edited)
+    assert cli("hooks", "uninstall", "claude", "--yes").exit_code == 0
+    assert path.read_text() == REALISTIC.replace('"model": "opus"', '"model": "sonnet"')
+
+
+def test_uninstall_where_the_agent_was_never_set_up_writes_nothing(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    for agent in ("claude", "gemini"):
+        result = cli("hooks", "uninstall", agent, "--yes")
+        assert result.exit_code == 0 and "nothing to remove" in result.stderr and "Removed" not in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_install_where_there_is_no_settings_file_yet_creates_it(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    assert "claude: not installed" in cli("doctor").stdout
+    assert cli("hooks", "install", "claude", "--yes").exit_code == 0
+    assert "SessionStart" in json.loads(settings(tmp_path, "claude").read_text())["hooks"]
+    assert "claude: installed" in cli("doctor").stdout
+
+
+def test_the_json_rewrite_always_gives_exactly_the_new_settings_and_keeps_untouched_members_byte_for_byte():
+    import random
+
+    from learnflow.sources import jsonedit
+
+    rnd = random.Random(7)
+
+    def value(depth=0):
+        r = rnd.random()
+        if depth < 3 and r < 0.3:
+            return {f"k{rnd.randint(0, 5)}": value(depth + 1) for _ in range(rnd.randint(0, 4))}
+        if depth < 3 and r < 0.55:
+            return [value(depth + 1) for _ in range(rnd.randint(0, 4))]
+        return rnd.choice([1, "s", None, True, 2.5, 'é"x'])
+
+    for _ in range(500):
+        old = {"user": value(), "hooks": {"Stop": value()}}
+        text = json.dumps(old, indent=rnd.choice([None, 2, 4, "\t"]))
+        new = json.loads(text)
+        new["hooks"].setdefault("SessionStart", []).append({"hooks": [{"type": "command", "command": "learnflow hook SessionStart"}]})
+        if rnd.random() < 0.5:
+            del new["hooks"]["Stop"]
+        out = jsonedit.rewrite(text, new)
+        assert json.loads(out) == new and list(json.loads(out)) == ["user", "hooks"]
+        assert out.startswith(text[: text.index('"hooks"')])  # the user's own member, as it was

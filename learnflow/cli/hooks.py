@@ -46,9 +46,12 @@ def _change(agent: str, install: bool, dry_run: bool, yes: bool) -> None:
 
     inst.check_agent(agent)
     change = inst.plan(agent, install=install, home=None)
-    verb = "install" if install else "uninstall"
     if not change.changed:
-        render.notice(f"{change.path}: nothing to {verb} (learnflow's hooks are {'already' if install else 'not'} there).")
+        if install:
+            render.notice(f"{change.path}: nothing to install (learnflow's hooks are already there).")
+        else:
+            why = "learnflow's hooks are not there" if change.path.exists() else "the file does not exist; nothing was created"
+            render.notice(f"{change.path}: nothing to remove ({why}).")
         return
     sys.stderr.write(change.diff)
     if dry_run:

@@ -58,7 +58,9 @@ def handle(event: str, agent: str, raw: bytes) -> str:
     try:
         payload = json.loads(raw.decode("utf-8", "replace")) if raw.strip() else {}
     except ValueError as exc:
-        raise ValueError(f"payload is not JSON ({exc}); first bytes: {raw[:80]!r}") from None
+        # Only the error's class, position and the payload's size: a cut-off prompt's bytes would put its secrets in hook.log.
+        where = f" at char {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ValueError(f"payload is not JSON ({type(exc).__name__}{where}; {len(raw)} bytes)") from None
     if not isinstance(payload, dict):
         raise ValueError("payload is not a JSON object")
     event = event or str(payload.get("hook_event_name") or "")
@@ -182,13 +184,24 @@ def log_path():
     return paths.data_dir() / "hook.log"
 
 
+def _redacted(text: str) -> str:
+    """An error's message may quote the event (a database error, an importer's); it is redacted like every channel.
+    Only on this error path is redact imported, and if even that fails the message is left out."""
+    try:
+        from learnflow.redact import redact
+
+        return redact(text).text
+    except Exception:  # noqa: BLE001 - the error line must still be written
+        return "(message left out: it could not be redacted)"
+
+
 def log_error(event: str, agent: str, exc: BaseException) -> None:
     """One line per failure in hook.log (never on the agent's terminal). Never raises."""
     try:
         path = log_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        line = f"{stamp} {agent} {event or '?'} {type(exc).__name__}: {str(exc)[:300]}\n"
+        line = f"{stamp} {agent} {event or '?'} {type(exc).__name__}: {_redacted(str(exc))[:300]}\n"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as fh:
             fh.write(line)

@@ -8,9 +8,12 @@
 - Codex CLI has no per-prompt or per-tool hook in its config: only `notify`, one program run
   when a turn ends. Nothing is installed; `import --from codex` reads its sessions instead.
 
-Install shows the change, keeps a backup of the file as it was (`settings.json.learnflow-backup`)
-and leaves every other setting and hook alone; uninstall removes exactly learnflow's entries
-(so install then uninstall gives back the file's content), keeping a backup too.
+Install shows the change (redacted: settings may hold keys), keeps a backup of the file as it was
+(`settings.json.learnflow-backup`) and leaves every other setting and hook alone, byte for byte
+(sources/jsonedit.py writes only what changed); uninstall removes exactly learnflow's entries
+(so install then uninstall gives back the file's content), keeping a backup too. A settings.json
+that is a symbolic link stays one: the file it points to is written. Uninstall where there is no
+settings file writes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from learnflow.errors import BadInput
+from learnflow.sources import jsonedit
 
 AGENTS = ("claude", "gemini", "codex")
 BACKUP_SUFFIX = ".learnflow-backup"
@@ -53,6 +57,13 @@ class Change:
 
     @property
     def diff(self) -> str:
+        """The change as a unified diff, redacted: the settings may hold keys (an `env` block) and the diff is shown."""
+        from learnflow.redact import redact
+
+        return redact(self.raw_diff).text
+
+    @property
+    def raw_diff(self) -> str:
         return "".join(
             difflib.unified_diff(
                 self.before.splitlines(keepends=True), self.after.splitlines(keepends=True), str(self.path), str(self.path) + " (new)"
@@ -91,33 +102,60 @@ def plan(agent: str, *, install: bool, home: Path | None = None) -> Change:
             hint="Import its sessions instead: learnflow import --from codex (run it again any time; only new lines are read).",
         )
     path = settings_path(agent, home)
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    if path.is_symlink() and not path.exists():
+        raise BadInput(f"{path} is a link to {os.readlink(path)}, which does not exist; nothing was changed.", hint="Fix the link first.")
+    if not install and not path.exists():  # never set up: nothing to remove, and no file or folder is created
+        return Change(agent, path, "", "")
+    before = _read(path)
     try:
         settings = json.loads(before) if before.strip() else {}
     except ValueError as exc:
         raise BadInput(f"{path} is not plain JSON ({exc}); nothing was changed.", hint="Fix or edit the file by hand.") from None
-    if not isinstance(settings, dict) or not isinstance(settings.get("hooks", {}), dict):
-        raise BadInput(f"{path} has an unexpected shape; nothing was changed.", hint="Edit the file by hand.")
-    hooks = settings.setdefault("hooks", {})
+    hooks = settings.get("hooks", {}) if isinstance(settings, dict) else None
+    events = EVENTS[agent] if install else {}
+    if not isinstance(hooks, dict) or any(not isinstance(hooks.get(event, []), list) for event in events):
+        what = "its `hooks`" if isinstance(settings, dict) else "it"
+        raise BadInput(
+            f"{path} has an unexpected shape ({what} is not what {agent} documents); nothing was changed.", hint="Edit the file by hand."
+        )
+    settings["hooks"] = hooks
     _remove_ours(hooks)
-    if install:
-        for event, matcher in EVENTS[agent].items():
-            entry: dict = {"matcher": matcher} if matcher else {}
-            entry["hooks"] = [{"type": "command", "command": hook_command(event, agent), "timeout": TIMEOUT[agent]}]
-            if agent == "gemini":
-                entry["hooks"][0]["name"] = f"learnflow-{event}"
-            if event in ASYNC.get(agent, ()):
-                entry["hooks"][0]["async"] = True
-            hooks.setdefault(event, []).append(entry)
+    for event, matcher in events.items():
+        entry: dict = {"matcher": matcher} if matcher else {}
+        entry["hooks"] = [{"type": "command", "command": hook_command(event, agent), "timeout": TIMEOUT[agent]}]
+        if agent == "gemini":
+            entry["hooks"][0]["name"] = f"learnflow-{event}"
+        if event in ASYNC.get(agent, ()):
+            entry["hooks"][0]["async"] = True
+        hooks.setdefault(event, []).append(entry)
     if not hooks:
         del settings["hooks"]
-    after = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+    after = jsonedit.rewrite(before, settings)
     backup = path.with_name(path.name + BACKUP_SUFFIX)
-    for earlier in (before, backup.read_text(encoding="utf-8") if backup.exists() else ""):
+    for earlier in (before, _backup_text(backup)):
         if _same(earlier, settings):  # the same settings as the file was: its exact bytes back (its own layout)
             after = earlier
             break
     return Change(agent, path, before, after)
+
+
+def _backup_text(backup: Path) -> str:
+    try:
+        return backup.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # no backup, or one that is not ours to read: only the file's own bytes come back
+        return ""
+
+
+def _read(path: Path) -> str:
+    """The settings' text; "" when there is no file yet (install creates it)."""
+    if not path.exists():
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 JSON; nothing was changed.", hint="Save it as UTF-8, or edit it by hand.") from None
+    except OSError as exc:
+        raise BadInput(f"{path} cannot be read ({exc.strerror or type(exc).__name__}); nothing was changed.") from None
 
 
 def state(agent: str, home: Path | None = None) -> str:
@@ -126,7 +164,7 @@ def state(agent: str, home: Path | None = None) -> str:
     if not plan(agent, install=True, home=home).changed:
         return "installed"
     without = plan(agent, install=False, home=home)  # the settings parsed (plan checked), minus learnflow's entries
-    return "out of date" if json.loads(without.before or "{}") != json.loads(without.after) else "not installed"
+    return "out of date" if json.loads(without.before or "{}") != json.loads(without.after or "{}") else "not installed"
 
 
 def _same(text: str, settings: dict) -> bool:
@@ -157,20 +195,24 @@ def _remove_ours(hooks: dict) -> None:
 
 
 def apply(change: Change) -> Change:
-    """Write the change, after a backup of the file as it was (0600, like the file it copies)."""
+    """Write the change, after a backup of the file as it was (0600, like the file it copies).
+
+    A settings.json that is a link (dotfiles) stays a link: the file it points to is written, and the
+    backup is a copy of that file's content beside the link."""
     if not change.changed:
         return change
     path = change.path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
         backup = path.with_name(path.name + BACKUP_SUFFIX)
-        shutil.copy2(path, backup)
+        shutil.copy2(target, backup)
         change.backup = backup
-    tmp = path.with_name(path.name + ".learnflow-tmp")
+    tmp = target.with_name(target.name + ".learnflow-tmp")
     tmp.write_text(change.after, encoding="utf-8")
-    if path.exists():
-        shutil.copymode(path, tmp)
-    os.replace(tmp, path)
+    if target.exists():
+        shutil.copymode(target, tmp)
+    os.replace(tmp, target)
     return change
 
 
