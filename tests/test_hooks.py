@@ -352,7 +352,7 @@ def test_the_json_rewrite_always_gives_exactly_the_new_settings_and_keeps_untouc
 
     for _ in range(500):
         old = {"user": value(), "hooks": {"Stop": value()}}
-        text = json.dumps(old, indent=rnd.choice([None, 2, 4, "\t"]))
+        text = json.dumps(old, indent=rnd.choice([2, 4, "\t"]))
         new = json.loads(text)
         new["hooks"].setdefault("SessionStart", []).append({"hooks": [{"type": "command", "command": "learnflow hook SessionStart"}]})
         if rnd.random() < 0.5:
@@ -360,3 +360,5 @@ def test_the_json_rewrite_always_gives_exactly_the_new_settings_and_keeps_untouc
         out = jsonedit.rewrite(text, new)
         assert json.loads(out) == new and list(json.loads(out)) == ["user", "hooks"]
         assert out.startswith(text[: text.index('"hooks"')])  # the user's own member, as it was
+    one_line = '{"model": "opus"}'
+    assert jsonedit.rewrite(one_line, {"model": "opus", "hooks": {}}) == '{\n  "model": "opus",\n  "hooks": {}\n}\n'

@@ -12,7 +12,8 @@ written anew:
   line when the container was on one line; a removed member goes with its separator.
 
 The result is parsed again and compared: if it is not exactly the new content (it always should be),
-the file is written whole with `json.dumps` in the detected indent, keys in their order.
+the file is written whole with `json.dumps` in the detected indent, keys in their order. So is a file
+that is all on one line: its one line changes whatever is done, and one line of hooks is unreadable.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def rewrite(old: str, new: Any) -> str:
     """`new` as JSON text, changing as few of `old`'s bytes as it can (`old` may be empty or not JSON)."""
     indent = detect_indent(old)
     whole = json.dumps(new, indent=indent, ensure_ascii=False) + "\n"
+    if "\n" not in old.strip():  # all on one line (`echo '{...}' > settings.json`): that line changes anyway; readable is better
+        return whole
     try:
         root = _parse(old, _skip(old, 0))
     except (ValueError, IndexError, RecursionError):
