@@ -207,7 +207,7 @@ def parse_value(key: str, raw: str, *, skills: Collection[str] = ()) -> Any:
         folders = [p for p in raw.split(os.pathsep) if p.strip()]
         if not folders:
             raise BadInput(f"{key} needs at least one folder.", hint=f"`learnflow config unset {key}` removes the setting.")
-        return folders
+        return [_existing_folder(key, p) for p in folders]
     try:
         value = setting.type(raw)
     except ValueError:
@@ -217,6 +217,16 @@ def parse_value(key: str, raw: str, *, skills: Collection[str] = ()) -> Any:
     if setting.low is not None and not (setting.low <= value <= setting.high):
         raise BadInput(f"{key} must be between {setting.low:g} and {setting.high:g}, got {raw}.")
     return value
+
+
+def _existing_folder(key: str, raw: str) -> str:
+    """A folder as it is stored: `~` expanded and made absolute from where `config set` runs, so
+    the setting means the same folder from wherever learnflow runs later; it must exist now."""
+    folder = os.path.abspath(os.path.expanduser(raw))
+    if not os.path.isdir(folder):
+        what = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
+        raise BadInput(f"{key}: {raw} {what}.", hint="Give a folder that holds your documents; nothing was changed.")
+    return folder
 
 
 def set_value(key: str, raw: str, path: Path | None = None, *, skills: Collection[str] = ()) -> Any:

@@ -215,7 +215,7 @@ def test_unreadable_and_non_utf8_files_are_skipped_counted_and_named(cli, notes)
         expected = {"not UTF-8": 1} if readable_anyway else {"not UTF-8": 1, "unreadable": 1}
         assert report["skipped"] == expected
         asked = cli("ask", "--docs", str(notes), "how do I squash my branch?")
-        assert asked.exit_code == 0 and "skipped" in asked.stderr
+        assert asked.exit_code == 0 and "skipped" not in asked.stderr  # named by `docs index` already, unchanged since
     finally:
         locked.chmod(0o600)
 
@@ -284,3 +284,163 @@ def test_the_docs_setting_reads_back_as_it_was_set(cli, tmp_path):
     done = cli("config", "set", "docs", joined)
     assert done.exit_code == 0 and f'docs = ["{a}", "{b}"]' in done.stderr
     assert cli("config", "get", "docs").stdout.strip() == joined
+
+
+# -- folders that went away (review #12, #13) ----------------------------------------------------
+
+
+def test_a_folder_indexed_then_deleted_leaves_docs_search(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    gone = tmp_path / "docs2"
+    gone.mkdir()
+    (gone / "oncall.md").write_text("# Oncall\nPage via pagerduty.\n", encoding="utf-8")
+    assert cli("docs", "index", str(gone)).exit_code == 0
+    assert "docs2/oncall.md:1" in cli("docs", "search", "pagerduty").stdout
+    for p in gone.iterdir():
+        p.unlink()
+    gone.rmdir()
+    result = cli("docs", "search", "pagerduty", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    assert f"Dropped from the index, as they no longer exist: {gone}" in result.stderr
+    assert b"pagerduty" not in index_bytes()  # gone from the file, not only from the results
+
+
+def test_a_folder_moved_away_is_dropped_by_the_next_index_of_any_folder(notes, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    documents.index(documents.folders_from([str(notes)]))
+    notes.rename(tmp_path / "moved")
+    report = documents.index(documents.folders_from([str(other)]))
+    assert report.dropped == [str(notes.resolve())]
+    assert documents.search("force-with-lease") == []
+
+
+def test_a_file_deleted_since_it_was_indexed_is_never_shown_by_docs_search(cli, notes):
+    assert cli("docs", "index", str(notes)).exit_code == 0
+    (notes / "git.md").unlink()
+    hits = json.loads(cli("docs", "search", "force", "with", "lease", "--json").stdout)
+    assert hits == []
+
+
+def test_config_set_docs_stores_an_absolute_folder_and_refuses_a_missing_one(cli, tmp_path, monkeypatch):
+    from learnflow.config import Config
+
+    (tmp_path / "wiki").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert cli("config", "set", "docs", "wiki").exit_code == 0
+    assert Config().get("docs") == [str(tmp_path / "wiki")]  # not "wiki": the current folder no longer matters
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cli("config", "set", "docs", "~/wiki").exit_code == 0
+    assert Config().get("docs") == [str(tmp_path / "wiki")]
+    result = cli("config", "set", "docs", str(tmp_path / "nonexistent"))
+    assert result.exit_code == 3 and "does not exist" in result.output
+    assert Config().get("docs") == [str(tmp_path / "wiki")]  # nothing was changed
+
+
+def test_a_docs_setting_folder_that_went_missing_is_skipped_with_one_notice(cli, notes, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    assert cli("config", "set", "docs", f"{share}{os.pathsep}{notes}").exit_code == 0
+    share.rmdir()  # an unmounted share
+    result = cli("ask", "how do I squash my branch before review?")
+    assert result.exit_code == 0, result.output
+    assert "`notes/git.md:5`" in result.stdout  # the folder still there still grounds the answer
+    assert result.stderr.count("not found, skipped") == 1 and str(share) in result.stderr
+    (notes / "git.md").unlink()
+    for p in sorted(notes.rglob("*"), reverse=True):
+        p.unlink() if p.is_file() else p.rmdir()
+    notes.rmdir()
+    alone = cli("ask", "--json", "how do I squash my branch?")  # every folder gone: an answer without documents
+    assert alone.exit_code == 0 and json.loads(alone.stdout)["answer"]
+    assert "not found, skipped" in alone.stderr
+
+
+def test_an_explicit_docs_folder_that_is_missing_stays_an_error(cli, tmp_path):
+    (tmp_path / "wiki").mkdir()
+    assert cli("config", "set", "docs", str(tmp_path / "wiki")).exit_code == 0
+    result = cli("ask", "--docs", str(tmp_path / "gone"), "anything")
+    assert result.exit_code == 3 and "Documents folder not found" in result.output
+
+
+def test_docs_index_names_its_own_argument_as_where_a_missing_folder_came_from(cli):
+    result = cli("docs", "index", "nope")
+    assert result.exit_code == 3
+    assert "Documents folder not found: nope (from `docs index DIR`)" in result.output
+    assert "--docs" not in result.output
+
+
+# -- symlinks (review #19) -----------------------------------------------------------------------
+
+
+def test_a_symlinked_subfolder_is_followed_and_a_link_loop_ends(notes, tmp_path):
+    lnk = tmp_path / "lnk"
+    lnk.mkdir()
+    (lnk / "wiki").symlink_to(notes, target_is_directory=True)
+    (lnk / "wiki-again").symlink_to(notes, target_is_directory=True)  # the same real folder: walked once
+    (lnk / "up").symlink_to(lnk, target_is_directory=True)  # a loop
+    (lnk / "dangling.md").symlink_to(tmp_path / "nowhere.md")
+    report = documents.index(documents.folders_from([str(lnk)]))
+    assert report.files == 3  # git.md, ops/deploy.rst, todo.txt: once each
+    assert report.skipped == {"link to a folder above": 1, "broken link": 1}
+    hit = documents.search("force-with-lease", documents.folders_from([str(lnk)]), limit=1)[0]
+    assert hit.cite == "lnk/wiki/git.md:5" or hit.cite == "lnk/wiki-again/git.md:5"
+    assert hit.path.startswith(str(lnk.resolve()) + os.sep)  # cited under the link, inside the folder indexed
+
+
+# -- skipped files are remembered (review #20) -------------------------------------------------
+
+
+def test_a_skipped_file_is_not_read_again_until_it_changes(cli, notes, monkeypatch):
+    (notes / "blob.md").write_bytes(b"\x00\x01 not text")
+    (notes / "latin1.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    first = cli("ask", "--docs", str(notes), "how do I squash my branch?")
+    assert "2 files skipped (binary: 1, not UTF-8: 1)" in first.stderr
+    read = []
+    real = documents._read
+    monkeypatch.setattr(documents, "_read", lambda path: read.append(path) or real(path))
+    again = cli("ask", "--docs", str(notes), "how do I squash my branch?")
+    assert again.exit_code == 0 and "skipped" not in again.stderr
+    assert read == []
+    report = json.loads(cli("docs", "index", str(notes), "--json").stdout)
+    assert report["skipped"] == {"binary": 1, "not UTF-8": 1} and report["skipped_now"] == {}  # still listed by docs index
+    assert sorted(os.path.basename(f["path"]) for f in report["skipped_files"]) == ["blob.md", "latin1.txt"]
+    (notes / "latin1.txt").write_text("Café au lait, now in UTF-8.\n", encoding="utf-8")
+    fixed = documents.index(documents.folders_from([str(notes)]))
+    assert read == [str(notes.resolve() / "latin1.txt")] and fixed.skipped == {"binary": 1}
+    assert [p.cite for p in documents.search("café lait", documents.folders_from([str(notes)]))] == ["notes/latin1.txt:1"]
+
+
+def test_a_file_over_4_mb_is_skipped_without_being_read(notes, monkeypatch):
+    (notes / "huge.md").write_bytes(b"word " * (documents.MAX_FILE_BYTES // 5 + 10))
+    read = []
+    real = documents._read
+    monkeypatch.setattr(documents, "_read", lambda path: read.append(path) or real(path))
+    report = documents.index(documents.folders_from([str(notes)]))
+    assert report.skipped == {"too large": 1} and len(read) == 3
+    assert str(notes.resolve() / "huge.md") not in read
+
+
+def test_the_4_mb_limit_symlinks_and_pruning_are_in_docs_index_help(cli):
+    out = cli("docs", "index", "--help").stdout
+    assert "4 MB" in out and "Symlinked folders" in out and "no longer exists" in out
+
+
+# -- empty names and queries (review #22), examples (review #23) --------------------------------
+
+
+def test_an_empty_search_is_a_clear_error(cli):
+    for query in ("", "   "):
+        result = cli("docs", "search", query)
+        assert result.exit_code == 3 and "The query is empty" in result.output
+
+
+def test_an_empty_docs_folder_name_is_a_clear_error(cli, notes):
+    result = cli("ask", "--docs", "", "how do I squash my branch?")
+    assert result.exit_code == 3 and "An empty folder name was given to --docs" in result.output
+    assert "No document matched" not in result.output
+
+
+@pytest.mark.parametrize("command", ["index", "search"])
+def test_docs_help_has_examples(cli, command):
+    out = cli("docs", command, "--help").stdout
+    assert "Examples:" in out and f"learnflow docs {command} " in out

@@ -164,6 +164,10 @@ def stream_and_render(run, *, json_: bool = False):
     if run.context.cut_tokens and not json_:
         render.notice(f"Context was {run.context.cut_tokens:,} tokens over the budget: kept the head and tail.")
     grounding = getattr(run, "grounding", None)
+    if getattr(run, "docs_missing", None):  # on stderr even with --json: the answer has fewer documents than set
+        from learnflow.ui.documents import missing_note
+
+        render.notice(missing_note(run.docs_missing))
     if grounding is not None and not json_:
         from learnflow.ui.documents import grounding_notes
 

@@ -67,15 +67,33 @@ def docs_index(
     json_: JsonOpt = False,
 ) -> None:
     """Index Markdown, text and reStructuredText under DIR: only new and changed files are read,
-    files that disappeared are dropped, secrets are redacted before anything is stored."""
+    files that disappeared are dropped, secrets are redacted before anything is stored.
+
+    \b
+    Examples:
+      learnflow docs index ~/team-wiki
+      learnflow docs index ~/team-wiki ~/notes --json
+      learnflow docs index                  # the folders of the docs setting
+
+    Hidden files and folders, node_modules and virtual environments are left out. Symlinked folders
+    are followed, each real folder once (a link to a folder above is not: no loop). Files over 4 MB,
+    binary files and files that are not UTF-8 are skipped and listed; they are not read again until
+    they change. A folder indexed before that no longer exists (deleted, moved) is dropped from the
+    index, here and at every `docs search`.
+    """
     from learnflow.config import Config
     from learnflow.errors import BadInput
     from learnflow.tutor import documents
     from learnflow.ui import documents as ui
     from learnflow.ui import render
 
-    dirs = documents.folders_from(folders, Config().get("docs"))
+    missing: list[str] = []
+    dirs = documents.folders_from(folders, Config().get("docs"), source="`docs index DIR`", missing=missing)
+    if missing:
+        render.notice(ui.missing_note(missing))
     if not dirs:
+        if missing:
+            documents.prune()  # nothing left to index, but what is gone still leaves the index
         raise BadInput(
             "No folder to index.", hint="Give one (`learnflow docs index ~/notes`) or set it: `learnflow config set docs ~/notes`."
         )
@@ -95,12 +113,29 @@ def docs_search(
     n: Annotated[int, typer.Option("-n", "--limit", metavar="N", min=1, max=100, help="How many passages to show.")] = 10,
     json_: JsonOpt = False,
 ) -> None:
-    """The passages that best match QUERY in everything indexed, as file:line and a snippet."""
+    """The passages that best match QUERY in everything indexed, as file:line and a snippet.
+
+    \b
+    Examples:
+      learnflow docs search release checklist
+      learnflow docs search "force push" -n 3
+      learnflow docs search deploy token --json
+
+    Any word of QUERY may match (common words left out); the best passages come first. Folders
+    that no longer exist are dropped from the index first, and a file deleted since it was indexed
+    is never shown.
+    """
+    from learnflow.errors import BadInput
     from learnflow.tutor import documents
     from learnflow.ui import documents as ui
     from learnflow.ui import render
 
     text = " ".join(query)
+    if not text.strip():
+        raise BadInput("The query is empty.", hint='Say what to look for, e.g. `learnflow docs search "release checklist"`.')
+    dropped = documents.prune()
+    if dropped:
+        render.notice(f"Dropped from the index, as they no longer exist: {', '.join(dropped)}.")
     passages = documents.search(text, None, limit=n)
     if json_:
         render.print_json(

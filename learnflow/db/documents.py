@@ -6,8 +6,10 @@ change, holds nothing the learner did, and so `forget` and `export` never need t
 
 Tables: `files` (one row per indexed file by absolute path: its mtime and size, what decides
 whether it is read again; a folder is the range of paths under it, so indexing a folder and one of
-its subfolders shares rows) and `passages` (a file's text in bounded pieces, each with its first line),
-searched through the FTS5 table `passages_fts` that SQLite keeps in step by triggers.
+its subfolders shares rows; a file that could not be indexed keeps a row with why (`skipped`) and no
+passages, so it is not read again until it changes), `roots` (the folders indexed, so one that no
+longer exists can be dropped whole) and `passages` (a file's text in bounded pieces, each with its
+first line), searched through the FTS5 table `passages_fts` that SQLite keeps in step by triggers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from learnflow.errors import DatabaseError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: files.skipped, roots
 _BUSY_SECONDS = 30.0
 
 _SCHEMA = """
@@ -30,8 +32,10 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     passages INTEGER NOT NULL DEFAULT 0,
-    redacted INTEGER NOT NULL DEFAULT 0
+    redacted INTEGER NOT NULL DEFAULT 0,
+    skipped TEXT
 );
+CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
@@ -81,17 +85,36 @@ class DocumentIndex:
             ) from None
 
     def _drop(self) -> None:
-        self.conn.executescript("DROP TABLE IF EXISTS passages_fts; DROP TABLE IF EXISTS passages; DROP TABLE IF EXISTS files;")
+        self.conn.executescript(
+            "DROP TABLE IF EXISTS passages_fts; DROP TABLE IF EXISTS passages; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS roots;"
+        )
 
     def close(self) -> None:
         self.conn.close()
 
     # -- what is indexed ---------------------------------------------------------------------
 
-    def known(self, root: str) -> dict[str, tuple[int, int]]:
-        """path -> (mtime_ns, size) of every file indexed under the folder `root`: what a re-index compares."""
+    def known(self, root: str) -> dict[str, tuple[int, int, str | None]]:
+        """path -> (mtime_ns, size, why skipped or None) of every file indexed under the folder `root`:
+        what a re-index compares."""
         where, args = _roots_clause([root])
-        return {p: (m, s) for p, m, s in self.conn.execute(f"SELECT path, mtime_ns, size FROM files {where}", args)}
+        return {p: (m, s, k) for p, m, s, k in self.conn.execute(f"SELECT path, mtime_ns, size, skipped FROM files {where}", args)}
+
+    def roots(self) -> list[str]:
+        """The folders ever indexed (and not dropped since)."""
+        return [r for (r,) in self.conn.execute("SELECT path FROM roots ORDER BY path")]
+
+    def add_roots(self, roots: Iterable[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO roots (path) VALUES (?)", [(r,) for r in roots])
+
+    def drop_root(self, root: str) -> int:
+        """Forget a folder: its row and every file indexed under it. Returns the files dropped."""
+        where, args = _roots_clause([root])
+        ids = [i for (i,) in self.conn.execute(f"SELECT id FROM files {where}", args)]
+        self.conn.executemany("DELETE FROM passages WHERE file_id = ?", [(i,) for i in ids])
+        self.conn.execute(f"DELETE FROM files {where}", args)
+        self.conn.execute("DELETE FROM roots WHERE path = ? OR (path >= ? AND path < ?)", [root, *args])
+        return len(ids)
 
     def counts(self, roots: Iterable[str] | None = None) -> tuple[int, int]:
         """(files, passages) indexed, under `roots` when given."""
@@ -111,12 +134,15 @@ class DocumentIndex:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
-    def put_file(self, path: str, mtime_ns: int, size: int, passages: list[tuple[int, str]], redacted: int) -> None:
-        """Replace what is indexed of `path` with `passages` ((first line, text), already redacted)."""
+    def put_file(
+        self, path: str, mtime_ns: int, size: int, passages: list[tuple[int, str]], redacted: int, skipped: str | None = None
+    ) -> None:
+        """Replace what is indexed of `path` with `passages` ((first line, text), already redacted);
+        a skipped file is put with no passages and why, so it is not read again until it changes."""
         self.remove_files([path])
         cur = self.conn.execute(
-            "INSERT INTO files (path, mtime_ns, size, passages, redacted) VALUES (?, ?, ?, ?, ?)",
-            [path, mtime_ns, size, len(passages), redacted],
+            "INSERT INTO files (path, mtime_ns, size, passages, redacted, skipped) VALUES (?, ?, ?, ?, ?, ?)",
+            [path, mtime_ns, size, len(passages), redacted, skipped],
         )
         file_id = cur.lastrowid
         self.conn.executemany("INSERT INTO passages (file_id, line, text) VALUES (?, ?, ?)", [(file_id, ln, t) for ln, t in passages])

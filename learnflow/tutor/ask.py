@@ -220,11 +220,15 @@ class Ask:
         folder was given (`--docs`) or configured (`docs`). The index is brought up to date first."""
         o = self.options
         configured = self.config.get("docs")
+        self.docs_missing: list[str] = []  # folders of the docs setting not found: skipped, cli says so
         if not o.docs and not configured:
             return None
         from learnflow.tutor import documents
 
-        folders = documents.folders_from(o.docs, configured)
+        # A folder of the setting that is gone is skipped, not an error on every question.
+        folders = documents.folders_from(o.docs, configured, missing=self.docs_missing)
+        if not folders:
+            return None
         query = f"{o.topic} {question}" if o.topic else question
         if o.docs_progress is None:
             return documents.ground(query, folders)
@@ -260,6 +264,7 @@ class Ask:
             "indexed": g.report.indexed,
             "files": g.report.files,
             "skipped": g.report.skipped,
+            "missing": self.docs_missing,
         }
 
     def _conversation(self) -> int:

@@ -11,15 +11,25 @@ def _skipped(skipped: dict[str, int]) -> str:
     return f"{n:,} file{'s' if n != 1 else ''} skipped ({reasons})"
 
 
+def missing_note(missing: list[str]) -> str:
+    """One line for the folders of the docs setting that are gone (skipped, not an error)."""
+    s = "s" if len(missing) != 1 else ""
+    return (
+        f"Documents folder{s} of the docs setting not found, skipped: {', '.join(missing)}. "
+        "Fix it with `learnflow config set docs …` or `learnflow config unset docs`."
+    )
+
+
 def grounding_notes(grounding) -> list[str]:
-    """The side remarks of `ask --docs` (stderr): no passage matched, files that could not be read."""
+    """The side remarks of `ask --docs` (stderr): no passage matched, files that could not be read
+    now (a file skipped before and unchanged since is not read, nor warned about, again)."""
     notes = []
     if not grounding.matched:
         where = ", ".join(grounding.folders)
-        indexed = grounding.report.files - sum(grounding.report.skipped.values())
+        indexed = grounding.report.indexed + grounding.report.unchanged
         notes.append(f"No document matched this question in {where} ({indexed:,} files indexed).")
-    if grounding.report.skipped:
-        notes.append(f"{_skipped(grounding.report.skipped)}; `learnflow docs index` lists them.")
+    if grounding.report.skipped_now:
+        notes.append(f"{_skipped(grounding.report.skipped_now)}; `learnflow docs index` lists them.")
     return notes
 
 
@@ -30,6 +40,8 @@ def index_summary(report) -> None:
         f"{r.files:,} documents in {', '.join(r.folders)}: {r.indexed:,} indexed, {r.unchanged:,} unchanged, "
         f"{r.removed:,} removed; {r.passages:,} passages in {r.seconds:.2f} s."
     )
+    if r.dropped:
+        render.notice(f"Dropped from the index, as they no longer exist: {', '.join(r.dropped)}.")
     if r.redacted:
         render.notice(f"Redacted {r.redacted:,} secret{'s' if r.redacted != 1 else ''} before indexing.")
     if r.skipped:
