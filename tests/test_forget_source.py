@@ -34,6 +34,15 @@ def mcp_lesson_and_check() -> tuple[int, int]:
     return lesson["id"], graded["result_id"]
 
 
+def scheduled(sql) -> list[dict]:
+    """Cards' schedules: the columns, and the FSRS memory (times are kept to the millisecond, as the log's)."""
+    out = []
+    for card in rows(sql):
+        state = json.loads(card.pop("fsrs"))
+        out.append({**card, **{k: state[k] for k in ("state", "stability", "difficulty")}})
+    return out
+
+
 def acknowledge(table_ids: dict[str, list[int]]) -> list[str]:
     """Pretend an LRS acknowledged these rows' statements (as `learnflow sync` records it)."""
     store = Store()
@@ -64,12 +73,12 @@ def test_forget_source_claude_removes_its_prompts_tasks_evidence_and_cursors_and
     assert count("interactions WHERE source = 'claude'") == 0 and count("tasks WHERE source = 'claude'") == 0
     assert count("evidence WHERE source = 'tasks'") == 0
     assert count(f"evidence WHERE source = 'interactions' AND source_id IN ({','.join(map(str, claude_asks))})") == 0
-    assert count("agent_files") == 0 and count("agent_items") == 0
+    assert count("agent_files") == 0 and count("agent_items WHERE source = 'claude'") == 0
     assert count("conversations WHERE title LIKE 'claude session%'") == 0
     assert sorted(r["statement_id"] for r in rows("SELECT statement_id FROM lrs_voiding")) == sorted(sids)
     # Learnflow's own ask and what the MCP server stored are untouched.
     assert {r["id"] for r in rows("SELECT id FROM interactions")} == {mine, lesson}
-    assert count("check_results WHERE id = ?", result) == 1
+    assert count("check_results WHERE id = ?", result) == 1 and count("agent_items WHERE source = 'mcp'") == 1  # its check handed out
     # The cursors went too: importing again reads the session from the start, into a new conversation.
     again = cli("import", "--from", "claude", str(session.parent), "--json")
     assert again.exit_code == 0, again.output
@@ -114,3 +123,40 @@ def test_an_unknown_source_is_bad_input_and_forgets_nothing(cli):
     done = cli("forget", "--source", "cursor")
     assert done.exit_code == 3 and "Unknown source 'cursor'" in done.output
     assert count("interactions") == 1
+
+
+def test_forget_source_mcp_takes_back_the_cards_it_made_and_rebuilds_the_schedules_its_grades_moved(cli, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    from learnflow.learner import cards, skills
+
+    # A pack whose skill has two guides: once the person's own check used both, the MCP check reviews one early.
+    pack = tmp_path / "pack"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "content-pack", pack)
+    monkeypatch.setenv("LEARNFLOW_CONTENT", str(pack))
+    skills.taxonomy.cache_clear()
+    cards.load_cards.cache_clear()
+    own = cli("check", "--skill", "gdpr", "-n", "2", "--answers", "-", input='[[checks]]\nanswer = "no idea"\n' * 2)
+    assert own.exit_code == 0, own.output
+    schedule = "SELECT id, fsrs, due, last_review, reps FROM review_cards ORDER BY id"
+    before = scheduled(schedule)
+    assert len(before) == 2 and {c["reps"] for c in before} == {1}
+
+    reviewed = mcp.check("gdpr")  # the person's card, reviewed early
+    assert reviewed["kind"] == "review"
+    mcp.grade(reviewed["check_id"], next(c.check_answer for c in load_cards() if c.check_question == reviewed["question"]))
+    _, result = mcp_lesson_and_check()  # a git probe the MCP call brought into review, graded
+    untouched = mcp.check("sql")  # handed out, never answered
+    [moved] = [c for c in scheduled(schedule) if c["id"] == reviewed["check_id"]]
+    assert moved["reps"] == 2 and moved["due"] != next(c["due"] for c in before if c["id"] == moved["id"])
+
+    done = cli("forget", "--source", "mcp", "--json")
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["tables"]["review_cards"] == 2  # the git probe and the sql one
+    # The person's cards are scheduled as if the agent's grade had never been given; the cards MCP brought
+    # into review are gone (their bundled questions can be probed again), as cards made from a forgotten ask go.
+    assert scheduled(schedule) == before
+    assert count("check_results") == 2 and count("check_results WHERE source = 'mcp'") == 0
+    assert untouched["check_id"] not in {c["id"] for c in before}

@@ -16,7 +16,10 @@ time bound and its acknowledgement checks.
 
 `--source` (claude, codex, gemini, aider, llm, mcp, hook) chooses what came from a coding agent or the
 MCP server: its interactions, tasks and check results (and so everything made from them, as above), and
-its import cursors and taken items, so importing again starts afresh.
+its import cursors and taken items, so importing again starts afresh. The review cards the MCP server
+brought into review go with its grades (unless an answer of the person's own stands on them), as cards
+made from a forgotten ask do; any card that stays but loses graded answers gets its schedule rebuilt from
+the answers left (`_reschedule`), so no forgotten answer still decides when it comes back.
 
 VACUUM matters: without it deleted text can survive in free pages of the file.
 """
@@ -28,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 from learnflow.db import admin
 from learnflow.db import reflections as db_reflections
+from learnflow.db import reviews as db_reviews
 from learnflow.db import xapi as db_xapi
 from learnflow.db.store import Store
 from learnflow.errors import BadInput, LearnflowError
@@ -74,7 +78,7 @@ def forget(
             void(xapi.statement_ids_of(store, erased.ids))
         rewritten[0] = _rewrite_reflections(store, erased)
 
-    erased = admin.erase(store, ids=ids or [], since=since, source=source, before=before)
+    erased = admin.erase(store, ids=ids or [], since=since, source=source, before=before, after=lambda e: _reschedule(store, e))
     if not any(erased.ids.values()):
         # Nothing chosen; a source's import cursors may still have gone (they held no record).
         tables = {t: n for t, n in erased.counts.items() if n}
@@ -86,6 +90,22 @@ def forget(
         len(erased.interactions), [r["id"] for r in erased.interactions], {t: n for t, n in erased.counts.items() if n},
         rewritten[0], queued[0],
     )  # fmt: skip
+
+
+def _reschedule(store: Store, erased: admin.Erased) -> None:
+    """Rebuild the FSRS schedule of each kept card that lost graded results, from the results left on it
+    (replayed from a new card at its creation): the card is due, and remembered, as if the forgotten answers
+    had never been given. A card with none left is new again (due since it was made, never reviewed)."""
+    from learnflow.practice.scheduling import new_state, schedule
+    from learnflow.timespec import iso, parse_iso
+
+    for card_id, history in db_reviews.graded_history(store, erased.rescheduled).items():
+        due = parse_iso(history["created_at"])
+        state, last = new_state(card_id, due), None
+        for at, rating in history["ratings"]:
+            state, due = schedule(state, rating, parse_iso(at), card_id)
+            last = at
+        db_reviews.set_schedule(store, card_id, fsrs=state, due=iso(due), last_review=last, reps=len(history["ratings"]))
 
 
 def _own_acknowledged(store: Store) -> list[str]:

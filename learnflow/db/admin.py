@@ -267,6 +267,7 @@ class Erased:
     interactions: list[dict] = field(default_factory=list)  # id, created_at, status
     tasks: list[dict] = field(default_factory=list)  # id, created_at, command
     ids: dict[str, list[int]] = field(default_factory=dict)  # table -> ids deleted (statement tables and evidence sources)
+    rescheduled: list[int] = field(default_factory=list)  # review cards kept that lost graded results: their schedule is rebuilt
     counts: dict[str, int] = field(default_factory=dict)  # table -> rows deleted
 
 
@@ -322,7 +323,7 @@ SOURCES = ("claude", "codex", "gemini", "aider", "llm", "mcp", "hook")
 
 def erase(
     store: Store, *, ids: Iterable[int] = (), since: str | None = None, source: str | None = None,
-    before: Callable[[Erased], None] | None = None,
+    before: Callable[[Erased], None] | None = None, after: Callable[[Erased], None] | None = None,
 ) -> Erased:  # fmt: skip
     """Forget interactions (those among `ids`, or asked at or after `since`), in one IMMEDIATE transaction,
     with every copy of their text and everything made from them:
@@ -339,6 +340,11 @@ def erase(
     interactions, tasks and check results, and its import bookkeeping (cursors and taken items, so a
     later import starts afresh). 'hook' is the prompts a hook logged that no import has claimed since
     (a claimed one, and every shell command, is keyed like the agent's own import: `--source claude`).
+    'mcp' also takes back the review cards the MCP server brought into review (bundled cards handed out
+    as probes) when no other answer stands on them, as cards made from a forgotten ask go.
+
+    A review card that stays but loses graded results (an MCP grade, an inline answer) is listed in
+    `rescheduled`; `after` runs last, in the same transaction, to rebuild those schedules (admin/forget.py).
     """
     given = [int(i) for i in ids]
     erased = Erased()
@@ -368,9 +374,10 @@ def erase(
             "SELECT id FROM tasks WHERE interaction_id IN (SELECT id FROM forget_i)" + (" OR created_at >= ?" if since else "")
             + by_source, params + sourced,
         )  # fmt: skip
+        made = _cards_mcp_made(conn) if source == "mcp" else []  # read before its bookkeeping goes
         taken = _forget_agent_items(conn, source) if source else {}
         erased.counts.update(taken)
-        if not inter and not tasks and not (by_source and _any_check_from(conn, source)):
+        if not inter and not tasks and not made and not (by_source and _any_check_from(conn, source)):
             return
         erased.interactions = store.query(
             "SELECT id, created_at, status FROM interactions WHERE id IN (SELECT id FROM forget_i) ORDER BY id"
@@ -382,6 +389,19 @@ def erase(
             "SELECT id FROM check_results WHERE interaction_id IN (SELECT id FROM forget_i) OR review_card_id IN (SELECT id FROM forget_c)"
             + by_source, sourced,
         )  # fmt: skip
+        if made:  # a card the MCP server brought into review goes when only forgotten answers stand on it
+            conn.executemany(
+                "INSERT OR IGNORE INTO forget_c (id) SELECT id FROM review_cards r WHERE r.id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM check_results c WHERE c.review_card_id = r.id AND c.id NOT IN (SELECT id FROM forget_k))",
+                [(i,) for i in made],
+            )
+            cards = [i for (i,) in conn.execute("SELECT id FROM forget_c ORDER BY id")]
+        erased.rescheduled = [
+            i for (i,) in conn.execute(
+                "SELECT DISTINCT review_card_id FROM check_results WHERE id IN (SELECT id FROM forget_k) AND rating IS NOT NULL "
+                "AND review_card_id IS NOT NULL AND review_card_id NOT IN (SELECT id FROM forget_c) ORDER BY review_card_id"
+            )
+        ]  # fmt: skip
         flags = _chosen(conn, "forget_f", "SELECT id FROM flags WHERE interaction_id IN (SELECT id FROM forget_i)")
         appeals = _chosen(conn, "forget_a", "SELECT id FROM appeals WHERE check_result_id IN (SELECT id FROM forget_k)")
         _chosen(conn, "forget_v", "SELECT DISTINCT conversation_id FROM interactions WHERE id IN (SELECT id FROM forget_i)")
@@ -429,6 +449,8 @@ def erase(
         # An agent session's conversation that is gone: the next import of that session starts a new one
         # (a forgotten prompt's own item stays, so importing again does not bring it back).
         conn.execute("DELETE FROM agent_items WHERE kind = 'session' AND row_id NOT IN (SELECT id FROM conversations)")
+        if after is not None:
+            after(erased)
 
     store._write(delete)
     return erased
@@ -443,6 +465,15 @@ def _forget_agent_items(conn: sqlite3.Connection, source: str | None) -> dict[st
         "agent_files": conn.execute("DELETE FROM agent_files WHERE source = ?", [source]).rowcount,
         "agent_items": conn.execute("DELETE FROM agent_items WHERE source = ?", [source]).rowcount,
     }
+
+
+def _cards_mcp_made(conn: sqlite3.Connection) -> list[int]:
+    """Review cards still there that an MCP `learnflow_check` created (db/agents.hand_out_check: tool 'probe')."""
+    rows = conn.execute(
+        "SELECT row_id FROM agent_items WHERE source = 'mcp' AND session = 'checks' AND tool = 'probe' "
+        "AND row_id IN (SELECT id FROM review_cards) ORDER BY row_id"
+    )
+    return [i for (i,) in rows]
 
 
 def _any_check_from(conn: sqlite3.Connection, source: str | None) -> bool:

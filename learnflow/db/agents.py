@@ -85,6 +85,45 @@ def claim_hook_prompt(store: Store, source: str, session: str, key: str, item: s
     return True
 
 
+# -- checks the MCP server handed out ------------------------------------------------------------
+# A row per review card `learnflow_check` gave an agent (source 'mcp', session 'checks', item 'card:ID'):
+# kind 'check' while it waits for its answer, 'graded' once `learnflow_grade` took one; tool 'probe' when
+# the MCP call created the card (a bundled card brought into review), so `forget --source mcp` can take it back.
+
+_CHECKS = ("mcp", "checks")
+
+
+def hand_out_check(store: Store, card_id: int, *, made: bool) -> None:
+    """Record that `card_id` was handed out and waits for one answer (again, after an earlier grade)."""
+    store._write(
+        lambda: store.conn.execute(
+            "INSERT INTO agent_items (source, session, item, kind, row_id, tool) VALUES (?, ?, ?, 'check', ?, ?) "
+            "ON CONFLICT (source, session, item) DO UPDATE SET kind = 'check'",
+            [*_CHECKS, f"card:{card_id}", card_id, "probe" if made else None],
+        )
+    )
+
+
+def check_state(store: Store, card_id: int) -> str | None:
+    """'check' (handed out, not answered yet), 'graded' (answered since it was last handed out), or None (never handed out)."""
+    row = store.conn.execute(
+        "SELECT kind FROM agent_items WHERE source = ? AND session = ? AND item = ?", [*_CHECKS, f"card:{card_id}"]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def take_check(store: Store, card_id: int) -> bool:
+    """Mark a handed-out check answered; False when it was not waiting (never handed out, or answered already).
+    Called in the transaction that records the answer, so two answers to one check cannot both be kept."""
+    return (
+        store.conn.execute(
+            "UPDATE agent_items SET kind = 'graded' WHERE source = ? AND session = ? AND item = ? AND kind = 'check'",
+            [*_CHECKS, f"card:{card_id}"],
+        ).rowcount
+        == 1
+    )
+
+
 def session_conversation(store: Store, source: str, session: str) -> int | None:
     row = store.conn.execute(
         "SELECT row_id FROM agent_items WHERE source = ? AND session = ? AND kind = 'session'", [source, session]

@@ -122,6 +122,38 @@ def card_schedule(store: Store, card_id: int) -> tuple[str | None, int]:
     return state, reps or 0
 
 
+def retired(store: Store, card_id: int) -> bool:
+    """Whether this review card belongs to a retired generated card (never asked again)."""
+    row = store.conn.execute("SELECT 1 FROM review_cards r WHERE r.id = ? AND NOT " + _LIVE, [card_id]).fetchone()
+    return row is not None
+
+
+def graded_history(store: Store, card_ids: list[int]) -> dict[int, dict]:
+    """Per card: {created_at, ratings: [(created_at, rating), …] of its graded results, oldest first}
+    (results without a verdict never rescheduled the card); what its schedule is rebuilt from."""
+    out: dict[int, dict] = {}
+    if not card_ids:
+        return out
+    for cid, created in store.conn.execute(f"SELECT id, created_at FROM review_cards WHERE id IN ({marks(card_ids)})", card_ids):
+        out[cid] = {"created_at": created, "ratings": []}
+    for cid, at, rating in store.conn.execute(
+        f"SELECT review_card_id, created_at, rating FROM check_results WHERE review_card_id IN ({marks(card_ids)}) "
+        "AND rating IS NOT NULL ORDER BY created_at, id",
+        card_ids,
+    ):
+        out[cid]["ratings"].append((at, rating))
+    return out
+
+
+def set_schedule(store: Store, card_id: int, *, fsrs: str, due: str, last_review: str | None, reps: int) -> None:
+    """Put back a card's schedule (after `forget` took away results that had moved it)."""
+    store._write(
+        lambda: store.conn.execute(
+            "UPDATE review_cards SET fsrs = ?, due = ?, last_review = ?, reps = ? WHERE id = ?", [fsrs, due, last_review, reps, card_id]
+        )
+    )
+
+
 # -- generated cards (`check --skill` with a model, `cards import`) ------------------------
 
 

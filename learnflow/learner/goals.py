@@ -66,7 +66,10 @@ def _check_skill(skill: str) -> str:
     known = taxonomy()
     if skill in known:
         return skill
-    close = difflib.get_close_matches(skill, list(known), n=3)
+    # Ids are lower case: "GIT" means git. A tool's name ("docker") points at the skill it belongs to.
+    lowered = {k.lower(): k for k in known}
+    close = [lowered[c] for c in difflib.get_close_matches(skill.lower(), list(lowered), n=3)]
+    close = close or [k for k, s in known.items() if skill.lower() in s.strong][:3]
     hint = f"Did you mean {' or '.join(close)}?" if close else f"Known skills: {', '.join(sorted(known))}."
     raise BadInput(f"Unknown skill {skill!r}.", hint=hint)
 

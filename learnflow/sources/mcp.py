@@ -8,17 +8,19 @@ Tools (each a plain function here, returning JSON-able data; `serve` wraps them 
   tagged with the skill) with `question_how`/`question_why` evidence, like an ask: being taught says the
   person needed it, not that they know it.
 - `check(skill)`: a retrieval check on the skill, picked like `learnflow check --skill` (a due review,
-  else a probe from the bundled cards, else the soonest card early). Its id is the review card's id.
+  else a probe from the bundled cards, else the soonest card early). Its id is the review card's id,
+  recorded as handed out (db/agents.hand_out_check, in agent_items).
 - `grade(check_id, answer)`: judged like `learnflow answer` (the model when one is connected, else the
   card's keywords); recorded by practice/checks.record with source 'mcp' (check + review evidence, FSRS
   rescheduled). Nobody is there to grade it themselves, so an answer no judge can decide is kept without a
-  verdict and adds no evidence, as `answer` does from a script.
+  verdict and adds no evidence, as `answer` does from a script. Only a check `check` handed out and not
+  yet answered is graded, once; a retired card never.
 - resource `learnflow://profile`: what `learnflow gaps --json` prints.
 
 The SDK (the optional extra `learnflow[mcp]`) is imported only in `serve`. The SDK runs plain functions in
 worker threads, so each call opens its own Store (one SQLite connection per call, closed after it).
-A learnflow error (an unknown skill, an empty answer, a missing check) becomes a tool error with its hint;
-the server keeps serving.
+Every failure becomes a tool error with a one-line reason and hint (as_tool_error), an unknown skill, an
+empty answer, a missing check, an unusable LEARNFLOW_HOME or a bug alike; the server keeps serving.
 """
 
 from __future__ import annotations
@@ -29,22 +31,36 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from learnflow.db import reviews
+from learnflow.db import agents, reviews
 from learnflow.db.store import SkillTag, Store
 from learnflow.errors import BadInput, ConfigError, LearnflowError, NotFound
 
 SOURCE = "mcp"
 INSTALL_HINT = "pip install 'learnflow[mcp]'"
 PROFILE_URI = "learnflow://profile"
+MAX_ID = 2**63 - 1  # the largest id SQLite stores
 T = TypeVar("T")
 
-INSTRUCTIONS = (
-    "learnflow keeps a measured skill profile of the person you work with. Before explaining something, call "
-    "learnflow_level(skill) and pitch the explanation at the level it gives; after you taught something worth "
-    "remembering, call learnflow_log_lesson(skill, summary). At the end of a task, if the person has a minute, "
-    "call learnflow_check(skill), ask them the question in their words, and pass their answer, unedited, to "
-    "learnflow_grade(check_id, answer). Skill ids are learnflow's (git, sql, python, docker, …)."
-)
+
+def instructions() -> str:
+    """What the agent is told once, on connecting: how to use the tools, and the skill ids that exist
+    (from the taxonomy, packs included: an id the agent guesses, like "docker", is refused)."""
+    from learnflow.learner.skills import taxonomy
+
+    try:
+        known = taxonomy()
+    except (LearnflowError, OSError):  # an unusable LEARNFLOW_HOME: the server still starts, and each tool says why
+        known = {}
+    ids = "; ".join(f"{sid} ({s.name})" if s.name.lower() != sid else sid for sid, s in sorted(known.items()))
+    return (
+        "learnflow keeps a measured skill profile of the person you work with. Before explaining something, call "
+        "learnflow_level(skill) and pitch the explanation at the level it gives; after you taught something worth "
+        "remembering, call learnflow_log_lesson(skill, summary). At the end of a task, if the person has a minute, "
+        "call learnflow_check(skill), ask them the question in their words, and pass their answer, unedited, to "
+        "learnflow_grade(check_id, answer): each check is graded once. "
+        + (f"The skill argument is one of these ids (lower case, exactly): {ids}." if ids else "")
+    )
+
 
 # How an agent should pitch an explanation, by gaps' level (learner/profile.LEVEL_CUTS).
 PITCH = {
@@ -146,16 +162,22 @@ class Lessons:
 
 
 def check(skill: str) -> dict:
-    """A retrieval check on `skill`: a due review card, else a probe, else the soonest card early."""
+    """A retrieval check on `skill`: a due review card, else a probe, else the soonest card early.
+    Its id is recorded as handed out (db/agents.hand_out_check): `grade` takes one answer to it."""
     from learnflow.practice import review
 
     skill = known_skill(skill)
     with opened() as store:
         picked = review.pick_checks(store, [], datetime.now(UTC), limit=1, skill=skill, rounds=1)
+        if picked:
+            # A probe is a bundled card this call brought into review: `forget --source mcp` takes it back.
+            agents.hand_out_check(store, picked[0].card_id, made=picked[0].kind == "probe")
     if not picked:
+        # pick_checks finds nothing only when the skill has no guide (no bundled card) and no card of its own left.
         raise NotFound(
-            f"No check on {skill} to ask: nothing is due and its bundled cards are all in review.",
-            hint="learnflow_level shows what is known; `learnflow check` later asks what becomes due.",
+            f"No check on {skill}: it has no guide (skill card) and no cards of its own (none written or imported, or all retired).",
+            hint=f"`learnflow check --skill {skill}` with a model connected writes some; or add a guide for {skill} to a content "
+            "pack (docs/content.md), or import cards with `learnflow cards import`. Meanwhile learnflow_level shows what is known.",
         )
     c = picked[0]
     return {
@@ -163,7 +185,7 @@ def check(skill: str) -> dict:
         "skill": c.skill,
         "kind": "review" if c.kind == "review" else "probe",
         "question": c.question,
-        "how": "Ask the person this question in their own words; pass their answer, unedited, to learnflow_grade.",
+        "how": "Ask the person this question in their own words; pass their answer, unedited, to learnflow_grade (once).",
     }
 
 
@@ -174,9 +196,19 @@ def grade(check_id: int, answer: str, *, model=None) -> dict:
     from learnflow.timespec import iso
 
     clean, secrets = clean_text(answer, "answer", example="learnflow_grade(check_id, 'the answer in their words')")
+    again = "learnflow_check(skill) gives a check and its id."
+    if not 0 < check_id <= MAX_ID:  # SQLite integers stop at 2^63 - 1; ids start at 1
+        raise NotFound(f"No check with id {check_id}.", hint=again)
     with opened() as store:
         if not reviews.cards(store, [check_id]):
-            raise NotFound(f"No check with id {check_id}.", hint="learnflow_check(skill) gives a check and its id.")
+            raise NotFound(f"No check with id {check_id}.", hint=again)
+        if reviews.retired(store, check_id):
+            raise BadInput(f"Check {check_id} is a retired card: it is never asked again, so it is not graded.", hint=again)
+        state = agents.check_state(store, check_id)
+        if state is None:
+            raise BadInput(f"Check {check_id} was not handed out by learnflow_check, so there is no question to grade.", hint=again)
+        if state == "graded":
+            raise BadInput(f"Check {check_id} was already graded: each check takes one answer.", hint=f"For another question: {again}")
         c = review.card_check(store, check_id, "mcp")
         if model is None:
             from learnflow.tutor.modelcall import ModelCall
@@ -190,20 +222,35 @@ def grade(check_id: int, answer: str, *, model=None) -> dict:
                 "Not judged: the answer could not be judged for sure (no model connected, or the key words could not tell). "
                 "Kept without a verdict; `learnflow check` asks it again."
             )
-            rid = reviews.insert_result(store, {
+            row = {
                 "created_at": iso(now), "review_card_id": c.card_id, "skill": c.skill, "question": c.question,
                 "answer": clean, "judge_method": "none", "feedback": feedback, "source": SOURCE,
-            })  # fmt: skip
+            }  # fmt: skip
+            rid = answered_once(store, check_id, lambda: reviews.insert_result(store, row))
             return {"result_id": rid, "check_id": check_id, "skill": c.skill, "correct": None, "score": None, "method": "none",
                     "feedback": feedback, "expected": c.expected, "next_due": None, "redacted": secrets}  # fmt: skip
-        result = checks.record(
+        result = answered_once(store, check_id, lambda: checks.record(
             store, reflection_id=None, check=c, answer=clean, confidence=None, judgement=judgement, seconds=None, now=now, source=SOURCE,
-        )  # fmt: skip
+        ))  # fmt: skip
     return {
         "result_id": result.id, "check_id": check_id, "skill": result.skill, "correct": result.correct, "score": result.score,
         "method": result.method, "feedback": result.feedback, "expected": result.expected, "rating": result.rating_name,
         "next_due": result.next_due, "interval_days": result.interval_days, "redacted": secrets,
     }  # fmt: skip
+
+
+def answered_once(store: Store, check_id: int, write: Callable[[], T]) -> T:
+    """`write()` (the answer's rows) and the check marked answered, in one transaction: a second answer
+    judged at the same time by another call is refused here, and nothing of it is kept."""
+
+    def both() -> T:
+        if not agents.take_check(store, check_id):
+            raise BadInput(
+                f"Check {check_id} was already graded: each check takes one answer.", hint="learnflow_check(skill) gives another."
+            )
+        return write()
+
+    return agents.in_transaction(store, both)
 
 
 def profile() -> dict:
@@ -222,35 +269,55 @@ def profile() -> dict:
 # -- the server -----------------------------------------------------------------------------------
 
 
-def as_tool_error(exc: BaseException) -> str | None:
-    """The message an expected failure gives the agent (its hint included); None for a bug."""
+def as_tool_error(exc: BaseException) -> str:
+    """The one-line reason and hint the agent gets for any failure (scrubbed: no secret in it).
+
+    Every failure is a tool error with a reason: an expected one with learnflow's message and hint, an
+    unusable folder or file with the OS's words, a bug named as one. Without this the SDK would answer a
+    bare "Error executing tool …" and write a traceback to stderr (the agent's log)."""
     from learnflow.db.store import as_database_error
     from learnflow.redact import scrub
 
     if isinstance(exc, LearnflowError):
-        err: LearnflowError = exc
+        message, hint = exc.message, exc.hint
     elif (mapped := as_database_error(exc)) is not None:
-        err = mapped
+        message, hint = mapped.message, mapped.hint
+    elif isinstance(exc, OverflowError):  # a number past SQLite's integers
+        message, hint = "A number given is too large.", f"Ids go up to {MAX_ID}."
+    elif isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        message = f"learnflow cannot use its files: {exc.strerror or exc}{where}."
+        hint = "Point LEARNFLOW_HOME (or XDG_DATA_HOME / XDG_CONFIG_HOME) at a folder learnflow can write to; `learnflow doctor` checks."
     else:
-        return None
-    return " ".join(filter(None, [scrub(err.message), scrub(err.hint)]))
+        message = f"learnflow failed unexpectedly ({type(exc).__name__}: {exc})."
+        hint = "A bug in learnflow: nothing was stored by this call; please report it (`learnflow doctor` shows the version)."
+    return " ".join(filter(None, [scrub(" ".join(str(message).split())), scrub(hint)]))
 
 
 def guarded(fn: Callable[..., T], error: type[Exception]) -> Callable[..., T]:
-    """`fn` with expected failures turned into the SDK's tool error (its text goes to the agent)."""
+    """`fn` with every failure turned into the SDK's tool error, its reason for the agent (as_tool_error)."""
     import functools
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> T:
         try:
+            usable_home()
             return fn(*args, **kwargs)
         except Exception as exc:
-            message = as_tool_error(exc)
-            if message is None:
-                raise  # a bug: the SDK logs it and answers "Error executing tool …"; the server goes on
-            raise error(message) from None
+            raise error(as_tool_error(exc)) from None
 
     return call
+
+
+def usable_home() -> None:
+    """ConfigError (with its hint) when LEARNFLOW_HOME, or the folder the log lives in, cannot be a folder:
+    said before a tool reads anything there (the taxonomy, the config), not as an OS error halfway."""
+    from learnflow import paths
+
+    paths.ensure_private_dir(paths.data_dir())  # what Store() does first anyway
+    config = paths.config_dir()
+    if config.exists() and not config.is_dir():
+        paths.ensure_private_dir(config)  # the same ConfigError; a missing config folder is fine (defaults)
 
 
 def build_server():
@@ -262,7 +329,7 @@ def build_server():
         raise ConfigError("`learnflow mcp` needs the MCP SDK, which is not installed.", hint=INSTALL_HINT) from None
     from learnflow import __version__
 
-    server: Any = MCPServer("learnflow", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+    server: Any = MCPServer("learnflow", version=__version__, instructions=instructions(), log_level="WARNING")
     lessons = Lessons()
 
     def learnflow_level(skill: str) -> dict:
