@@ -8,9 +8,9 @@ from pathlib import Path
 from learnflow.errors import BadInput
 
 
-def write_user_file(path: Path | str, text: str, *, example: str = "report.html") -> Path:
-    """Write `text` to `path`, readable by its owner only (0600); a folder or an unwritable
-    path is bad input with a hint.
+def write_user_file(path: Path | str, text: str | bytes, *, example: str = "report.html") -> Path:
+    """Write `text` (UTF-8 text, or bytes such as an Anki package) to `path`, readable by its owner
+    only (0600); a folder or an unwritable path is bad input with a hint.
 
     Every such file holds someone's learning record (exports, gaps and team reports), so
     it is 0600 whatever the umask, also when it replaces an older file that was 0644: the
@@ -19,18 +19,19 @@ def write_user_file(path: Path | str, text: str, *, example: str = "report.html"
     a regular file (/dev/stdout, a pipe) is written through as it is.
     """
     path = Path(path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         if path.is_dir():
             raise IsADirectoryError
         if path.exists() and not path.is_file():
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            with open(path, "wb") as fh:
+                fh.write(data)
             return path
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)

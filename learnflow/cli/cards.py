@@ -81,26 +81,52 @@ def cards_edit(
     if question is None and answer is None and keywords is None:
         question, answer, words = _in_editor(generated.get(store, card_id))
     card = generated.edit(store, card_id, question=question, answer=answer, keywords=words)
+    warnings = generated.keyword_warnings(card.answer, card.keywords)
     if json_:
-        render.print_json({**asdict(card), "status": card.status})
-    else:
-        render.notice(f"Card #{card.id} ({card.skill}) is now: {card.question}")
+        render.print_json({**asdict(card), "status": card.status, "warnings": warnings})
+        return
+    render.notice(f"Card #{card.id} ({card.skill}) is now: {card.question}")
+    for warning in warnings:
+        render.notice(f"Card #{card.id}: {warning}.")
+
+
+_EDIT_HINT = "Change it with --question/--answer/--keywords instead, or set $EDITOR to an editor that works here."
 
 
 def _in_editor(card) -> tuple[str, str, list[str]]:
     """The card in $EDITOR as a one-card Markdown deck; what was saved, read with the import's parser."""
-    import click
+    import os
+    import sys
+
+    import click  # click.edit is the real click's: its errors are not the app's (typer's vendored click), caught here
 
     from learnflow.errors import BadInput
-    from learnflow.practice.deck import DeckCard, parse_markdown, to_markdown
+    from learnflow.practice.deck import DeckCard, DeckError, parse_markdown, to_markdown
 
+    chosen = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not chosen and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # With no editor named, click falls back to vim or nano, which need a terminal.
+        raise BadInput(f"Card #{card.id} not changed: no terminal to open an editor in ($EDITOR is not set).", hint=_EDIT_HINT)
     text = to_markdown([DeckCard(card.skill, card.question, card.answer, card.keywords)])
-    edited = click.edit(text, extension=".md", require_save=True)
+    try:
+        edited = click.edit(text, extension=".md", require_save=True)
+    except click.ClickException as exc:  # the editor is missing, or exited with an error
+        cause = exc.__cause__
+        why = f"it cannot be started ({cause.strerror or cause})" if isinstance(cause, OSError) else "it exited with an error"
+        raise BadInput(f"Card #{card.id} not changed: the editor ({chosen or 'vim/nano'}) did not work: {why}.", hint=_EDIT_HINT) from None
     if edited is None:
         raise BadInput(f"Card #{card.id} not changed: the editor closed without saving.")
-    parsed = parse_markdown(edited, f"card #{card.id}")
-    if len(parsed) != 1 or parsed[0].skill != card.skill:
-        raise BadInput(f"Card #{card.id} not changed: keep one `## question` under `# {card.skill}`.")
+    try:
+        parsed = parse_markdown(edited, f"card #{card.id}")
+    except DeckError as exc:
+        raise BadInput(f"Card #{card.id} not changed: " + "; ".join(p.message for p in exc.problems) + ".", hint=exc.hint) from None
+    if len(parsed) == 1 and parsed[0].skill != card.skill:
+        raise BadInput(
+            f"Card #{card.id} not changed: a card stays on its skill ({card.skill}); the edit moved it to {parsed[0].skill}.",
+            hint=f"To ask it on {parsed[0].skill}: `learnflow cards retire {card.id}`, then `learnflow cards import` a deck with it there.",
+        )
+    if len(parsed) != 1:
+        raise BadInput(f"Card #{card.id} not changed: the file held {len(parsed)} cards; keep one `## question` under `# {card.skill}`.")
     return parsed[0].question, parsed[0].answer, parsed[0].keywords
 
 
@@ -128,7 +154,11 @@ def cards_export(
     output: Annotated[
         Optional[str],
         typer.Option(
-            "-o", "--output", metavar="FILE", help="Write here (markdown default: stdout; anki: learnflow-cards.apkg).", show_default=False
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write here, 0600 (markdown default: stdout; anki: learnflow-cards.apkg).",
+            show_default=False,
         ),
     ] = None,
     skill: SkillOpt = None,
@@ -151,7 +181,11 @@ def cards_export(
     _skill(skill)
     out = deck.export(open_store(), format_.lower(), output=output, skill=skill)
     if out.path is None:
-        sys.stdout.write(out.text)
+        from learnflow.controls import strip_controls
+
+        # A model wrote some of these cards: on a terminal its control sequences (titles, clear screen)
+        # are made inert, as `cards list` does; to a file or a pipe the deck is written as `cards import` reads it back.
+        sys.stdout.write(strip_controls(out.text) if sys.stdout.isatty() else out.text)
     if json_ and out.path is not None:
         render.print_json({k: v for k, v in asdict(out).items() if k != "text"})
         return
@@ -177,6 +211,8 @@ def cards_import(
     else:
         render.notice(f"Imported {len(report.added)} new card(s) from {file}"
                       + (f"; {report.skipped} already there" if report.skipped else "") + ". `learnflow check` asks them.")  # fmt: skip
+        for warning in report.warnings:
+            render.notice(warning)
 
 
 def register(app: typer.Typer) -> None:

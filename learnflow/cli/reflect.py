@@ -183,10 +183,16 @@ def check(
                        partial=(lambda: core.summary(session)) if json_ else None):  # fmt: skip
         core.ask_checks(session, provider)
     out = core.summary(session)
-    for warning in out["warnings"]:
+    if session.fallback:
+        render.notice(f"The model could not be reached to write a question on {skill} ({session.fallback.rstrip('.')}); "
+                      "offline instead: how to add a guide, and a self-rating (`learnflow config set fallback off` makes this an error).")  # fmt: skip
+    for warning in out["warnings"] if not session.fallback else ():  # the fallback notice says it
         render.notice(f"The model could not help with {warning}; used the offline coach instead.")
     if session.no_cards and skill:
-        out["self_rating"] = _rate_instead(store, skill, provider, json_)
+        # The self-rating is a prompt too: input that ends there ends like a check's (exit 3, the answers-file hint).
+        with interruptible(lambda: "Nothing was stored.", command="check", ended="before the self-rating",
+                           partial=(lambda: out) if json_ else None):  # fmt: skip
+            out["self_rating"] = _rate_instead(store, skill, provider, json_, reached=not session.fallback)
     if json_:
         render.print_json(out)
         return
@@ -207,16 +213,22 @@ def check(
         render.notice(f"{out['right']}/{out['answered']} right. `learnflow gaps` shows what they say about your skills.")
 
 
-def _rate_instead(store, skill: str, provider, json_: bool) -> int | None:
-    """A skill with no guide and no model to write a question: say how to add one, and offer a self-rating."""
+def _rate_instead(store, skill: str, provider, json_: bool, *, reached: bool = True) -> int | None:
+    """A skill with no guide and no model to write a question: say how to add one, and offer a self-rating.
+    `reached` False: a model is set but could not be reached (the `fallback` setting)."""
     from learnflow.learner.skills import taxonomy
     from learnflow.practice.generated import rate_skill
     from learnflow.ui import render
 
     info = taxonomy().get(skill)
+    model = (
+        "without a model learnflow cannot write a question for it. Connect a model (`learnflow config set model …` or -m) "
+        "and learnflow writes one"
+        if reached
+        else "the model could not be reached to write a question for it. Run this again when the model server answers"
+    )
     render.notice(
-        f"Nothing to check on {skill} yet: it has no guide (skill card), and without a model learnflow cannot write a "
-        f"question for it. Connect a model (`learnflow config set model …` or -m) and learnflow writes one; or add a guide "
+        f"Nothing to check on {skill} yet: it has no guide (skill card), and {model}; or add a guide "
         f"for {skill} to a content pack (cards/*.toml, see docs/content.md and `learnflow content --help`). "
         "Meanwhile, a self-rating counts as (weak) evidence for `learnflow gaps`."
     )

@@ -32,12 +32,13 @@ from datetime import UTC, datetime
 
 from learnflow.db import reviews
 from learnflow.db.store import Store
+from learnflow.errors import BackendError
 from learnflow.practice import judging, review
 from learnflow.practice.calibration import calibration
 from learnflow.practice.judging import Judgement
 from learnflow.practice.review import Check
 from learnflow.practice.scheduling import RATING_NAMES, rating_for, schedule
-from learnflow.redact import redact
+from learnflow.redact import redact, scrub
 from learnflow.timespec import iso
 
 DEFAULT_CHECKS = review.MAX_CHECKS
@@ -131,6 +132,7 @@ class Practice:
         self.asked = 0  # checks offered (some may be skipped)
         self.generated: list[int] = []  # cards the model wrote for this session (`--skill` without a guide)
         self.no_cards = False  # `--skill` has nothing to ask and no model could write a question
+        self.fallback: str | None = None  # why: the model could not be reached to write one (config `fallback`)
 
     def checks(self) -> list[Check]:
         picked = review.pick_checks(self.store, [], self.now, limit=self.limit, skill=self.skill, rounds=self.limit)
@@ -140,9 +142,19 @@ class Practice:
             if self.model.available:
                 from learnflow.practice import generated
 
-                made = generated.generate(self.store, self.skill, self.model, count=self.limit, now=self.now)
-                self.generated = [c.id for c in made]
-                picked = [review.card_check(self.store, c.review_card_id, "generated") for c in made if c.review_card_id]
+                try:
+                    made = generated.generate(self.store, self.skill, self.model, count=self.limit, now=self.now)
+                except BackendError as exc:
+                    # The server cannot be reached: the offline way, as `ask` falls back to the offline
+                    # coach (config `fallback = "off"` fails instead). A server that answered with an error
+                    # or an unusable reply is still an error: it is there, and trying again may help.
+                    if exc.kind != "connection" or self.model.config.get("fallback") != "offline":
+                        raise
+                    self.fallback = scrub((self.model.last_error or exc).message)
+                    self.no_cards = True
+                else:
+                    self.generated = [c.id for c in made]
+                    picked = [review.card_check(self.store, c.review_card_id, "generated") for c in made if c.review_card_id]
             else:
                 self.no_cards = True
         self.asked = len(picked)
@@ -208,4 +220,5 @@ def summary(session: Practice) -> dict:
         "calibration": asdict(calibration(session.store)),
         "warnings": list(session.model.warnings),
         "generated": session.generated,  # ids of the cards the model wrote (`learnflow cards list`)
+        "fallback": session.fallback,  # the model could not be reached to write them: why (then self_rating)
     }

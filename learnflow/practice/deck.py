@@ -35,6 +35,7 @@ from pathlib import Path
 from learnflow.db import reviews
 from learnflow.db.store import Store
 from learnflow.errors import BadInput
+from learnflow.files import write_user_file
 from learnflow.learner.content import Problem  # a problem at file:line, as `content validate` reports them
 
 FORMATS = ("anki", "markdown")
@@ -71,6 +72,7 @@ class Imported:
     path: str
     added: list[int] = field(default_factory=list)  # generated card ids
     skipped: int = 0  # already in the log or in a guide
+    warnings: list[str] = field(default_factory=list)  # file:line: what is odd about a new card's keywords (kept anyway)
 
 
 class DeckError(BadInput):
@@ -123,18 +125,11 @@ def export(store: Store, fmt: str, *, output: str | None = None, skill: str | No
         text = to_markdown(cards)
         if output is None:
             return Exported(fmt, None, len(cards), skills, left_out, text)
-        _write(Path(output), text.encode("utf-8"))
+        write_user_file(output, text, example="deck.md")
         return Exported(fmt, output, len(cards), skills, left_out)
     path = output or "learnflow-cards.apkg"
-    _write_anki(cards, Path(path))
+    write_user_file(path, _anki_package(cards), example="learnflow-cards.apkg")
     return Exported(fmt, path, len(cards), skills, left_out)
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}.") from None
 
 
 def _field(text: str) -> str:
@@ -142,7 +137,9 @@ def _field(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-def _write_anki(cards: list[DeckCard], path: Path) -> None:
+def _anki_package(cards: list[DeckCard]) -> bytes:
+    """The .apkg (a zip), built in memory: written like every export (0600, whole or not at all)."""
+    import io
     import zlib
 
     import genanki
@@ -168,10 +165,9 @@ def _write_anki(cards: list[DeckCard], path: Path) -> None:
             tags=["learnflow", tag], guid=genanki.guid_for("learnflow", c.skill, c.question),
         )  # fmt: skip
         decks[c.skill].add_note(note)
-    try:
-        genanki.Package(list(decks.values()) or [genanki.Deck(ANKI_DECK_BASE, "learnflow")]).write_to_file(str(path))
-    except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}.") from None
+    package = io.BytesIO()
+    genanki.Package(list(decks.values()) or [genanki.Deck(ANKI_DECK_BASE, "learnflow")]).write_to_file(package)
+    return package.getvalue()
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -256,7 +252,7 @@ def parse_markdown(text: str, source: str) -> list[DeckCard]:
 def import_markdown(store: Store, path: str, *, text: str | None = None, now: datetime | None = None) -> Imported:
     """Validate the whole file, then add its new cards in one transaction (see the module doc)."""
     from learnflow.learner.cards import load_cards
-    from learnflow.practice.generated import store_cards
+    from learnflow.practice.generated import keyword_warnings, store_cards
 
     if text is None:
         try:
@@ -271,6 +267,7 @@ def import_markdown(store: Store, path: str, *, text: str | None = None, now: da
     have |= {(c.skill, " ".join(c.check_question.split()).lower()) for c in load_cards() if c.check_question}
     new = [c for c in cards if (c.skill, c.question.lower()) not in have]
     report = Imported(path, skipped=len(cards) - len(new))
+    report.warnings = [f"{path}:{c.line}: {w}" for c in new for w in keyword_warnings(c.answer, c.keywords)]
     if new:
         report.added = store_cards(store, [(c.skill, c.question, c.answer, c.keywords) for c in new], origin="import", model=None,
                                    now=now or datetime.now(UTC))  # fmt: skip

@@ -96,6 +96,19 @@ def clean_fields(question: object, answer: object, keywords: object) -> tuple[st
     return redact(question).text, redact(answer).text, [redact(k).text for k in kept]
 
 
+def keyword_warnings(answer: str, keywords: list[str]) -> list[str]:
+    """What is odd about a card's keywords, kept anyway (as the Markdown import keeps them): none at all,
+    or one the reference answer does not contain (packs refuse that: learner/content.py)."""
+    if not keywords:
+        return ["it has no keywords: the offline judge cannot mark an answer on it, so you grade your own"]
+    text = answer.lower()
+    return [
+        f"keyword {k!r} is not in the reference answer: the offline judge looks for it, so an answer like the reference misses it"
+        for k in keywords
+        if k not in text
+    ]
+
+
 def parse_reply(data: dict, count: int, avoid: list[str]) -> list[tuple[str, str, list[str]]]:
     """The cards in a model's JSON reply to `check-card` (ModelCall.json), all valid, or ValueError naming the first problem."""
     cards = data.get("cards")
@@ -163,7 +176,13 @@ def generate(store: Store, skill: str, model, *, count: int = GENERATE_AT_MOST, 
                 hint=hint,
                 kind="bad_response",
             )
-        raise BackendError(f"The model could not write a check question on {skill} ({why}); nothing was stored.", hint=hint)
+        failed = model.last_error
+        raise BackendError(
+            f"The model could not write a check question on {skill} ({why}); nothing was stored.",
+            hint=hint,
+            kind=failed.kind if failed else "error",  # "connection": the caller may fall back (config `fallback`)
+            status=failed.status if failed else None,
+        )
     try:
         cards = parse_reply(reply, count, avoid)
     except ValueError as exc:

@@ -27,6 +27,8 @@ class ModelCall:
     warnings: list[str] = field(default_factory=list)
     # Replies that came back but were not the one JSON object asked for (`json`): a bad reply, not a failed call.
     bad_replies: int = 0
+    # The last call's failure, for a caller that must tell an unreachable server (`fallback`) from a refusal.
+    last_error: BackendError | None = None
 
     @classmethod
     def from_config(cls, config: Config | None = None, *, model: str | None = None, backend: str | None = None) -> ModelCall:
@@ -60,6 +62,7 @@ class ModelCall:
             from learnflow.redact import scrub
 
             self.warnings.append(f"{prompt}: {scrub(exc.message)}")
+            self.last_error = exc
             return None
         return reply or None
 
