@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 import sqlite3
+import tempfile
 import sys
 import zipfile
 
@@ -304,12 +305,16 @@ def test_bad_markdown_is_refused_whole_with_file_and_line(cli, tmp_path):
     assert missing.exit_code == 3 and "Cannot read" in missing.stderr
 
 
-def test_anki_export_reads_back_as_notes_in_a_deck_per_skill(cli, tmp_path):
+def test_anki_export_reads_back_as_notes_in_a_deck_per_skill(cli, tmp_path, monkeypatch):
     path = tmp_path / "deck.md"
     path.write_text(DECK)
     assert cli("cards", "import", str(path)).exit_code == 0
     apkg = tmp_path / "out.apkg"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     result = cli("cards", "export", "--format", "anki", "-o", str(apkg))
+    assert list(scratch.iterdir()) == []  # genanki's working copy of the cards is not left behind in the temp folder
     assert result.exit_code == 0 and "Wrote 3 card(s) on 2 skill(s)" in result.stderr
     with zipfile.ZipFile(apkg) as z:
         (tmp_path / "collection.anki2").write_bytes(z.read("collection.anki2"))

@@ -140,6 +140,7 @@ def _field(text: str) -> str:
 def _anki_package(cards: list[DeckCard]) -> bytes:
     """The .apkg (a zip), built in memory: written like every export (0600, whole or not at all)."""
     import io
+    import tempfile
     import zlib
 
     import genanki
@@ -166,7 +167,14 @@ def _anki_package(cards: list[DeckCard]) -> bytes:
         )  # fmt: skip
         decks[c.skill].add_note(note)
     package = io.BytesIO()
-    genanki.Package(list(decks.values()) or [genanki.Deck(ANKI_DECK_BASE, "learnflow")]).write_to_file(package)
+    # genanki builds the collection in a tempfile.mkstemp() file it never deletes: the learner's cards would be
+    # left in /tmp after every export. Point tempfile at a folder of our own for the call, removed afterwards.
+    with tempfile.TemporaryDirectory(prefix="learnflow-anki-") as scratch:
+        default, tempfile.tempdir = tempfile.tempdir, scratch
+        try:
+            genanki.Package(list(decks.values()) or [genanki.Deck(ANKI_DECK_BASE, "learnflow")]).write_to_file(package)
+        finally:
+            tempfile.tempdir = default
     return package.getvalue()
 
 
