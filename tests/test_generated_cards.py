@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import shlex
 import sqlite3
-import tempfile
 import sys
+import tempfile
 import zipfile
 
 import pytest
