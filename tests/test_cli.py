@@ -220,9 +220,15 @@ def test_unknown_prompt_is_not_found(cli):
 
 
 def test_run_piped_into_head_keeps_the_commands_exit_code(home):
-    script = f"{sys.executable} -m learnflow run --no-offer -- {sys.executable} -c 'print(*range(100000), sep=chr(10)); raise SystemExit(3)' | head -2; echo rc=${{PIPESTATUS[0]}}"
-    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
-    assert out.stdout.splitlines() == ["0", "1", "rc=3"], out.stderr
+    """The command's own code is what it does when `head` leaves: here a write error (exit 1), as bare."""
+    command = f"{sys.executable} -c 'print(*range(100000), sep=chr(10)); raise SystemExit(3)'"
+    for prefix, expected in (("", "rc=1"), (f"{sys.executable} -m learnflow run --no-offer -- ", "rc=1")):
+        script = f"{prefix}{command} | head -2; echo rc=${{PIPESTATUS[0]}}"
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+        assert out.stdout.splitlines() == ["0", "1", expected], out.stderr
+    quick = f"{sys.executable} -m learnflow run --no-offer -- {sys.executable} -c 'print(1, 2, sep=chr(10)); raise SystemExit(3)' | head -2"
+    out = subprocess.run(["bash", "-c", quick + "; echo rc=${PIPESTATUS[0]}"], capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == ["1", "2", "rc=3"]  # a command done before its reader left keeps its code
 
 
 def test_the_cli_modules_keep_their_annotations_evaluated_at_import():

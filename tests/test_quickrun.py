@@ -2,8 +2,11 @@
 starts sees what it would see from the shell."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -123,7 +126,7 @@ def test_spawn_moves_a_descriptor_numbered_below_three_out_of_the_way():
         "import os\nfrom learnflow.tutor import wrap\n"
         "r, w = os.pipe()\nos.dup2(w, 0, inheritable=False)\nos.close(w)\n"  # the write end is now fd 0
         "pid = wrap._spawn(['sh', '-c', 'echo out; echo err >&2'], 0, 0)\nos.close(0)\n"
-        "assert wrap._wait(pid) == 0\nprint(os.read(r, 100).decode(), end='')\n"
+        "assert wrap._wait(pid) == (0, None)\nprint(os.read(r, 100).decode(), end='')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert sorted(done.stdout.splitlines()) == ["err", "out"]
@@ -164,3 +167,118 @@ def test_folders_found_without_platformdirs_are_the_ones_platformdirs_gives(monk
     assert paths.data_dir() == platformdirs.user_data_path("learnflow", appauthor=False)
     assert paths.config_dir() == platformdirs.user_config_path("learnflow", appauthor=False)
     assert paths.cache_dir() == platformdirs.user_cache_path("learnflow", appauthor=False)
+
+
+# -- `lf CMD` behaves as `CMD` would from the shell (adversarial review, notes/lfreview.md) -----------------
+
+RUN = [*LEARNFLOW, "run", "--no-offer", "--"]
+
+
+def _sh(script: str, **kw) -> subprocess.CompletedProcess:
+    """A shell line with `lf` in it: `lf` is `learnflow run --no-offer --`."""
+    lf = " ".join(f"'{part}'" for part in RUN)
+    return subprocess.run(["bash", "-c", f'lf() {{ {lf} "$@"; }}\n{script}'], capture_output=True, text=True, **kw)
+
+
+def test_a_reader_that_leaves_stops_the_command_as_it_would_bare(home):
+    """`yes | head -1` ends at once (yes dies of SIGPIPE); under `lf` it ran until killed, copying into a pipe nobody read."""
+    done = _sh("set -o pipefail; lf yes | head -1; echo status $?", timeout=30)
+    assert done.stdout == "y\nstatus 141\n"  # 128 + SIGPIPE, as `yes | head -1` under pipefail
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_process_left_running_in_the_background_does_not_hold_the_run(home, tmp_path):
+    """`sh -c 'server &'` returns at once; `lf` waited until the background process closed its output. What it
+    writes later still arrives, as it would bare."""
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:
+        start = time.monotonic()
+        done = subprocess.run([*RUN, "sh", "-c", "(sleep 2; echo later) & echo now; exit 4"], stdout=f, timeout=30)
+        took = time.monotonic() - start
+    assert done.returncode == 4 and took < 1.8
+    end = time.monotonic() + 10
+    while "later" not in out.read_text() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert out.read_text() == "now\nlater\n"
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_a_closed_stdout_or_stderr_still_runs_the_command(home, closed):
+    """`cmd >&-` runs cmd with that descriptor closed; under `lf` it was a traceback and the command never ran."""
+    redirect = ">&-" if closed == "stdout" else "2>&-"
+    script = f"lf sh -c 'echo out; echo err >&2; touch ran; exit 5' {redirect}; echo status $? >&2"
+    done = _sh(script, cwd=home.parent, timeout=30)
+    assert (home.parent / "ran").exists()
+    assert "Traceback" not in done.stderr and done.stderr.endswith("status 5\n")
+    assert (done.stdout == "") == (closed == "stdout")
+
+
+def test_ctrl_c_stops_a_loop_of_lf_commands_as_it_stops_a_loop_of_commands(home):
+    """Ctrl-C reaches the command; `lf` records it and then dies of SIGINT itself (the shell sees 130 either way),
+    so a shell loop stops as it does bare; and it offers no explanation of an interruption."""
+    from terminal import CTRL_C, Terminal
+
+    lf = " ".join(f"'{part}'" for part in [*LEARNFLOW, "run", "--"])
+    t = Terminal("bash", "-c", f"for i in 1 2; do {lf} sleep 10; echo next $i status $?; done")
+    time.sleep(2)
+    t.key(CTRL_C)
+    end = time.monotonic() + 30
+    while not (status := os.waitpid(t.pid, os.WNOHANG))[0] and time.monotonic() < end:
+        t._read(0.2)
+    if not status[0]:  # still waiting (at an offer to explain the interruption?): end it, then fail
+        os.killpg(t.pid, signal.SIGKILL)
+        os.waitpid(t.pid, 0)
+        raise AssertionError(f"still running after Ctrl-C:\n{t.seen.decode(errors='replace')}")
+    assert os.waitstatus_to_exitcode(status[1]) == -2  # bash itself was interrupted, as with a bare `sleep`
+    assert b"next" not in t.seen and b"Explain" not in t.seen
+    assert Store().query("SELECT exit_code FROM tasks") == [{"exit_code": 130}]
+
+
+def test_sigterm_sent_to_lf_reaches_the_command(home):
+    """`kill <pid of lf>` is what a supervisor, a CI runner or `timeout --foreground` does: the command must get it
+    (it did not: it was left running alone, and nothing was recorded)."""
+    proc = subprocess.Popen([*RUN, "sh", "-c", "echo $$; exec sleep 30"], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    assert Store().query("SELECT exit_code FROM tasks") == [{"exit_code": 143}]
+
+
+def test_an_executable_script_without_a_shebang_runs_with_sh(home, tmp_path):
+    """A shell runs such a file with sh (execvp does too); posix_spawnp gave up with ENOEXEC (126)."""
+    script = tmp_path / "legacy"
+    script.write_text('echo "ran with $1"\n')
+    script.chmod(0o755)
+    done = subprocess.run([*RUN, str(script), "x y"], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (0, "ran with x y\n")
+
+
+def test_a_missing_interpreter_is_named_not_called_a_missing_file(home, tmp_path):
+    script = tmp_path / "tool"
+    script.write_text("#!/no/such/python3\nprint(1)\n")
+    script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    for name in (str(script), "tool"):
+        done = subprocess.run([*RUN, name], capture_output=True, text=True, timeout=30, env=env)
+        assert done.returncode == 127  # as bash 5 says "required file not found"
+        assert f"{name}: bad interpreter /no/such/python3 (not found)" in done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads signal dispositions from /proc")
+def test_sigint_ignored_by_the_shell_stays_ignored_for_the_command(home):
+    """A non-interactive shell starts `cmd &` with SIGINT ignored; `lf` set it back to default, so Ctrl-C killed
+    a background job under `lf` that it would not have killed bare."""
+    ignoring = ["sh", "-c", "trap '' INT; exec \"$@\"", "sh"]
+    probe = ["sh", "-c", "grep '^SigIgn' /proc/$$/status"]
+    bare = subprocess.run([*ignoring, *probe], capture_output=True, text=True, check=True).stdout
+    wrapped = subprocess.run([*ignoring, *RUN, *probe], capture_output=True, text=True, timeout=30).stdout
+    assert int(bare.split()[1], 16) & 2 and int(wrapped.split()[1], 16) & 2  # SIGINT (bit 1) still ignored
+
+
+def test_the_command_gets_the_environment_python_was_given_not_its_locale_coercion(home):
+    """Python sets LC_CTYPE=C.UTF-8 in its own environment under a C locale (PEP 538); the command must not inherit it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    done = subprocess.run([*RUN, "sh", "-c", 'echo "[${LC_CTYPE-unset}]"'], capture_output=True, text=True, env=env, timeout=30)
+    assert done.stdout == "[unset]\n"

@@ -118,13 +118,33 @@ def main(args: list[str]) -> int | Handoff | None:
         return int(exc.exit_code)
     if outcome.why:
         _error(outcome.why)  # the command never ran: nothing of its own says so
-    if outcome.failed and not parsed.no_offer:
+    if outcome.failed and not parsed.no_offer and not outcome.interrupted:  # Ctrl-C: stopped, not failed
         return Handoff(outcome, parsed)  # the entry point passes it to cli/run.finish
     try:
         record(outcome)
     except KeyboardInterrupt:
         _error(f"Interrupted; `{parsed.command[0]}` exited {outcome.exit_code}.")
+    if outcome.interrupted:
+        _die_of_sigint()
     return outcome.exit_code
+
+
+def _die_of_sigint() -> None:
+    """End as the command did, killed by SIGINT (the shell's $? is 130 either way). A shell running a
+    script or loop stops it only when its foreground command died of the signal; an exit(130) reads
+    as "the command handled Ctrl-C", and `for f in *; do lf cmd "$f"; done` went on to the next file."""
+    import os
+    import signal
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError:
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def _error(message: str, hint: str | None = None) -> None:

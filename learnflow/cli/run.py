@@ -91,7 +91,8 @@ def _after(outcome, command: list[str], *, explain: bool, no_offer: bool, model:
     if task is None:
         return
     task_id = task.id
-    if outcome.failed and not no_offer and not (outcome.why and not explain):  # a command that never ran: the line above says why
+    # Nothing to offer for a command that never ran (the line above says why) or that Ctrl-C stopped.
+    if outcome.failed and not no_offer and not (outcome.why and not explain) and not getattr(outcome, "interrupted", False):
         wanted = explain
         if not wanted and sys.stdin.isatty() and sys.stderr.isatty():
             import signal
