@@ -323,3 +323,16 @@ def test_mysql_glued_password_is_redacted():
     argv, counts = redact_argv(["mysql", "-u", "root", "-pS3cretPw", "app"])
     assert argv == ["mysql", "-u", "root", "-p[REDACTED:password-flag]", "app"] and counts["password-flag"] == 1
     assert redact_argv(["curl", "-u", "bob:xxx", "--token", "<your-token>"])[0] == ["curl", "-u", "bob:xxx", "--token", "<your-token>"]
+
+
+def test_a_run_stopped_with_ctrl_c_is_no_failure_of_the_skill_and_nothing_to_recover_from(store):
+    import signal
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    stopped = Outcome(["git", "merge", "feature"], "/repo", 130, 50, "", "", killed_by=signal.SIGINT)
+    rec = tasks.record(store, stopped, now=t0)
+    assert rec.error_class == "interrupted"
+    # The person stopped it: the run is logged, but it says nothing about how well they know git.
+    assert store.query("SELECT count(*) AS n FROM evidence WHERE kind = 'task'")[0]["n"] == 0
+    again = tasks.record(store, _outcome(0), now=t0 + timedelta(minutes=2))
+    assert again.recovery_of is None and again.recovery_line is None

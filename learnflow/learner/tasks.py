@@ -502,11 +502,13 @@ def record(store: Store, outcome: Outcome, *, now: datetime | None = None) -> Ta
         found, table_error = None, exc
     tool, skill = found if found else (None, None)
     klass = error_class(tool, outcome.exit_code, stdout, stderr)
+    # Stopped with Ctrl-C: the person ended it, so it is neither a failure of the skill nor one to recover from.
+    stopped = bool(getattr(outcome, "interrupted", False)) or klass == _SIGNALS[130]
     command = json.dumps(argv)
     recovery_of = recovered_class = recovered_minutes = None
     if not outcome.failed and tool is not None:
         last = tasks_db.last_run(store, tool=tool, command=command, cwd=outcome.cwd, since=iso(now - RECOVERY_WINDOW))
-        if last is not None and last["exit_code"] != 0:
+        if last is not None and last["exit_code"] != 0 and last["error_class"] != _SIGNALS[130]:
             recovery_of, recovered_class = last["id"], last["error_class"]
             recovered_minutes = (now - parse_iso(last["created_at"])).total_seconds() / 60
     row = {
@@ -522,10 +524,12 @@ def record(store: Store, outcome: Outcome, *, now: datetime | None = None) -> Ta
         "error_class": klass,
         "recovery_of": recovery_of,
     }
-    evidence = [{"ts": now.timestamp(), "skill": skill, "kind": "task", "value": 0.0 if outcome.failed else 1.0}] if skill else []
+    evidence = (
+        [{"ts": now.timestamp(), "skill": skill, "kind": "task", "value": 0.0 if outcome.failed else 1.0}] if skill and not stopped else []
+    )
     task_id = tasks_db.insert(store, row, evidence)
     rec = TaskRecord(task_id, tool, skill, klass, recovery_of, recovered_class, recovered_minutes, table_error=table_error)
-    if outcome.failed and skill and tool and klass:
+    if outcome.failed and skill and tool and klass and not stopped:
         rec.streak = _streak(store, task_id, tool, klass, skill, now)
     return rec
 
