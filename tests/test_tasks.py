@@ -16,7 +16,7 @@ import pytest
 from terminal import Terminal
 
 from learnflow.db.store import Store
-from learnflow.learner import tasks
+from learnflow.learner import commands, tasks
 from learnflow.tutor.wrap import Outcome
 
 LEARNFLOW = [sys.executable, "-m", "learnflow"]
@@ -37,9 +37,9 @@ def rows(sql: str, params=()) -> list[tuple]:
 
 @pytest.fixture(autouse=True)
 def fresh_table():
-    tasks.table.cache_clear()
+    commands.table.cache_clear()
     yield
-    tasks.table.cache_clear()
+    commands.table.cache_clear()
 
 
 # -- the command → skill table ------------------------------------------------------------
@@ -105,28 +105,28 @@ def fresh_table():
     ],
 )
 def test_command_maps_to_its_skill(argv, expected):
-    assert tasks.skill_for(argv) == expected
+    assert commands.skill_for(argv) == expected
 
 
 @pytest.mark.parametrize("argv", [["./my-own-binary"], ["sudo"], ["env", "A=1"], ["frobnicate", "--all"]])
 def test_unknown_or_empty_commands_map_to_nothing(argv):
-    assert tasks.skill_for(argv) is None
+    assert commands.skill_for(argv) is None
 
 
 def test_the_bundled_table_only_names_known_skills():
     from learnflow.learner.skills import taxonomy
 
-    bundled = tasks._read_table(tasks.paths.package_dir() / "data" / "commands.toml", known_skills=set(taxonomy()))
+    bundled = commands._read_table(commands.paths.package_dir() / "data" / "commands.toml", known_skills=set(taxonomy()))
     assert len(bundled.tools) > 150 and bundled.subcommands["cargo test"] == "testing"
 
 
 def test_a_user_table_extends_and_overrides_the_bundled_one(home):
     home.mkdir(parents=True, exist_ok=True)
     (home / "commands.toml").write_text('[tools]\nmytool = "cloud"\ngo = "software-design"\n[subcommands]\n"mytool test" = "testing"\n')
-    assert tasks.skill_for(["mytool", "deploy"]) == ("mytool", "cloud")
-    assert tasks.skill_for(["sudo", "mytool", "test"]) == ("mytool", "testing")
-    assert tasks.skill_for(["go", "build"]) == ("go", "software-design")
-    assert tasks.skill_for(["git", "push"]) == ("git", "git")  # the rest of the bundled table stays
+    assert commands.skill_for(["mytool", "deploy"]) == ("mytool", "cloud")
+    assert commands.skill_for(["sudo", "mytool", "test"]) == ("mytool", "testing")
+    assert commands.skill_for(["go", "build"]) == ("go", "software-design")
+    assert commands.skill_for(["git", "push"]) == ("git", "git")  # the rest of the bundled table stays
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_a_broken_user_table_is_a_clear_error_naming_file_and_reason(home, text,
     home.mkdir(parents=True, exist_ok=True)
     (home / "commands.toml").write_text(text)
     with pytest.raises(ConfigError) as err:
-        tasks.skill_for(["git"])
+        commands.skill_for(["git"])
     assert str(home / "commands.toml") in err.value.message and reason in err.value.message
 
 
@@ -192,11 +192,11 @@ def test_run_with_a_broken_user_table_still_runs_records_and_keeps_the_exit_code
     ],
 )
 def test_error_class_names_the_kind_of_failure(tool, code, out, err, expected):
-    assert tasks.error_class(tool, code, out, err) == expected
+    assert commands.error_class(tool, code, out, err) == expected
 
 
 def test_success_has_no_error_class():
-    assert tasks.error_class("git", 0, "", "fatal: whatever") is None
+    assert commands.error_class("git", 0, "", "fatal: whatever") is None
 
 
 # -- task evidence, recovery, the third-time line (real processes) ---------------------------------

@@ -86,6 +86,17 @@ class Damaged(ValueError):
     """A line or record that cannot be read: counted, skipped, never fatal."""
 
 
+def json_record(line: bytes) -> dict:
+    """One JSONL line as the object it must be, or Damaged (the readers of claude, codex and gemini)."""
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        raise Damaged from None
+    if not isinstance(rec, dict):
+        raise Damaged
+    return rec
+
+
 @dataclass
 class Report:
     source: str
@@ -355,7 +366,7 @@ class Importer:
         return cid
 
     def _shell(self, ev: ShellRun) -> None:
-        from learnflow.learner.tasks import error_class, skill_for
+        from learnflow.learner.commands import error_class, skill_for
 
         argv = argv_of(ev.command)
         found = None

@@ -10,11 +10,10 @@ records (`isMeta`: caveats, slash-command echoes) and the agent's own messages a
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, stable_id, text_of
+from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, json_record, parse_ts, stable_id, text_of
 
 DEFAULT = Path("~/.claude/projects")
 PATTERNS = ("*.jsonl",)
@@ -37,12 +36,7 @@ class Reader(LineReader):
         # cannot hold anything the reader uses, so it is not parsed at all.
         if b'"assistant"' in line and b'"tool_use"' not in line and b'"user"' not in line:
             return ()
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            raise Damaged from None
-        if not isinstance(rec, dict):
-            raise Damaged
+        rec = json_record(line)
         kind = rec.get("type")
         if kind not in KNOWN:
             self.skipped[f"unknown record type {str(kind)[:30]}"] += 1

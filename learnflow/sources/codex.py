@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 
-from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, stable_id, text_of
+from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, json_record, parse_ts, stable_id, text_of
 
 DEFAULT = Path("~/.codex/sessions")
 PATTERNS = ("rollout-*.jsonl", "*.jsonl")
@@ -40,12 +40,7 @@ class Reader(LineReader):
             return ()  # reasoning items: the model's, and large
         if b'"function_call_output"' in line and not any(call_id.encode() in line for call_id in self.pending):
             return ()  # the output of a call that is not a shell command (or not seen): large, and not needed
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            raise Damaged from None
-        if not isinstance(rec, dict):
-            raise Damaged
+        rec = json_record(line)
         kind, payload = rec.get("type"), rec.get("payload")
         if kind not in KNOWN:
             # Rollouts before session_meta existed wrote the items themselves, one per line.

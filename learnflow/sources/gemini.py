@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, parse_ts, stable_id, text_of
+from learnflow.sources.base import Damaged, LineReader, Prompt, ShellRun, json_record, parse_ts, stable_id, text_of
 
 DEFAULT = Path("~/.gemini/tmp")
 PATTERNS = ("session-*.jsonl", "session-*.json")
@@ -31,12 +31,7 @@ class Reader(LineReader):
         state.setdefault("session", path.stem.removeprefix("session-"))
 
     def feed(self, line: bytes):
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            raise Damaged from None
-        if not isinstance(rec, dict):
-            raise Damaged
+        rec = json_record(line)
         if "$set" in rec or "$rewindTo" in rec:
             return ()
         if "sessionId" in rec and "type" not in rec:
