@@ -162,7 +162,6 @@ def generate(store: Store, skill: str, model, *, count: int = GENERATE_AT_MOST, 
     info = taxonomy().get(skill)
     avoid = reviews.skill_questions(store, skill)
     covers = ", ".join([*(info.strong if info else []), *(info.keywords if info else [])][:12]) or "(no description)"
-    bad_before = model.bad_replies
     reply = model.json(
         "check-card", count=count, skill=skill, skill_name=info.name if info else skill, covers=covers,
         avoid="\n".join(f"- {q}" for q in avoid[-20:]) or "(none yet)",
@@ -170,13 +169,13 @@ def generate(store: Store, skill: str, model, *, count: int = GENERATE_AT_MOST, 
     hint = f"Run it again, or add a guide for {skill} to a content pack (docs/content.md)."
     if reply is None:
         why = model.warnings[-1] if model.warnings else "no reply"
-        if model.bad_replies > bad_before:  # it answered, but not with one JSON object
+        failed = model.last_error
+        if failed is not None and failed.kind == "bad_response":  # it answered, but not with one JSON object
             raise BackendError(
                 "The model's reply was not a usable check card: it is not a JSON object. Nothing was stored.",
                 hint=hint,
                 kind="bad_response",
             )
-        failed = model.last_error
         raise BackendError(
             f"The model could not write a check question on {skill} ({why}); nothing was stored.",
             hint=hint,

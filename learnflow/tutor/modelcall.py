@@ -25,8 +25,6 @@ class ModelCall:
     choice: Choice
     config: Config
     warnings: list[str] = field(default_factory=list)
-    # Replies that came back but were not the one JSON object asked for (`json`): a bad reply, not a failed call.
-    bad_replies: int = 0
     # The last call's failure, for a caller that must tell an unreachable server (`fallback`) from a refusal.
     last_error: BackendError | None = None
 
@@ -42,6 +40,7 @@ class ModelCall:
 
     def text(self, prompt: str, *, json_mode: bool = False, **values: object) -> str | None:
         """The model's reply to the prompt file `prompt` filled with `values`; None if it failed."""
+        self.last_error = None
         if not self.available:
             return None
         from learnflow.backends import Request
@@ -77,7 +76,8 @@ class ModelCall:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            self.bad_replies += 1
+            # A bad reply, not a failed call: callers tell the two apart by the kind.
+            self.last_error = BackendError("the model's reply was not a JSON object", kind="bad_response")
             self.warnings.append(f"{prompt}: the model's reply was not a JSON object")
             return None
         return data
